@@ -1,0 +1,163 @@
+//! The checked allowlist: what the macro and the docs generator work from.
+
+use std::path::PathBuf;
+
+/// A parsed and checked allowlist file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allowlist {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Properties events may declare, in file order.
+    pub properties: Vec<Property>,
+    /// Properties the runtime adds to every event, in file order.
+    pub common: Vec<Property>,
+    /// What is never sent, and why.
+    pub never_sent: Vec<NeverSent>,
+}
+
+impl Allowlist {
+    /// The event property called `name`, if the allowlist has it.
+    pub fn property(&self, name: &str) -> Option<&Property> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+
+    /// The common property called `name`, if the allowlist has it.
+    pub fn common_property(&self, name: &str) -> Option<&Property> {
+        self.common.iter().find(|p| p.name == name)
+    }
+}
+
+/// Which section of the file a property is declared in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// `[[property]]`: may be declared by events.
+    Property,
+    /// `[[common]]`: added to every event by the runtime.
+    Common,
+}
+
+/// One allowlisted property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Property {
+    /// Its name on the wire (snake_case).
+    pub name: String,
+    /// The shape of its values.
+    pub kind: Kind,
+    /// Glean's data-sensitivity category.
+    pub sensitivity: Sensitivity,
+    /// What it means, for the docs.
+    pub description: String,
+    /// The line of the file where it is declared.
+    pub line: usize,
+}
+
+/// The shape of a property's values: each kind admits only types that cannot carry free text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// `true` or `false`.
+    Bool,
+    /// A non-negative integer.
+    Unsigned,
+    /// An integer.
+    Signed,
+    /// A duration, sent as whole milliseconds.
+    DurationMs,
+    /// One of a closed list of values.
+    Enum(Vec<String>),
+    /// A name sent as itself when it is one of the known values, as `user-defined` otherwise.
+    Bucketed(Vec<String>),
+    /// The type name of an error, never its message.
+    ErrorClass,
+    /// A Rust module path inside the host program (never a file path).
+    CodeLocation,
+    /// A value fixed when the program is built (its version, its commit): common properties only.
+    BuildConstant,
+}
+
+impl Kind {
+    /// The word the allowlist file uses for this kind.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Kind::Bool => "bool",
+            Kind::Unsigned => "unsigned",
+            Kind::Signed => "signed",
+            Kind::DurationMs => "duration_ms",
+            Kind::Enum(_) => "enum",
+            Kind::Bucketed(_) => "bucketed",
+            Kind::ErrorClass => "error_class",
+            Kind::CodeLocation => "code_location",
+            Kind::BuildConstant => "build_constant",
+        }
+    }
+
+    /// The closed list of values of an enum or bucketed kind.
+    pub fn values(&self) -> Option<&[String]> {
+        match self {
+            Kind::Enum(values) | Kind::Bucketed(values) => Some(values),
+            _ => None,
+        }
+    }
+
+    /// A one-line description of the kind, with its values where it has them.
+    pub fn describe(&self) -> String {
+        match self {
+            Kind::Bool => "boolean".into(),
+            Kind::Unsigned => "unsigned integer".into(),
+            Kind::Signed => "signed integer".into(),
+            Kind::DurationMs => "duration in milliseconds".into(),
+            Kind::Enum(values) => format!("one of: {}", values.join(", ")),
+            Kind::Bucketed(values) => {
+                format!(
+                    "one of: {}; any other name is sent as `user-defined`",
+                    values.join(", ")
+                )
+            }
+            Kind::ErrorClass => "error type name (never the message)".into(),
+            Kind::CodeLocation => "module path inside the program (never a file path)".into(),
+            Kind::BuildConstant => "fixed when the program is built".into(),
+        }
+    }
+}
+
+/// The keywords accepted for `kind`, in the order the docs list them.
+pub(crate) const KIND_KEYWORDS: &[&str] = &[
+    "bool",
+    "unsigned",
+    "signed",
+    "duration_ms",
+    "enum",
+    "bucketed",
+    "error_class",
+    "code_location",
+    "build_constant",
+];
+
+/// Glean's data-sensitivity categories. Only the first two may be sent by this library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Sensitivity {
+    /// Information about the program and the machine it runs on.
+    Technical,
+    /// How the user interacts with the program.
+    Interaction,
+}
+
+impl Sensitivity {
+    /// The word the allowlist file uses.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Sensitivity::Technical => "technical",
+            Sensitivity::Interaction => "interaction",
+        }
+    }
+}
+
+/// One row of the "never sent" table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeverSent {
+    /// What kind of data (e.g. "File paths").
+    pub category: String,
+    /// Examples of it.
+    pub examples: String,
+    /// Why it is excluded.
+    pub reason: String,
+}

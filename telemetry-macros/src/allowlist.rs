@@ -1,0 +1,110 @@
+//! Finding the allowlist file and reading it once per (path, modification time).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::LitStr;
+use telemetry_allowlist::{Allowlist, AllowlistErrors};
+
+/// The environment variable that names the allowlist for a whole build.
+const ENV_VAR: &str = "TELEMETRY_ALLOWLIST";
+
+/// The file looked for beside the crate's `Cargo.toml` when nothing else names one.
+const DEFAULT_FILE: &str = "allowlist.toml";
+
+/// A located allowlist: its path and what reading it gave.
+pub(crate) struct Located {
+    pub path: PathBuf,
+    pub result: Arc<Result<Allowlist, AllowlistErrors>>,
+}
+
+impl Located {
+    /// Tokens that make cargo rebuild the invoking crate when the file or the variable changes.
+    pub(crate) fn dependency_tokens(&self) -> TokenStream {
+        let path = self.path.to_string_lossy();
+        let file = if self.path.is_file() {
+            quote! { const _: &[u8] = ::core::include_bytes!(#path); }
+        } else {
+            TokenStream::new()
+        };
+        quote! {
+            #file
+            const _: ::core::option::Option<&str> = ::core::option_env!(#ENV_VAR);
+        }
+    }
+
+    /// The allowlist, or one spanned error per problem in the file.
+    pub(crate) fn get(&self, span: Span) -> Result<&Allowlist, Vec<syn::Error>> {
+        match self.result.as_ref() {
+            Ok(allowlist) => Ok(allowlist),
+            Err(errors) => Err(errors
+                .0
+                .iter()
+                .map(|e| syn::Error::new(span, format!("broken telemetry allowlist: {e}")))
+                .collect()),
+        }
+    }
+}
+
+/// Finds and reads the allowlist named by `explicit`, the environment, or the default place.
+pub(crate) fn locate(explicit: Option<&LitStr>) -> Result<Located, syn::Error> {
+    let path = match explicit {
+        Some(lit) => relative_to_invoking_file(lit)?,
+        None => match std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()) {
+            Some(value) => absolute(PathBuf::from(value))?,
+            None => absolute(PathBuf::from(DEFAULT_FILE))?,
+        },
+    };
+    let path = path.canonicalize().unwrap_or(path);
+    let result = read_cached(&path);
+    Ok(Located { path, result })
+}
+
+fn relative_to_invoking_file(lit: &LitStr) -> Result<PathBuf, syn::Error> {
+    let given = PathBuf::from(lit.value());
+    if given.is_absolute() {
+        return Ok(given);
+    }
+    let file = proc_macro::Span::call_site().local_file().ok_or_else(|| {
+        syn::Error::new(
+            lit.span(),
+            "cannot tell which file this attribute is in to resolve the allowlist path",
+        )
+    })?;
+    Ok(file.parent().unwrap_or(Path::new("")).join(given))
+}
+
+fn absolute(path: PathBuf) -> Result<PathBuf, syn::Error> {
+    if path.is_absolute() {
+        return Ok(path);
+    }
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").ok_or_else(|| {
+        syn::Error::new(Span::call_site(), "CARGO_MANIFEST_DIR is not set: build with cargo, or name the allowlist with `allowlist = \"...\"`")
+    })?;
+    Ok(PathBuf::from(manifest_dir).join(path))
+}
+
+type Cache = HashMap<PathBuf, (Option<SystemTime>, Arc<Result<Allowlist, AllowlistErrors>>)>;
+
+/// Macro invocations of one compilation share the parsed file until it changes on disk.
+fn read_cached(path: &Path) -> Arc<Result<Allowlist, AllowlistErrors>> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((seen, result)) = cache.get(path)
+        && modified.is_some()
+        && *seen == modified
+    {
+        return Arc::clone(result);
+    }
+    let result = Arc::new(telemetry_allowlist::read(path));
+    cache.insert(path.to_path_buf(), (modified, Arc::clone(&result)));
+    result
+}

@@ -1,0 +1,212 @@
+//! `#[telemetry_event]`: the struct, its `Event` impl and its catalog registration.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Fields, Item, ItemStruct};
+use telemetry_allowlist::Kind;
+
+use crate::allowlist;
+use crate::attr::EventArgs;
+use crate::check::{self, CheckedField};
+use crate::ctxt::Ctxt;
+use crate::expand::meta;
+use crate::model::doc_comment;
+
+pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let args = EventArgs::parse(&mut cx, args);
+    let item = match super::parse_item(&mut cx, input) {
+        Ok(item) => item,
+        Err(tokens) => return tokens,
+    };
+    let item = match item {
+        Item::Struct(item) => item,
+        other => {
+            let what = match &other {
+                Item::Enum(_) => {
+                    "an enum cannot be an event: declare one struct per event (an enum of allowed values is `#[telemetry_enum]`)"
+                }
+                Item::Union(_) => "a union cannot be an event: declare a struct with named fields",
+                _ => "`#[telemetry_event]` goes on a struct with named fields",
+            };
+            cx.syn_error(syn::Error::new(item_span(&other), what));
+            let errors = cx.to_compile_errors();
+            return quote!(#other #errors);
+        }
+    };
+
+    check::shape(&mut cx, &item);
+    check::attributes(&mut cx, &item.attrs, false);
+    if let Some(name) = &args.name {
+        check::event_name(&mut cx, name);
+    }
+    let doc = doc_comment(&item.attrs);
+    check::description(&mut cx, &item, &doc);
+
+    let name = args
+        .name
+        .as_ref()
+        .map(syn::LitStr::value)
+        .unwrap_or_default();
+    let located = allowlist::locate(args.allowlist.as_ref())
+        .map_err(|error| cx.syn_error(error))
+        .ok();
+    let dependency = located
+        .as_ref()
+        .map(|l| l.dependency_tokens())
+        .unwrap_or_default();
+    let span = args
+        .allowlist
+        .as_ref()
+        .map_or_else(Span::call_site, |lit| lit.span());
+    let fields = match located.as_ref().map(|l| l.get(span)) {
+        Some(Ok(allowlist)) => check::fields(&mut cx, &item, allowlist),
+        Some(Err(errors)) => {
+            errors.into_iter().for_each(|e| cx.syn_error(e));
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    // Even with errors, the fields that passed are written as usual, so their type errors are
+    // reported in the same compile; the struct loses only what was already reported.
+    let mut emitted = item.clone();
+    if cx.has_errors() {
+        dedup_fields(&mut emitted);
+        strip_refused_attributes(&mut emitted);
+    }
+    let errors = cx.to_compile_errors();
+    let generated = generate(&emitted, &name, &doc, &fields, dependency);
+    quote!(#generated #errors)
+}
+
+fn item_span(item: &Item) -> Span {
+    match item {
+        Item::Enum(e) => e.enum_token.span,
+        Item::Union(u) => u.union_token.span,
+        other => other.span(),
+    }
+}
+
+fn generate(
+    item: &ItemStruct,
+    name: &str,
+    doc: &str,
+    fields: &[CheckedField<'_>],
+    dependency: TokenStream,
+) -> TokenStream {
+    let ident = &item.ident;
+    let type_name = ident.to_string();
+    let properties = fields
+        .iter()
+        .map(|f| meta::property(f.property, f.field.optional));
+    let writes = fields.iter().map(write_call);
+    let value_checks = fields.iter().filter_map(|f| value_check(ident, f));
+    let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
+    let register = if item.generics.params.is_empty() {
+        quote! {
+            ::telemetry_core::__private::inventory::submit! {
+                ::telemetry_core::CatalogEntry::new(<#ident as ::telemetry_core::Event>::META)
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #item
+
+        impl #impl_generics ::telemetry_core::Event for #ident #ty_generics #where_clause {
+            const META: &'static ::telemetry_core::EventMeta = &::telemetry_core::EventMeta {
+                name: #name,
+                description: #doc,
+                properties: &[#(#properties),*],
+                type_name: #type_name,
+            };
+
+            fn write_properties(&self, out: &mut ::telemetry_core::PropertyWriter<'_>) {
+                #(#writes)*
+            }
+        }
+
+        const _: () = {
+            #dependency
+            #(#value_checks)*
+            #register
+        };
+    }
+}
+
+/// `out.<kind>("name", &self.field);`, spanned on the field's type so a type that does not fit
+/// the kind is reported there.
+fn write_call(field: &CheckedField<'_>) -> TokenStream {
+    let method = format_ident!("{}", check::writer_method(&field.property.kind));
+    let ident = field.field.ident;
+    let name = &field.property.name;
+    let ty = &field.field.field.ty;
+    let value = quote_spanned!(ty.span()=> &self.#ident);
+    quote_spanned! {ty.span()=>
+        ::telemetry_core::PropertyWriter::#method(out, #name, #value);
+    }
+}
+
+/// For enum and bucketed properties: the type's values must be the allowlist's. Checked in a
+/// constant, which says nothing when the type is not of the kind (the writer's bound does).
+fn value_check(event: &syn::Ident, field: &CheckedField<'_>) -> Option<TokenStream> {
+    let (probe, values, what) = match &field.property.kind {
+        Kind::Enum(values) => (quote!(EnumProbe), values, "the variants of"),
+        Kind::Bucketed(values) => (quote!(BucketProbe), values, "the known names of"),
+        _ => return None,
+    };
+    let ty = &field.field.field.ty;
+    let ty_text = quote!(#ty).to_string().replace(' ', "");
+    let message = format!(
+        "field `{}` of event `{event}`: {what} `{ty_text}` are not the values the allowlist lists for `{}` ({})",
+        field.field.name,
+        field.property.name,
+        values.join(", ")
+    );
+    Some(quote_spanned! {ty.span()=>
+        #[allow(unused_imports)]
+        use ::telemetry_core::__private::{NotBucketedValue as _, NotEnumValue as _};
+        const _: () = match ::telemetry_core::__private::#probe::<#ty>::VALUES {
+            ::core::option::Option::Some(values) => {
+                if !::telemetry_core::__private::same_values(values, &[#(#values),*]) {
+                    ::core::panic!(#message)
+                }
+            }
+            ::core::option::Option::None => {}
+        };
+    })
+}
+
+/// Drops repeated fields (already reported) so rustc does not report them again.
+fn dedup_fields(item: &mut ItemStruct) {
+    if let Fields::Named(named) = &mut item.fields {
+        let mut seen: Vec<String> = Vec::new();
+        let fields = std::mem::take(&mut named.named);
+        for pair in fields.into_pairs() {
+            let field = pair.into_value();
+            let name = field
+                .ident
+                .as_ref()
+                .map(|i| syn::ext::IdentExt::unraw(i).to_string())
+                .unwrap_or_default();
+            if !seen.contains(&name) {
+                seen.push(name);
+                named.named.push(field);
+            }
+        }
+    }
+}
+
+/// Drops the attributes already reported as refused, so rustc does not report them again.
+fn strip_refused_attributes(item: &mut ItemStruct) {
+    item.attrs.retain(|attr| !attr.path().is_ident("serde"));
+    for field in item.fields.iter_mut() {
+        field.attrs.retain(|attr| {
+            ["doc", "allow", "expect", "warn", "deny", "forbid"]
+                .iter()
+                .any(|name| attr.path().is_ident(name))
+        });
+    }
+}

@@ -1,0 +1,158 @@
+//! `#[telemetry_enum]`: a fieldless enum whose variants are an `enum` property's values.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Fields, Item, ItemEnum};
+use telemetry_allowlist::Kind;
+
+use crate::allowlist;
+use crate::attr::ValueArgs;
+use crate::ctxt::Ctxt;
+use crate::model::snake_case;
+
+pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let args = ValueArgs::parse(&mut cx, args, "telemetry_enum");
+    let item = match super::parse_item(&mut cx, input) {
+        Ok(item) => item,
+        Err(tokens) => return tokens,
+    };
+    let Item::Enum(item) = item else {
+        cx.error_spanned_by(&item, "`#[telemetry_enum]` goes on a fieldless enum; for a name with a closed list of known values use `#[telemetry_bucket]`");
+        let errors = cx.to_compile_errors();
+        return quote!(#item #errors);
+    };
+
+    if !item.generics.params.is_empty() {
+        cx.error_spanned_by(&item.generics, "a `#[telemetry_enum]` cannot be generic");
+    }
+    let mut variants: Vec<(&syn::Ident, String)> = Vec::new();
+    for variant in &item.variants {
+        if matches!(variant.fields, Fields::Unit) {
+            variants.push((&variant.ident, snake_case(&variant.ident.to_string())));
+        } else {
+            cx.error_spanned_by(
+                &variant.fields,
+                format!("variant `{}` carries data: a `#[telemetry_enum]` sends only which variant it is, so its variants cannot have fields", variant.ident),
+            );
+        }
+    }
+
+    let mut allowed: Option<Vec<String>> = None;
+    let mut dependency = TokenStream::new();
+    match allowlist::locate(args.allowlist.as_ref()) {
+        Err(error) => cx.syn_error(error),
+        Ok(located) => {
+            dependency = located.dependency_tokens();
+            match (located.get(proc_macro2::Span::call_site()), &args.property) {
+                (Err(errors), _) => errors.into_iter().for_each(|e| cx.syn_error(e)),
+                (Ok(_), None) => {}
+                (Ok(list), Some(property)) => {
+                    let name = property.value();
+                    match list.property(&name).map(|p| &p.kind) {
+                        Some(Kind::Enum(values)) => {
+                            check_variants(&mut cx, &item, &variants, &name, values);
+                            allowed = Some(values.clone());
+                        }
+                        Some(other) => cx.error_spanned_by(
+                            property,
+                            format!(
+                                "property `{name}` is of kind `{}` in the allowlist, not `enum`",
+                                other.keyword()
+                            ),
+                        ),
+                        None => cx.error_spanned_by(
+                            property,
+                            format!("`{name}` is not an allowlisted telemetry property"),
+                        ),
+                    }
+                }
+            }
+        }
+    }
+
+    // On error the impls still exist, with the allowlist's values, so events that use the enum
+    // report nothing more.
+    let values: Vec<String> = match (cx.has_errors(), allowed) {
+        (true, Some(allowed)) => allowed,
+        _ => variants.iter().map(|(_, value)| value.clone()).collect(),
+    };
+    let errors = cx.to_compile_errors();
+    let impls = generate(&item, &variants, &values);
+    quote! {
+        #item
+        #errors
+        #impls
+        const _: () = { #dependency };
+    }
+}
+
+fn check_variants(
+    cx: &mut Ctxt,
+    item: &ItemEnum,
+    variants: &[(&syn::Ident, String)],
+    property: &str,
+    values: &[String],
+) {
+    for (ident, value) in variants {
+        if !values.contains(value) {
+            cx.error_spanned_by(
+                ident,
+                format!("variant `{ident}` (sent as `{value}`) is not a value of `{property}`, whose allowlisted values are: {}", values.join(", ")),
+            );
+        }
+    }
+    let missing: Vec<&str> = values
+        .iter()
+        .filter(|v| !variants.iter().any(|(_, value)| value == *v))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        cx.error_spanned_by(
+            &item.ident,
+            format!(
+                "`{}` has no variant for the allowlisted value(s) {} of `{property}`",
+                item.ident,
+                missing.join(", ")
+            ),
+        );
+    }
+}
+
+fn generate(item: &ItemEnum, variants: &[(&syn::Ident, String)], values: &[String]) -> TokenStream {
+    let ident = &item.ident;
+    let arms = variants
+        .iter()
+        .map(|(variant, value)| quote!(#ident::#variant => #value));
+    let all = variants.iter().map(|(variant, _)| quote!(#ident::#variant));
+    let fallback = if variants.len() < item.variants.len() {
+        quote!(_ => "")
+    } else {
+        quote!()
+    };
+    quote! {
+        impl #ident {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [#ident] = &[#(#all),*];
+
+            /// The value this variant is sent as.
+            pub const fn as_str(&self) -> &'static str {
+                #[allow(unreachable_patterns)]
+                match self {
+                    #(#arms,)*
+                    #fallback
+                }
+            }
+        }
+
+        impl ::telemetry_core::PropertyValue for #ident {
+            fn write_json(&self, out: &mut ::std::string::String) {
+                ::telemetry_core::__private::write_json_str(out, self.as_str());
+            }
+        }
+
+        impl ::telemetry_core::kinds::EnumValue for #ident {
+            const VALUES: &'static [&'static str] = &[#(#values),*];
+        }
+    }
+}

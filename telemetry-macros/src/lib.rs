@@ -1,0 +1,43 @@
+//! Attribute macros that declare telemetry events and their value types, checked at compile
+//! time against the privacy-reviewed allowlist.
+//!
+//! Use them through `telemetry_core`, which re-exports them and holds what they generate code for.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod allowlist;
+mod attr;
+mod check;
+mod ctxt;
+mod expand;
+mod model;
+mod text_types;
+
+use proc_macro::TokenStream;
+
+/// Declares a telemetry event: `#[telemetry_event(name = "cli.command_completed")]` on a struct
+/// with named fields, each named after an allowlisted property and typed to fit its kind.
+///
+/// The struct's doc comment says when the event is sent. The allowlist is found at
+/// `allowlist = "path"` (relative to the file, as `include_str!`), else the `TELEMETRY_ALLOWLIST`
+/// environment variable, else `allowlist.toml` beside the crate's `Cargo.toml`.
+#[proc_macro_attribute]
+pub fn telemetry_event(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::event::expand(args.into(), input.into()).into()
+}
+
+/// Declares the values of an `enum` property: `#[telemetry_enum(property = "provider")]` on a
+/// fieldless enum whose variants, in snake_case, are exactly the values the allowlist lists.
+#[proc_macro_attribute]
+pub fn telemetry_enum(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::value_enum::expand(args.into(), input.into()).into()
+}
+
+/// Declares a bucketed name: `#[telemetry_bucket(property = "workflow_name")] pub struct
+/// WorkflowName;` becomes a type whose `sanitize(name)` keeps the allowlist's known names and
+/// turns every other name into `user-defined`.
+#[proc_macro_attribute]
+pub fn telemetry_bucket(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::bucket::expand(args.into(), input.into()).into()
+}

@@ -1,0 +1,1 @@
+//! trybuild cases live in `cases/`; the harness is `tests/ui.rs`.
