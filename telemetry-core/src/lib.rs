@@ -3,14 +3,63 @@
 //! Events are structs declared with [`telemetry_event`]; this crate holds what the generated
 //! code builds on ([`Event`], the value kinds, the run-time catalog) and the runtime that
 //! resolves consent, keeps the anonymous identity and records events.
+//!
+//! A host starts telemetry once at the top of `main` and records events with
+//! [`Telemetry::track`]; its own clap parser mounts the `telemetry` subcommand
+//! ([`cli::TelemetryArgs`]):
+//!
+//! ```no_run
+//! use telemetry_core::{Telemetry, TelemetryConfig};
+//!
+//! let telemetry: Telemetry = TelemetryConfig::builder("demo")
+//!     .version(env!("CARGO_PKG_VERSION"))
+//!     .project_key(option_env!("DEMO_POSTHOG_KEY").unwrap_or(""))
+//!     .docs_url("https://example.com/demo/telemetry")
+//!     .start();
+//! ```
+//!
+//! | module | job |
+//! | --- | --- |
+//! | [`config`] | what the host says about itself |
+//! | [`consent`] | on or off, and which source decided (environment snapshot, CI, project file, user config) |
+//! | [`paths`] | the state directory and its files |
+//! | [`fsutil`] | locked, atomic, link-refusing file access |
+//! | [`identity`] | the anonymous id, aliasing on login, rotation on logout |
+//! | [`record`] | the finished JSON record and the common properties |
+//! | [`queue`] | the durable, bounded on-disk queue and the recently-sent log |
+//! | [`delivery`] | the key and endpoint (and the debug-build development endpoint) |
+//! | [`handle`] | the [`Telemetry`] handle and the command timer |
+//! | [`notice`] | the first-run notice |
+//! | [`debug`] | `<APP>_TELEMETRY_DEBUG=1` |
+//! | [`cli`] | the `telemetry` subcommand |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod consent;
+pub mod debug;
+pub mod delivery;
 pub mod event;
+pub mod fsutil;
+pub mod handle;
+pub mod identity;
+pub mod notice;
+pub mod paths;
+pub mod queue;
+pub mod record;
 
 pub use catalog::{CatalogEntry, catalog};
+pub use config::{
+    BuildKind, ConfigError, ConsentPolicy, PostHogHost, TelemetryConfig, TelemetryConfigBuilder,
+};
+pub use consent::env::Environment;
+pub use consent::{ConsentDecision, ConsentSource};
+pub use delivery::Delivery;
+pub use handle::{CommandOutcome, CommandTimer, Mode, Telemetry};
+pub use record::{COMMON_PROPERTIES, Record};
 pub use event::Event;
 pub use event::kinds;
 pub use event::meta::{EventMeta, PropertyKind, PropertyMeta, Sensitivity};

@@ -1,0 +1,399 @@
+//! Whether telemetry is on, and which source decided.
+//!
+//! Resolved in this order, first match wins:
+//!
+//! 1. `DO_NOT_TRACK`, set to anything but empty, `0` or `false`: off;
+//! 2. the app's own variables: `<APP>_NO_TELEMETRY=1` off; `<APP>_TELEMETRY=0` off,
+//!    `<APP>_TELEMETRY=1` on (any other value is not understood and means off);
+//! 3. the project file `.<app>-telemetry.toml`, looked up from the working directory upwards:
+//!    off (a project can never turn telemetry on);
+//! 4. the user's config, `telemetry.toml` in the state directory, written by
+//!    `telemetry on|off` (a file that cannot be read means off);
+//! 5. CI detected from the environment: off;
+//! 6. the policy default: off under opt-in; under opt-out, on once the first-run notice has
+//!    been shown on an earlier run.
+//!
+//! Resolving reads the environment snapshot, looks for the project file, and reads the user's
+//! config and (opt-out only) the notice marker: nothing else, and it never writes.
+
+pub mod ci;
+pub mod env;
+pub mod project;
+pub mod user_config;
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{ConsentPolicy, TelemetryConfig};
+use crate::paths::StateDir;
+use env::{is_truthy, parse_switch};
+
+/// The source that decided, with what it said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsentSource {
+    /// `DO_NOT_TRACK` is set.
+    DoNotTrack {
+        /// Its value.
+        value: String,
+    },
+    /// `<APP>_NO_TELEMETRY` is set.
+    NoTelemetryVariable {
+        /// The variable.
+        variable: String,
+        /// Its value.
+        value: String,
+    },
+    /// `<APP>_TELEMETRY` is set.
+    TelemetryVariable {
+        /// The variable.
+        variable: String,
+        /// Its value.
+        value: String,
+        /// Whether the value was understood (`0`/`1`, ...); one that was not means off.
+        understood: bool,
+    },
+    /// A project file turned telemetry off.
+    ProjectFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The user's config decided.
+    UserConfig {
+        /// The file.
+        path: PathBuf,
+        /// What it says.
+        enabled: bool,
+    },
+    /// The user's config exists but cannot be read: off until it is fixed.
+    UserConfigUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A CI environment was detected.
+    Ci {
+        /// The variable that gave it away.
+        variable: String,
+        /// Its value.
+        value: String,
+    },
+    /// Nobody said anything: the policy's default.
+    Default {
+        /// The policy.
+        policy: ConsentPolicy,
+        /// Under opt-out: whether the first-run notice has been shown on an earlier run.
+        notice_shown: bool,
+    },
+}
+
+impl ConsentSource {
+    /// A short human description (`DO_NOT_TRACK=1`, `user config ~/.demo/telemetry.toml`, ...),
+    /// with the home directory written `~`.
+    pub fn describe(&self, home: Option<&Path>) -> String {
+        let show = |path: &Path| tilde(path, home);
+        match self {
+            ConsentSource::DoNotTrack { value } => format!("DO_NOT_TRACK={value}"),
+            ConsentSource::NoTelemetryVariable { variable, value } => {
+                format!("{variable}={value}")
+            }
+            ConsentSource::TelemetryVariable {
+                variable,
+                value,
+                understood: true,
+            } => format!("{variable}={value}"),
+            ConsentSource::TelemetryVariable {
+                variable, value, ..
+            } => format!("{variable}={value} (not understood, so telemetry is off; use 0 or 1)"),
+            ConsentSource::ProjectFile { path } => format!("project file {}", show(path)),
+            ConsentSource::UserConfig { path, enabled } => {
+                format!("user config {} (enabled = {enabled})", show(path))
+            }
+            ConsentSource::UserConfigUnreadable { path, .. } => {
+                format!("user config {} (unreadable, so telemetry is off)", show(path))
+            }
+            ConsentSource::Ci { variable, value } => format!("CI detected ({variable}={value})"),
+            ConsentSource::Default {
+                policy: ConsentPolicy::OptIn,
+                ..
+            } => "default (opt-in policy)".to_string(),
+            ConsentSource::Default {
+                policy: ConsentPolicy::OptOut,
+                notice_shown: true,
+            } => "default (opt-out policy)".to_string(),
+            ConsentSource::Default {
+                policy: ConsentPolicy::OptOut,
+                notice_shown: false,
+            } => "default (opt-out policy; nothing is recorded until the first-run notice has been shown)"
+                .to_string(),
+        }
+    }
+
+    /// Whether the user (or their environment) made this decision, as opposed to the default.
+    pub fn is_default(&self) -> bool {
+        matches!(self, ConsentSource::Default { .. })
+    }
+
+    /// Whether an environment variable decided (`telemetry on|off` cannot override it).
+    pub fn is_environment(&self) -> bool {
+        matches!(
+            self,
+            ConsentSource::DoNotTrack { .. }
+                | ConsentSource::NoTelemetryVariable { .. }
+                | ConsentSource::TelemetryVariable { .. }
+        )
+    }
+}
+
+/// `path` with the home directory written `~`.
+pub(crate) fn tilde(path: &Path, home: Option<&Path>) -> String {
+    if let Some(home) = home
+        && let Ok(rest) = path.strip_prefix(home)
+    {
+        return format!("~/{}", rest.display());
+    }
+    path.display().to_string()
+}
+
+/// The user's consent as resolved: on or off, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentDecision {
+    /// Whether the user consents to telemetry.
+    pub enabled: bool,
+    /// Who decided.
+    pub source: ConsentSource,
+    /// A project file that asked to turn telemetry on, which is ignored.
+    pub ignored_project_opt_in: Option<PathBuf>,
+}
+
+/// Resolves consent for `config`, with the state directory `dir` (if any).
+pub fn resolve(config: &TelemetryConfig, dir: Option<&StateDir>) -> ConsentDecision {
+    let env = config.environment();
+    let names = config.env_names();
+    let decided = |enabled, source| ConsentDecision {
+        enabled,
+        source,
+        ignored_project_opt_in: None,
+    };
+
+    if let Some(value) = env.get("DO_NOT_TRACK")
+        && is_truthy(value)
+    {
+        return decided(
+            false,
+            ConsentSource::DoNotTrack {
+                value: value.to_string(),
+            },
+        );
+    }
+    if let Some(value) = env.get(&names.no_telemetry)
+        && is_truthy(value)
+    {
+        return decided(
+            false,
+            ConsentSource::NoTelemetryVariable {
+                variable: names.no_telemetry.clone(),
+                value: value.to_string(),
+            },
+        );
+    }
+    if let Some(value) = env.get_non_empty(&names.telemetry) {
+        let parsed = parse_switch(value);
+        return decided(
+            parsed == Some(true),
+            ConsentSource::TelemetryVariable {
+                variable: names.telemetry.clone(),
+                value: value.to_string(),
+                understood: parsed.is_some(),
+            },
+        );
+    }
+
+    let mut ignored_project_opt_in = None;
+    if let Some(cwd) = config.working_dir() {
+        match project::find(config.app_name(), cwd) {
+            Some(project::ProjectFile::Off { path }) => {
+                return decided(false, ConsentSource::ProjectFile { path });
+            }
+            Some(project::ProjectFile::IgnoredOptIn { path }) => {
+                ignored_project_opt_in = Some(path);
+            }
+            None => {}
+        }
+    }
+    let with_ignored = |enabled, source| ConsentDecision {
+        enabled,
+        source,
+        ignored_project_opt_in: ignored_project_opt_in.clone(),
+    };
+
+    if let Some(dir) = dir {
+        let path = dir.config_file();
+        match user_config::read(&path) {
+            Ok(Some(setting)) => {
+                return with_ignored(
+                    setting.enabled,
+                    ConsentSource::UserConfig {
+                        path,
+                        enabled: setting.enabled,
+                    },
+                );
+            }
+            Ok(None) => {}
+            Err(problem) => {
+                tracing::warn!(%problem, "telemetry consent file unreadable; telemetry is off");
+                return with_ignored(
+                    false,
+                    ConsentSource::UserConfigUnreadable {
+                        path,
+                        problem: problem.to_string(),
+                    },
+                );
+            }
+        }
+    }
+
+    if let Some(signal) = ci::detect(env) {
+        return with_ignored(
+            false,
+            ConsentSource::Ci {
+                variable: signal.variable.to_string(),
+                value: signal.value,
+            },
+        );
+    }
+
+    let policy = config.policy();
+    let notice_shown = policy == ConsentPolicy::OptOut
+        && dir.is_some_and(|d| crate::fsutil::check_regular(&d.notice_marker()).unwrap_or(false));
+    with_ignored(
+        policy == ConsentPolicy::OptOut && notice_shown,
+        ConsentSource::Default {
+            policy,
+            notice_shown,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Environment;
+    use crate::paths::StateDirSource;
+
+    struct Case {
+        home: tempfile::TempDir,
+        cwd: PathBuf,
+    }
+
+    impl Case {
+        fn new() -> Self {
+            let home = tempfile::tempdir().unwrap();
+            let cwd = home.path().join("project/sub");
+            std::fs::create_dir_all(&cwd).unwrap();
+            Self { home, cwd }
+        }
+
+        fn dir(&self) -> StateDir {
+            StateDir::new(self.home.path().join(".demo"), StateDirSource::Home)
+        }
+
+        fn decide(&self, env: &[(&str, &str)], policy: ConsentPolicy) -> ConsentDecision {
+            let env: Environment = env.iter().copied().collect();
+            let config = TelemetryConfig::builder("demo")
+                .environment(env)
+                .working_dir(&self.cwd)
+                .policy(policy)
+                .stderr_is_terminal(false)
+                .build()
+                .unwrap();
+            resolve(&config, Some(&self.dir()))
+        }
+    }
+
+    #[test]
+    fn order_of_sources() {
+        let case = Case::new();
+        let d = case.decide(&[], ConsentPolicy::OptIn);
+        assert!(!d.enabled);
+        assert!(d.source.is_default());
+        assert_eq!(d.source.describe(None), "default (opt-in policy)");
+
+        user_config::write(&case.dir(), "demo", true).unwrap();
+        let d = case.decide(&[], ConsentPolicy::OptIn);
+        assert!(d.enabled);
+        assert_eq!(
+            d.source.describe(Some(case.home.path())),
+            "user config ~/.demo/telemetry.toml (enabled = true)"
+        );
+        // the user's config wins over CI
+        assert!(case.decide(&[("CI", "true")], ConsentPolicy::OptIn).enabled);
+
+        // DO_NOT_TRACK beats everything, including DEMO_TELEMETRY=1
+        let d = case.decide(
+            &[("DO_NOT_TRACK", "1"), ("DEMO_TELEMETRY", "1")],
+            ConsentPolicy::OptIn,
+        );
+        assert!(!d.enabled);
+        assert_eq!(d.source.describe(None), "DO_NOT_TRACK=1");
+        // but not when it says 0 / false / empty
+        for v in ["0", "false", ""] {
+            assert!(case.decide(&[("DO_NOT_TRACK", v)], ConsentPolicy::OptIn).enabled);
+        }
+
+        let d = case.decide(&[("DEMO_TELEMETRY", "0")], ConsentPolicy::OptIn);
+        assert!(!d.enabled);
+        assert_eq!(d.source.describe(None), "DEMO_TELEMETRY=0");
+        let d = case.decide(&[("DEMO_TELEMETRY", "maybe")], ConsentPolicy::OptIn);
+        assert!(!d.enabled);
+        let d = case.decide(
+            &[("DEMO_NO_TELEMETRY", "1"), ("DEMO_TELEMETRY", "1")],
+            ConsentPolicy::OptIn,
+        );
+        assert!(!d.enabled);
+        assert_eq!(d.source.describe(None), "DEMO_NO_TELEMETRY=1");
+
+        // the project file turns it off despite the user's config ...
+        let file = case.home.path().join("project/.demo-telemetry.toml");
+        std::fs::write(&file, "enabled = false\n").unwrap();
+        let d = case.decide(&[], ConsentPolicy::OptIn);
+        assert!(!d.enabled);
+        assert_eq!(d.source, ConsentSource::ProjectFile { path: file.clone() });
+        // ... but the variable still wins over it
+        assert!(case.decide(&[("DEMO_TELEMETRY", "1")], ConsentPolicy::OptIn).enabled);
+        // and it can never turn telemetry on
+        std::fs::write(&file, "enabled = true\n").unwrap();
+        user_config::write(&case.dir(), "demo", false).unwrap();
+        let d = case.decide(&[], ConsentPolicy::OptIn);
+        assert!(!d.enabled);
+        assert_eq!(d.ignored_project_opt_in, Some(file));
+    }
+
+    #[test]
+    fn ci_and_policies() {
+        let case = Case::new();
+        let d = case.decide(&[("GITHUB_ACTIONS", "true")], ConsentPolicy::OptOut);
+        assert!(!d.enabled);
+        assert_eq!(d.source.describe(None), "CI detected (GITHUB_ACTIONS=true)");
+        // CI can be overridden explicitly by the variable
+        assert!(
+            case.decide(&[("CI", "1"), ("DEMO_TELEMETRY", "1")], ConsentPolicy::OptIn)
+                .enabled
+        );
+        // opt-out: off until the notice has been shown
+        assert!(!case.decide(&[], ConsentPolicy::OptOut).enabled);
+        crate::fsutil::ensure_dir(case.dir().path()).unwrap();
+        std::fs::write(case.dir().notice_marker(), "").unwrap();
+        assert!(case.decide(&[], ConsentPolicy::OptOut).enabled);
+        assert!(!case.decide(&[], ConsentPolicy::OptIn).enabled);
+    }
+
+    #[test]
+    fn unreadable_user_config_means_off() {
+        let case = Case::new();
+        crate::fsutil::ensure_dir(case.dir().path()).unwrap();
+        std::fs::write(case.dir().config_file(), "enabled = [").unwrap();
+        let d = case.decide(&[], ConsentPolicy::OptOut);
+        assert!(!d.enabled);
+        assert!(matches!(d.source, ConsentSource::UserConfigUnreadable { .. }));
+    }
+}

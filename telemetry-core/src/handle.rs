@@ -1,0 +1,699 @@
+//! The [`Telemetry`] handle: one call at the top of `main`, then `track`.
+//!
+//! ```no_run
+//! use telemetry_core::TelemetryConfig;
+//! # /// Sent when the program starts.
+//! # #[telemetry_core::telemetry_event(name = "binary.startup")]
+//! # struct BinaryStartup {}
+//!
+//! let telemetry = TelemetryConfig::builder("demo")
+//!     .version(env!("CARGO_PKG_VERSION"))
+//!     .project_key(option_env!("DEMO_POSTHOG_KEY").unwrap_or(""))
+//!     .start();
+//! telemetry.track(&BinaryStartup {});
+//! ```
+//!
+//! Starting resolves consent and nothing else when telemetry is off: no file is created, no
+//! thread started, no process spawned. Nothing here panics, prints (but the first-run notice and
+//! debug mode, both on stderr) or exits on behalf of the host; failures are swallowed and
+//! reported through `tracing`, and a failure of the state directory turns recording off for the
+//! rest of the process.
+
+use std::io::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::config::{ConfigError, TelemetryConfig, TelemetryConfigBuilder};
+use crate::consent::{self, ConsentDecision, env::is_truthy};
+use crate::delivery::Delivery;
+use crate::event::Event;
+use crate::event::values::ErrorClass;
+use crate::identity::{IdentityState, IdentityStore, LinkOutcome, validate_principal};
+use crate::paths::StateDir;
+use crate::queue::Queue;
+use crate::record::{CommonProperties, Record};
+use crate::{debug, notice};
+
+/// What the handle does with events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Nothing: telemetry is off, the build has no key, or there is no state directory.
+    Off,
+    /// Records events in the queue.
+    Recording,
+    /// Prints events to stderr and records nothing (`<APP>_TELEMETRY_DEBUG=1`).
+    Debug,
+}
+
+/// The telemetry handle a host keeps for the life of the process.
+#[derive(Debug)]
+pub struct Telemetry {
+    state: State,
+}
+
+#[derive(Debug)]
+enum State {
+    Misconfigured(ConfigError),
+    Ready(Box<Ready>),
+}
+
+#[derive(Debug)]
+struct Ready {
+    config: TelemetryConfig,
+    dir: Option<StateDir>,
+    consent: ConsentDecision,
+    delivery: Delivery,
+    mode: Mode,
+    active: AtomicBool,
+    common: CommonProperties,
+    identity: Mutex<Option<IdentityState>>,
+    notice_shown: bool,
+}
+
+impl Telemetry {
+    /// Starts telemetry with `config`: resolves consent, shows the first-run notice when it is
+    /// due, and returns the handle.
+    pub fn start(config: TelemetryConfig) -> Self {
+        Self::start_with(config, &mut std::io::stderr())
+    }
+
+    /// [`start`](Self::start) from a builder; a configuration error gives a handle that records
+    /// nothing and reports the error in `status`.
+    pub fn start_from(builder: TelemetryConfigBuilder) -> Self {
+        match builder.build() {
+            Ok(config) => Self::start(config),
+            Err(error) => {
+                tracing::error!(%error, "telemetry configuration refused; telemetry is off");
+                Self {
+                    state: State::Misconfigured(error),
+                }
+            }
+        }
+    }
+
+    /// [`start`](Self::start), writing the first-run notice (if due) to `notice_out` instead of
+    /// stderr.
+    pub fn start_with(config: TelemetryConfig, notice_out: &mut dyn Write) -> Self {
+        let dir = StateDir::resolve(&config);
+        let consent = consent::resolve(&config, dir.as_ref());
+        let delivery = Delivery::resolve(&config);
+        let debug = config
+            .environment()
+            .get(&config.env_names().debug)
+            .is_some_and(is_truthy);
+        let notice_shown =
+            notice::show_if_due(&config, &consent, delivery.has_key(), dir.as_ref(), notice_out);
+        let mode = if debug {
+            Mode::Debug
+        } else if consent.enabled && delivery.has_key() && dir.is_some() {
+            Mode::Recording
+        } else {
+            Mode::Off
+        };
+        tracing::debug!(?mode, source = ?consent.source, "telemetry started");
+        Self {
+            state: State::Ready(Box::new(Ready {
+                common: CommonProperties::new(&config),
+                config,
+                dir,
+                consent,
+                delivery,
+                mode,
+                active: AtomicBool::new(mode != Mode::Off),
+                identity: Mutex::new(None),
+                notice_shown,
+            })),
+        }
+    }
+
+    /// A handle that never does anything.
+    pub fn disabled() -> Self {
+        Self::start_with(TelemetryConfig::disabled(), &mut std::io::sink())
+    }
+
+    fn ready(&self) -> Option<&Ready> {
+        match &self.state {
+            State::Ready(ready) => Some(ready),
+            State::Misconfigured(_) => None,
+        }
+    }
+
+    /// The configuration (`None` when it was refused).
+    pub fn config(&self) -> Option<&TelemetryConfig> {
+        self.ready().map(|r| &r.config)
+    }
+
+    /// Why the configuration was refused, if it was.
+    pub fn config_error(&self) -> Option<&ConfigError> {
+        match &self.state {
+            State::Misconfigured(error) => Some(error),
+            State::Ready(_) => None,
+        }
+    }
+
+    /// The consent decision made at start-up.
+    pub fn consent(&self) -> Option<&ConsentDecision> {
+        self.ready().map(|r| &r.consent)
+    }
+
+    /// The key and endpoint.
+    pub fn delivery(&self) -> Option<&Delivery> {
+        self.ready().map(|r| &r.delivery)
+    }
+
+    /// The state directory (`None` without a home directory or override).
+    pub fn state_dir(&self) -> Option<&StateDir> {
+        self.ready().and_then(|r| r.dir.as_ref())
+    }
+
+    /// What the handle does with events (as decided at start-up).
+    pub fn mode(&self) -> Mode {
+        self.ready().map_or(Mode::Off, |r| r.mode)
+    }
+
+    /// Whether events are being recorded now (off after `telemetry off` or `clear` in this
+    /// process, or after the state directory failed).
+    pub fn is_recording(&self) -> bool {
+        self.ready()
+            .is_some_and(|r| r.mode == Mode::Recording && r.active.load(Ordering::Relaxed))
+    }
+
+    /// Whether the first-run notice was shown by this process.
+    pub fn notice_shown(&self) -> bool {
+        self.ready().is_some_and(|r| r.notice_shown)
+    }
+
+    /// The queue, when there is a state directory.
+    pub fn queue(&self) -> Option<Queue> {
+        self.state_dir().cloned().map(Queue::new)
+    }
+
+    /// The identity store, when there is a state directory.
+    pub fn identity_store(&self) -> Option<IdentityStore> {
+        self.state_dir().cloned().map(IdentityStore::new)
+    }
+
+    /// Stops recording for the rest of this process (after `telemetry off` or `clear`).
+    pub(crate) fn deactivate(&self) {
+        if let Some(ready) = self.ready() {
+            ready.active.store(false, Ordering::Relaxed);
+            if let Ok(mut cache) = ready.identity.lock() {
+                *cache = None;
+            }
+        }
+    }
+
+    /// Records `event`: adds the common properties, a UUID v7 and a timestamp, attributes it
+    /// to the current identity and appends it to the queue. Does nothing when telemetry is
+    /// off; never fails (problems are reported through `tracing`).
+    pub fn track<E: Event>(&self, event: &E) {
+        let Some(ready) = self.ready() else {
+            return;
+        };
+        match ready.mode {
+            Mode::Off => {}
+            Mode::Debug => {
+                let identity = self.debug_identity(ready);
+                let record = Record::for_event(
+                    event,
+                    &identity.distinct_id(),
+                    identity.is_anonymous(),
+                    &ready.common,
+                );
+                debug::print(&mut std::io::stderr(), ready.config.app_name(), &record);
+            }
+            Mode::Recording => {
+                if !ready.active.load(Ordering::Relaxed) {
+                    return;
+                }
+                let Some(identity) = self.recording_identity(ready) else {
+                    return;
+                };
+                let record = Record::for_event(
+                    event,
+                    &identity.distinct_id(),
+                    identity.is_anonymous(),
+                    &ready.common,
+                );
+                if let Some(queue) = self.queue()
+                    && let Err(error) = queue.append(&[record])
+                {
+                    tracing::warn!(%error, "telemetry event not recorded");
+                }
+            }
+        }
+    }
+
+    /// The identity to record under, loaded (or created) once per process.
+    fn recording_identity(&self, ready: &Ready) -> Option<IdentityState> {
+        let mut cache = ready.identity.lock().ok()?;
+        if let Some(identity) = cache.as_ref() {
+            return Some(identity.clone());
+        }
+        let store = self.identity_store()?;
+        match store.load_or_create() {
+            Ok(identity) => {
+                *cache = Some(identity.clone());
+                Some(identity)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "telemetry identity unusable; telemetry is off for this run");
+                ready.active.store(false, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    /// Debug mode's identity: the stored one when telemetry is on and one exists (read, never
+    /// created), else one made up for this process.
+    fn debug_identity(&self, ready: &Ready) -> IdentityState {
+        let Ok(mut cache) = ready.identity.lock() else {
+            return IdentityState::fresh();
+        };
+        if let Some(identity) = cache.as_ref() {
+            return identity.clone();
+        }
+        let stored = if ready.consent.enabled {
+            self.identity_store()
+                .and_then(|store| store.read().ok().flatten())
+        } else {
+            None
+        };
+        let identity = stored.unwrap_or_else(IdentityState::fresh);
+        *cache = Some(identity.clone());
+        identity
+    }
+
+    /// Links the identity to `principal_id` after a login (or at start-up, when the host finds
+    /// the user logged in: lazy aliasing). If not already linked to it, an alias from the
+    /// anonymous id is recorded before any event under the principal; see
+    /// [`identity`](crate::identity). Does nothing when telemetry is off.
+    pub fn link(&self, principal_id: &str) {
+        let Some(ready) = self.ready() else {
+            return;
+        };
+        if let Err(error) = validate_principal(principal_id) {
+            tracing::warn!(%error, "telemetry link ignored");
+            return;
+        }
+        match ready.mode {
+            Mode::Off => {}
+            Mode::Debug => {
+                let mut identity = self.debug_identity(ready);
+                if identity.linked_principal_id.as_deref() == Some(principal_id) {
+                    return;
+                }
+                if identity.linked_principal_id.is_none() {
+                    let alias = Record::alias(&identity.anon_id.to_string(), principal_id);
+                    debug::print(&mut std::io::stderr(), ready.config.app_name(), &alias);
+                } else {
+                    identity = IdentityState::fresh();
+                }
+                identity.linked_principal_id = Some(principal_id.to_string());
+                if let Ok(mut cache) = ready.identity.lock() {
+                    *cache = Some(identity);
+                }
+            }
+            Mode::Recording => {
+                if !ready.active.load(Ordering::Relaxed) {
+                    return;
+                }
+                if let Ok(cache) = ready.identity.lock()
+                    && let Some(identity) = cache.as_ref()
+                    && identity.linked_principal_id.as_deref() == Some(principal_id)
+                {
+                    return;
+                }
+                let (Some(store), Some(queue)) = (self.identity_store(), self.queue()) else {
+                    return;
+                };
+                match store.link(&queue, principal_id) {
+                    Ok(LinkOutcome::Aliased { state } | LinkOutcome::Relinked { state }) => {
+                        if let Ok(mut cache) = ready.identity.lock() {
+                            *cache = Some(state);
+                        }
+                    }
+                    Ok(LinkOutcome::AlreadyLinked) => {
+                        if let Ok(mut cache) = ready.identity.lock() {
+                            *cache = store.read().ok().flatten();
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "telemetry link failed"),
+                }
+            }
+        }
+    }
+
+    /// Unlinks the identity after a logout: record the logout's own event first (it goes out
+    /// under the principal), then call this; a fresh anonymous id replaces the old one. When
+    /// telemetry is off but an identity file exists, it is still rotated, so a link never
+    /// outlives a logout.
+    pub fn unlink(&self) {
+        let Some(ready) = self.ready() else {
+            return;
+        };
+        if ready.mode == Mode::Debug {
+            if let Ok(mut cache) = ready.identity.lock()
+                && cache
+                    .as_ref()
+                    .is_some_and(|identity| identity.linked_principal_id.is_some())
+            {
+                *cache = Some(IdentityState::fresh());
+            }
+            return;
+        }
+        let Some(dir) = ready.dir.as_ref() else {
+            return;
+        };
+        if !crate::fsutil::check_regular(&dir.identity_file()).unwrap_or(false) {
+            return;
+        }
+        match IdentityStore::new(dir.clone()).unlink() {
+            Ok(Some(fresh)) => {
+                if let Ok(mut cache) = ready.identity.lock()
+                    && cache.is_some()
+                {
+                    *cache = Some(fresh);
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "telemetry unlink failed"),
+        }
+    }
+
+    /// Starts timing a command; `build` makes its completion event from the outcome (so this
+    /// crate needs no product-specific event). See [`CommandTimer`].
+    pub fn time_command<E, F>(&self, build: F) -> CommandTimer<'_, E, F>
+    where
+        E: Event,
+        F: FnOnce(CommandOutcome) -> E,
+    {
+        CommandTimer {
+            telemetry: self,
+            started: Instant::now(),
+            build: Some(build),
+        }
+    }
+}
+
+/// How a command ended: what a completion event is built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutcome {
+    /// The exit code.
+    pub exit_code: i32,
+    /// How long it ran.
+    pub duration: Duration,
+    /// The class of the error it failed with (never its message).
+    pub error_class: Option<ErrorClass>,
+}
+
+/// Times a command and records its completion event once, like Arcade's command tracker.
+///
+/// ```no_run
+/// # use std::time::Duration;
+/// # use telemetry_core::{ErrorClass, Telemetry};
+/// # /// Sent when a command finishes.
+/// # #[telemetry_core::telemetry_event(name = "cli.command_completed")]
+/// # struct CommandCompleted {
+/// #     /// Exit code.
+/// #     exit_code: i32,
+/// #     /// Duration.
+/// #     duration_ms: Duration,
+/// #     /// Error class.
+/// #     error_class: Option<ErrorClass>,
+/// # }
+/// # fn run() -> Result<(), std::io::Error> { Ok(()) }
+/// # let telemetry = Telemetry::disabled();
+/// let timer = telemetry.time_command(|o| CommandCompleted {
+///     exit_code: o.exit_code,
+///     duration_ms: o.duration,
+///     error_class: o.error_class,
+/// });
+/// match run() {
+///     Ok(()) => timer.succeed(),
+///     Err(error) => timer.fail(1, &error),
+/// }
+/// ```
+///
+/// Dropped without being finished, it records a failure: exit code 101 and error class
+/// `Panic` while panicking, else exit code 1 and error class `CommandNotFinished`.
+pub struct CommandTimer<'t, E, F>
+where
+    E: Event,
+    F: FnOnce(CommandOutcome) -> E,
+{
+    telemetry: &'t Telemetry,
+    started: Instant,
+    build: Option<F>,
+}
+
+impl<E, F> std::fmt::Debug for CommandTimer<'_, E, F>
+where
+    E: Event,
+    F: FnOnce(CommandOutcome) -> E,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandTimer")
+            .field("event", &E::META.name)
+            .field("elapsed", &self.started.elapsed())
+            .finish()
+    }
+}
+
+/// The error class recorded for a command whose timer was dropped while panicking.
+struct Panic;
+
+/// The error class recorded for a command whose timer was dropped without being finished.
+struct CommandNotFinished;
+
+impl<E, F> CommandTimer<'_, E, F>
+where
+    E: Event,
+    F: FnOnce(CommandOutcome) -> E,
+{
+    /// How long the command has run.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Records completion with `exit_code` and, on failure, the error's class.
+    pub fn finish(mut self, exit_code: i32, error_class: Option<ErrorClass>) {
+        self.record(exit_code, error_class);
+    }
+
+    /// Records a successful completion (exit code 0).
+    pub fn succeed(self) {
+        self.finish(0, None);
+    }
+
+    /// Records a failure with `exit_code` and the class of `error` (never its message).
+    pub fn fail<Err: 'static>(self, exit_code: i32, error: &Err) {
+        self.finish(exit_code, Some(ErrorClass::of(error)));
+    }
+
+    /// Records the outcome of `result`: exit code 0, or `failure_exit_code` and the error's
+    /// class.
+    pub fn finish_result<T, Err: 'static>(self, result: &Result<T, Err>, failure_exit_code: i32) {
+        match result {
+            Ok(_) => self.succeed(),
+            Err(error) => self.fail(failure_exit_code, error),
+        }
+    }
+
+    fn record(&mut self, exit_code: i32, error_class: Option<ErrorClass>) {
+        if let Some(build) = self.build.take() {
+            let event = build(CommandOutcome {
+                exit_code,
+                duration: self.started.elapsed(),
+                error_class,
+            });
+            self.telemetry.track(&event);
+        }
+    }
+}
+
+impl<E, F> Drop for CommandTimer<'_, E, F>
+where
+    E: Event,
+    F: FnOnce(CommandOutcome) -> E,
+{
+    fn drop(&mut self) {
+        if self.build.is_some() {
+            if std::thread::panicking() {
+                self.record(101, Some(ErrorClass::of_type::<Panic>()));
+            } else {
+                self.record(1, Some(ErrorClass::of_type::<CommandNotFinished>()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::meta::EventMeta;
+    use crate::event::writer::PropertyWriter;
+    use crate::{ConsentPolicy, Environment};
+
+    struct Done {
+        exit_code: i32,
+        duration_ms: Duration,
+        error_class: Option<ErrorClass>,
+    }
+
+    impl Event for Done {
+        const META: &'static EventMeta = &EventMeta {
+            name: "test.done",
+            description: "A test event.",
+            properties: &[],
+            type_name: "Done",
+        };
+
+        fn write_properties(&self, out: &mut PropertyWriter<'_>) {
+            out.signed("exit_code", &self.exit_code);
+            out.duration_ms("duration_ms", &self.duration_ms);
+            out.error_class("error_class", &self.error_class);
+        }
+    }
+
+    fn done(o: CommandOutcome) -> Done {
+        Done {
+            exit_code: o.exit_code,
+            duration_ms: o.duration,
+            error_class: o.error_class,
+        }
+    }
+
+    fn start(home: &std::path::Path, env: &[(&str, &str)], key: &str) -> Telemetry {
+        let mut environment: Environment = env.iter().copied().collect();
+        environment.set("HOME", home.to_string_lossy());
+        Telemetry::start_with(
+            TelemetryConfig::builder("demo")
+                .project_key(key)
+                .environment(environment)
+                .working_dir(home)
+                .stderr_is_terminal(false)
+                .build()
+                .unwrap(),
+            &mut std::io::sink(),
+        )
+    }
+
+    fn entries(dir: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn off_creates_nothing() {
+        let home = tempfile::tempdir().unwrap();
+        for env in [
+            &[][..],
+            &[("DO_NOT_TRACK", "1"), ("DEMO_TELEMETRY", "1")][..],
+            &[("CI", "true")][..],
+        ] {
+            let telemetry = start(home.path(), env, "phc_test");
+            assert_eq!(telemetry.mode(), Mode::Off);
+            telemetry.time_command(done).succeed();
+            telemetry.link("user-1");
+            telemetry.unlink();
+            assert!(entries(home.path()).is_empty(), "{env:?}");
+        }
+        // on, but the build has no key: still nothing
+        let telemetry = start(home.path(), &[("DEMO_TELEMETRY", "1")], "");
+        assert_eq!(telemetry.mode(), Mode::Off);
+        telemetry.time_command(done).succeed();
+        assert!(entries(home.path()).is_empty());
+    }
+
+    #[test]
+    fn recording_writes_the_queue_with_one_identity() {
+        let home = tempfile::tempdir().unwrap();
+        let telemetry = start(home.path(), &[("DEMO_TELEMETRY", "1")], "phc_test");
+        assert!(telemetry.is_recording());
+        telemetry.time_command(done).fail(2, &std::fmt::Error);
+        drop(telemetry.time_command(done));
+        let records = telemetry.queue().unwrap().read_all().unwrap().records;
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].distinct_id, records[1].distinct_id);
+        let first: serde_json::Value = serde_json::from_str(&records[0].json).unwrap();
+        assert_eq!(first["properties"]["exit_code"], 2);
+        assert_eq!(first["properties"]["error_class"], "Error");
+        assert_eq!(first["properties"]["$process_person_profile"], false);
+        let second: serde_json::Value = serde_json::from_str(&records[1].json).unwrap();
+        assert_eq!(second["properties"]["error_class"], "CommandNotFinished");
+        let stored = telemetry.identity_store().unwrap().read().unwrap().unwrap();
+        assert_eq!(stored.anon_id.to_string(), records[0].distinct_id);
+    }
+
+    #[test]
+    fn link_and_unlink_order() {
+        let home = tempfile::tempdir().unwrap();
+        let telemetry = start(home.path(), &[("DEMO_TELEMETRY", "1")], "phc_test");
+        telemetry.time_command(done).succeed();
+        telemetry.link("user-42");
+        telemetry.link("user-42");
+        telemetry.time_command(done).succeed();
+        telemetry.unlink();
+        telemetry.time_command(done).succeed();
+        let records = telemetry.queue().unwrap().read_all().unwrap().records;
+        let events: Vec<&str> = records.iter().map(|r| r.event.as_str()).collect();
+        assert_eq!(events, ["test.done", "$create_alias", "test.done", "test.done"]);
+        let anon = &records[0].distinct_id;
+        assert_eq!(&records[1].distinct_id, anon);
+        assert!(!records[1].json.contains("$process_person_profile"));
+        assert_eq!(records[2].distinct_id, "user-42");
+        assert!(!records[2].json.contains("$process_person_profile"));
+        assert_ne!(&records[3].distinct_id, anon);
+        assert_ne!(records[3].distinct_id, "user-42");
+        assert!(records[3].json.contains("\"$process_person_profile\":false"));
+    }
+
+    #[test]
+    fn opt_out_waits_for_the_notice() {
+        let home = tempfile::tempdir().unwrap();
+        let config = |terminal| {
+            TelemetryConfig::builder("demo")
+                .project_key("phc_test")
+                .policy(ConsentPolicy::OptOut)
+                .environment(Environment::empty().with("HOME", home.path().to_string_lossy()))
+                .working_dir(home.path())
+                .stderr_is_terminal(terminal)
+                .build()
+                .unwrap()
+        };
+        let mut notice = Vec::new();
+        let first = Telemetry::start_with(config(true), &mut notice);
+        assert!(first.notice_shown());
+        assert!(!notice.is_empty());
+        assert_eq!(first.mode(), Mode::Off);
+        first.time_command(done).succeed();
+        assert!(!home.path().join(".demo/telemetry-queue.jsonl").exists());
+        let second = Telemetry::start_with(config(false), &mut std::io::sink());
+        assert!(second.is_recording());
+    }
+
+    #[test]
+    fn debug_mode_records_nothing() {
+        let home = tempfile::tempdir().unwrap();
+        let telemetry = start(home.path(), &[("DEMO_TELEMETRY_DEBUG", "1")], "");
+        assert_eq!(telemetry.mode(), Mode::Debug);
+        telemetry.link("user-1");
+        telemetry.unlink();
+        assert!(entries(home.path()).is_empty());
+    }
+
+    #[test]
+    fn misconfigured_is_silent() {
+        let telemetry = TelemetryConfig::builder("Not Valid").start();
+        assert!(telemetry.config_error().is_some());
+        telemetry.time_command(done).succeed();
+        assert_eq!(telemetry.mode(), Mode::Off);
+        assert_eq!(Telemetry::disabled().mode(), Mode::Off);
+    }
+}

@@ -1,0 +1,366 @@
+//! The anonymous identity: `telemetry-id.json` in the state directory.
+//!
+//! ```json
+//! {"anon_id":"7f3b2a8c-…","created_at":"2026-04-08T10:00:00.000Z","linked_principal_id":null}
+//! ```
+//!
+//! The anonymous id is a random UUID v4, created only when telemetry is on and something is
+//! recorded. Reads take the shared lock; creating, repairing, linking and rotating take the
+//! exclusive lock and re-read before writing, so concurrent first runs agree on one id. Every
+//! write goes through a fsynced temporary file renamed over the old one (mode 0600, in a 0700
+//! directory).
+//!
+//! The state machine follows Arcade's:
+//! - anonymous: events go out under `anon_id`, personless (`$process_person_profile: false`);
+//! - [`link`](IdentityStore::link) (after a login, or at start-up when the host finds
+//!   credentials): an alias from `anon_id` to the principal is queued, then the principal is
+//!   stored, in one critical section, so the alias precedes every event under the principal.
+//!   A principal is stored even if PostHog later refuses to merge it, so the alias is never
+//!   retried. Linking to a different principal than the stored one rotates the anonymous id
+//!   first (two accounts must never be merged through one machine id);
+//! - [`unlink`](IdentityStore::unlink) (after a logout, once the logout's own event is
+//!   recorded): a fresh anonymous id replaces the old one and the link is removed.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::fsutil::{self, StateError, StateLock};
+use crate::paths::StateDir;
+use crate::queue::{Queue, QueueError};
+use crate::record::Record;
+
+/// The longest principal id accepted.
+pub const MAX_PRINCIPAL_LEN: usize = 256;
+
+/// The content of the identity file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityState {
+    /// The anonymous id (UUID v4).
+    pub anon_id: Uuid,
+    /// When it was created (RFC 3339, UTC).
+    pub created_at: String,
+    /// The principal it has been aliased to, once linked.
+    pub linked_principal_id: Option<String>,
+}
+
+impl IdentityState {
+    /// A fresh anonymous identity.
+    pub fn fresh() -> Self {
+        Self {
+            anon_id: Uuid::new_v4(),
+            created_at: crate::record::now_rfc3339(),
+            linked_principal_id: None,
+        }
+    }
+
+    /// The id events are attributed to: the principal once linked, else the anonymous id.
+    pub fn distinct_id(&self) -> String {
+        match &self.linked_principal_id {
+            Some(principal) => principal.clone(),
+            None => self.anon_id.to_string(),
+        }
+    }
+
+    /// Whether events are anonymous (and so personless).
+    pub fn is_anonymous(&self) -> bool {
+        self.linked_principal_id.is_none()
+    }
+}
+
+/// Something linking could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// A file problem.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The alias could not be queued.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// The principal id is empty, too long or holds control characters.
+    #[error("invalid principal id: it must be 1 to {MAX_PRINCIPAL_LEN} characters without control characters")]
+    InvalidPrincipal,
+}
+
+/// What [`IdentityStore::link`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkOutcome {
+    /// Already linked to this principal: nothing to do.
+    AlreadyLinked,
+    /// An alias was queued and the principal stored.
+    Aliased {
+        /// The identity now stored.
+        state: IdentityState,
+    },
+    /// Linked to another principal before: the anonymous id was rotated and the new principal
+    /// stored, without an alias.
+    Relinked {
+        /// The identity now stored.
+        state: IdentityState,
+    },
+}
+
+/// Checks a principal id.
+pub fn validate_principal(principal: &str) -> Result<(), IdentityError> {
+    let ok = !principal.trim().is_empty()
+        && principal.len() <= MAX_PRINCIPAL_LEN
+        && !principal.chars().any(char::is_control);
+    if ok {
+        Ok(())
+    } else {
+        Err(IdentityError::InvalidPrincipal)
+    }
+}
+
+/// The identity file in a state directory.
+#[derive(Debug, Clone)]
+pub struct IdentityStore {
+    dir: StateDir,
+}
+
+impl IdentityStore {
+    /// The identity in `dir`.
+    pub fn new(dir: StateDir) -> Self {
+        Self { dir }
+    }
+
+    /// Reads the identity under the shared lock; `Ok(None)` when there is none. Never creates
+    /// anything.
+    pub fn read(&self) -> Result<Option<IdentityState>, StateError> {
+        let Some(_lock) = self.dir.lock_shared()? else {
+            return Ok(None);
+        };
+        self.read_unlocked()
+    }
+
+    fn read_unlocked(&self) -> Result<Option<IdentityState>, StateError> {
+        let path = self.dir.identity_file();
+        let Some(text) = fsutil::read_small_text(&path)? else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| StateError::Corrupt {
+                path,
+                detail: if text.trim().is_empty() {
+                    "it is empty".to_string()
+                } else {
+                    format!("it is not a valid identity file ({e})")
+                },
+            })
+    }
+
+    /// The identity, created (or repaired, when the file is damaged) if needed.
+    pub fn load_or_create(&self) -> Result<IdentityState, StateError> {
+        match self.read() {
+            Ok(Some(state)) => return Ok(state),
+            Ok(None) | Err(StateError::Corrupt { .. } | StateError::TooLarge { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        let lock = self.dir.lock_exclusive()?;
+        self.load_or_create_locked(&lock)
+    }
+
+    fn load_or_create_locked(&self, _lock: &StateLock) -> Result<IdentityState, StateError> {
+        match self.read_unlocked() {
+            Ok(Some(state)) => Ok(state),
+            Ok(None) => {
+                let state = IdentityState::fresh();
+                self.write(&state)?;
+                Ok(state)
+            }
+            Err(e @ (StateError::Corrupt { .. } | StateError::TooLarge { .. })) => {
+                tracing::warn!(problem = %e, "telemetry identity damaged; replacing it with a new anonymous id");
+                let state = IdentityState::fresh();
+                self.write(&state)?;
+                Ok(state)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write(&self, state: &IdentityState) -> Result<(), StateError> {
+        let json = serde_json::to_string(state).unwrap_or_default();
+        fsutil::write_atomic(&self.dir.identity_file(), json.as_bytes())
+    }
+
+    /// Links the identity to `principal`, queueing the alias in `queue` first (see the module
+    /// documentation).
+    pub fn link(&self, queue: &Queue, principal: &str) -> Result<LinkOutcome, IdentityError> {
+        validate_principal(principal)?;
+        let lock = self.dir.lock_exclusive()?;
+        let mut state = self.load_or_create_locked(&lock)?;
+        match state.linked_principal_id.as_deref() {
+            Some(linked) if linked == principal => Ok(LinkOutcome::AlreadyLinked),
+            Some(_) => {
+                state = IdentityState::fresh();
+                state.linked_principal_id = Some(principal.to_string());
+                self.write(&state)?;
+                Ok(LinkOutcome::Relinked { state })
+            }
+            None => {
+                let alias = Record::alias(&state.anon_id.to_string(), principal);
+                queue.append_locked(&lock, &[alias])?;
+                state.linked_principal_id = Some(principal.to_string());
+                self.write(&state)?;
+                Ok(LinkOutcome::Aliased { state })
+            }
+        }
+    }
+
+    /// Removes the link and rotates the anonymous id; returns the new identity, or `None` when
+    /// it was not linked (or there is no identity), in which case nothing changes.
+    pub fn unlink(&self) -> Result<Option<IdentityState>, StateError> {
+        if !self.dir.path().is_dir() {
+            return Ok(None);
+        }
+        let _lock = self.dir.lock_exclusive()?;
+        match self.read_unlocked() {
+            Ok(Some(state)) if state.linked_principal_id.is_some() => {
+                let fresh = IdentityState::fresh();
+                self.write(&fresh)?;
+                Ok(Some(fresh))
+            }
+            Ok(_) => Ok(None),
+            Err(e @ (StateError::Symlink { .. } | StateError::NotAFile { .. })) => Err(e),
+            Err(_) => {
+                // damaged: it may have held a link, so replace it
+                let fresh = IdentityState::fresh();
+                self.write(&fresh)?;
+                Ok(Some(fresh))
+            }
+        }
+    }
+
+    /// Deletes the identity file; returns the identity that was there, if it could be read,
+    /// and whether a file was removed.
+    pub fn delete(&self) -> Result<(Option<IdentityState>, bool), StateError> {
+        if !self.dir.path().is_dir() {
+            return Ok((None, false));
+        }
+        let _lock = self.dir.lock_exclusive()?;
+        let old = self.read_unlocked().ok().flatten();
+        let removed = fsutil::remove_file(&self.dir.identity_file())?;
+        Ok((old, removed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paths::StateDirSource;
+
+    fn store() -> (tempfile::TempDir, IdentityStore, Queue) {
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+        (home, IdentityStore::new(dir.clone()), Queue::new(dir))
+    }
+
+    #[test]
+    fn created_once_and_private() {
+        let (_home, store, _) = store();
+        assert_eq!(store.read().unwrap(), None);
+        let a = store.load_or_create().unwrap();
+        assert_eq!(a.anon_id.get_version_num(), 4);
+        let b = store.load_or_create().unwrap();
+        assert_eq!(a, b);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let path = store.dir.identity_file();
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            let dir_mode = std::fs::metadata(store.dir.path())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(dir_mode & 0o777, 0o700);
+        }
+    }
+
+    #[test]
+    fn concurrent_threads_agree_on_one_id() {
+        let (_home, store, _) = store();
+        let ids: Vec<Uuid> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..16)
+                .map(|_| s.spawn(|| store.load_or_create().unwrap().anon_id))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(ids.iter().all(|id| *id == ids[0]));
+    }
+
+    #[test]
+    fn damaged_files_are_repaired_links_refused() {
+        let (home, store, _) = store();
+        let first = store.load_or_create().unwrap();
+        let path = store.dir.identity_file();
+        for bad in ["", "{\"anon_id\":", "[1,2]", "{\"anon_id\":\"not-a-uuid\"}"] {
+            std::fs::write(&path, bad).unwrap();
+            assert!(matches!(store.read(), Err(StateError::Corrupt { .. })), "{bad}");
+            let repaired = store.load_or_create().unwrap();
+            assert_ne!(repaired.anon_id, first.anon_id);
+        }
+        std::fs::write(&path, vec![b' '; 100_000]).unwrap();
+        store.load_or_create().unwrap();
+        #[cfg(unix)]
+        {
+            let target = home.path().join("target");
+            std::fs::write(&target, "keep").unwrap();
+            std::fs::remove_file(&path).unwrap();
+            std::os::unix::fs::symlink(&target, &path).unwrap();
+            assert!(matches!(
+                store.load_or_create(),
+                Err(StateError::Symlink { .. })
+            ));
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        }
+    }
+
+    #[test]
+    fn link_then_unlink_follows_the_state_machine() {
+        let (_home, store, queue) = store();
+        let anon = store.load_or_create().unwrap();
+        let LinkOutcome::Aliased { state } = store.link(&queue, "user-42").unwrap() else {
+            panic!("expected an alias");
+        };
+        assert_eq!(state.anon_id, anon.anon_id);
+        assert_eq!(state.distinct_id(), "user-42");
+        let queued = queue.read_all().unwrap().records;
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].event, "$create_alias");
+        assert_eq!(queued[0].distinct_id, anon.anon_id.to_string());
+        assert_eq!(
+            store.link(&queue, "user-42").unwrap(),
+            LinkOutcome::AlreadyLinked
+        );
+        assert_eq!(queue.read_all().unwrap().records.len(), 1);
+
+        let LinkOutcome::Relinked { state } = store.link(&queue, "user-7").unwrap() else {
+            panic!("expected a relink");
+        };
+        assert_ne!(state.anon_id, anon.anon_id);
+        assert_eq!(queue.read_all().unwrap().records.len(), 1);
+
+        let fresh = store.unlink().unwrap().unwrap();
+        assert!(fresh.is_anonymous());
+        assert_ne!(fresh.anon_id, state.anon_id);
+        assert_eq!(store.unlink().unwrap(), None);
+        assert!(matches!(
+            store.link(&queue, " "),
+            Err(IdentityError::InvalidPrincipal)
+        ));
+        assert!(matches!(
+            store.link(&queue, "a\nb"),
+            Err(IdentityError::InvalidPrincipal)
+        ));
+    }
+
+    #[test]
+    fn delete_removes_the_file() {
+        let (_home, store, _) = store();
+        assert_eq!(store.delete().unwrap(), (None, false));
+        let state = store.load_or_create().unwrap();
+        assert_eq!(store.delete().unwrap(), (Some(state), true));
+        assert_eq!(store.read().unwrap(), None);
+    }
+}

@@ -1,0 +1,163 @@
+//! Where telemetry keeps its files, and what each is called.
+//!
+//! The state directory is, first match wins: the one set with
+//! [`TelemetryConfigBuilder::state_dir`](crate::TelemetryConfigBuilder::state_dir), then
+//! `<APP>_TELEMETRY_DIR`, then `~/.<app>`. It may be shared with the host's own files, so every
+//! file telemetry owns starts with `telemetry`:
+//!
+//! | file | what |
+//! | --- | --- |
+//! | `telemetry.toml` | the user's consent, written by `telemetry on` / `off` |
+//! | `telemetry-id.json` | the anonymous id, its creation date and the linked principal |
+//! | `telemetry-queue.jsonl` | events waiting to be sent |
+//! | `telemetry-sent.jsonl` | the events sent most recently (for `inspect`) |
+//! | `telemetry-stats.json` | counters: events dropped, damaged, rejected, sent |
+//! | `telemetry-notice-shown` | marker: the first-run notice has been shown |
+//! | `telemetry.lock` | the lock every update takes |
+
+use std::path::{Path, PathBuf};
+
+use crate::fsutil::{self, LockMode, StateError, StateLock};
+
+/// Where the state directory's location came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateDirSource {
+    /// Set by the host's configuration.
+    Explicit,
+    /// From the `<APP>_TELEMETRY_DIR` variable (its name).
+    Variable(String),
+    /// `~/.<app>`.
+    Home,
+}
+
+/// The state directory and the names of the files in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateDir {
+    root: PathBuf,
+    source: StateDirSource,
+}
+
+impl StateDir {
+    /// A state directory at `root`.
+    pub fn new(root: impl Into<PathBuf>, source: StateDirSource) -> Self {
+        Self {
+            root: root.into(),
+            source,
+        }
+    }
+
+    /// Resolves the directory for `config`; `None` when there is no home directory and no
+    /// override (then nothing can be recorded).
+    pub fn resolve(config: &crate::TelemetryConfig) -> Option<Self> {
+        if let Some(dir) = config.explicit_state_dir() {
+            return Some(Self::new(dir, StateDirSource::Explicit));
+        }
+        let var = &config.env_names().dir;
+        if let Some(value) = config.environment().get_non_empty(var) {
+            let path = PathBuf::from(value.trim());
+            let path = if path.is_absolute() {
+                path
+            } else {
+                config.working_dir()?.join(path)
+            };
+            return Some(Self::new(path, StateDirSource::Variable(var.clone())));
+        }
+        let home = config.environment().home_dir()?;
+        Some(Self::new(
+            home.join(format!(".{}", config.app_name())),
+            StateDirSource::Home,
+        ))
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where its location came from.
+    pub fn source(&self) -> &StateDirSource {
+        &self.source
+    }
+
+    /// `telemetry.toml`: the user's consent.
+    pub fn config_file(&self) -> PathBuf {
+        self.root.join("telemetry.toml")
+    }
+
+    /// `telemetry-id.json`: the identity.
+    pub fn identity_file(&self) -> PathBuf {
+        self.root.join("telemetry-id.json")
+    }
+
+    /// `telemetry-queue.jsonl`: events waiting to be sent.
+    pub fn queue_file(&self) -> PathBuf {
+        self.root.join("telemetry-queue.jsonl")
+    }
+
+    /// `telemetry-sent.jsonl`: events sent recently.
+    pub fn sent_file(&self) -> PathBuf {
+        self.root.join("telemetry-sent.jsonl")
+    }
+
+    /// `telemetry-stats.json`: counters.
+    pub fn stats_file(&self) -> PathBuf {
+        self.root.join("telemetry-stats.json")
+    }
+
+    /// `telemetry-notice-shown`: the first-run notice's marker.
+    pub fn notice_marker(&self) -> PathBuf {
+        self.root.join("telemetry-notice-shown")
+    }
+
+    /// `telemetry.lock`: the lock file.
+    pub fn lock_file(&self) -> PathBuf {
+        self.root.join("telemetry.lock")
+    }
+
+    /// Takes the exclusive lock, creating the directory (0700) if needed.
+    pub fn lock_exclusive(&self) -> Result<StateLock, StateError> {
+        fsutil::ensure_dir(&self.root)?;
+        StateLock::acquire(&self.lock_file(), LockMode::Exclusive)
+    }
+
+    /// Takes the shared lock; `Ok(None)` when the directory does not exist (nothing to read),
+    /// and never creates it.
+    pub fn lock_shared(&self) -> Result<Option<StateLock>, StateError> {
+        match std::fs::metadata(&self.root) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(StateError::NotADirectory {
+                    path: self.root.clone(),
+                });
+            }
+            Err(_) => return Ok(None),
+        }
+        StateLock::acquire(&self.lock_file(), LockMode::Shared).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Environment, TelemetryConfig};
+
+    fn config(env: Environment) -> TelemetryConfig {
+        TelemetryConfig::builder("demo")
+            .environment(env)
+            .working_dir("/work")
+            .stderr_is_terminal(false)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn resolution_order() {
+        let env = Environment::empty().with("HOME", "/home/u");
+        let dir = StateDir::resolve(&config(env.clone())).unwrap();
+        assert_eq!(dir.path(), Path::new("/home/u/.demo"));
+        assert_eq!(dir.source(), &StateDirSource::Home);
+        let dir = StateDir::resolve(&config(env.with("DEMO_TELEMETRY_DIR", "rel"))).unwrap();
+        assert_eq!(dir.path(), Path::new("/work/rel"));
+        assert!(StateDir::resolve(&config(Environment::empty())).is_none());
+    }
+}

@@ -1,0 +1,309 @@
+//! Finished records: the exact JSON that is queued and sent to PostHog's `/batch/` endpoint.
+//!
+//! ```json
+//! {"uuid":"0190…","event":"cli.command_completed","distinct_id":"7f3b…",
+//!  "properties":{"command":"run",…,"app_version":"1.2.3",…,"$process_person_profile":false},
+//!  "timestamp":"2026-04-08T10:00:00.000Z"}
+//! ```
+//!
+//! The event's own properties come first, then the [common properties](COMMON_PROPERTIES),
+//! then `$process_person_profile: false` when the event is anonymous (personless). The uuid is
+//! a UUID v7 (time-ordered, stable across retries so PostHog can de-duplicate), the timestamp
+//! UTC with milliseconds.
+
+use chrono::{SecondsFormat, Utc};
+use uuid::Uuid;
+
+use crate::config::TelemetryConfig;
+use crate::event::Event;
+use crate::event::meta::{PropertyKind, PropertyMeta, Sensitivity};
+use crate::event::writer::{PropertyWriter, write_json_str};
+
+/// The operating systems sent as themselves in `os`; any other is sent as `user-defined`.
+pub const OS_VALUES: &[&str] = &[
+    "linux", "macos", "windows", "freebsd", "openbsd", "netbsd", "android", "ios",
+];
+
+/// The architectures sent as themselves in `arch`; any other is sent as `user-defined`.
+pub const ARCH_VALUES: &[&str] = &[
+    "x86_64",
+    "aarch64",
+    "x86",
+    "arm",
+    "riscv64",
+    "powerpc64",
+    "s390x",
+    "loongarch64",
+];
+
+/// The properties the runtime adds to every event, as the allowlist's `[[common]]` section
+/// declares them (`gen-docs` checks that the two agree).
+pub const COMMON_PROPERTIES: &[PropertyMeta] = &[
+    PropertyMeta {
+        name: "app_version",
+        kind: PropertyKind::BuildConstant,
+        sensitivity: Sensitivity::Technical,
+        description: "Version of the program that sent the event.",
+        optional: false,
+    },
+    PropertyMeta {
+        name: "app_git_commit",
+        kind: PropertyKind::BuildConstant,
+        sensitivity: Sensitivity::Technical,
+        description: "Commit the program was built from (the program's own source, never the user's repository).",
+        optional: false,
+    },
+    PropertyMeta {
+        name: "build_kind",
+        kind: PropertyKind::Enum(&["release", "debug"]),
+        sensitivity: Sensitivity::Technical,
+        description: "Whether the program is an optimised release build or a development build.",
+        optional: false,
+    },
+    PropertyMeta {
+        name: "os",
+        kind: PropertyKind::Bucketed(OS_VALUES),
+        sensitivity: Sensitivity::Technical,
+        description: "Operating system family the program runs on.",
+        optional: false,
+    },
+    PropertyMeta {
+        name: "arch",
+        kind: PropertyKind::Bucketed(ARCH_VALUES),
+        sensitivity: Sensitivity::Technical,
+        description: "Processor architecture the program was built for.",
+        optional: false,
+    },
+    PropertyMeta {
+        name: "is_ci",
+        kind: PropertyKind::Bool,
+        sensitivity: Sensitivity::Technical,
+        description: "Whether the program runs in a continuous-integration environment.",
+        optional: false,
+    },
+];
+
+/// PostHog's flag that keeps an event from creating a person profile; set to `false` on every
+/// event sent under the anonymous id, never on an alias.
+pub const PROCESS_PERSON_PROFILE: &str = "$process_person_profile";
+
+/// PostHog's alias event, which merges the anonymous id into a principal.
+pub const ALIAS_EVENT: &str = "$create_alias";
+
+/// The values of the common properties for this process, computed once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommonProperties {
+    app_version: String,
+    app_git_commit: String,
+    build_kind: &'static str,
+    os: &'static str,
+    arch: &'static str,
+    is_ci: bool,
+}
+
+impl CommonProperties {
+    /// The values for `config` on this machine.
+    pub fn new(config: &TelemetryConfig) -> Self {
+        Self {
+            app_version: config.version().to_string(),
+            app_git_commit: config.git_commit().to_string(),
+            build_kind: config.build_kind().as_str(),
+            os: bucket(std::env::consts::OS, OS_VALUES),
+            arch: bucket(std::env::consts::ARCH, ARCH_VALUES),
+            is_ci: crate::consent::ci::detect(config.environment()).is_some(),
+        }
+    }
+
+    /// Writes them as JSON object members.
+    pub fn write(&self, out: &mut PropertyWriter<'_>) {
+        out.runtime_str("app_version", &self.app_version);
+        out.runtime_str("app_git_commit", &self.app_git_commit);
+        out.runtime_str("build_kind", self.build_kind);
+        out.runtime_str("os", self.os);
+        out.runtime_str("arch", self.arch);
+        out.runtime_bool("is_ci", self.is_ci);
+    }
+}
+
+fn bucket(value: &'static str, known: &'static [&'static str]) -> &'static str {
+    known
+        .iter()
+        .copied()
+        .find(|k| *k == value)
+        .unwrap_or(crate::USER_DEFINED)
+}
+
+/// The current time as sent: RFC 3339, UTC, milliseconds (`2026-04-08T10:00:00.000Z`).
+pub fn now_rfc3339() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// One finished record: the JSON object sent in PostHog's `batch` array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Its UUID v7.
+    pub uuid: Uuid,
+    /// The event's name.
+    pub event: String,
+    /// Who it is attributed to.
+    pub distinct_id: String,
+    /// When it happened (RFC 3339, UTC).
+    pub timestamp: String,
+    /// The whole record, as compact JSON (no newline).
+    pub json: String,
+}
+
+impl Record {
+    /// The record for `event`, attributed to `distinct_id`; `personless` adds
+    /// `$process_person_profile: false`.
+    pub fn for_event<E: Event>(
+        event: &E,
+        distinct_id: &str,
+        personless: bool,
+        common: &CommonProperties,
+    ) -> Self {
+        Self::build(E::META.name, distinct_id, |props| {
+            let mut writer = PropertyWriter::new(props, true);
+            event.write_properties(&mut writer);
+            common.write(&mut writer);
+            if personless {
+                writer.runtime_bool(PROCESS_PERSON_PROFILE, false);
+            }
+        })
+    }
+
+    /// The alias that merges `anonymous_id` into `principal_id`, in the shape posthog-rs
+    /// sends: attributed to the anonymous id, with `distinct_id` and `alias` properties, and
+    /// never `$process_person_profile` (PostHog drops an alias that carries it).
+    pub fn alias(anonymous_id: &str, principal_id: &str) -> Self {
+        Self::build(ALIAS_EVENT, anonymous_id, |props| {
+            let mut writer = PropertyWriter::new(props, true);
+            writer.runtime_str("distinct_id", anonymous_id);
+            writer.runtime_str("alias", principal_id);
+        })
+    }
+
+    fn build(event: &str, distinct_id: &str, properties: impl FnOnce(&mut String)) -> Self {
+        let uuid = Uuid::now_v7();
+        let mut json = String::with_capacity(512);
+        json.push_str("{\"uuid\":\"");
+        json.push_str(&uuid.hyphenated().to_string());
+        json.push_str("\",\"event\":");
+        write_json_str(&mut json, event);
+        json.push_str(",\"distinct_id\":");
+        write_json_str(&mut json, distinct_id);
+        json.push_str(",\"properties\":{");
+        properties(&mut json);
+        json.push_str("},\"timestamp\":");
+        let timestamp = now_rfc3339();
+        write_json_str(&mut json, &timestamp);
+        json.push('}');
+        Self {
+            uuid,
+            event: event.to_string(),
+            distinct_id: distinct_id.to_string(),
+            timestamp,
+            json,
+        }
+    }
+
+    /// Checks that `json` is a record (an object with a uuid, an event name, a distinct id,
+    /// a properties object and a timestamp) and returns it; `None` otherwise.
+    pub fn parse(json: &str) -> Option<Self> {
+        #[derive(serde::Deserialize)]
+        struct Shape {
+            uuid: Uuid,
+            event: String,
+            distinct_id: String,
+            properties: serde_json::Map<String, serde_json::Value>,
+            timestamp: String,
+        }
+        let shape: Shape = serde_json::from_str(json).ok()?;
+        let _ = shape.properties;
+        if shape.event.is_empty() || shape.distinct_id.is_empty() || json.contains('\n') {
+            return None;
+        }
+        Some(Self {
+            uuid: shape.uuid,
+            event: shape.event,
+            distinct_id: shape.distinct_id,
+            timestamp: shape.timestamp,
+            json: json.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::meta::EventMeta;
+
+    struct Ping {
+        count: u32,
+    }
+
+    impl Event for Ping {
+        const META: &'static EventMeta = &EventMeta {
+            name: "test.ping",
+            description: "A test event.",
+            properties: &[],
+            type_name: "Ping",
+        };
+
+        fn write_properties(&self, out: &mut PropertyWriter<'_>) {
+            out.unsigned("count", &self.count);
+        }
+    }
+
+    fn common() -> CommonProperties {
+        let config = TelemetryConfig::builder("demo")
+            .version("1.2.3")
+            .git_commit("abc")
+            .environment(crate::Environment::empty().with("CI", "true"))
+            .stderr_is_terminal(false)
+            .build()
+            .unwrap();
+        CommonProperties::new(&config)
+    }
+
+    #[test]
+    fn event_record_shape() {
+        let record = Record::for_event(&Ping { count: 3 }, "anon-1", true, &common());
+        let value: serde_json::Value = serde_json::from_str(&record.json).unwrap();
+        assert_eq!(value["uuid"], record.uuid.to_string());
+        assert_eq!(record.uuid.get_version_num(), 7);
+        assert_eq!(value["event"], "test.ping");
+        assert_eq!(value["distinct_id"], "anon-1");
+        let props = value["properties"].as_object().unwrap();
+        assert_eq!(props["count"], 3);
+        assert_eq!(props["app_version"], "1.2.3");
+        assert_eq!(props["app_git_commit"], "abc");
+        assert_eq!(props["is_ci"], true);
+        assert_eq!(props[PROCESS_PERSON_PROFILE], false);
+        let names: Vec<&str> = COMMON_PROPERTIES.iter().map(|p| p.name).collect();
+        for name in &names {
+            assert!(props.contains_key(*name), "{name}");
+        }
+        assert_eq!(props.len(), 1 + names.len() + 1);
+        assert!(OS_VALUES.contains(&props["os"].as_str().unwrap()) || props["os"] == "user-defined");
+        assert!(value["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert!(!record.json.contains('\n'));
+        // member order is fixed
+        assert!(record.json.starts_with("{\"uuid\":"));
+
+        let linked = Record::for_event(&Ping { count: 3 }, "user-42", false, &common());
+        assert!(!linked.json.contains(PROCESS_PERSON_PROFILE));
+    }
+
+    #[test]
+    fn alias_shape() {
+        let record = Record::alias("anon-1", "user-42");
+        let value: serde_json::Value = serde_json::from_str(&record.json).unwrap();
+        assert_eq!(value["event"], "$create_alias");
+        assert_eq!(value["distinct_id"], "anon-1");
+        assert_eq!(
+            value["properties"],
+            serde_json::json!({"distinct_id": "anon-1", "alias": "user-42"})
+        );
+    }
+}
