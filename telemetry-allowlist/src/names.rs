@@ -27,16 +27,18 @@ pub fn is_snake_case(name: &str) -> bool {
 }
 
 /// The candidate closest to `name` by edit distance, when it is close enough to be a likely typo
-/// or a near synonym (at most a third of the name's length away).
+/// or a near synonym (at most a third of the longer name's length away, or two edits).
 pub fn closest_name<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(2);
+    let length = name.chars().count();
     candidates
         .into_iter()
         .map(|candidate| (edit_distance(name, candidate), candidate))
-        .filter(|(distance, _)| *distance <= limit)
+        .filter(|(distance, candidate)| {
+            *distance <= (length.max(candidate.chars().count()) / 3).max(2)
+        })
         .min_by_key(|(distance, candidate)| (*distance, *candidate))
         .map(|(_, candidate)| candidate)
 }

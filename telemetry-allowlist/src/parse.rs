@@ -48,16 +48,25 @@ pub fn parse(path: &Path, source: &str) -> Result<Allowlist, AllowlistErrors> {
         errors: Vec::new(),
         seen: HashMap::new(),
     };
-    let common: Vec<Property> = raw
+    // In file order, whatever the sections' order, so that a duplicate is reported at its
+    // second declaration and points back at the first.
+    let mut declared: Vec<(Section, &Spanned<RawProperty>)> = raw
         .common
         .iter()
-        .filter_map(|p| checker.property(p, Section::Common))
+        .map(|p| (Section::Common, p))
+        .chain(raw.property.iter().map(|p| (Section::Property, p)))
         .collect();
-    let properties: Vec<Property> = raw
-        .property
-        .iter()
-        .filter_map(|p| checker.property(p, Section::Property))
-        .collect();
+    declared.sort_by_key(|(_, p)| p.span().start);
+    let mut common: Vec<Property> = Vec::new();
+    let mut properties: Vec<Property> = Vec::new();
+    for (section, raw) in declared {
+        if let Some(property) = checker.property(raw, section) {
+            match section {
+                Section::Common => common.push(property),
+                Section::Property => properties.push(property),
+            }
+        }
+    }
     let never_sent = raw
         .never_sent
         .iter()

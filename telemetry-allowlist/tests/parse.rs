@@ -1,0 +1,652 @@
+//! Every check of the allowlist reports the right place and says what is wrong; all problems of
+//! one file come together, in file order; the real allowlist parses.
+
+use std::path::{Path, PathBuf};
+
+use telemetry_allowlist::{
+    AllowlistError, AllowlistErrors, Kind, RESERVED_NAMES, Sensitivity, parse, read,
+};
+
+const PATH: &str = "telemetry-schema/allowlist.toml";
+
+/// A property that passes every check, to surround the one under test.
+const GOOD: &str = r#"[[property]]
+name = "exit_code"
+kind = "signed"
+sensitivity = "technical"
+description = "Exit code the command finished with."
+"#;
+
+/// `[[property]]` (line 6) with these lines (from line 7), after [`GOOD`].
+fn after_good(body: &str) -> String {
+    format!("{GOOD}[[property]]\n{body}")
+}
+
+fn errors(source: &str) -> Vec<AllowlistError> {
+    match parse(Path::new(PATH), source) {
+        Ok(allowlist) => panic!("expected errors, got {allowlist:#?}"),
+        Err(AllowlistErrors(errors)) => errors,
+    }
+}
+
+/// The only error of `source`, as (line, column, message).
+fn only_error(source: &str) -> (usize, usize, String) {
+    let errors = errors(source);
+    assert_eq!(errors.len(), 1, "expected one error, got {errors:#?}");
+    let error = &errors[0];
+    assert_eq!(error.path, Path::new(PATH));
+    (error.line, error.column, error.message.clone())
+}
+
+fn assert_error(source: &str, line: usize, column: usize, expected: &str) {
+    let (l, c, message) = only_error(source);
+    assert_eq!(
+        (l, c, message.as_str()),
+        (line, column, expected),
+        "in:\n{source}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A file that is not a well-formed allowlist.
+
+#[test]
+fn toml_syntax_error() {
+    let source = after_good("name = \"node_count\nkind = \"unsigned\"\n");
+    let (line, column, message) = only_error(&source);
+    // Where the unterminated string ends: the end of its line.
+    assert_eq!((line, column), (7, 19));
+    assert!(
+        message.starts_with("invalid telemetry allowlist: "),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_key_in_a_property() {
+    let source = after_good(
+        "name = \"node_count\"\nkind = \"unsigned\"\nsensitivity = \"technical\"\ndescription = \"Nodes.\"\nowner = \"me\"\n",
+    );
+    let (line, column, message) = only_error(&source);
+    assert_eq!((line, column), (11, 1));
+    assert!(message.contains("unknown field `owner`"), "{message}");
+}
+
+#[test]
+fn unknown_section() {
+    let source = format!("{GOOD}\n[[event]]\nname = \"x\"\n");
+    let (line, _, message) = only_error(&source);
+    assert_eq!(line, 7);
+    assert!(message.contains("unknown field `event`"), "{message}");
+}
+
+#[test]
+fn missing_key() {
+    let source =
+        after_good("name = \"node_count\"\nkind = \"unsigned\"\ndescription = \"Nodes.\"\n");
+    let (line, _, message) = only_error(&source);
+    // The table that lacks it.
+    assert_eq!(line, 6);
+    assert!(message.contains("missing field `sensitivity`"), "{message}");
+}
+
+#[test]
+fn value_of_the_wrong_type() {
+    let source = after_good(
+        "name = \"provider\"\nkind = \"enum\"\nvalues = \"claude\"\nsensitivity = \"technical\"\ndescription = \"Provider.\"\n",
+    );
+    let (line, column, message) = only_error(&source);
+    assert_eq!((line, column), (9, 10));
+    assert!(
+        message.starts_with("invalid telemetry allowlist: "),
+        "{message}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names.
+
+#[test]
+fn dollar_prefixed_name() {
+    assert_error(
+        &after_good(
+            "name = \"$current_url\"\nkind = \"bool\"\nsensitivity = \"technical\"\ndescription = \"x\"\n",
+        ),
+        7,
+        8,
+        "`$current_url` is reserved: `$`-prefixed properties belong to PostHog",
+    );
+}
+
+#[test]
+fn every_reserved_name() {
+    for name in RESERVED_NAMES {
+        let source = after_good(&format!(
+            "name = \"{name}\"\nkind = \"bool\"\nsensitivity = \"technical\"\ndescription = \"x\"\n"
+        ));
+        assert_error(
+            &source,
+            7,
+            8,
+            &format!(
+                "`{name}` is reserved: PostHog uses it for the event itself or it names a secret"
+            ),
+        );
+    }
+    for name in ["distinct_id", "uuid", "timestamp", "token", "api_key"] {
+        assert!(RESERVED_NAMES.contains(&name), "{name} is not reserved");
+    }
+}
+
+#[test]
+fn name_that_is_not_snake_case() {
+    for name in [
+        "ExitCode",
+        "exit-code",
+        "exit__code",
+        "_exit",
+        "exit_",
+        "1st",
+        "",
+        "exit code",
+    ] {
+        let source = after_good(&format!(
+            "name = \"{name}\"\nkind = \"bool\"\nsensitivity = \"technical\"\ndescription = \"x\"\n"
+        ));
+        assert_error(
+            &source,
+            7,
+            8,
+            &format!("property name `{name}` must be lower snake_case (e.g. `exit_code`)"),
+        );
+    }
+}
+
+#[test]
+fn duplicate_property() {
+    let source = after_good(
+        "name = \"exit_code\"\nkind = \"unsigned\"\nsensitivity = \"technical\"\ndescription = \"Again.\"\n",
+    );
+    assert_error(
+        &source,
+        7,
+        8,
+        "duplicate property `exit_code`: already declared at line 2 (property names are unique across the property and common sections)",
+    );
+}
+
+#[test]
+fn duplicate_common_property() {
+    let source = "[[common]]\nname = \"os\"\nkind = \"build_constant\"\nsensitivity = \"technical\"\ndescription = \"OS.\"\n\n[[common]]\nname = \"os\"\nkind = \"build_constant\"\nsensitivity = \"technical\"\ndescription = \"OS again.\"\n";
+    assert_error(
+        source,
+        8,
+        8,
+        "duplicate common property `os`: already declared at line 2 (property names are unique across the property and common sections)",
+    );
+}
+
+#[test]
+fn property_colliding_with_a_common_property() {
+    let common = "[[common]]\nname = \"os\"\nkind = \"build_constant\"\nsensitivity = \"technical\"\ndescription = \"OS.\"\n";
+    let property = "[[property]]\nname = \"os\"\nkind = \"bool\"\nsensitivity = \"technical\"\ndescription = \"Also OS.\"\n";
+    // Common first: the property is the duplicate.
+    assert_error(
+        &format!("{common}\n{property}"),
+        8,
+        8,
+        "duplicate property `os`: already declared at line 2 (property names are unique across the property and common sections)",
+    );
+    // Property first: the common one is, and it points back at the earlier line.
+    assert_error(
+        &format!("{property}\n{common}"),
+        8,
+        8,
+        "duplicate common property `os`: already declared at line 2 (property names are unique across the property and common sections)",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Descriptions and sensitivity.
+
+#[test]
+fn empty_description() {
+    for description in ["", "   ", "\\n\\t"] {
+        let source = after_good(&format!(
+            "name = \"node_count\"\nkind = \"unsigned\"\nsensitivity = \"technical\"\ndescription = \"{description}\"\n"
+        ));
+        assert_error(
+            &source,
+            10,
+            15,
+            "property `node_count` has an empty description: say what it means in plain words",
+        );
+    }
+}
+
+#[test]
+fn refused_sensitivities() {
+    for sensitivity in ["stored_content", "highly_sensitive"] {
+        let source = after_good(&format!(
+            "name = \"node_count\"\nkind = \"unsigned\"\nsensitivity = \"{sensitivity}\"\ndescription = \"Nodes.\"\n"
+        ));
+        assert_error(
+            &source,
+            9,
+            15,
+            &format!(
+                "property `node_count` has sensitivity `{sensitivity}`, which this library refuses outright: only `technical` and `interaction` data may be sent"
+            ),
+        );
+    }
+}
+
+#[test]
+fn unknown_sensitivity() {
+    assert_error(
+        &after_good(
+            "name = \"node_count\"\nkind = \"unsigned\"\nsensitivity = \"public\"\ndescription = \"Nodes.\"\n",
+        ),
+        9,
+        15,
+        "unknown sensitivity `public` for property `node_count`: expected `technical` or `interaction`",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kinds and values.
+
+#[test]
+fn unknown_kind() {
+    assert_error(
+        &after_good(
+            "name = \"cwd\"\nkind = \"string\"\nsensitivity = \"technical\"\ndescription = \"Directory.\"\n",
+        ),
+        8,
+        8,
+        "unknown kind `string` for property `cwd`: expected one of bool, unsigned, signed, duration_ms, enum, bucketed, error_class, code_location, build_constant",
+    );
+}
+
+#[test]
+fn build_constant_outside_the_common_section() {
+    assert_error(
+        &after_good(
+            "name = \"app_version\"\nkind = \"build_constant\"\nsensitivity = \"technical\"\ndescription = \"Version.\"\n",
+        ),
+        8,
+        8,
+        "property `app_version`: kind `build_constant` is only for the [[common]] section, whose values the runtime fills in",
+    );
+}
+
+#[test]
+fn enum_and_bucketed_without_values() {
+    for kind in ["enum", "bucketed"] {
+        assert_error(
+            &after_good(&format!(
+                "name = \"provider\"\nkind = \"{kind}\"\nsensitivity = \"technical\"\ndescription = \"Provider.\"\n"
+            )),
+            8,
+            8,
+            &format!(
+                "property `provider` of kind `{kind}` needs `values = [...]`, its closed list of values"
+            ),
+        );
+    }
+}
+
+#[test]
+fn empty_values() {
+    assert_error(
+        &after_good(
+            "name = \"provider\"\nkind = \"enum\"\nvalues = []\nsensitivity = \"technical\"\ndescription = \"Provider.\"\n",
+        ),
+        9,
+        10,
+        "property `provider` has an empty `values` list",
+    );
+}
+
+#[test]
+fn values_on_a_kind_without_values() {
+    assert_error(
+        &after_good(
+            "name = \"node_count\"\nkind = \"unsigned\"\nvalues = [\"one\"]\nsensitivity = \"technical\"\ndescription = \"Nodes.\"\n",
+        ),
+        9,
+        10,
+        "property `node_count` of kind `unsigned` takes no `values` (only `enum` and `bucketed` do)",
+    );
+}
+
+#[test]
+fn value_that_is_not_a_value_word() {
+    for value in ["Claude", "with space", "-lead", "_lead", "", "é"] {
+        assert_error(
+            &after_good(&format!(
+                "name = \"provider\"\nkind = \"enum\"\nvalues = [\"codex\", \"{value}\"]\nsensitivity = \"technical\"\ndescription = \"Provider.\"\n"
+            )),
+            9,
+            20,
+            &format!(
+                "value `{value}` of property `provider` must be lowercase letters, digits, `_`, `-` or `.`"
+            ),
+        );
+    }
+}
+
+#[test]
+fn user_defined_listed_as_a_value() {
+    assert_error(
+        &after_good(
+            "name = \"workflow_name\"\nkind = \"bucketed\"\nvalues = [\"assist\", \"user-defined\"]\nsensitivity = \"interaction\"\ndescription = \"Workflow.\"\n",
+        ),
+        9,
+        21,
+        "value `user-defined` is what unknown names are sent as: it cannot be listed",
+    );
+}
+
+#[test]
+fn value_listed_twice() {
+    assert_error(
+        &after_good(
+            "name = \"provider\"\nkind = \"enum\"\nvalues = [\"claude\", \"codex\", \"claude\"]\nsensitivity = \"technical\"\ndescription = \"Provider.\"\n",
+        ),
+        9,
+        30,
+        "value `claude` is listed twice for property `provider`",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The never-sent table.
+
+#[test]
+fn never_sent_rows_need_every_field() {
+    let source = format!(
+        "{GOOD}\n[[never_sent]]\ncategory = \"File paths\"\nexamples = \" \"\nreason = \"Identifies the user's filesystem layout.\"\n"
+    );
+    assert_error(
+        &source,
+        9,
+        12,
+        "a [[never_sent]] row needs a non-empty category, examples and reason",
+    );
+
+    let source =
+        format!("{GOOD}\n[[never_sent]]\ncategory = \"\"\nexamples = \"cwd\"\nreason = \"\"\n");
+    let found: Vec<(usize, usize)> = errors(&source).iter().map(|e| (e.line, e.column)).collect();
+    assert_eq!(found, [(8, 12), (10, 10)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every error of one file, together and in file order.
+
+#[test]
+fn all_errors_are_reported_together_in_file_order() {
+    let source = r#"[[property]]
+name = "$lib"
+kind = "string"
+sensitivity = "stored_content"
+description = ""
+
+[[common]]
+name = "os"
+kind = "build_constant"
+sensitivity = "technical"
+description = "OS."
+
+[[never_sent]]
+category = ""
+examples = "cwd"
+reason = "Paths."
+
+[[property]]
+name = "os"
+kind = "enum"
+values = ["linux", "Linux", "linux"]
+sensitivity = "secret"
+description = "OS again."
+
+[[common]]
+name = "token"
+kind = "bool"
+sensitivity = "technical"
+description = "A secret."
+"#;
+    let found: Vec<(usize, usize, String)> = errors(source)
+        .into_iter()
+        .map(|e| (e.line, e.column, e.message))
+        .collect();
+    let places: Vec<(usize, usize)> = found.iter().map(|(l, c, _)| (*l, *c)).collect();
+    assert_eq!(
+        places,
+        [
+            (2, 8),   // `$lib`
+            (3, 8),   // kind `string`
+            (4, 15),  // stored_content
+            (5, 15),  // empty description
+            (14, 12), // empty category
+            (19, 8),  // `os` again
+            (21, 20), // `Linux`
+            (21, 29), // `linux` twice
+            (22, 15), // sensitivity `secret`
+            (26, 8),  // `token`
+        ],
+        "{found:#?}"
+    );
+    assert!(found[0].2.contains("`$lib` is reserved"));
+    assert!(found[5].2.contains("already declared at line 8"));
+    let mut sorted = places.clone();
+    sorted.sort();
+    assert_eq!(places, sorted);
+}
+
+#[test]
+fn errors_display_with_path_line_and_column() {
+    let errors = parse(
+        Path::new(PATH),
+        &after_good(
+            "name = \"token\"\nkind = \"bool\"\nsensitivity = \"public\"\ndescription = \"x\"\n",
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(
+        errors.to_string(),
+        format!(
+            "{PATH}:7:8: `token` is reserved: PostHog uses it for the event itself or it names a secret\n\
+             {PATH}:9:15: unknown sensitivity `public` for property `token`: expected `technical` or `interaction`"
+        )
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading files.
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "telemetry-allowlist-test-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn missing_file_is_an_error_about_the_whole_file() {
+    let path = scratch_dir("missing").join("allowlist.toml");
+    let AllowlistErrors(errors) = read(&path).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!((errors[0].line, errors[0].column), (0, 0));
+    assert_eq!(errors[0].path, path);
+    assert!(
+        errors[0]
+            .message
+            .starts_with("cannot read the telemetry allowlist: "),
+        "{}",
+        errors[0].message
+    );
+    assert!(
+        errors[0]
+            .to_string()
+            .starts_with(&format!("{}: cannot read", path.display()))
+    );
+}
+
+#[test]
+fn directory_is_not_an_allowlist() {
+    let dir = scratch_dir("directory");
+    let AllowlistErrors(errors) = read(&dir).unwrap_err();
+    assert_eq!(
+        errors[0].message,
+        "the telemetry allowlist is not a regular file"
+    );
+}
+
+#[test]
+fn oversized_file_is_refused_unread() {
+    let path = scratch_dir("large").join("allowlist.toml");
+    let line = "# padding padding padding padding padding padding padding padding\n";
+    std::fs::write(&path, line.repeat(4 * 1024 * 1024 / line.len() + 1)).unwrap();
+    let AllowlistErrors(errors) = read(&path).unwrap_err();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(
+        errors[0].message,
+        "the telemetry allowlist is larger than 4194304 bytes"
+    );
+}
+
+#[test]
+fn a_good_file_is_read_and_checked() {
+    let path = scratch_dir("good").join("allowlist.toml");
+    std::fs::write(&path, GOOD).unwrap();
+    let allowlist = read(&path).unwrap();
+    assert_eq!(allowlist.path, path);
+    assert_eq!(allowlist.properties.len(), 1);
+    std::fs::write(&path, after_good("name = \"x\"\n")).unwrap();
+    assert!(read(&path).is_err());
+    std::fs::remove_file(&path).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a good file gives.
+
+#[test]
+fn good_file_keeps_order_values_lines_and_trimmed_descriptions() {
+    let source = r#"
+[[property]]
+name = "workflow_name"
+kind = "bucketed"
+values = ["assist", "fix-github-issue", "v2.beta"]
+sensitivity = "interaction"
+description = "  Bundled workflow.  "
+
+[[common]]
+name = "is_ci"
+kind = "bool"
+sensitivity = "technical"
+description = "In CI."
+
+[[property]]
+name = "exit_code"
+kind = "signed"
+sensitivity = "technical"
+description = "Exit code."
+
+[[never_sent]]
+category = " File paths "
+examples = "cwd"
+reason = "Layout."
+"#;
+    let allowlist = parse(Path::new(PATH), source).unwrap();
+    let names: Vec<&str> = allowlist
+        .properties
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(names, ["workflow_name", "exit_code"]);
+    let workflow = allowlist.property("workflow_name").unwrap();
+    assert_eq!(
+        workflow.kind,
+        Kind::Bucketed(vec![
+            "assist".into(),
+            "fix-github-issue".into(),
+            "v2.beta".into()
+        ])
+    );
+    assert_eq!(workflow.sensitivity, Sensitivity::Interaction);
+    assert_eq!(workflow.description, "Bundled workflow.");
+    assert_eq!(workflow.line, 3);
+    assert_eq!(allowlist.property("exit_code").unwrap().line, 16);
+    assert!(allowlist.property("is_ci").is_none());
+    assert_eq!(allowlist.common_property("is_ci").unwrap().kind, Kind::Bool);
+    assert_eq!(allowlist.never_sent[0].category, "File paths");
+}
+
+#[test]
+fn empty_file_is_an_empty_allowlist() {
+    let allowlist = parse(Path::new(PATH), "").unwrap();
+    assert!(allowlist.properties.is_empty());
+    assert!(allowlist.common.is_empty());
+    assert!(allowlist.never_sent.is_empty());
+}
+
+#[test]
+fn the_real_allowlist_parses() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../telemetry-schema/allowlist.toml");
+    let allowlist = read(&path).unwrap_or_else(|errors| panic!("{errors}"));
+
+    for name in [
+        "command",
+        "subcommand",
+        "exit_code",
+        "duration_ms",
+        "workflow_name",
+        "error_class",
+        "error_classification",
+        "install_method",
+    ] {
+        assert!(allowlist.property(name).is_some(), "no property `{name}`");
+    }
+    assert_eq!(allowlist.property("exit_code").unwrap().kind, Kind::Signed);
+    assert_eq!(
+        allowlist.property("error_classification").unwrap().kind,
+        Kind::Enum(vec![
+            "transient".into(),
+            "fatal".into(),
+            "credit_exhausted".into()
+        ])
+    );
+    assert!(matches!(
+        allowlist.property("workflow_name").unwrap().kind,
+        Kind::Bucketed(_)
+    ));
+    assert_eq!(
+        allowlist.property("error_class").unwrap().kind,
+        Kind::ErrorClass
+    );
+
+    for name in ["app_version", "os", "arch", "is_ci"] {
+        assert!(
+            allowlist.common_property(name).is_some(),
+            "no common `{name}`"
+        );
+    }
+    let categories: Vec<&str> = allowlist
+        .never_sent
+        .iter()
+        .map(|row| row.category.as_str())
+        .collect();
+    for category in ["File paths", "Branch names", "Tokens and keys"] {
+        assert!(categories.contains(&category), "{categories:?}");
+    }
+    assert!(
+        allowlist
+            .properties
+            .iter()
+            .chain(&allowlist.common)
+            .all(|p| !p.description.is_empty())
+    );
+}
