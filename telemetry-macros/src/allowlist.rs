@@ -20,6 +20,9 @@ const DEFAULT_FILE: &str = "allowlist.toml";
 pub(crate) struct Located {
     pub path: PathBuf,
     pub result: Arc<Result<Allowlist, AllowlistErrors>>,
+    /// Whether this is the first use of the file in this compilation: a broken file's problems
+    /// are listed there, and only summed up at every other use.
+    pub first_use: bool,
 }
 
 impl Located {
@@ -37,15 +40,28 @@ impl Located {
         }
     }
 
-    /// The allowlist, or one spanned error per problem in the file.
+    /// The allowlist, or one spanned error per problem in the file (at the file's first use in
+    /// this compilation; one error that sums them up at every other use, so that a crate with
+    /// many events does not list every problem once per event).
     pub(crate) fn get(&self, span: Span) -> Result<&Allowlist, Vec<syn::Error>> {
         match self.result.as_ref() {
             Ok(allowlist) => Ok(allowlist),
-            Err(errors) => Err(errors
+            Err(errors) if self.first_use => Err(errors
                 .0
                 .iter()
                 .map(|e| syn::Error::new(span, format!("broken telemetry allowlist: {e}")))
                 .collect()),
+            Err(errors) => {
+                let count = errors.0.len();
+                let problems = if count == 1 { "problem" } else { "problems" };
+                Err(vec![syn::Error::new(
+                    span,
+                    format!(
+                        "broken telemetry allowlist: {} has {count} {problems}, listed at its first use in this crate",
+                        self.path.display()
+                    ),
+                )])
+            }
         }
     }
 }
@@ -60,8 +76,12 @@ pub(crate) fn locate(explicit: Option<&LitStr>) -> Result<Located, syn::Error> {
         },
     };
     let path = path.canonicalize().unwrap_or(path);
-    let result = read_cached(&path);
-    Ok(Located { path, result })
+    let (result, first_use) = read_cached(&path);
+    Ok(Located {
+        path,
+        result,
+        first_use,
+    })
 }
 
 fn relative_to_invoking_file(lit: &LitStr) -> Result<PathBuf, syn::Error> {
@@ -88,23 +108,39 @@ fn absolute(path: PathBuf) -> Result<PathBuf, syn::Error> {
     Ok(PathBuf::from(manifest_dir).join(path))
 }
 
-type Cache = HashMap<PathBuf, (Option<SystemTime>, Arc<Result<Allowlist, AllowlistErrors>>)>;
+/// What was read from one path, and the file's modification time then.
+struct Entry {
+    modified: Option<SystemTime>,
+    result: Arc<Result<Allowlist, AllowlistErrors>>,
+}
 
-/// Macro invocations of one compilation share the parsed file until it changes on disk.
-fn read_cached(path: &Path) -> Arc<Result<Allowlist, AllowlistErrors>> {
-    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+/// Macro invocations of one compilation share the parsed file until it changes on disk; the
+/// second value says whether this is the first use of what was read.
+fn read_cached(path: &Path) -> (Arc<Result<Allowlist, AllowlistErrors>>, bool) {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Entry>>> = OnceLock::new();
     let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
     let cache = CACHE.get_or_init(Default::default);
     let mut cache = cache
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((seen, result)) = cache.get(path)
+    if let Some(entry) = cache.get(path)
         && modified.is_some()
-        && *seen == modified
+        && entry.modified == modified
     {
-        return Arc::clone(result);
+        return (Arc::clone(&entry.result), false);
     }
     let result = Arc::new(telemetry_allowlist::read(path));
-    cache.insert(path.to_path_buf(), (modified, Arc::clone(&result)));
-    result
+    // A file that cannot be read is read again next time, but its problem is listed once.
+    let first_use = match cache.get(path) {
+        Some(entry) => entry.modified != modified || entry.result != result,
+        None => true,
+    };
+    cache.insert(
+        path.to_path_buf(),
+        Entry {
+            modified,
+            result: Arc::clone(&result),
+        },
+    );
+    (result, first_use)
 }

@@ -1,11 +1,14 @@
 //! What an event declaration means, checked against the allowlist. Every problem is recorded
 //! in the context; nothing here stops at the first one.
 
-use syn::{Attribute, Fields, ItemStruct, LitStr};
+use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::{Attribute, Fields, GenericParam, Generics, ItemStruct, LitStr, Type};
 use telemetry_allowlist::{Allowlist, Kind, Property, closest_name, is_snake_case};
 
 use crate::ctxt::Ctxt;
-use crate::model::EventField;
+use crate::fit;
+use crate::model::{EventField, option_inner};
 use crate::text_types;
 
 /// A field that passed every check, with the property it declares.
@@ -18,7 +21,12 @@ pub(crate) struct CheckedField<'a> {
 pub(crate) fn event_name(cx: &mut Ctxt, name: &LitStr) {
     let value = name.value();
     let segments: Vec<&str> = value.split('.').collect();
-    if segments.len() < 2 || !segments.iter().all(|s| is_snake_case(s)) {
+    if value.starts_with('$') {
+        cx.error_spanned_by(
+            name,
+            format!("event name `{value}` is reserved: `$`-prefixed events belong to PostHog; name the event as an area then an action, such as `cli.command_completed`"),
+        );
+    } else if segments.len() < 2 || !segments.iter().all(|s| is_snake_case(s)) {
         cx.error_spanned_by(
             name,
             format!("event name `{value}` must be dotted snake_case, an area then an action, such as `cli.command_completed`"),
@@ -38,10 +46,22 @@ pub(crate) fn description(cx: &mut Ctxt, item: &ItemStruct, doc: &str) {
 
 /// No generics, and a struct with named fields.
 pub(crate) fn shape(cx: &mut Ctxt, item: &ItemStruct) {
-    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+    let generics = &item.generics;
+    if !generics.params.is_empty() {
+        let only_lifetimes = generics
+            .params
+            .iter()
+            .all(|param| matches!(param, GenericParam::Lifetime(_)));
+        let message = if only_lifetimes {
+            "an event cannot borrow: it owns its values (numbers, enums, bucketed names), so it has no lifetime parameters"
+        } else {
+            "an event cannot be generic: the allowlist checks each field's concrete type at compile time"
+        };
+        cx.error_spanned_by(generics, message);
+    } else if let Some(where_clause) = &generics.where_clause {
         cx.error_spanned_by(
-            &item.generics,
-            "an event cannot be generic: the allowlist checks each field's concrete type at compile time",
+            where_clause,
+            "an event cannot have a `where` clause: the allowlist checks each field's concrete type at compile time",
         );
     }
     match &item.fields {
@@ -94,6 +114,7 @@ pub(crate) fn fields<'a>(
     let Fields::Named(named) = &item.fields else {
         return Vec::new();
     };
+    let generic_names = generic_names(&item.generics);
     let mut checked: Vec<CheckedField<'a>> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for field in &named.named {
@@ -110,13 +131,47 @@ pub(crate) fn fields<'a>(
         }
         seen.push(field.name.clone());
 
-        let property = property(cx, &field, allowlist);
-        let type_ok = field_type(cx, &field);
-        if let (Some(property), true) = (property, type_ok) {
-            checked.push(CheckedField { field, property });
+        // A field that is not an allowlisted property has one error, at its name: whatever its
+        // type, the fix is to remove it (or to have the property reviewed).
+        let Some(property) = property(cx, &field, allowlist) else {
+            continue;
+        };
+        if !field_type(cx, &field, property) {
+            continue;
         }
+        // A type that uses the struct's generic parameters was reported with the generics; the
+        // field is not written, so its unknown type reports nothing more.
+        if mentions_any(&field.field.ty, &generic_names) {
+            continue;
+        }
+        checked.push(CheckedField { field, property });
     }
     checked
+}
+
+/// The names of the struct's generic parameters (lifetimes without their `'`).
+fn generic_names(generics: &Generics) -> Vec<String> {
+    generics
+        .params
+        .iter()
+        .map(|param| match param {
+            GenericParam::Type(t) => t.ident.to_string(),
+            GenericParam::Lifetime(l) => l.lifetime.ident.to_string(),
+            GenericParam::Const(c) => c.ident.to_string(),
+        })
+        .collect()
+}
+
+/// Whether `ty` mentions one of `names`.
+fn mentions_any(ty: &Type, names: &[String]) -> bool {
+    fn walk(tokens: TokenStream, names: &[String]) -> bool {
+        tokens.into_iter().any(|token| match token {
+            TokenTree::Ident(ident) => names.iter().any(|name| ident == name),
+            TokenTree::Group(group) => walk(group.stream(), names),
+            _ => false,
+        })
+    }
+    !names.is_empty() && walk(ty.to_token_stream(), names)
 }
 
 fn property<'a>(
@@ -139,10 +194,8 @@ fn property<'a>(
     let mut message = format!("`{name}` is not an allowlisted telemetry property");
     if let Some(row) = never_sent_row(name, allowlist) {
         message.push_str(&format!(
-            "\nnote: the allowlist lists {} ({}) among what is never sent: {}",
-            row.category.to_lowercase(),
-            row.examples,
-            row.reason
+            "\nnote: the allowlist's never-sent list has \"{}\" ({}): {}",
+            row.category, row.examples, row.reason
         ));
     }
     if let Some(suggestion) =
@@ -172,15 +225,26 @@ fn never_sent_row<'a>(
     })
 }
 
-fn field_type(cx: &mut Ctxt, field: &EventField<'_>) -> bool {
-    if let Some(reason) = text_types::refusal(field.value_ty) {
-        cx.error_spanned_by(
-            &field.field.ty,
-            format!("property `{}`: {reason}", field.name),
-        );
-        return false;
+/// The type refused outright (free text, maps, collections), a nested `Option`, or a well-known
+/// type of another kind: one error at the type. Other types are left to the trait bounds.
+fn field_type(cx: &mut Ctxt, field: &EventField<'_>, property: &Property) -> bool {
+    let name = &field.name;
+    let problem = if let Some(reason) = text_types::refusal(field.value_ty) {
+        Some(format!("property `{name}`: {reason}"))
+    } else if field.optional && option_inner(field.value_ty).is_some() {
+        Some(format!(
+            "property `{name}`: an `Option` inside an `Option` cannot be sent: a property is either present or left out; use one `Option`"
+        ))
+    } else {
+        fit::misfit(field.value_ty, &property.kind, name)
+    };
+    match problem {
+        Some(message) => {
+            cx.error_spanned_by(&field.field.ty, message);
+            false
+        }
+        None => true,
     }
-    true
 }
 
 /// The writer method of a kind: its trait bound is what checks the field's type.

@@ -96,6 +96,20 @@ pub(crate) fn snake_case(ident: &str) -> String {
     out
 }
 
+/// `AlphaBeta` from `alpha_beta`: the variant sent as a value (the inverse of [`snake_case`]).
+pub(crate) fn camel_case(value: &str) -> String {
+    value
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +119,13 @@ mod tests {
         assert_eq!(snake_case("CreditExhausted"), "credit_exhausted");
         assert_eq!(snake_case("Fatal"), "fatal");
         assert_eq!(snake_case("Http2"), "http2");
+    }
+
+    #[test]
+    fn camel_case_of_values() {
+        assert_eq!(camel_case("credit_exhausted"), "CreditExhausted");
+        assert_eq!(camel_case("local"), "Local");
+        assert_eq!(snake_case(&camel_case("http2")), "http2");
     }
 
     #[test]

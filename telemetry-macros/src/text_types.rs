@@ -32,7 +32,10 @@ pub(crate) fn refusal(ty: &Type) -> Option<String> {
                 "PathBuf" | "Path" | "Url" | "Uri" => Some(format!(
                     "`{name}` is a path or address, which identifies the user's files or infrastructure and is never sent; use an enum (`#[telemetry_enum]`) or a bucketed name (`#[telemetry_bucket]`)"
                 )),
-                "Value" | "Map" | "HashMap" | "BTreeMap" | "IndexMap" => Some(format!(
+                "Value" => Some(
+                    "`Value` is arbitrary JSON, which can hold any text, list or map and bypasses the allowlist; declare one allowlisted property per value".into(),
+                ),
+                "Map" | "HashMap" | "BTreeMap" | "IndexMap" => Some(format!(
                     "`{name}` is a map of free-form keys and values, which bypasses the allowlist; declare one allowlisted property per value"
                 )),
                 "Vec" | "VecDeque" | "HashSet" | "BTreeSet" | "IndexSet" | "LinkedList"

@@ -11,8 +11,8 @@ use super::writer::PropertyValue;
 /// Values of a `bool` property.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the value of a `bool` property",
-    label = "the allowlist declares this property as `bool`: use `bool` or `Option<bool>`",
-    note = "free-form text may carry user data: use an enum (`#[telemetry_enum]`), a bucketed name (`#[telemetry_bucket]`) or a number"
+    label = "the allowlist declares this property as `bool`: use `bool`",
+    note = "only types that cannot carry free-form user data fit a property; an `Option` of one is left out when `None`"
 )]
 pub trait BoolValue: PropertyValue {}
 
@@ -20,7 +20,7 @@ pub trait BoolValue: PropertyValue {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the value of an `unsigned` property",
     label = "the allowlist declares this property as `unsigned`: use `u8`, `u16`, `u32`, `u64` or `usize`",
-    note = "free-form text may carry user data: use an enum (`#[telemetry_enum]`), a bucketed name (`#[telemetry_bucket]`) or a number"
+    note = "only types that cannot carry free-form user data fit a property; an `Option` of one is left out when `None`"
 )]
 pub trait UnsignedValue: PropertyValue {}
 
@@ -28,7 +28,7 @@ pub trait UnsignedValue: PropertyValue {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the value of a `signed` property",
     label = "the allowlist declares this property as `signed`: use `i8`, `i16`, `i32`, `i64` or `isize`",
-    note = "free-form text may carry user data: use an enum (`#[telemetry_enum]`), a bucketed name (`#[telemetry_bucket]`) or a number"
+    note = "only types that cannot carry free-form user data fit a property; an `Option` of one is left out when `None`"
 )]
 pub trait SignedValue: PropertyValue {}
 
@@ -44,7 +44,7 @@ pub trait DurationValue: PropertyValue {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the value of an `enum` property",
     label = "the allowlist declares this property as `enum`: use a fieldless enum marked `#[telemetry_enum]`",
-    note = "free-form text may carry user data: use an enum (`#[telemetry_enum]`), a bucketed name (`#[telemetry_bucket]`) or a number"
+    note = "a `#[telemetry_enum]` sends only which of the allowlisted values it is; free-form text may carry user data"
 )]
 pub trait EnumValue: PropertyValue {
     /// The values the enum's variants are sent as.
@@ -78,9 +78,15 @@ pub trait ErrorClassValue: PropertyValue {}
 )]
 pub trait CodeLocationValue: PropertyValue {}
 
+// `do_not_recommend`: a type that does not fit is told what the kind takes (the label), not
+// shown a list of this crate's impls.
 macro_rules! implement {
     ($kind:ident: $($ty:ty),*) => {
-        $(impl $kind for $ty {})*
+        $(
+            #[diagnostic::do_not_recommend]
+            impl $kind for $ty {}
+        )*
+        #[diagnostic::do_not_recommend]
         impl<T: $kind> $kind for Option<T> {}
     };
 }
@@ -92,10 +98,12 @@ implement!(DurationValue: Duration);
 implement!(ErrorClassValue: ErrorClass);
 implement!(CodeLocationValue: CodeLocation);
 
+#[diagnostic::do_not_recommend]
 impl<T: EnumValue> EnumValue for Option<T> {
     const VALUES: &'static [&'static str] = T::VALUES;
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: BucketedValue> BucketedValue for Option<T> {
     const KNOWN: &'static [&'static str] = T::KNOWN;
 }

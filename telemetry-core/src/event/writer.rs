@@ -177,8 +177,9 @@ impl<T: PropertyValue> PropertyValue for Option<T> {
         }
     }
 
+    /// `Some(None)`, which an alias can hide, is left out too: a member always has a value.
     fn is_present(&self) -> bool {
-        self.is_some()
+        self.as_ref().is_some_and(PropertyValue::is_present)
     }
 }
 
@@ -195,6 +196,7 @@ mod tests {
         writer.duration_ms("duration_ms", &Duration::from_micros(1_500_999));
         writer.runtime_str("os", "li\"nux\n");
         writer.bool("ok", &Some(true));
+        writer.signed("nested", &Some(None::<i32>));
         out.push('}');
         assert_eq!(
             out,

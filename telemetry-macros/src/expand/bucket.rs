@@ -2,12 +2,13 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Fields, Item, ItemStruct};
+use syn::{Fields, Item, ItemStruct, LitStr};
 use telemetry_allowlist::Kind;
 
 use crate::allowlist;
 use crate::attr::ValueArgs;
 use crate::ctxt::Ctxt;
+use crate::fit;
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut cx = Ctxt::default();
@@ -17,7 +18,10 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         Err(tokens) => return tokens,
     };
     let Item::Struct(item) = item else {
-        cx.error_spanned_by(&item, "`#[telemetry_bucket]` goes on a unit struct (`pub struct WorkflowName;`); for a fixed set of values use `#[telemetry_enum]` on an enum");
+        cx.syn_error(syn::Error::new(
+            super::item_keyword_span(&item),
+            "`#[telemetry_bucket]` goes on a unit struct (`pub struct WorkflowName;`); for a fixed set of values use `#[telemetry_enum]` on an enum",
+        ));
         let errors = cx.to_compile_errors();
         return quote!(#item #errors);
     };
@@ -34,7 +38,11 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         Err(error) => cx.syn_error(error),
         Ok(located) => {
             dependency = located.dependency_tokens();
-            match (located.get(proc_macro2::Span::call_site()), &args.property) {
+            let span = args
+                .allowlist
+                .as_ref()
+                .map_or_else(proc_macro2::Span::call_site, LitStr::span);
+            match (located.get(span), &args.property) {
                 (Err(errors), _) => errors.into_iter().for_each(|e| cx.syn_error(e)),
                 (Ok(_), None) => {}
                 (Ok(list), Some(property)) => {
@@ -43,7 +51,11 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
                         Some(Kind::Bucketed(values)) => known = values.clone(),
                         Some(other) => cx.error_spanned_by(
                             property,
-                            format!("property `{name}` is of kind `{}` in the allowlist, not `bucketed`", other.keyword()),
+                            format!(
+                                "property `{name}` is of kind `{}` in the allowlist, not `bucketed`: {}",
+                                other.keyword(),
+                                fit::hint(other, &name)
+                            ),
                         ),
                         None => cx.error_spanned_by(property, format!("`{name}` is not an allowlisted telemetry property")),
                     }
@@ -96,6 +108,8 @@ fn generate(item: &ItemStruct, known: &[String]) -> TokenStream {
             }
         }
 
+        // A type that does not fit is told what the kind takes, not shown every impl.
+        #[diagnostic::do_not_recommend]
         impl ::telemetry_core::kinds::BucketedValue for #ident {
             const KNOWN: &'static [&'static str] = #ident::KNOWN;
         }

@@ -30,9 +30,16 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
                 Item::Union(_) => "a union cannot be an event: declare a struct with named fields",
                 _ => "`#[telemetry_event]` goes on a struct with named fields",
             };
-            cx.syn_error(syn::Error::new(item_span(&other), what));
+            cx.syn_error(syn::Error::new(super::item_keyword_span(&other), what));
             let errors = cx.to_compile_errors();
-            return quote!(#other #errors);
+            // An enum or a union still implements `Event`, with no properties, so code that
+            // records it reports nothing more.
+            let stub = match &other {
+                Item::Enum(e) => stub_impl(&e.ident, &e.generics, &args, &e.attrs),
+                Item::Union(u) => stub_impl(&u.ident, &u.generics, &args, &u.attrs),
+                _ => TokenStream::new(),
+            };
+            return quote!(#other #stub #errors);
         }
     };
 
@@ -80,12 +87,19 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     quote!(#generated #errors)
 }
 
-fn item_span(item: &Item) -> Span {
-    match item {
-        Item::Enum(e) => e.enum_token.span,
-        Item::Union(u) => u.union_token.span,
-        other => other.span(),
-    }
+/// An `Event` impl with no properties, for an item that cannot be an event.
+fn stub_impl(
+    ident: &syn::Ident,
+    generics: &syn::Generics,
+    args: &EventArgs,
+    attrs: &[syn::Attribute],
+) -> TokenStream {
+    let name = args
+        .name
+        .as_ref()
+        .map(syn::LitStr::value)
+        .unwrap_or_default();
+    event_impl(ident, generics, &name, &doc_comment(attrs), &[], &[])
 }
 
 fn generate(
@@ -96,13 +110,13 @@ fn generate(
     dependency: TokenStream,
 ) -> TokenStream {
     let ident = &item.ident;
-    let type_name = ident.to_string();
-    let properties = fields
+    let properties: Vec<TokenStream> = fields
         .iter()
-        .map(|f| meta::property(f.property, f.field.optional));
-    let writes = fields.iter().map(write_call);
+        .map(|f| meta::property(f.property, f.field.optional))
+        .collect();
+    let writes: Vec<TokenStream> = fields.iter().map(write_call).collect();
     let value_checks = fields.iter().filter_map(|f| value_check(ident, f));
-    let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
+    let event_impl = event_impl(ident, &item.generics, name, doc, &properties, &writes);
     let register = if item.generics.params.is_empty() {
         quote! {
             ::telemetry_core::__private::inventory::submit! {
@@ -115,18 +129,7 @@ fn generate(
     quote! {
         #item
 
-        impl #impl_generics ::telemetry_core::Event for #ident #ty_generics #where_clause {
-            const META: &'static ::telemetry_core::EventMeta = &::telemetry_core::EventMeta {
-                name: #name,
-                description: #doc,
-                properties: &[#(#properties),*],
-                type_name: #type_name,
-            };
-
-            fn write_properties(&self, out: &mut ::telemetry_core::PropertyWriter<'_>) {
-                #(#writes)*
-            }
-        }
+        #event_impl
 
         const _: () = {
             #dependency
@@ -136,16 +139,49 @@ fn generate(
     }
 }
 
-/// `out.<kind>("name", &self.field);`, spanned on the field's type so a type that does not fit
-/// the kind is reported there.
+/// The `Event` impl: static metadata and the writes.
+fn event_impl(
+    ident: &syn::Ident,
+    generics: &syn::Generics,
+    name: &str,
+    doc: &str,
+    properties: &[TokenStream],
+    writes: &[TokenStream],
+) -> TokenStream {
+    let type_name = ident.to_string();
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    // `out` is unused by an event without properties.
+    let out = if writes.is_empty() {
+        quote!(_out)
+    } else {
+        quote!(out)
+    };
+    quote! {
+        impl #impl_generics ::telemetry_core::Event for #ident #ty_generics #where_clause {
+            const META: &'static ::telemetry_core::EventMeta = &::telemetry_core::EventMeta {
+                name: #name,
+                description: #doc,
+                properties: &[#(#properties),*],
+                type_name: #type_name,
+            };
+
+            fn write_properties(&self, #out: &mut ::telemetry_core::PropertyWriter<'_>) {
+                #(#writes)*
+            }
+        }
+    }
+}
+
+/// `PropertyWriter::<kind>::<FieldType>(out, "name", &self.field);`: the field's type is named
+/// in the turbofish, so a type that does not fit the kind is reported at the type, once, and
+/// nowhere else.
 fn write_call(field: &CheckedField<'_>) -> TokenStream {
     let method = format_ident!("{}", check::writer_method(&field.property.kind));
     let ident = field.field.ident;
     let name = &field.property.name;
     let ty = &field.field.field.ty;
-    let value = quote_spanned!(ty.span()=> &self.#ident);
-    quote_spanned! {ty.span()=>
-        ::telemetry_core::PropertyWriter::#method(out, #name, #value);
+    quote! {
+        ::telemetry_core::PropertyWriter::#method::<#ty>(out, #name, &self.#ident);
     }
 }
 

@@ -2,13 +2,14 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Fields, Item, ItemEnum};
+use syn::{Fields, Item, ItemEnum, LitStr};
 use telemetry_allowlist::Kind;
 
 use crate::allowlist;
 use crate::attr::ValueArgs;
 use crate::ctxt::Ctxt;
-use crate::model::snake_case;
+use crate::fit;
+use crate::model::{camel_case, snake_case};
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut cx = Ctxt::default();
@@ -18,7 +19,10 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         Err(tokens) => return tokens,
     };
     let Item::Enum(item) = item else {
-        cx.error_spanned_by(&item, "`#[telemetry_enum]` goes on a fieldless enum; for a name with a closed list of known values use `#[telemetry_bucket]`");
+        cx.syn_error(syn::Error::new(
+            super::item_keyword_span(&item),
+            "`#[telemetry_enum]` goes on a fieldless enum; for a name with a closed list of known values use `#[telemetry_bucket]`",
+        ));
         let errors = cx.to_compile_errors();
         return quote!(#item #errors);
     };
@@ -27,7 +31,11 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         cx.error_spanned_by(&item.generics, "a `#[telemetry_enum]` cannot be generic");
     }
     let mut variants: Vec<(&syn::Ident, String)> = Vec::new();
+    // Every variant's value, with data or not: a variant with data was reported already, so its
+    // value does not count as missing.
+    let mut declared: Vec<String> = Vec::new();
     for variant in &item.variants {
+        declared.push(snake_case(&variant.ident.to_string()));
         if matches!(variant.fields, Fields::Unit) {
             variants.push((&variant.ident, snake_case(&variant.ident.to_string())));
         } else {
@@ -44,21 +52,26 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         Err(error) => cx.syn_error(error),
         Ok(located) => {
             dependency = located.dependency_tokens();
-            match (located.get(proc_macro2::Span::call_site()), &args.property) {
+            let span = args
+                .allowlist
+                .as_ref()
+                .map_or_else(proc_macro2::Span::call_site, LitStr::span);
+            match (located.get(span), &args.property) {
                 (Err(errors), _) => errors.into_iter().for_each(|e| cx.syn_error(e)),
                 (Ok(_), None) => {}
                 (Ok(list), Some(property)) => {
                     let name = property.value();
                     match list.property(&name).map(|p| &p.kind) {
                         Some(Kind::Enum(values)) => {
-                            check_variants(&mut cx, &item, &variants, &name, values);
+                            check_variants(&mut cx, &item, &variants, &declared, &name, values);
                             allowed = Some(values.clone());
                         }
                         Some(other) => cx.error_spanned_by(
                             property,
                             format!(
-                                "property `{name}` is of kind `{}` in the allowlist, not `enum`",
-                                other.keyword()
+                                "property `{name}` is of kind `{}` in the allowlist, not `enum`: {}",
+                                other.keyword(),
+                                fit::hint(other, &name)
                             ),
                         ),
                         None => cx.error_spanned_by(
@@ -91,6 +104,7 @@ fn check_variants(
     cx: &mut Ctxt,
     item: &ItemEnum,
     variants: &[(&syn::Ident, String)],
+    declared: &[String],
     property: &str,
     values: &[String],
 ) {
@@ -104,16 +118,29 @@ fn check_variants(
     }
     let missing: Vec<&str> = values
         .iter()
-        .filter(|v| !variants.iter().any(|(_, value)| value == *v))
+        .filter(|v| !declared.contains(v))
         .map(String::as_str)
         .collect();
     if !missing.is_empty() {
+        let quoted = |words: Vec<String>| {
+            words
+                .iter()
+                .map(|w| format!("`{w}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let values = quoted(missing.iter().map(|v| (*v).to_owned()).collect());
+        let variants = quoted(missing.iter().map(|v| camel_case(v)).collect());
+        let (noun, add) = if missing.len() == 1 {
+            ("value", "a variant")
+        } else {
+            ("values", "variants")
+        };
         cx.error_spanned_by(
             &item.ident,
             format!(
-                "`{}` has no variant for the allowlisted value(s) {} of `{property}`",
+                "`{}` has no variant for the allowlisted {noun} {values} of `{property}`: add {add} {variants}",
                 item.ident,
-                missing.join(", ")
             ),
         );
     }
@@ -151,6 +178,8 @@ fn generate(item: &ItemEnum, variants: &[(&syn::Ident, String)], values: &[Strin
             }
         }
 
+        // A type that does not fit is told what the kind takes, not shown every impl.
+        #[diagnostic::do_not_recommend]
         impl ::telemetry_core::kinds::EnumValue for #ident {
             const VALUES: &'static [&'static str] = &[#(#values),*];
         }

@@ -1,0 +1,9 @@
+use telemetry_core::telemetry_event;
+
+/// Sent when a command finishes.
+#[telemetry_event(name = "command_completed")]
+pub struct CommandCompleted {
+    pub exit_code: i32,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use telemetry_core::telemetry_event;
+
+/// Sent when a command finishes.
+#[telemetry_event(name = "cli.command_completed")]
+pub struct CommandCompleted {
+    /// Free text sneaked into an allowlisted property.
+    pub command: String,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use telemetry_core::telemetry_enum;
+
+/// An AI provider.
+#[telemetry_enum(property = "provider")]
+pub enum Provider {
+    Claude,
+    Codex,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use telemetry_core::telemetry_enum;
+
+/// An AI provider.
+#[telemetry_enum(property = "provider")]
+pub struct Provider(pub String);
+
+fn main() {}

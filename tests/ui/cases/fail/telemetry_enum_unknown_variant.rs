@@ -1,0 +1,13 @@
+use telemetry_core::telemetry_enum;
+
+/// An AI provider.
+#[telemetry_enum(property = "provider")]
+pub enum Provider {
+    Claude,
+    Codex,
+    Local,
+    /// Not reviewed.
+    Gemini,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use telemetry_core::telemetry_event;
+
+/// Sent when the program starts.
+#[telemetry_event(name = "binary.startup")]
+pub struct Startup;
+
+fn main() {}
