@@ -550,15 +550,15 @@ impl TelemetryConfigBuilder {
         let app = AppName::new(&self.app_name)?;
         let host = self.host?;
         let environment = self.environment.unwrap_or_else(Environment::from_process);
-        let working_dir = self
-            .working_dir
-            .or_else(|| std::env::current_dir().ok());
+        let working_dir = self.working_dir.or_else(|| std::env::current_dir().ok());
         let stderr_is_terminal = self
             .stderr_is_terminal
             .unwrap_or_else(|| std::io::stderr().is_terminal());
         Ok(TelemetryConfig {
             env_names: EnvNames::new(&app),
-            command_name: self.command_name.unwrap_or_else(|| app.as_str().to_string()),
+            command_name: self
+                .command_name
+                .unwrap_or_else(|| app.as_str().to_string()),
             app,
             version: self.version,
             git_commit: self.git_commit,
@@ -611,7 +611,13 @@ mod tests {
             PostHogHost::parse("http://[::1]:8080").unwrap().base_url(),
             "http://[::1]:8080"
         );
-        for bad in ["ftp://x", "https://", "https://u@h", "x", "https://h:notaport"] {
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https://u@h",
+            "x",
+            "https://h:notaport",
+        ] {
             assert!(PostHogHost::parse(bad).is_err(), "{bad}");
         }
     }

@@ -12,9 +12,9 @@
 //! no environment can turn a keyless release build into one that sends, nor point a release
 //! build somewhere else.
 
-use crate::config::TelemetryConfig;
 #[cfg(debug_assertions)]
 use crate::config::HttpUrl;
+use crate::config::TelemetryConfig;
 
 /// Where the key and endpoint come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -102,8 +102,13 @@ impl Telemetry {
             .environment()
             .get(&config.env_names().debug)
             .is_some_and(is_truthy);
-        let notice_shown =
-            notice::show_if_due(&config, &consent, delivery.has_key(), dir.as_ref(), notice_out);
+        let notice_shown = notice::show_if_due(
+            &config,
+            &consent,
+            delivery.has_key(),
+            dir.as_ref(),
+            notice_out,
+        );
         let mode = if debug {
             Mode::Debug
         } else if consent.enabled && delivery.has_key() && dir.is_some() {
@@ -643,7 +648,10 @@ mod tests {
         telemetry.time_command(done).succeed();
         let records = telemetry.queue().unwrap().read_all().unwrap().records;
         let events: Vec<&str> = records.iter().map(|r| r.event.as_str()).collect();
-        assert_eq!(events, ["test.done", "$create_alias", "test.done", "test.done"]);
+        assert_eq!(
+            events,
+            ["test.done", "$create_alias", "test.done", "test.done"]
+        );
         let anon = &records[0].distinct_id;
         assert_eq!(&records[1].distinct_id, anon);
         assert!(!records[1].json.contains("$process_person_profile"));
@@ -651,7 +659,11 @@ mod tests {
         assert!(!records[2].json.contains("$process_person_profile"));
         assert_ne!(&records[3].distinct_id, anon);
         assert_ne!(records[3].distinct_id, "user-42");
-        assert!(records[3].json.contains("\"$process_person_profile\":false"));
+        assert!(
+            records[3]
+                .json
+                .contains("\"$process_person_profile\":false")
+        );
     }
 
     #[test]

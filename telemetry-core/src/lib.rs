@@ -58,13 +58,13 @@ pub use config::{
 pub use consent::env::Environment;
 pub use consent::{ConsentDecision, ConsentSource};
 pub use delivery::Delivery;
-pub use handle::{CommandOutcome, CommandTimer, Mode, Telemetry};
-pub use record::{COMMON_PROPERTIES, Record};
 pub use event::Event;
 pub use event::kinds;
 pub use event::meta::{EventMeta, PropertyKind, PropertyMeta, Sensitivity};
 pub use event::values::{CodeLocation, ErrorClass, USER_DEFINED};
 pub use event::writer::{PropertyValue, PropertyWriter};
+pub use handle::{CommandOutcome, CommandTimer, Mode, Telemetry};
+pub use record::{COMMON_PROPERTIES, Record};
 pub use telemetry_macros::{telemetry_bucket, telemetry_enum, telemetry_event};
 
 /// Names the place in the program where it is used, as a module path (never a file path):

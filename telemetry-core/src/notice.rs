@@ -84,8 +84,8 @@ pub(crate) fn show_if_due(
     let Some(dir) = dir else {
         return false;
     };
-    let created = fsutil::ensure_dir(dir.path())
-        .and_then(|()| fsutil::create_marker(&dir.notice_marker()));
+    let created =
+        fsutil::ensure_dir(dir.path()).and_then(|()| fsutil::create_marker(&dir.notice_marker()));
     match created {
         Ok(true) => {
             let _ = out.write_all(text(config).as_bytes());
@@ -129,7 +129,13 @@ mod tests {
         assert!(text.contains("demo telemetry on"));
         assert!(text.contains("https://example.com/policy"));
         let mut again = Vec::new();
-        assert!(!show_if_due(&config, &consent, true, Some(&dir), &mut again));
+        assert!(!show_if_due(
+            &config,
+            &consent,
+            true,
+            Some(&dir),
+            &mut again
+        ));
         assert!(again.is_empty());
     }
 
@@ -139,15 +145,33 @@ mod tests {
         let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Home);
         let off_tty = config(false, ConsentPolicy::OptIn);
         let consent = crate::consent::resolve(&off_tty, Some(&dir));
-        assert!(!show_if_due(&off_tty, &consent, true, Some(&dir), &mut Vec::new()));
+        assert!(!show_if_due(
+            &off_tty,
+            &consent,
+            true,
+            Some(&dir),
+            &mut Vec::new()
+        ));
         let tty = config(true, ConsentPolicy::OptIn);
-        assert!(!show_if_due(&tty, &consent, false, Some(&dir), &mut Vec::new()));
+        assert!(!show_if_due(
+            &tty,
+            &consent,
+            false,
+            Some(&dir),
+            &mut Vec::new()
+        ));
         let decided = ConsentDecision {
             enabled: false,
             source: crate::consent::ConsentSource::DoNotTrack { value: "1".into() },
             ignored_project_opt_in: None,
         };
-        assert!(!show_if_due(&tty, &decided, true, Some(&dir), &mut Vec::new()));
+        assert!(!show_if_due(
+            &tty,
+            &decided,
+            true,
+            Some(&dir),
+            &mut Vec::new()
+        ));
         // nothing was created
         assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
     }

@@ -285,7 +285,9 @@ mod tests {
             assert!(props.contains_key(*name), "{name}");
         }
         assert_eq!(props.len(), 1 + names.len() + 1);
-        assert!(OS_VALUES.contains(&props["os"].as_str().unwrap()) || props["os"] == "user-defined");
+        assert!(
+            OS_VALUES.contains(&props["os"].as_str().unwrap()) || props["os"] == "user-defined"
+        );
         assert!(value["timestamp"].as_str().unwrap().ends_with('Z'));
         assert!(!record.json.contains('\n'));
         // member order is fixed

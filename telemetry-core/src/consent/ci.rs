@@ -63,8 +63,17 @@ mod tests {
         assert_eq!(detect(&Environment::empty().with("CI", "")), None);
         let signal = detect(&Environment::empty().with("CI", "true")).unwrap();
         assert_eq!(signal.variable, "CI");
-        for var in ["GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "TF_BUILD", "BUILDKITE"] {
-            assert!(detect(&Environment::empty().with(var, "x")).is_some(), "{var}");
+        for var in [
+            "GITHUB_ACTIONS",
+            "GITLAB_CI",
+            "JENKINS_URL",
+            "TF_BUILD",
+            "BUILDKITE",
+        ] {
+            assert!(
+                detect(&Environment::empty().with(var, "x")).is_some(),
+                "{var}"
+            );
         }
     }
 }

@@ -337,7 +337,10 @@ mod tests {
         assert_eq!(d.source.describe(None), "DO_NOT_TRACK=1");
         // but not when it says 0 / false / empty
         for v in ["0", "false", ""] {
-            assert!(case.decide(&[("DO_NOT_TRACK", v)], ConsentPolicy::OptIn).enabled);
+            assert!(
+                case.decide(&[("DO_NOT_TRACK", v)], ConsentPolicy::OptIn)
+                    .enabled
+            );
         }
 
         let d = case.decide(&[("DEMO_TELEMETRY", "0")], ConsentPolicy::OptIn);
@@ -359,7 +362,10 @@ mod tests {
         assert!(!d.enabled);
         assert_eq!(d.source, ConsentSource::ProjectFile { path: file.clone() });
         // ... but the variable still wins over it
-        assert!(case.decide(&[("DEMO_TELEMETRY", "1")], ConsentPolicy::OptIn).enabled);
+        assert!(
+            case.decide(&[("DEMO_TELEMETRY", "1")], ConsentPolicy::OptIn)
+                .enabled
+        );
         // and it can never turn telemetry on
         std::fs::write(&file, "enabled = true\n").unwrap();
         user_config::write(&case.dir(), "demo", false).unwrap();
@@ -376,8 +382,11 @@ mod tests {
         assert_eq!(d.source.describe(None), "CI detected (GITHUB_ACTIONS=true)");
         // CI can be overridden explicitly by the variable
         assert!(
-            case.decide(&[("CI", "1"), ("DEMO_TELEMETRY", "1")], ConsentPolicy::OptIn)
-                .enabled
+            case.decide(
+                &[("CI", "1"), ("DEMO_TELEMETRY", "1")],
+                ConsentPolicy::OptIn
+            )
+            .enabled
         );
         // opt-out: off until the notice has been shown
         assert!(!case.decide(&[], ConsentPolicy::OptOut).enabled);
@@ -394,6 +403,9 @@ mod tests {
         std::fs::write(case.dir().config_file(), "enabled = [").unwrap();
         let d = case.decide(&[], ConsentPolicy::OptOut);
         assert!(!d.enabled);
-        assert!(matches!(d.source, ConsentSource::UserConfigUnreadable { .. }));
+        assert!(matches!(
+            d.source,
+            ConsentSource::UserConfigUnreadable { .. }
+        ));
     }
 }

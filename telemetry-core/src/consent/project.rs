@@ -77,9 +77,15 @@ mod tests {
         assert_eq!(find("demo", &deep), None);
         let file = root.path().join("a/.demo-telemetry.toml");
         std::fs::write(&file, "").unwrap();
-        assert_eq!(find("demo", &deep), Some(ProjectFile::Off { path: file.clone() }));
+        assert_eq!(
+            find("demo", &deep),
+            Some(ProjectFile::Off { path: file.clone() })
+        );
         std::fs::write(&file, "not toml [[[").unwrap();
-        assert_eq!(find("demo", &deep), Some(ProjectFile::Off { path: file.clone() }));
+        assert_eq!(
+            find("demo", &deep),
+            Some(ProjectFile::Off { path: file.clone() })
+        );
         std::fs::write(&file, "enabled = true\n").unwrap();
         assert_eq!(
             find("demo", &deep),

@@ -44,9 +44,7 @@ impl StateLock {
                 .mode(0o600)
                 .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
         }
-        let file = options
-            .open(path)
-            .map_err(|e| super::open_error(path, e))?;
+        let file = options.open(path).map_err(|e| super::open_error(path, e))?;
         super::verify_regular(path, &file)?;
         let started = Instant::now();
         let mut pause = Duration::from_micros(200);

@@ -251,10 +251,12 @@ pub fn read_small_text(path: &Path) -> Result<Option<String>, StateError> {
     let Some(bytes) = read_capped(path, MAX_SMALL_FILE_BYTES)? else {
         return Ok(None);
     };
-    String::from_utf8(bytes).map(Some).map_err(|_| StateError::Corrupt {
-        path: path.to_path_buf(),
-        detail: "it is not UTF-8 text".to_string(),
-    })
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| StateError::Corrupt {
+            path: path.to_path_buf(),
+            detail: "it is not UTF-8 text".to_string(),
+        })
 }
 
 /// Makes sure the state directory exists, creating it (mode 0700) if needed. Only the last
@@ -313,11 +315,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
         uuid::Uuid::new_v4().simple()
     ));
     let result = (|| {
-        let mut file = private_mode(no_follow(
-            OpenOptions::new().write(true).create_new(true),
-        ))
-        .open(&temp)
-        .map_err(|e| StateError::io("create", &temp, e))?;
+        let mut file = private_mode(no_follow(OpenOptions::new().write(true).create_new(true)))
+            .open(&temp)
+            .map_err(|e| StateError::io("create", &temp, e))?;
         file.write_all(bytes)
             .map_err(|e| StateError::io("write", &temp, e))?;
         file.sync_all()
@@ -433,7 +433,10 @@ mod tests {
                 read_small_text(&link),
                 Err(StateError::Symlink { .. })
             ));
-            assert!(matches!(open_append(&link), Err(StateError::Symlink { .. })));
+            assert!(matches!(
+                open_append(&link),
+                Err(StateError::Symlink { .. })
+            ));
             // replacing a link replaces the link, not its target
             write_atomic(&link, b"new").unwrap();
             assert_eq!(fs::read_to_string(&target).unwrap(), "secret");
@@ -445,7 +448,10 @@ mod tests {
             read_small_text(&sub),
             Err(StateError::NotAFile { .. })
         ));
-        assert!(matches!(remove_file(&sub), Err(StateError::NotAFile { .. })));
+        assert!(matches!(
+            remove_file(&sub),
+            Err(StateError::NotAFile { .. })
+        ));
         let big = dir.path().join("big");
         fs::write(&big, vec![b'x'; 100]).unwrap();
         assert!(matches!(

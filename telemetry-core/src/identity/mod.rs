@@ -77,7 +77,9 @@ pub enum IdentityError {
     #[error(transparent)]
     Queue(#[from] QueueError),
     /// The principal id is empty, too long or holds control characters.
-    #[error("invalid principal id: it must be 1 to {MAX_PRINCIPAL_LEN} characters without control characters")]
+    #[error(
+        "invalid principal id: it must be 1 to {MAX_PRINCIPAL_LEN} characters without control characters"
+    )]
     InvalidPrincipal,
 }
 
@@ -296,7 +298,10 @@ mod tests {
         let path = store.dir.identity_file();
         for bad in ["", "{\"anon_id\":", "[1,2]", "{\"anon_id\":\"not-a-uuid\"}"] {
             std::fs::write(&path, bad).unwrap();
-            assert!(matches!(store.read(), Err(StateError::Corrupt { .. })), "{bad}");
+            assert!(
+                matches!(store.read(), Err(StateError::Corrupt { .. })),
+                "{bad}"
+            );
             let repaired = store.load_or_create().unwrap();
             assert_ne!(repaired.anon_id, first.anon_id);
         }

@@ -13,7 +13,11 @@ const TAG: &str = "T1";
 
 /// The bytes of one framed line for `json` (which must not contain a newline).
 pub fn encode(json: &str) -> String {
-    format!("{TAG} {:08x} {} {json}\n", crc32(json.as_bytes()), json.len())
+    format!(
+        "{TAG} {:08x} {} {json}\n",
+        crc32(json.as_bytes()),
+        json.len()
+    )
 }
 
 /// The JSON of one line (without its newline), if the line is valid.

@@ -385,7 +385,9 @@ fn count_lines(
     file.seek(SeekFrom::Start(len.saturating_sub(MAX_READ_BYTES)))
         .map_err(io)?;
     let mut content = Vec::with_capacity(len.min(MAX_READ_BYTES) as usize);
-    file.take(MAX_READ_BYTES).read_to_end(&mut content).map_err(io)?;
+    file.take(MAX_READ_BYTES)
+        .read_to_end(&mut content)
+        .map_err(io)?;
     let count = content.iter().filter(|&&b| b == b'\n').count();
     let torn = content.last().is_some_and(|&b| b != b'\n');
     Ok((count, torn))
@@ -402,7 +404,9 @@ fn read_tail(path: &Path) -> Result<(Vec<u8>, usize), StateError> {
     let skip = len.saturating_sub(MAX_READ_BYTES);
     file.seek(SeekFrom::Start(skip)).map_err(io)?;
     let mut content = Vec::with_capacity(len.min(MAX_READ_BYTES) as usize);
-    file.take(MAX_READ_BYTES).read_to_end(&mut content).map_err(io)?;
+    file.take(MAX_READ_BYTES)
+        .read_to_end(&mut content)
+        .map_err(io)?;
     if skip > 0 {
         let cut = content
             .iter()

@@ -1,0 +1,207 @@
+//! `telemetry on`, `off`, `clear` and `policy`.
+
+use super::{Io, command_name, home, report_config_error};
+use crate::consent::{self, ConsentSource, tilde, user_config};
+use crate::handle::Telemetry;
+use crate::identity::IdentityStore;
+
+/// Writes the user's choice; reports a failure and returns `false`.
+fn save(telemetry: &Telemetry, enabled: bool, io: &mut Io<'_>) -> bool {
+    let Some(config) = telemetry.config() else {
+        return false;
+    };
+    let names = config.env_names();
+    let instead = if enabled {
+        format!("set {}=1 in your environment instead", names.telemetry)
+    } else {
+        format!(
+            "set DO_NOT_TRACK=1 or {}=0 in your environment instead",
+            names.telemetry
+        )
+    };
+    let Some(dir) = telemetry.state_dir() else {
+        io.problem(
+            "there is no home directory to save your choice in",
+            &format!("set HOME or {}, or {instead}", names.dir),
+        );
+        return false;
+    };
+    match user_config::write(dir, config.app_name(), enabled) {
+        Ok(()) => true,
+        Err(e) => {
+            io.problem(
+                &format!("could not save your choice: {e}"),
+                &format!("{}; or {instead}", e.fix_hint()),
+            );
+            false
+        }
+    }
+}
+
+/// Warns when something that outranks the user's config decides otherwise.
+fn warn_if_overridden(telemetry: &Telemetry, wanted: bool, io: &mut Io<'_>) {
+    let (Some(config), Some(dir)) = (telemetry.config(), telemetry.state_dir()) else {
+        return;
+    };
+    let now = consent::resolve(config, Some(dir));
+    if now.enabled == wanted {
+        return;
+    }
+    let home = home(telemetry);
+    let source = now.source.describe(home.as_deref());
+    let state = if wanted { "off" } else { "on" };
+    match &now.source {
+        ConsentSource::ProjectFile { path } => io.warn(&format!(
+            "the project file {} turns telemetry off in this directory and below; it stays {state} here",
+            tilde(path, home.as_deref())
+        )),
+        _ => io.warn(&format!(
+            "{source} takes precedence over your saved choice: telemetry stays {state} while it is set"
+        )),
+    }
+}
+
+pub(super) fn on(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
+    if report_config_error(telemetry, io) || !save(telemetry, true, io) {
+        return 1;
+    }
+    let cmd = command_name(telemetry);
+    let host = telemetry
+        .delivery()
+        .map(|d| d.base_url().to_string())
+        .unwrap_or_default();
+    let path = telemetry
+        .state_dir()
+        .map(|d| tilde(&d.config_file(), home(telemetry).as_deref()))
+        .unwrap_or_default();
+    io.out(&format!(
+        "Telemetry is on. Thank you!\n\
+         From the next command, anonymous usage events are recorded and sent to {host}.\n\
+         Saved in {path}.\n\n\
+         See what is recorded: {cmd} telemetry inspect\n\
+         Turn it off again:    {cmd} telemetry off\n"
+    ));
+    if telemetry.delivery().is_some_and(|d| !d.has_key()) {
+        io.warn(&format!(
+            "this build of {cmd} has no PostHog key embedded, so nothing will be recorded or sent"
+        ));
+    }
+    warn_if_overridden(telemetry, true, io);
+    0
+}
+
+pub(super) fn off(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
+    if report_config_error(telemetry, io) || !save(telemetry, false, io) {
+        return 1;
+    }
+    telemetry.deactivate();
+    let cmd = command_name(telemetry);
+    let path = telemetry
+        .state_dir()
+        .map(|d| tilde(&d.config_file(), home(telemetry).as_deref()))
+        .unwrap_or_default();
+    io.out(&format!(
+        "Telemetry is off. Nothing more will be recorded or sent.\nSaved in {path}.\n"
+    ));
+    let identity = telemetry
+        .identity_store()
+        .and_then(|s| s.read().ok().flatten());
+    let waiting = telemetry
+        .queue()
+        .and_then(|q| q.read_all().ok())
+        .map_or(0, |c| c.records.len());
+    if identity.is_some() || waiting > 0 {
+        io.out(&format!(
+            "Your anonymous ID and the {waiting} event(s) waiting to be sent were kept, not sent \
+             (turning telemetry off deletes nothing).\nTo delete them: {cmd} telemetry clear\n"
+        ));
+    }
+    warn_if_overridden(telemetry, false, io);
+    0
+}
+
+pub(super) fn clear(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
+    if report_config_error(telemetry, io) {
+        return 1;
+    }
+    let cmd = command_name(telemetry);
+    let Some(dir) = telemetry.state_dir() else {
+        io.out("Nothing to clear: telemetry has no directory (no home directory).\n");
+        return 0;
+    };
+    // stop this process from recording (and re-creating an id) after clearing
+    telemetry.deactivate();
+    let mut failed = false;
+    let identity = match IdentityStore::new(dir.clone()).delete() {
+        Ok((old, removed)) => {
+            if removed {
+                Some(old)
+            } else {
+                None
+            }
+        }
+        Err(e) => {
+            failed = true;
+            io.problem(
+                &format!("could not delete the anonymous ID: {e}"),
+                &e.fix_hint(),
+            );
+            None
+        }
+    };
+    let events = match crate::queue::Queue::new(dir.clone()).clear() {
+        Ok(n) => n,
+        Err(e) => {
+            failed = true;
+            let (what, fix) = match &e {
+                crate::queue::QueueError::State(s) => (s.to_string(), s.fix_hint()),
+                other => (other.to_string(), String::new()),
+            };
+            io.problem(
+                &format!("could not delete the recorded events: {what}"),
+                &fix,
+            );
+            0
+        }
+    };
+    crate::fsutil::remove_stale_temps(dir.path());
+    match identity {
+        Some(Some(old)) => io.out(&format!("Deleted the anonymous ID {}.\n", old.anon_id)),
+        Some(None) => io.out("Deleted the (damaged) anonymous ID file.\n"),
+        None => io.out("There was no anonymous ID.\n"),
+    }
+    io.out(&format!("Deleted {events} recorded event(s).\n"));
+    let on = telemetry.consent().is_some_and(|c| c.enabled);
+    if on {
+        io.out(
+            "Telemetry is still on: a new anonymous ID will be created the next time an event is recorded.\n",
+        );
+    } else {
+        io.out(&format!(
+            "Telemetry is off: no new ID is created unless you turn it on ({cmd} telemetry on).\n"
+        ));
+    }
+    i32::from(failed)
+}
+
+pub(super) fn policy(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
+    let cmd = command_name(telemetry);
+    let config = telemetry.config();
+    match config.and_then(|c| c.docs_url()) {
+        Some(url) => io.out(&format!("Telemetry policy of {cmd}: {url}\n")),
+        None => io.out(&format!(
+            "This build of {cmd} names no telemetry policy page.\n"
+        )),
+    }
+    if let Some(path) = config.and_then(|c| c.docs_path()) {
+        io.out(&format!(
+            "Every event and property is listed in {path} in {cmd}'s source repository,\n\
+             generated from the same declarations as the program.\n"
+        ));
+    }
+    io.out(&format!(
+        "For this build: `{cmd} telemetry catalog` lists every event it can send, and\n\
+         `{cmd} telemetry inspect` shows the events recorded on this machine.\n"
+    ));
+    0
+}

@@ -1,0 +1,415 @@
+//! `telemetry status`.
+
+use serde_json::json;
+
+use super::{Io, command_name, home, report_config_error};
+use crate::consent::{ConsentSource, tilde};
+use crate::delivery::DeliverySource;
+use crate::fsutil::{self, StateError};
+use crate::handle::{Mode, Telemetry};
+use crate::identity::IdentityState;
+use crate::queue::QueueStats;
+
+/// A problem found in the telemetry files, and how to fix it.
+pub(super) struct Problem {
+    pub(super) what: String,
+    pub(super) fix: String,
+}
+
+impl Problem {
+    fn from_state(error: &StateError) -> Self {
+        Problem {
+            what: error.to_string(),
+            fix: error.fix_hint(),
+        }
+    }
+}
+
+/// Everything `status` reports.
+struct Report {
+    recording: bool,
+    mode: Mode,
+    consent_enabled: bool,
+    source: ConsentSource,
+    source_text: String,
+    has_key: bool,
+    key_source: Option<DeliverySource>,
+    host: String,
+    state_dir: Option<String>,
+    identity: Option<IdentityState>,
+    queued: usize,
+    damaged: usize,
+    sent_recently: usize,
+    stats: QueueStats,
+    last_event: Option<(String, String)>,
+    problems: Vec<Problem>,
+    notes: Vec<String>,
+}
+
+pub(super) fn run(telemetry: &Telemetry, as_json: bool, io: &mut Io<'_>) -> i32 {
+    if report_config_error(telemetry, io) {
+        return 1;
+    }
+    let Some(report) = gather(telemetry) else {
+        return 1;
+    };
+    if as_json {
+        io.out(&to_json(&report));
+    } else {
+        io.out(&to_text(telemetry, &report));
+    }
+    for note in &report.notes {
+        io.warn(note);
+    }
+    for problem in &report.problems {
+        io.problem(&problem.what, &problem.fix);
+    }
+    i32::from(!report.problems.is_empty())
+}
+
+/// Checks the files in the state directory, reading only.
+pub(super) fn check_files(telemetry: &Telemetry) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let Some(config) = telemetry.config() else {
+        return problems;
+    };
+    let Some(dir) = telemetry.state_dir() else {
+        problems.push(Problem {
+            what: "there is no home directory, so telemetry has nowhere to keep its state".into(),
+            fix: format!(
+                "set HOME, or {} to a directory telemetry may use",
+                config.env_names().dir
+            ),
+        });
+        return problems;
+    };
+    match std::fs::metadata(dir.path()) {
+        Ok(meta) if !meta.is_dir() => {
+            problems.push(Problem::from_state(&StateError::NotADirectory {
+                path: dir.path().to_path_buf(),
+            }));
+            return problems;
+        }
+        Ok(_) => {}
+        Err(_) => {
+            if let Some(parent) = dir.path().parent()
+                && !parent.is_dir()
+            {
+                problems.push(Problem {
+                    what: format!(
+                        "{} does not exist, so {} cannot be created",
+                        parent.display(),
+                        dir.path().display()
+                    ),
+                    fix: format!(
+                        "create it, or set {} to a directory telemetry may use",
+                        config.env_names().dir
+                    ),
+                });
+            }
+            return problems;
+        }
+    }
+    for path in [
+        dir.config_file(),
+        dir.queue_file(),
+        dir.sent_file(),
+        dir.stats_file(),
+        dir.lock_file(),
+        dir.notice_marker(),
+    ] {
+        if let Err(e) = fsutil::check_regular(&path) {
+            problems.push(Problem::from_state(&e));
+        }
+    }
+    if let Err(e) = crate::consent::user_config::read(&dir.config_file())
+        && matches!(e, StateError::Corrupt { .. } | StateError::TooLarge { .. })
+    {
+        problems.push(Problem {
+            what: e.to_string(),
+            fix: format!(
+                "run `{cmd} telemetry on` or `{cmd} telemetry off` to rewrite it, or remove it",
+                cmd = config.command_name()
+            ),
+        });
+    }
+    match fsutil::check_regular(&dir.identity_file()) {
+        Err(e) => problems.push(Problem::from_state(&e)),
+        Ok(true) => {
+            if let Err(e) = crate::identity::IdentityStore::new(dir.clone()).read() {
+                problems.push(match e {
+                    StateError::Corrupt { .. } | StateError::TooLarge { .. } => Problem {
+                        what: e.to_string(),
+                        fix: format!(
+                            "run `{} telemetry clear` (or remove it); a new anonymous ID is made when needed",
+                            config.command_name()
+                        ),
+                    },
+                    other => Problem::from_state(&other),
+                });
+            }
+        }
+        Ok(false) => {}
+    }
+    problems
+}
+
+fn gather(telemetry: &Telemetry) -> Option<Report> {
+    let config = telemetry.config()?;
+    let consent = telemetry.consent()?;
+    let delivery = telemetry.delivery()?;
+    let home = home(telemetry);
+    let mut problems = check_files(telemetry);
+    let mut notes = Vec::new();
+
+    let identity = telemetry
+        .identity_store()
+        .and_then(|store| store.read().ok().flatten());
+    let (mut queued, mut damaged, mut sent_recently, mut stats, mut last_event) =
+        (0, 0, 0, QueueStats::default(), None);
+    if let Some(queue) = telemetry.queue() {
+        let mut latest: Option<(String, String)> = None;
+        let mut consider = |event: &str, timestamp: &str| {
+            if latest.as_ref().is_none_or(|(_, t)| timestamp > t.as_str()) {
+                latest = Some((event.to_string(), timestamp.to_string()));
+            }
+        };
+        if let Ok(contents) = queue.read_all() {
+            queued = contents.records.len();
+            damaged = contents.damaged;
+            for r in &contents.records {
+                consider(&r.event, &r.timestamp);
+            }
+        }
+        if let Ok(sent) = queue.recently_sent() {
+            sent_recently = sent.len();
+            for s in &sent {
+                consider(&s.record.event, &s.record.timestamp);
+            }
+        }
+        stats = queue.stats().unwrap_or_default();
+        last_event = latest;
+    }
+    if damaged > 0 {
+        notes.push(format!(
+            "{damaged} damaged record(s) in the queue are skipped (they are removed the next time the queue is rewritten)"
+        ));
+    }
+    if let Some(path) = &consent.ignored_project_opt_in {
+        notes.push(format!(
+            "{} asks to turn telemetry on, which a project cannot do; it is ignored",
+            tilde(path, home.as_deref())
+        ));
+    }
+    if let Some(ignored) = delivery.ignored_override() {
+        notes.push(ignored.to_string());
+    }
+    if let ConsentSource::UserConfigUnreadable { path, problem } = &consent.source
+        && !problems
+            .iter()
+            .any(|p| p.what.contains(&path.display().to_string()))
+    {
+        problems.push(Problem {
+            what: problem.clone(),
+            fix: format!(
+                "run `{cmd} telemetry on` or `{cmd} telemetry off` to rewrite it, or remove it",
+                cmd = config.command_name()
+            ),
+        });
+    }
+
+    Some(Report {
+        recording: telemetry.is_recording(),
+        mode: telemetry.mode(),
+        consent_enabled: consent.enabled,
+        source: consent.source.clone(),
+        source_text: consent.source.describe(home.as_deref()),
+        has_key: delivery.has_key(),
+        key_source: delivery.has_key().then(|| delivery.source().clone()),
+        host: delivery.base_url().to_string(),
+        state_dir: telemetry
+            .state_dir()
+            .map(|d| tilde(d.path(), home.as_deref())),
+        identity,
+        queued,
+        damaged,
+        sent_recently,
+        stats,
+        last_event,
+        problems,
+        notes,
+    })
+}
+
+fn to_text(telemetry: &Telemetry, r: &Report) -> String {
+    let cmd = command_name(telemetry);
+    let config = telemetry.config();
+    let names = config.map(|c| c.env_names().clone());
+    let mut out = String::new();
+    let headline = match r.mode {
+        Mode::Debug => "DEBUG (events are printed to stderr, never recorded or sent)".to_string(),
+        _ if r.recording => "ENABLED".to_string(),
+        _ if r.consent_enabled && !r.has_key => {
+            "DISABLED (this build has no PostHog key: nothing can be recorded or sent, whatever the settings)".to_string()
+        }
+        _ => "DISABLED".to_string(),
+    };
+    out.push_str(&format!("Telemetry: {headline}\n"));
+    out.push_str(&format!("  Source: {}\n", r.source_text));
+    match &r.identity {
+        Some(identity) => {
+            let date = identity.created_at.get(..10).unwrap_or(&identity.created_at);
+            out.push_str(&format!(
+                "  Anonymous ID: {} (created {date})\n",
+                identity.anon_id
+            ));
+            if identity.linked_principal_id.is_some() {
+                out.push_str(
+                    "  Linked account: yes (events are attributed to the account you are logged in with)\n",
+                );
+            }
+        }
+        None => out.push_str(
+            "  Anonymous ID: none (one is created only when telemetry is on and an event is recorded)\n",
+        ),
+    }
+    let dev = matches!(r.key_source, Some(DeliverySource::DevEndpoint { .. }));
+    out.push_str(&format!(
+        "  PostHog host: {}{}\n",
+        r.host,
+        if dev {
+            " (development endpoint, debug build)"
+        } else {
+            ""
+        }
+    ));
+    out.push_str(&format!(
+        "  PostHog key: {}\n",
+        match (&r.key_source, &names) {
+            (None, _) => "none embedded in this build (nothing can ever be sent)".to_string(),
+            (Some(DeliverySource::DevEndpoint { .. }), Some(n)) =>
+                format!("from {} or the build (debug build; never shown)", n.dev_key),
+            _ => "embedded at build time (never shown)".to_string(),
+        }
+    ));
+    let mut queue = format!(
+        "  Queue: {} waiting to be sent, {} sent recently",
+        r.queued, r.sent_recently
+    );
+    let dropped = r.stats.dropped();
+    if dropped > 0 {
+        queue.push_str(&format!(
+            ", {dropped} dropped ({} because the queue was full, {} damaged, {} refused by the server)",
+            r.stats.dropped_overflow, r.stats.dropped_damaged, r.stats.rejected
+        ));
+    }
+    if r.damaged > 0 {
+        queue.push_str(&format!(", {} damaged record(s) skipped", r.damaged));
+    }
+    out.push_str(&queue);
+    out.push('\n');
+    if r.queued > 0 && !r.recording {
+        out.push_str(&format!(
+            "    (waiting events are not sent while telemetry is off; `{cmd} telemetry clear` deletes them)\n"
+        ));
+    }
+    if let Some((event, timestamp)) = &r.last_event {
+        out.push_str(&format!("  Last event: {event} ({})\n", ago(timestamp)));
+    }
+    if let Some(dir) = &r.state_dir {
+        out.push_str(&format!("  Directory: {dir}\n"));
+    }
+    out.push('\n');
+    if r.recording {
+        out.push_str(&format!(
+            "To disable: {cmd} telemetry off (or set DO_NOT_TRACK=1)\n"
+        ));
+    } else if r.mode != Mode::Debug {
+        out.push_str(&format!(
+            "To enable: {}\n",
+            how_to_enable(&cmd, r, names.as_ref())
+        ));
+    }
+    out.push_str(&format!(
+        "To inspect what is being sent: {cmd} telemetry inspect\n"
+    ));
+    out.push_str(&format!(
+        "To see every event this program can send: {cmd} telemetry catalog\n"
+    ));
+    if let Some(url) = config.and_then(|c| c.docs_url()) {
+        out.push_str(&format!("Full policy: {url}\n"));
+    }
+    out
+}
+
+fn how_to_enable(cmd: &str, r: &Report, names: Option<&crate::config::EnvNames>) -> String {
+    let telemetry_var = names.map_or("<APP>_TELEMETRY".to_string(), |n| n.telemetry.clone());
+    if r.consent_enabled && !r.has_key {
+        return "not possible with this build; official release builds embed the key".to_string();
+    }
+    match &r.source {
+        ConsentSource::DoNotTrack { .. } => {
+            "unset DO_NOT_TRACK (it turns telemetry off for every program that honours it, and wins over every other setting)".to_string()
+        }
+        ConsentSource::NoTelemetryVariable { variable, .. } => format!("unset {variable}"),
+        ConsentSource::TelemetryVariable { variable, .. } => {
+            format!("set {variable}=1, or unset it and run `{cmd} telemetry on`")
+        }
+        ConsentSource::ProjectFile { .. } => format!(
+            "this project has opted out, so telemetry stays off inside it (set {telemetry_var}=1 to override it for one command)"
+        ),
+        ConsentSource::UserConfigUnreadable { .. } => {
+            format!("run `{cmd} telemetry on`, which rewrites the damaged file")
+        }
+        ConsentSource::Ci { .. } => format!(
+            "telemetry is off in CI; set {telemetry_var}=1 in the CI environment to record there"
+        ),
+        _ => format!("{cmd} telemetry on"),
+    }
+}
+
+/// `3 minutes ago`, `just now`, or the timestamp when it cannot be read.
+pub(super) fn ago(timestamp: &str) -> String {
+    let Ok(then) = chrono::DateTime::parse_from_rfc3339(timestamp) else {
+        return timestamp.to_string();
+    };
+    let seconds = (chrono::Utc::now() - then.with_timezone(&chrono::Utc)).num_seconds();
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    match seconds {
+        s if s < 0 => timestamp.to_string(),
+        s if s < 10 => "just now".to_string(),
+        s if s < 60 => plural(s, "second"),
+        s if s < 3600 => plural(s / 60, "minute"),
+        s if s < 86_400 => plural(s / 3600, "hour"),
+        s => plural(s / 86_400, "day"),
+    }
+}
+
+fn to_json(r: &Report) -> String {
+    let value = json!({
+        "enabled": r.recording,
+        "mode": match r.mode { Mode::Off => "off", Mode::Recording => "recording", Mode::Debug => "debug" },
+        "consent": { "enabled": r.consent_enabled, "source": r.source_text },
+        "key_embedded": r.has_key,
+        "host": r.host,
+        "state_dir": r.state_dir,
+        "anonymous_id": r.identity.as_ref().map(|i| i.anon_id.to_string()),
+        "anonymous_id_created_at": r.identity.as_ref().map(|i| i.created_at.clone()),
+        "linked": r.identity.as_ref().is_some_and(|i| i.linked_principal_id.is_some()),
+        "queue": {
+            "waiting": r.queued,
+            "damaged": r.damaged,
+            "sent_recently": r.sent_recently,
+            "dropped_overflow": r.stats.dropped_overflow,
+            "dropped_damaged": r.stats.dropped_damaged,
+            "rejected": r.stats.rejected,
+            "sent": r.stats.sent,
+        },
+        "last_event": r.last_event.as_ref().map(|(event, timestamp)| json!({"event": event, "timestamp": timestamp})),
+        "problems": r.problems.iter().map(|p| json!({"problem": p.what, "fix": p.fix})).collect::<Vec<_>>(),
+        "notes": r.notes,
+    });
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    text.push('\n');
+    text
+}

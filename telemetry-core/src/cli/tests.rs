@@ -1,0 +1,260 @@
+use std::path::Path;
+use std::time::Duration;
+
+use clap::Parser;
+
+use super::*;
+use crate::event::Event;
+use crate::event::meta::EventMeta;
+use crate::event::writer::PropertyWriter;
+use crate::{Environment, TelemetryConfig};
+
+struct Ping;
+
+impl Event for Ping {
+    const META: &'static EventMeta = &EventMeta {
+        name: "test.ping",
+        description: "A test event.",
+        properties: &[],
+        type_name: "Ping",
+    };
+
+    fn write_properties(&self, out: &mut PropertyWriter<'_>) {
+        out.duration_ms("duration_ms", &Duration::from_millis(5));
+    }
+}
+
+#[derive(Parser)]
+struct Host {
+    #[command(subcommand)]
+    command: HostCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum HostCommand {
+    Telemetry(TelemetryArgs),
+}
+
+fn start(home: &Path, env: &[(&str, &str)]) -> Telemetry {
+    let mut environment: Environment = env.iter().copied().collect();
+    environment.set("HOME", home.to_string_lossy());
+    Telemetry::start_with(
+        TelemetryConfig::builder("demo")
+            .project_key("phc_test")
+            .docs_url("https://example.com/policy")
+            .docs_path("docs/telemetry.md")
+            .environment(environment)
+            .working_dir(home)
+            .stderr_is_terminal(false)
+            .build()
+            .unwrap(),
+        &mut std::io::sink(),
+    )
+}
+
+struct Output {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+fn run(telemetry: &Telemetry, argv: &[&str]) -> Output {
+    let mut full = vec!["demo", "telemetry"];
+    full.extend_from_slice(argv);
+    let HostCommand::Telemetry(args) = Host::try_parse_from(full).unwrap().command;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = run_with(telemetry, &args, &mut out, &mut err);
+    Output {
+        code,
+        out: String::from_utf8(out).unwrap(),
+        err: String::from_utf8(err).unwrap(),
+    }
+}
+
+#[test]
+fn mounts_in_a_host_parser() {
+    let Host {
+        command: HostCommand::Telemetry(args),
+    } = Host::try_parse_from(["demo", "telemetry", "inspect", "-n", "3", "--json"]).unwrap();
+    assert_eq!(
+        args.command(),
+        TelemetryCommand::Inspect {
+            number: 3,
+            json: true
+        }
+    );
+    let Host {
+        command: HostCommand::Telemetry(args),
+    } = Host::try_parse_from(["demo", "telemetry"]).unwrap();
+    assert_eq!(args.subcommand_name(), "status");
+}
+
+#[test]
+fn status_of_a_fresh_install() {
+    let home = tempfile::tempdir().unwrap();
+    let telemetry = start(home.path(), &[]);
+    let o = run(&telemetry, &["status"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert!(o.out.starts_with("Telemetry: DISABLED\n"), "{}", o.out);
+    assert!(o.out.contains("Source: default (opt-in policy)"));
+    assert!(o.out.contains("Anonymous ID: none"));
+    assert!(o.out.contains("To enable: demo telemetry on"));
+    assert!(o.out.contains("Full policy: https://example.com/policy"));
+    assert!(!o.out.contains("phc_test"), "the key is never shown");
+    // status creates nothing
+    assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn on_then_record_then_inspect_and_clear() {
+    let home = tempfile::tempdir().unwrap();
+    let first = start(home.path(), &[]);
+    let o = run(&first, &["on"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert!(o.out.contains("Telemetry is on"));
+    assert_eq!(o.err, "");
+    // this process stays as it started; the next one records
+    assert!(!first.is_recording());
+    let second = start(home.path(), &[]);
+    assert!(second.is_recording());
+    second.track(&Ping);
+    second.track(&Ping);
+
+    let o = run(&second, &["status"]);
+    assert!(o.out.starts_with("Telemetry: ENABLED\n"), "{}", o.out);
+    assert!(
+        o.out
+            .contains("Source: user config ~/.demo/telemetry.toml (enabled = true)")
+    );
+    assert!(
+        o.out
+            .contains("Queue: 2 waiting to be sent, 0 sent recently")
+    );
+    assert!(o.out.contains("Last event: test.ping (just now)"));
+
+    let o = run(&second, &["inspect", "--json"]);
+    assert_eq!(o.code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&o.out).unwrap();
+    let events = doc["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["state"], "queued");
+    assert_eq!(events[0]["record"]["event"], "test.ping");
+    assert_eq!(events[0]["record"]["properties"]["duration_ms"], 5);
+    // the record inside is byte for byte the queued JSON
+    let queued = second.queue().unwrap().read_all().unwrap().records;
+    assert!(o.out.contains(&queued[0].json));
+
+    let o = run(&second, &["inspect", "-n", "1"]);
+    assert!(o.out.contains("The last 1 of 2 recorded events"));
+    assert!(o.out.contains("\"event\": \"test.ping\""));
+
+    // a sent record shows as sent
+    second
+        .queue()
+        .unwrap()
+        .mark_sent(&[queued[0].uuid])
+        .unwrap();
+    let o = run(&second, &["inspect", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&o.out).unwrap();
+    assert_eq!(doc["events"][0]["state"], "sent");
+    assert_eq!(doc["events"][1]["state"], "queued");
+
+    let old_id = second
+        .identity_store()
+        .unwrap()
+        .read()
+        .unwrap()
+        .unwrap()
+        .anon_id;
+    let o = run(&second, &["clear"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert!(
+        o.out
+            .contains(&format!("Deleted the anonymous ID {old_id}"))
+    );
+    assert!(o.out.contains("Deleted 2 recorded event(s)"));
+    assert!(!second.is_recording());
+    second.track(&Ping);
+    assert!(second.identity_store().unwrap().read().unwrap().is_none());
+
+    let third = start(home.path(), &[]);
+    third.track(&Ping);
+    let new_id = third
+        .identity_store()
+        .unwrap()
+        .read()
+        .unwrap()
+        .unwrap()
+        .anon_id;
+    assert_ne!(new_id, old_id);
+}
+
+#[test]
+fn on_warns_when_overridden_and_off_keeps_the_id() {
+    let home = tempfile::tempdir().unwrap();
+    let telemetry = start(home.path(), &[("DO_NOT_TRACK", "1")]);
+    let o = run(&telemetry, &["on"]);
+    assert_eq!(o.code, 0);
+    assert!(
+        o.err.contains("DO_NOT_TRACK=1 takes precedence"),
+        "{}",
+        o.err
+    );
+    let o = run(&telemetry, &["status"]);
+    assert!(o.out.contains("Source: DO_NOT_TRACK=1"));
+    assert!(o.out.contains("To enable: unset DO_NOT_TRACK"));
+
+    let on = start(home.path(), &[]);
+    on.track(&Ping);
+    let o = run(&on, &["off"]);
+    assert_eq!(o.code, 0);
+    assert!(o.out.contains("Telemetry is off"));
+    assert!(o.out.contains("telemetry clear"));
+    assert!(!on.is_recording());
+    assert!(on.identity_store().unwrap().read().unwrap().is_some());
+}
+
+#[test]
+fn problems_are_reported_with_a_fix() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join(".demo");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("telemetry.toml"), "enabled = [").unwrap();
+    std::fs::write(dir.join("telemetry-id.json"), "{").unwrap();
+    let telemetry = start(home.path(), &[]);
+    let o = run(&telemetry, &["status"]);
+    assert_eq!(o.code, 1);
+    assert!(o.out.starts_with("Telemetry: DISABLED"));
+    assert!(o.err.contains("error:"), "{}", o.err);
+    assert!(o.err.contains("telemetry.toml is damaged"), "{}", o.err);
+    assert!(o.err.contains("telemetry-id.json is damaged"), "{}", o.err);
+    assert!(o.err.contains("fix: run `demo telemetry on`"), "{}", o.err);
+    // `on` repairs the config
+    assert_eq!(run(&telemetry, &["on"]).code, 0);
+    let o = run(&start(home.path(), &[]), &["status", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&o.out).unwrap();
+    assert_eq!(doc["enabled"], true);
+    assert_eq!(doc["problems"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn catalog_lists_common_properties() {
+    let home = tempfile::tempdir().unwrap();
+    let o = run(&start(home.path(), &[]), &["catalog"]);
+    assert_eq!(o.code, 0);
+    for p in crate::COMMON_PROPERTIES {
+        assert!(o.out.contains(p.name));
+    }
+    assert!(o.out.contains("$process_person_profile"));
+    let o = run(&start(home.path(), &[]), &["catalog", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&o.out).unwrap();
+    assert_eq!(doc["common_properties"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn policy_points_to_the_docs() {
+    let home = tempfile::tempdir().unwrap();
+    let o = run(&start(home.path(), &[]), &["policy"]);
+    assert!(o.out.contains("https://example.com/policy"));
+    assert!(o.out.contains("docs/telemetry.md"));
+}
