@@ -120,8 +120,10 @@ impl StateDir {
         StateLock::acquire(&self.lock_file(), LockMode::Exclusive)
     }
 
-    /// Takes the shared lock; `Ok(None)` when the directory does not exist (nothing to read),
-    /// and never creates it.
+    /// Takes the shared lock to read. Never creates anything: `Ok(None)` when the directory or
+    /// the lock file does not exist yet, in which case nothing has ever been written under the
+    /// lock and the caller reads without it (files replaced by rename are whole either way; at
+    /// worst a half-appended queue line is skipped by that one read).
     pub fn lock_shared(&self) -> Result<Option<StateLock>, StateError> {
         match std::fs::metadata(&self.root) {
             Ok(meta) if meta.is_dir() => {}
@@ -131,6 +133,9 @@ impl StateDir {
                 });
             }
             Err(_) => return Ok(None),
+        }
+        if !fsutil::check_regular(&self.lock_file())? {
+            return Ok(None);
         }
         StateLock::acquire(&self.lock_file(), LockMode::Shared).map(Some)
     }

@@ -26,6 +26,9 @@ fn by_default_nothing_is_recorded_and_no_file_is_created() {
     assert!(status.contains("Anonymous ID: none"), "{status}");
     for args in [
         &["login", "user-1"][..],
+        &["run", "assist"],
+        &["telemetry", "status"],
+        &["telemetry", "inspect"],
         &["logout"],
         &["serve"],
         &["setup"],

@@ -128,9 +128,7 @@ impl IdentityStore {
     /// Reads the identity under the shared lock; `Ok(None)` when there is none. Never creates
     /// anything.
     pub fn read(&self) -> Result<Option<IdentityState>, StateError> {
-        let Some(_lock) = self.dir.lock_shared()? else {
-            return Ok(None);
-        };
+        let _lock = self.dir.lock_shared()?;
         self.read_unlocked()
     }
 

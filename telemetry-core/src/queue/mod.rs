@@ -196,9 +196,7 @@ impl Queue {
 
     /// Every valid record, oldest first, under the shared lock.
     pub fn read_all(&self) -> Result<QueueContents, QueueError> {
-        let Some(_lock) = self.dir.lock_shared()? else {
-            return Ok(QueueContents::default());
-        };
+        let _lock = self.dir.lock_shared()?;
         self.read_locked()
     }
 
@@ -272,9 +270,7 @@ impl Queue {
 
     /// The recently-sent log, oldest first.
     pub fn recently_sent(&self) -> Result<Vec<SentRecord>, QueueError> {
-        let Some(_lock) = self.dir.lock_shared()? else {
-            return Ok(Vec::new());
-        };
+        let _lock = self.dir.lock_shared()?;
         self.read_sent_locked()
     }
 
@@ -375,13 +371,25 @@ impl Queue {
     }
 }
 
-/// Counts complete lines and says whether the file ends with a torn line.
+/// The shortest line a valid record can take (tag, checksum, length and the smallest record
+/// object): a file shorter than `MAX_QUEUE_RECORDS` of these cannot hold too many records, so
+/// appends to it never read it.
+const MIN_RECORD_LINE: u64 = 120;
+
+/// Counts complete lines (only when the file is long enough to hold too many) and says
+/// whether the file ends with a torn line.
 fn count_lines(
     file: &mut std::fs::File,
     path: &Path,
     len: u64,
 ) -> Result<(usize, bool), StateError> {
     let io = |e| StateError::io("read", path, e);
+    if len < MAX_QUEUE_RECORDS as u64 * MIN_RECORD_LINE {
+        let mut last = [0u8; 1];
+        file.seek(SeekFrom::Start(len - 1)).map_err(io)?;
+        file.read_exact(&mut last).map_err(io)?;
+        return Ok((0, last[0] != b'\n'));
+    }
     file.seek(SeekFrom::Start(len.saturating_sub(MAX_READ_BYTES)))
         .map_err(io)?;
     let mut content = Vec::with_capacity(len.min(MAX_READ_BYTES) as usize);
@@ -443,6 +451,13 @@ mod tests {
 
     fn record(n: usize) -> Record {
         Record::alias(&format!("anon-{n}"), "user")
+    }
+
+    #[test]
+    fn the_smallest_record_line_is_not_below_the_bound() {
+        let record = Record::alias("a", "b");
+        let smallest = frame::encode(&record.json).len() as u64;
+        assert!(smallest >= MIN_RECORD_LINE, "{smallest}");
     }
 
     #[test]
