@@ -701,6 +701,12 @@ mod tests {
     }
 
     #[test]
+    fn the_handle_can_be_shared_across_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Telemetry>();
+    }
+
+    #[test]
     fn misconfigured_is_silent() {
         let telemetry = TelemetryConfig::builder("Not Valid").start();
         assert!(telemetry.config_error().is_some());
