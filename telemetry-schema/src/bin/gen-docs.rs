@@ -29,7 +29,10 @@ fn main() -> ExitCode {
         }
     };
     let events = telemetry_core::catalog();
-    let common: Vec<&str> = allowlist.common.iter().map(|p| p.name.as_str()).collect(); // TODO(lead): telemetry_core::COMMON_PROPERTIES
+    let common: Vec<&str> = telemetry_core::COMMON_PROPERTIES
+        .iter()
+        .map(|p| p.name)
+        .collect();
     match docs::run(&options, &docs::PRODUCT, &events, &allowlist, &common) {
         Ok(Outcome::Written) => {
             println!(

@@ -18,7 +18,7 @@ pub const PRODUCT: Product = Product {
     binary: "demo",
     env_prefix: "DEMO",
     state_dir: "~/.demo",
-    project_file: ".demo-telemetry",
+    project_file: ".demo-telemetry.toml",
     docs_path: "docs/telemetry.md",
     contact: "privacy@example.com",
     host: "https://eu.i.posthog.com (PostHog Cloud, EU region)",
