@@ -233,7 +233,9 @@ impl Checker<'_> {
         let mut out: Vec<String> = Vec::new();
         for value in values.get_ref() {
             let text = value.get_ref();
-            if !is_value_word(text) {
+            if keyword == "enum" && !is_snake_case(text) {
+                self.error(value, format!("value `{text}` of enum property `{name}` must be lower snake_case: it is sent as the snake_case name of a `#[telemetry_enum]` variant"));
+            } else if !is_value_word(text) {
                 self.error(value, format!("value `{text}` of property `{name}` must be lowercase letters, digits, `_`, `-` or `.`"));
             } else if text == BUCKET_FALLBACK {
                 self.error(value, format!("value `{BUCKET_FALLBACK}` is what unknown names are sent as: it cannot be listed"));

@@ -325,12 +325,28 @@ fn value_that_is_not_a_value_word() {
     for value in ["Claude", "with space", "-lead", "_lead", "", "é"] {
         assert_error(
             &after_good(&format!(
-                "name = \"provider\"\nkind = \"enum\"\nvalues = [\"codex\", \"{value}\"]\nsensitivity = \"technical\"\ndescription = \"Provider.\"\n"
+                "name = \"provider\"\nkind = \"bucketed\"\nvalues = [\"codex\", \"{value}\"]\nsensitivity = \"technical\"\ndescription = \"Provider.\"\n"
             )),
             9,
             20,
             &format!(
                 "value `{value}` of property `provider` must be lowercase letters, digits, `_`, `-` or `.`"
+            ),
+        );
+    }
+}
+
+#[test]
+fn enum_value_that_no_variant_can_produce() {
+    for value in ["fix-issue", "v1.2", "Claude", "credit__exhausted"] {
+        assert_error(
+            &after_good(&format!(
+                "name = \"provider\"\nkind = \"enum\"\nvalues = [\"codex\", \"{value}\"]\nsensitivity = \"technical\"\ndescription = \"Provider.\"\n"
+            )),
+            9,
+            20,
+            &format!(
+                "value `{value}` of enum property `provider` must be lower snake_case: it is sent as the snake_case name of a `#[telemetry_enum]` variant"
             ),
         );
     }
