@@ -198,6 +198,11 @@ fn property<'a>(
             row.category, row.examples, row.reason
         ));
     }
+    if let Some(reason) = text_types::refusal(field.value_ty) {
+        message.push_str(&format!(
+            "\nnote: its type could not be sent either: {reason}"
+        ));
+    }
     if let Some(suggestion) =
         closest_name(name, allowlist.properties.iter().map(|p| p.name.as_str()))
     {
