@@ -2,13 +2,10 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Fields, Item, ItemStruct, LitStr};
-use telemetry_allowlist::Kind;
+use syn::{Fields, Item, ItemStruct};
 
-use crate::allowlist;
 use crate::attr::ValueArgs;
 use crate::ctxt::Ctxt;
-use crate::fit;
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut cx = Ctxt::default();
@@ -32,37 +29,8 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         );
     }
 
-    let mut known: Vec<String> = Vec::new();
-    let mut dependency = TokenStream::new();
-    match allowlist::locate(args.allowlist.as_ref()) {
-        Err(error) => cx.syn_error(error),
-        Ok(located) => {
-            dependency = located.dependency_tokens();
-            let span = args
-                .allowlist
-                .as_ref()
-                .map_or_else(proc_macro2::Span::call_site, LitStr::span);
-            match (located.get(span), &args.property) {
-                (Err(errors), _) => errors.into_iter().for_each(|e| cx.syn_error(e)),
-                (Ok(_), None) => {}
-                (Ok(list), Some(property)) => {
-                    let name = property.value();
-                    match list.property(&name).map(|p| &p.kind) {
-                        Some(Kind::Bucketed(values)) => known = values.clone(),
-                        Some(other) => cx.error_spanned_by(
-                            property,
-                            format!(
-                                "property `{name}` is of kind `{}` in the allowlist, not `bucketed`: {}",
-                                other.keyword(),
-                                fit::hint(other, &name)
-                            ),
-                        ),
-                        None => cx.error_spanned_by(property, format!("`{name}` is not an allowlisted telemetry property")),
-                    }
-                }
-            }
-        }
-    }
+    let (dependency, named) = super::named_property_values(&mut cx, &args, "bucketed");
+    let known = named.map(|(_, values)| values).unwrap_or_default();
     let errors = cx.to_compile_errors();
     let generated = generate(&item, &known);
     quote! {

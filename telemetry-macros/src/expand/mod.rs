@@ -38,3 +38,58 @@ pub(crate) fn item_keyword_span(item: &syn::Item) -> Span {
         other => other.span(),
     }
 }
+
+/// The values of the property that `#[telemetry_enum]` or `#[telemetry_bucket]` names, when the
+/// allowlist declares it with the `expected` kind (`enum` or `bucketed`); every problem on the
+/// way is recorded in `cx`. Also gives the tokens that make cargo rebuild when the file changes.
+pub(crate) fn named_property_values(
+    cx: &mut Ctxt,
+    args: &crate::attr::ValueArgs,
+    expected: &str,
+) -> (TokenStream, Option<(String, Vec<String>)>) {
+    let located = match crate::allowlist::locate(args.allowlist.as_ref()) {
+        Ok(located) => located,
+        Err(error) => {
+            cx.syn_error(error);
+            return (TokenStream::new(), None);
+        }
+    };
+    let dependency = located.dependency_tokens();
+    let span = args
+        .allowlist
+        .as_ref()
+        .map_or_else(proc_macro2::Span::call_site, syn::LitStr::span);
+    let list = match located.get(span) {
+        Ok(list) => list,
+        Err(errors) => {
+            errors.into_iter().for_each(|e| cx.syn_error(e));
+            return (dependency, None);
+        }
+    };
+    let Some(property) = &args.property else {
+        return (dependency, None);
+    };
+    let name = property.value();
+    let values = match list.property(&name).map(|p| &p.kind) {
+        Some(kind) if kind.keyword() == expected => kind.values().map(<[String]>::to_vec),
+        Some(other) => {
+            cx.error_spanned_by(
+                property,
+                format!(
+                    "property `{name}` is of kind `{}` in the allowlist, not `{expected}`: {}",
+                    other.keyword(),
+                    crate::fit::hint(other, &name)
+                ),
+            );
+            None
+        }
+        None => {
+            cx.error_spanned_by(
+                property,
+                format!("`{name}` is not an allowlisted telemetry property"),
+            );
+            None
+        }
+    };
+    (dependency, values.map(|values| (name, values)))
+}

@@ -2,13 +2,10 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Fields, Item, ItemEnum, LitStr};
-use telemetry_allowlist::Kind;
+use syn::{Fields, Item, ItemEnum};
 
-use crate::allowlist;
 use crate::attr::ValueArgs;
 use crate::ctxt::Ctxt;
-use crate::fit;
 use crate::model::{camel_case, snake_case};
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
@@ -46,43 +43,11 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         }
     }
 
-    let mut allowed: Option<Vec<String>> = None;
-    let mut dependency = TokenStream::new();
-    match allowlist::locate(args.allowlist.as_ref()) {
-        Err(error) => cx.syn_error(error),
-        Ok(located) => {
-            dependency = located.dependency_tokens();
-            let span = args
-                .allowlist
-                .as_ref()
-                .map_or_else(proc_macro2::Span::call_site, LitStr::span);
-            match (located.get(span), &args.property) {
-                (Err(errors), _) => errors.into_iter().for_each(|e| cx.syn_error(e)),
-                (Ok(_), None) => {}
-                (Ok(list), Some(property)) => {
-                    let name = property.value();
-                    match list.property(&name).map(|p| &p.kind) {
-                        Some(Kind::Enum(values)) => {
-                            check_variants(&mut cx, &item, &variants, &declared, &name, values);
-                            allowed = Some(values.clone());
-                        }
-                        Some(other) => cx.error_spanned_by(
-                            property,
-                            format!(
-                                "property `{name}` is of kind `{}` in the allowlist, not `enum`: {}",
-                                other.keyword(),
-                                fit::hint(other, &name)
-                            ),
-                        ),
-                        None => cx.error_spanned_by(
-                            property,
-                            format!("`{name}` is not an allowlisted telemetry property"),
-                        ),
-                    }
-                }
-            }
-        }
-    }
+    let (dependency, named) = super::named_property_values(&mut cx, &args, "enum");
+    let allowed = named.map(|(name, values)| {
+        check_variants(&mut cx, &item, &variants, &declared, &name, &values);
+        values
+    });
 
     // On error the impls still exist, with the allowlist's values, so events that use the enum
     // report nothing more.
