@@ -7,9 +7,12 @@
 //! ```
 //!
 //! The event's own properties come first, then the [common properties](COMMON_PROPERTIES),
-//! then `$process_person_profile: false` when the event is anonymous (personless). The uuid is
-//! a UUID v7 (time-ordered, stable across retries so PostHog can de-duplicate), the timestamp
-//! UTC with milliseconds.
+//! then `$geoip_disable: true` (every record: PostHog must not look up where the sender's IP
+//! address is), then `$process_person_profile: false` when the event is anonymous
+//! (personless). These two are the only `$` properties a record carries, and they are sent as
+//! recorded: see [`delivery::KEPT_DOLLAR_PROPERTIES`](crate::delivery::KEPT_DOLLAR_PROPERTIES).
+//! The uuid is a UUID v7 (time-ordered, stable across retries so PostHog can de-duplicate),
+//! the timestamp UTC with milliseconds.
 
 use chrono::{SecondsFormat, Utc};
 use uuid::Uuid;
@@ -86,6 +89,10 @@ pub const COMMON_PROPERTIES: &[PropertyMeta] = &[
 /// PostHog's flag that keeps an event from creating a person profile; set to `false` on every
 /// event sent under the anonymous id, never on an alias.
 pub const PROCESS_PERSON_PROFILE: &str = "$process_person_profile";
+
+/// PostHog's flag that turns off GeoIP enrichment of the event (the server would otherwise look
+/// up the location of the sender's IP address); `true` on every record, aliases included.
+pub const GEOIP_DISABLE: &str = "$geoip_disable";
 
 /// PostHog's alias event, which merges the anonymous id into a principal.
 pub const ALIAS_EVENT: &str = "$create_alias";
@@ -166,6 +173,7 @@ impl Record {
             let mut writer = PropertyWriter::new(props, true);
             event.write_properties(&mut writer);
             common.write(&mut writer);
+            writer.runtime_bool(GEOIP_DISABLE, true);
             if personless {
                 writer.runtime_bool(PROCESS_PERSON_PROFILE, false);
             }
@@ -173,13 +181,15 @@ impl Record {
     }
 
     /// The alias that merges `anonymous_id` into `principal_id`, in the shape posthog-rs
-    /// sends: attributed to the anonymous id, with `distinct_id` and `alias` properties, and
-    /// never `$process_person_profile` (PostHog drops an alias that carries it).
+    /// sends: attributed to the anonymous id, with `distinct_id` and `alias` properties (and
+    /// `$geoip_disable`, as every record), and never `$process_person_profile` (PostHog drops
+    /// an alias that carries it).
     pub fn alias(anonymous_id: &str, principal_id: &str) -> Self {
         Self::build(ALIAS_EVENT, anonymous_id, |props| {
             let mut writer = PropertyWriter::new(props, true);
             writer.runtime_str("distinct_id", anonymous_id);
             writer.runtime_str("alias", principal_id);
+            writer.runtime_bool(GEOIP_DISABLE, true);
         })
     }
 
@@ -280,11 +290,12 @@ mod tests {
         assert_eq!(props["app_git_commit"], "abc");
         assert_eq!(props["is_ci"], true);
         assert_eq!(props[PROCESS_PERSON_PROFILE], false);
+        assert_eq!(props[GEOIP_DISABLE], true);
         let names: Vec<&str> = COMMON_PROPERTIES.iter().map(|p| p.name).collect();
         for name in &names {
             assert!(props.contains_key(*name), "{name}");
         }
-        assert_eq!(props.len(), 1 + names.len() + 1);
+        assert_eq!(props.len(), 1 + names.len() + 2);
         assert!(
             OS_VALUES.contains(&props["os"].as_str().unwrap()) || props["os"] == "user-defined"
         );
@@ -295,6 +306,7 @@ mod tests {
 
         let linked = Record::for_event(&Ping { count: 3 }, "user-42", false, &common());
         assert!(!linked.json.contains(PROCESS_PERSON_PROFILE));
+        assert!(linked.json.contains("\"$geoip_disable\":true"));
     }
 
     #[test]
@@ -305,7 +317,7 @@ mod tests {
         assert_eq!(value["distinct_id"], "anon-1");
         assert_eq!(
             value["properties"],
-            serde_json::json!({"distinct_id": "anon-1", "alias": "user-42"})
+            serde_json::json!({"distinct_id": "anon-1", "alias": "user-42", "$geoip_disable": true})
         );
     }
 }

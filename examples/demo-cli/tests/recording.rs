@@ -290,7 +290,7 @@ fn login_then_logout_follows_the_arcade_state_machine() {
     assert_eq!(alias["distinct_id"], anon.as_str());
     assert_eq!(
         alias["properties"],
-        serde_json::json!({"distinct_id": anon, "alias": "user-42"})
+        serde_json::json!({"distinct_id": anon, "alias": "user-42", "$geoip_disable": true})
     );
     let first_linked = records
         .iter()

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{Io, command_name};
 use crate::event::meta::{EventMeta, PropertyKind, PropertyMeta};
-use crate::record::{ALIAS_EVENT, COMMON_PROPERTIES, PROCESS_PERSON_PROFILE};
+use crate::record::{ALIAS_EVENT, COMMON_PROPERTIES, GEOIP_DISABLE, PROCESS_PERSON_PROFILE};
 
 pub(super) fn run(telemetry: &super::Telemetry, as_json: bool, io: &mut Io<'_>) -> i32 {
     let events = crate::catalog::catalog();
@@ -68,6 +68,7 @@ fn to_text(cmd: &str, events: &[&'static EventMeta]) -> String {
     }
     out.push_str(&format!(
         "\nAlso sent:\n\
+         \x20 {GEOIP_DISABLE}: true on every event, so PostHog does not look up where your IP address is.\n\
          \x20 {PROCESS_PERSON_PROFILE}: false on every event sent under the anonymous ID, so PostHog builds no profile for it.\n\
          \x20 {ALIAS_EVENT}: once, after you log in, linking the anonymous ID to your account (properties distinct_id and alias).\n"
     ));
