@@ -272,6 +272,9 @@ pub struct EnvNames {
     pub dev_endpoint: String,
     /// `<APP>_TELEMETRY_DEV_KEY`: the key to use with the dev endpoint, debug builds only.
     pub dev_key: String,
+    /// `<APP>_TELEMETRY_SENDER`: set (with the sender argument) on the detached sender process
+    /// the handle spawns; never set it yourself.
+    pub sender: String,
 }
 
 impl EnvNames {
@@ -285,6 +288,7 @@ impl EnvNames {
             debug: format!("{p}TELEMETRY_DEBUG"),
             dev_endpoint: format!("{p}TELEMETRY_DEV_ENDPOINT"),
             dev_key: format!("{p}TELEMETRY_DEV_KEY"),
+            sender: format!("{p}TELEMETRY_SENDER"),
         }
     }
 }
@@ -307,6 +311,7 @@ pub struct TelemetryConfig {
     pub(crate) environment: Environment,
     pub(crate) working_dir: Option<PathBuf>,
     pub(crate) stderr_is_terminal: bool,
+    pub(crate) detached_sender: bool,
 }
 
 impl TelemetryConfig {
@@ -328,6 +333,7 @@ impl TelemetryConfig {
             environment: None,
             working_dir: None,
             stderr_is_terminal: None,
+            detached_sender: !cfg!(test),
         }
     }
 
@@ -351,6 +357,7 @@ impl TelemetryConfig {
             environment: Environment::empty().with("DO_NOT_TRACK", "1"),
             working_dir: None,
             stderr_is_terminal: false,
+            detached_sender: false,
         }
     }
 
@@ -429,6 +436,12 @@ impl TelemetryConfig {
         self.stderr_is_terminal
     }
 
+    /// Whether the handle starts a detached sender process when it is dropped (see
+    /// [`delivery`](crate::delivery)).
+    pub fn detached_sender(&self) -> bool {
+        self.detached_sender
+    }
+
     /// The state directory set explicitly with [`TelemetryConfigBuilder::state_dir`].
     pub fn explicit_state_dir(&self) -> Option<&Path> {
         self.state_dir.as_deref()
@@ -452,6 +465,7 @@ pub struct TelemetryConfigBuilder {
     environment: Option<Environment>,
     working_dir: Option<PathBuf>,
     stderr_is_terminal: Option<bool>,
+    detached_sender: bool,
 }
 
 impl TelemetryConfigBuilder {
@@ -545,6 +559,15 @@ impl TelemetryConfigBuilder {
         self
     }
 
+    /// Whether dropping the handle starts a detached sender process (default: yes). A host that
+    /// delivers some other way (only with
+    /// [`Telemetry::deliver_in_background`](crate::Telemetry::deliver_in_background), or not at
+    /// all) can turn it off; recorded events then wait in the queue.
+    pub fn detached_sender(mut self, enabled: bool) -> Self {
+        self.detached_sender = enabled;
+        self
+    }
+
     /// Checks the settings and fills in the defaults.
     pub fn build(self) -> Result<TelemetryConfig, ConfigError> {
         let app = AppName::new(&self.app_name)?;
@@ -572,6 +595,7 @@ impl TelemetryConfigBuilder {
             environment,
             working_dir,
             stderr_is_terminal,
+            detached_sender: self.detached_sender,
         })
     }
 

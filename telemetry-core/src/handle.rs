@@ -18,6 +18,15 @@
 //! debug mode, both on stderr) or exits on behalf of the host; failures are swallowed and
 //! reported through `tracing`, and a failure of the state directory turns recording off for the
 //! rest of the process.
+//!
+//! # Start telemetry first thing in `main`
+//!
+//! Dropping a handle that recorded something starts the detached sender: a fresh process of the
+//! same program ([`delivery`](crate::delivery)). [`Telemetry::start`] recognises that process
+//! and runs the sender in it, then **exits the process** without returning to `main`. Start
+//! telemetry before anything else in `main` (before parsing arguments, opening files or
+//! printing), or that process would do whatever your program does first. If your program
+//! ends with [`std::process::exit`], which skips destructors, call [`Telemetry::finish`] first.
 
 use std::io::Write;
 use std::sync::Mutex;
@@ -27,6 +36,7 @@ use std::time::{Duration, Instant};
 use crate::config::{ConfigError, TelemetryConfig, TelemetryConfigBuilder};
 use crate::consent::{self, ConsentDecision, env::is_truthy};
 use crate::delivery::Delivery;
+use crate::delivery::background::Background;
 use crate::event::Event;
 use crate::event::values::ErrorClass;
 use crate::identity::{IdentityState, IdentityStore, LinkOutcome, validate_principal};
@@ -69,11 +79,19 @@ struct Ready {
     common: CommonProperties,
     identity: Mutex<Option<IdentityState>>,
     notice_shown: bool,
+    /// Whether this process appended something to the queue (then dropping the handle starts
+    /// a sender).
+    recorded: AtomicBool,
+    background: Mutex<Option<Background>>,
 }
 
 impl Telemetry {
     /// Starts telemetry with `config`: resolves consent, shows the first-run notice when it is
     /// due, and returns the handle.
+    ///
+    /// In the detached sender process a handle starts (see the [module](self) documentation),
+    /// this sends the queue and exits the process instead: it never returns there. Call it
+    /// first thing in `main`.
     pub fn start(config: TelemetryConfig) -> Self {
         Self::start_with(config, &mut std::io::stderr())
     }
@@ -95,6 +113,9 @@ impl Telemetry {
     /// [`start`](Self::start), writing the first-run notice (if due) to `notice_out` instead of
     /// stderr.
     pub fn start_with(config: TelemetryConfig, notice_out: &mut dyn Write) -> Self {
+        if crate::delivery::spawn::is_sender_process(&config) {
+            crate::delivery::sender::run_detached_process(&config);
+        }
         let dir = StateDir::resolve(&config);
         let consent = consent::resolve(&config, dir.as_ref());
         let delivery = Delivery::resolve(&config);
@@ -128,6 +149,8 @@ impl Telemetry {
                 active: AtomicBool::new(mode != Mode::Off),
                 identity: Mutex::new(None),
                 notice_shown,
+                recorded: AtomicBool::new(false),
+                background: Mutex::new(None),
             })),
         }
     }
@@ -241,10 +264,11 @@ impl Telemetry {
                     identity.is_anonymous(),
                     &ready.common,
                 );
-                if let Some(queue) = self.queue()
-                    && let Err(error) = queue.append(&[record])
-                {
-                    tracing::warn!(%error, "telemetry event not recorded");
+                if let Some(queue) = self.queue() {
+                    match queue.append(&[record]) {
+                        Ok(_) => ready.recorded.store(true, Ordering::Relaxed),
+                        Err(error) => tracing::warn!(%error, "telemetry event not recorded"),
+                    }
                 }
             }
         }
@@ -335,6 +359,7 @@ impl Telemetry {
                 };
                 match store.link(&queue, principal_id) {
                     Ok(LinkOutcome::Aliased { state } | LinkOutcome::Relinked { state }) => {
+                        ready.recorded.store(true, Ordering::Relaxed);
                         if let Ok(mut cache) = ready.identity.lock() {
                             *cache = Some(state);
                         }
@@ -399,6 +424,72 @@ impl Telemetry {
             started: Instant::now(),
             build: Some(build),
         }
+    }
+}
+
+impl Telemetry {
+    /// Ends telemetry for this process: stops [background delivery](Self::deliver_in_background)
+    /// and, if this process recorded something and telemetry is still on, starts the detached
+    /// sender (unless one is running or the back-off after a failure is not over). Dropping the
+    /// handle does the same; call this before [`std::process::exit`], which skips destructors.
+    /// Never waits for the network.
+    pub fn finish(self) {
+        drop(self);
+    }
+
+    /// Delivers the queue from a thread of this process every `every` (at least
+    /// [`MIN_BACKGROUND_INTERVAL`](crate::delivery::MIN_BACKGROUND_INTERVAL)), starting at
+    /// once: for a long-running host (a server) that should not wait for its exit to send. The
+    /// thread runs the same send loop as the detached sender, under the same lock, consent
+    /// check and back-off; it stops when the handle is dropped (waiting at most
+    /// [`BACKGROUND_STOP_WAIT`](crate::delivery::BACKGROUND_STOP_WAIT)). Returns whether
+    /// background delivery is running (never when telemetry is off or in debug mode). Calling
+    /// it again does nothing.
+    pub fn deliver_in_background(&self, every: std::time::Duration) -> bool {
+        let Some(ready) = self.ready() else {
+            return false;
+        };
+        if !self.is_recording() {
+            return false;
+        }
+        let Some(dir) = ready.dir.clone() else {
+            return false;
+        };
+        let Ok(mut background) = ready.background.lock() else {
+            return false;
+        };
+        if background.is_none() {
+            *background = Background::start(ready.config.clone(), dir, every);
+        }
+        background.is_some()
+    }
+
+    /// What dropping the handle does.
+    fn end(&mut self) {
+        let State::Ready(ready) = &mut self.state else {
+            return;
+        };
+        let background = ready.background.get_mut().ok().and_then(Option::take);
+        if let Some(background) = background {
+            background.stop(crate::delivery::BACKGROUND_STOP_WAIT);
+        }
+        if ready.mode != Mode::Recording
+            || !ready.active.load(Ordering::Relaxed)
+            || !ready.recorded.load(Ordering::Relaxed)
+            || !ready.config.detached_sender()
+        {
+            return;
+        }
+        if let Some(dir) = ready.dir.as_ref() {
+            let decision = crate::delivery::spawn::spawn_if_due(&ready.config, dir);
+            tracing::debug!(?decision, "telemetry finished");
+        }
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        self.end();
     }
 }
 
@@ -698,6 +789,38 @@ mod tests {
         telemetry.link("user-1");
         telemetry.unlink();
         assert!(entries(home.path()).is_empty());
+    }
+
+    #[test]
+    fn background_delivery_sends_and_stops_with_the_handle() {
+        let server = telemetry_devserver::DevServer::start(Default::default()).unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let telemetry = Telemetry::start_with(
+            TelemetryConfig::builder("demo")
+                .project_key("phc_test")
+                .host(crate::PostHogHost::parse(&server.url()).unwrap())
+                .environment(
+                    Environment::empty()
+                        .with("HOME", home.path().to_string_lossy())
+                        .with("DEMO_TELEMETRY", "1"),
+                )
+                .working_dir(home.path())
+                .stderr_is_terminal(false)
+                .build()
+                .unwrap(),
+            &mut std::io::sink(),
+        );
+        telemetry.time_command(done).succeed();
+        assert!(telemetry.deliver_in_background(Duration::from_secs(1)));
+        assert!(telemetry.deliver_in_background(Duration::from_secs(1)));
+        assert!(server.wait_for_events(1, Duration::from_secs(20)));
+        telemetry.time_command(done).succeed();
+        assert!(server.wait_for_events(2, Duration::from_secs(20)));
+        let started = Instant::now();
+        drop(telemetry);
+        assert!(started.elapsed() < Duration::from_secs(3));
+        assert_eq!(server.events_by_uuid().len(), 2);
+        assert!(!Telemetry::disabled().deliver_in_background(Duration::from_secs(1)));
     }
 
     #[test]

@@ -27,7 +27,7 @@
 //! | [`identity`] | the anonymous id, aliasing on login, rotation on logout |
 //! | [`record`] | the finished JSON record and the common properties |
 //! | [`queue`] | the durable, bounded on-disk queue and the recently-sent log |
-//! | [`delivery`] | the key and endpoint (and the debug-build development endpoint) |
+//! | [`delivery`] | sending the queue: the detached sender, background delivery, outcomes, back-off, the key and endpoint |
 //! | [`handle`] | the [`Telemetry`] handle and the command timer |
 //! | [`notice`] | the first-run notice |
 //! | [`debug`] | `<APP>_TELEMETRY_DEBUG=1` |

@@ -14,6 +14,8 @@
 //! | `telemetry-stats.json` | counters: events dropped, damaged, rejected, sent |
 //! | `telemetry-notice-shown` | marker: the first-run notice has been shown |
 //! | `telemetry.lock` | the lock every update takes |
+//! | `telemetry-sender.lock` | held by the one sender running (detached process or background thread); holds its pid |
+//! | `telemetry-sender.json` | the sender's state: last success, last failure, back-off until |
 
 use std::path::{Path, PathBuf};
 
@@ -112,6 +114,16 @@ impl StateDir {
     /// `telemetry.lock`: the lock file.
     pub fn lock_file(&self) -> PathBuf {
         self.root.join("telemetry.lock")
+    }
+
+    /// `telemetry-sender.lock`: held by the sender that is running, and holding its pid.
+    pub fn sender_lock_file(&self) -> PathBuf {
+        self.root.join("telemetry-sender.lock")
+    }
+
+    /// `telemetry-sender.json`: the sender's state (last success, last failure, back-off).
+    pub fn sender_state_file(&self) -> PathBuf {
+        self.root.join("telemetry-sender.json")
     }
 
     /// Takes the exclusive lock, creating the directory (0700) if needed.

@@ -164,6 +164,12 @@ pub(super) fn clear(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
             0
         }
     };
+    // the sender's back-off and history belong to the events just deleted
+    if crate::fsutil::check_regular(&dir.sender_state_file()).unwrap_or(false)
+        && let Ok(_lock) = dir.lock_exclusive()
+    {
+        let _ = crate::fsutil::remove_file(&dir.sender_state_file());
+    }
     crate::fsutil::remove_stale_temps(dir.path());
     match identity {
         Some(Some(old)) => io.out(&format!("Deleted the anonymous ID {}.\n", old.anon_id)),

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::{Io, command_name, home, report_config_error};
 use crate::consent::{ConsentSource, tilde};
-use crate::delivery::DeliverySource;
+use crate::delivery::{DeliverySource, RejectionClass, SenderState};
 use crate::fsutil::{self, StateError};
 use crate::handle::{Mode, Telemetry};
 use crate::identity::IdentityState;
@@ -42,6 +42,8 @@ struct Report {
     sent_recently: usize,
     stats: QueueStats,
     last_event: Option<(String, String)>,
+    sender: SenderState,
+    sender_running: Option<u32>,
     problems: Vec<Problem>,
     notes: Vec<String>,
 }
@@ -117,6 +119,8 @@ pub(super) fn check_files(telemetry: &Telemetry) -> Vec<Problem> {
         dir.stats_file(),
         dir.lock_file(),
         dir.notice_marker(),
+        dir.sender_lock_file(),
+        dir.sender_state_file(),
     ] {
         if let Err(e) = fsutil::check_regular(&path) {
             problems.push(Problem::from_state(&e));
@@ -236,6 +240,13 @@ fn gather(telemetry: &Telemetry) -> Option<Report> {
         sent_recently,
         stats,
         last_event,
+        sender: telemetry
+            .state_dir()
+            .map(SenderState::read)
+            .unwrap_or_default(),
+        sender_running: telemetry
+            .state_dir()
+            .and_then(crate::delivery::running_sender),
         problems,
         notes,
     })
@@ -308,6 +319,13 @@ fn to_text(telemetry: &Telemetry, r: &Report) -> String {
     }
     out.push_str(&queue);
     out.push('\n');
+    for (reason, count) in &r.stats.rejected_by {
+        out.push_str(&format!(
+            "    {count} {}\n",
+            RejectionClass::describe(reason)
+        ));
+    }
+    out.push_str(&delivery_text(r));
     if r.queued > 0 && !r.recording {
         out.push_str(&format!(
             "    (waiting events are not sent while telemetry is off; `{cmd} telemetry clear` deletes them)\n"
@@ -340,6 +358,51 @@ fn to_text(telemetry: &Telemetry, r: &Report) -> String {
         out.push_str(&format!("Full policy: {url}\n"));
     }
     out
+}
+
+/// The sender's lines: last success, last failure, back-off, and whether one is running.
+fn delivery_text(r: &Report) -> String {
+    let mut out = String::new();
+    if let Some(at) = &r.sender.last_success_at {
+        out.push_str(&format!("  Last sent: {}\n", ago(at)));
+    }
+    if let Some(failure) = &r.sender.last_failure {
+        let status = failure
+            .status
+            .map(|s| format!(", HTTP {s}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  Last failure: {}{status} ({})\n",
+            failure.class.describe(),
+            ago(&failure.at)
+        ));
+    }
+    if !r.sender.allows_attempt_now()
+        && let Some(next) = r.sender.next_attempt()
+    {
+        let wait = (next - chrono::Utc::now()).num_seconds().max(1);
+        out.push_str(&format!(
+            "  Next attempt: in {} (after {} failure(s) in a row; events wait in the queue)\n",
+            duration_words(wait),
+            r.sender.consecutive_failures
+        ));
+    }
+    match r.sender_running {
+        Some(0) => out.push_str("  Sender: running\n"),
+        Some(pid) => out.push_str(&format!("  Sender: running (pid {pid})\n")),
+        None => {}
+    }
+    out
+}
+
+/// `45 seconds`, `3 minutes`, `1 hour`.
+fn duration_words(seconds: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match seconds {
+        s if s < 60 => plural(s, "second"),
+        s if s < 3600 => plural(s / 60, "minute"),
+        s => plural(s / 3600, "hour"),
+    }
 }
 
 fn how_to_enable(cmd: &str, r: &Report, names: Option<&crate::config::EnvNames>) -> String {
@@ -403,7 +466,21 @@ fn to_json(r: &Report) -> String {
             "dropped_overflow": r.stats.dropped_overflow,
             "dropped_damaged": r.stats.dropped_damaged,
             "rejected": r.stats.rejected,
+            "rejected_by": r.stats.rejected_by,
             "sent": r.stats.sent,
+        },
+        "delivery": {
+            "last_success_at": r.sender.last_success_at,
+            "last_failure": r.sender.last_failure.as_ref().map(|f| json!({
+                "at": f.at,
+                "class": f.class,
+                "status": f.status,
+            })),
+            "consecutive_failures": r.sender.consecutive_failures,
+            "next_attempt_at": r.sender.next_attempt_at,
+            "backing_off": !r.sender.allows_attempt_now(),
+            "sender_running": r.sender_running.is_some(),
+            "sender_pid": r.sender_running.filter(|pid| *pid != 0),
         },
         "last_event": r.last_event.as_ref().map(|(event, timestamp)| json!({"event": event, "timestamp": timestamp})),
         "problems": r.problems.iter().map(|p| json!({"problem": p.what, "fix": p.fix})).collect::<Vec<_>>(),

@@ -34,36 +34,15 @@ impl StateLock {
     /// Takes the lock on `path` (created with mode 0600 if missing), waiting at most
     /// [`LOCK_WAIT`].
     pub fn acquire(path: &Path, mode: LockMode) -> Result<Self, StateError> {
-        super::check_regular(path)?;
-        let mut options = OpenOptions::new();
-        options.read(true).write(true).create(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-        }
-        let file = options.open(path).map_err(|e| super::open_error(path, e))?;
-        super::verify_regular(path, &file)?;
+        let file = open_lock_file(path, true)?;
         let started = Instant::now();
         let mut pause = Duration::from_micros(200);
         loop {
-            let attempt = match mode {
-                LockMode::Shared => fs4::FileExt::try_lock_shared(&file),
-                LockMode::Exclusive => fs4::FileExt::try_lock(&file),
-            };
-            match attempt {
-                Ok(()) => {
-                    return Ok(StateLock {
-                        file,
-                        path: path.to_path_buf(),
-                    });
-                }
-                Err(fs4::TryLockError::WouldBlock) => {}
-                Err(fs4::TryLockError::Error(e)) => {
-                    return Err(StateError::io("lock", path, e));
-                }
+            if try_lock(&file, path, mode)? {
+                return Ok(StateLock {
+                    file,
+                    path: path.to_path_buf(),
+                });
             }
             if started.elapsed() >= LOCK_WAIT {
                 return Err(StateError::LockTimeout {
@@ -75,9 +54,74 @@ impl StateLock {
         }
     }
 
+    /// Takes the lock on `path` (created with mode 0600 if missing) if nobody holds it, without
+    /// waiting: `Ok(None)` when it is held.
+    pub fn try_acquire(path: &Path, mode: LockMode) -> Result<Option<Self>, StateError> {
+        let file = open_lock_file(path, true)?;
+        Ok(try_lock(&file, path, mode)?.then(|| StateLock {
+            file,
+            path: path.to_path_buf(),
+        }))
+    }
+
+    /// Whether another process holds the lock on `path` now (a file that does not exist is
+    /// not held). Never creates the file; the probe holds the lock for an instant.
+    pub fn is_held(path: &Path) -> Result<bool, StateError> {
+        if !super::check_regular(path)? {
+            return Ok(false);
+        }
+        let file = open_lock_file(path, false)?;
+        let free = try_lock(&file, path, LockMode::Shared)?;
+        if free {
+            let _ = fs4::FileExt::unlock(&file);
+        }
+        Ok(!free)
+    }
+
+    /// Replaces the lock file's content with `text` (the holder's pid, say), best effort: the
+    /// lock itself does not depend on it.
+    pub fn set_contents(&self, text: &str) {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut file = &self.file;
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.seek(SeekFrom::Start(0)))
+            .and_then(|_| file.write_all(text.as_bytes()));
+    }
+
     /// The lock file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Opens a lock file without following a link or blocking on a FIFO, optionally creating it.
+fn open_lock_file(path: &Path, create: bool) -> Result<File, StateError> {
+    super::check_regular(path)?;
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(create);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| super::open_error(path, e))?;
+    super::verify_regular(path, &file)?;
+    Ok(file)
+}
+
+/// One attempt to lock `file`: whether it was taken.
+fn try_lock(file: &File, path: &Path, mode: LockMode) -> Result<bool, StateError> {
+    let attempt = match mode {
+        LockMode::Shared => fs4::FileExt::try_lock_shared(file),
+        LockMode::Exclusive => fs4::FileExt::try_lock(file),
+    };
+    match attempt {
+        Ok(()) => Ok(true),
+        Err(fs4::TryLockError::WouldBlock) => Ok(false),
+        Err(fs4::TryLockError::Error(e)) => Err(StateError::io("lock", path, e)),
     }
 }
 
@@ -102,5 +146,32 @@ mod tests {
         assert_eq!(c.path(), path);
         drop(c);
         StateLock::acquire(&path, LockMode::Exclusive).unwrap();
+    }
+
+    #[test]
+    fn try_acquire_never_waits_and_is_held_probes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("telemetry-sender.lock");
+        assert!(!StateLock::is_held(&path).unwrap());
+        assert!(!path.exists(), "a probe never creates the file");
+        let held = StateLock::try_acquire(&path, LockMode::Exclusive)
+            .unwrap()
+            .unwrap();
+        held.set_contents("123\n");
+        // another open file description: the lock is seen as held
+        assert!(
+            StateLock::try_acquire(&path, LockMode::Exclusive)
+                .unwrap()
+                .is_none()
+        );
+        assert!(StateLock::is_held(&path).unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "123\n");
+        drop(held);
+        assert!(!StateLock::is_held(&path).unwrap());
+        assert!(
+            StateLock::try_acquire(&path, LockMode::Exclusive)
+                .unwrap()
+                .is_some()
+        );
     }
 }

@@ -16,10 +16,12 @@
 //! The sender (delivery) reads the oldest records with [`Queue::read_batch`], and then calls
 //! [`Queue::mark_sent`] for what the server accepted (the records move to
 //! `telemetry-sent.jsonl`, which keeps the newest [`MAX_SENT_RECORDS`] for `inspect`),
-//! [`Queue::drop_rejected`] for what it refused for good, or leaves them for a later attempt.
+//! [`Queue::drop_rejected`] for what it refused for good (counted by reason), or leaves them
+//! for a later attempt.
 
 pub mod frame;
 
+use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -68,8 +70,11 @@ pub struct QueueStats {
     pub dropped_overflow: u64,
     /// Damaged records removed from the queue.
     pub dropped_damaged: u64,
-    /// Records the server refused for good (400, 401, 403, 413), dropped.
+    /// Records the server refused for good (400, 401, 402, 403, 413), dropped.
     pub rejected: u64,
+    /// The same, by reason (`bad_request`, `unauthorized`, ...: see
+    /// [`RejectionClass`](crate::delivery::RejectionClass)).
+    pub rejected_by: BTreeMap<String, u64>,
     /// Records the server accepted.
     pub sent: u64,
 }
@@ -244,12 +249,17 @@ impl Queue {
         Ok(self.remove_locked(uuids)?.len())
     }
 
-    /// Removes records the server refused for good and counts them as rejected; returns how
-    /// many were found.
-    pub fn drop_rejected(&self, uuids: &[Uuid]) -> Result<usize, QueueError> {
+    /// Removes records the server refused for good and counts them as rejected for `reason`;
+    /// returns how many were found.
+    pub fn drop_rejected(&self, uuids: &[Uuid], reason: &str) -> Result<usize, QueueError> {
         let _lock = self.dir.lock_exclusive()?;
         let n = self.remove_locked(uuids)?.len();
-        self.update_stats(|stats| stats.rejected += n as u64)?;
+        if n > 0 {
+            self.update_stats(|stats| {
+                stats.rejected += n as u64;
+                *stats.rejected_by.entry(reason.to_string()).or_default() += n as u64;
+            })?;
+        }
         Ok(n)
     }
 
@@ -533,7 +543,10 @@ mod tests {
         let one = q.read_batch(10, 1).unwrap();
         assert_eq!(one.records.len(), 1);
         assert_eq!(q.mark_sent(&[records[0].uuid, records[1].uuid]).unwrap(), 2);
-        assert_eq!(q.drop_rejected(&[records[2].uuid]).unwrap(), 1);
+        assert_eq!(
+            q.drop_rejected(&[records[2].uuid], "bad_request").unwrap(),
+            1
+        );
         assert_eq!(q.remove(&[records[3].uuid, Uuid::nil()]).unwrap(), 1);
         assert_eq!(q.read_all().unwrap().records, vec![records[4].clone()]);
         let sent = q.recently_sent().unwrap();
@@ -541,6 +554,7 @@ mod tests {
         assert_eq!(sent[0].record, records[0]);
         let stats = q.stats().unwrap();
         assert_eq!((stats.sent, stats.rejected), (2, 1));
+        assert_eq!(stats.rejected_by["bad_request"], 1);
         assert_eq!(q.clear().unwrap(), 3);
         assert!(q.recently_sent().unwrap().is_empty());
         assert_eq!(q.stats().unwrap(), QueueStats::default());

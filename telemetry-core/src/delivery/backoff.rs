@@ -1,0 +1,209 @@
+//! Back-off across runs: after a failed attempt, no sender starts again until the wait is
+//! over, so a CLI used offline does not spawn a process (or open a connection) per command.
+//!
+//! The state lives in `telemetry-sender.json` (written atomically under the state directory's
+//! lock):
+//!
+//! ```json
+//! {"consecutive_failures":2,"next_attempt_at":"2026-04-08T10:01:00.000Z",
+//!  "last_failure":{"at":"2026-04-08T10:00:00.000Z","class":"server_error","status":503},
+//!  "last_success_at":"2026-04-07T18:00:00.000Z"}
+//! ```
+//!
+//! The wait after the n-th failure in a row is [`BACKOFF_BASE`] × 2^(n-1), at most
+//! [`BACKOFF_CAP`]; after a 429 it is at least [`RATE_LIMITED_BACKOFF`] (posthog-rs honours a
+//! `Retry-After` within its own short retries but does not report its value). A success resets
+//! it. A missing or damaged file means "no failure": the next sender tries at once.
+
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::outcome::{Failure, FailureClass};
+use crate::fsutil::{self, StateError};
+use crate::paths::StateDir;
+
+/// The wait after a first failure.
+pub const BACKOFF_BASE: Duration = Duration::from_secs(30);
+/// The longest wait between two attempts, however many failed.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(60 * 60);
+/// The shortest wait after the server answered 429 Too Many Requests.
+pub const RATE_LIMITED_BACKOFF: Duration = Duration::from_secs(5 * 60);
+
+/// The last failed attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastFailure {
+    /// When it happened (RFC 3339, UTC).
+    pub at: String,
+    /// Why it failed.
+    pub class: FailureClass,
+    /// The HTTP status, when there was an answer.
+    pub status: Option<u16>,
+}
+
+/// The sender's state: `telemetry-sender.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SenderState {
+    /// Failed attempts since the last success.
+    pub consecutive_failures: u32,
+    /// No sender starts before this time (RFC 3339, UTC).
+    pub next_attempt_at: Option<String>,
+    /// The last failed attempt.
+    pub last_failure: Option<LastFailure>,
+    /// When the server last accepted a batch (RFC 3339, UTC).
+    pub last_success_at: Option<String>,
+}
+
+impl SenderState {
+    /// Reads the state in `dir`; a missing, unreadable or damaged file reads as the default (no
+    /// failure, no back-off).
+    pub fn read(dir: &StateDir) -> Self {
+        match fsutil::read_small_text(&dir.sender_state_file()) {
+            Ok(Some(text)) => serde_json::from_str(&text).unwrap_or_else(|error| {
+                tracing::debug!(%error, "telemetry sender state damaged; ignoring it");
+                Self::default()
+            }),
+            _ => Self::default(),
+        }
+    }
+
+    /// When the next attempt is allowed (`None`: now).
+    pub fn next_attempt(&self) -> Option<DateTime<Utc>> {
+        self.next_attempt_at.as_deref().and_then(parse)
+    }
+
+    /// Whether an attempt may start at `now`. A next-attempt time further away than
+    /// [`BACKOFF_CAP`] (the clock was set back) does not hold.
+    pub fn allows_attempt_at(&self, now: DateTime<Utc>) -> bool {
+        match self.next_attempt() {
+            None => true,
+            Some(next) => next <= now || next - now > chrono_duration(BACKOFF_CAP),
+        }
+    }
+
+    /// Whether an attempt may start now.
+    pub fn allows_attempt_now(&self) -> bool {
+        self.allows_attempt_at(Utc::now())
+    }
+
+    /// Records a failed attempt at `now` and sets the next attempt's time; returns the new
+    /// state.
+    pub(crate) fn record_failure(
+        dir: &StateDir,
+        failure: &Failure,
+        now: DateTime<Utc>,
+    ) -> Result<Self, StateError> {
+        Self::update(dir, |state| {
+            state.consecutive_failures = state.consecutive_failures.saturating_add(1);
+            let wait = backoff_delay(state.consecutive_failures, failure.class);
+            state.next_attempt_at = Some(format(now + chrono_duration(wait)));
+            state.last_failure = Some(LastFailure {
+                at: format(now),
+                class: failure.class,
+                status: failure.status,
+            });
+        })
+    }
+
+    /// Records that the server accepted a batch at `now`: the back-off is over.
+    pub(crate) fn record_success(dir: &StateDir, now: DateTime<Utc>) -> Result<Self, StateError> {
+        Self::update(dir, |state| {
+            state.consecutive_failures = 0;
+            state.next_attempt_at = None;
+            state.last_success_at = Some(format(now));
+        })
+    }
+
+    fn update(dir: &StateDir, change: impl FnOnce(&mut Self)) -> Result<Self, StateError> {
+        let _lock = dir.lock_exclusive()?;
+        let mut state = Self::read(dir);
+        change(&mut state);
+        let json = serde_json::to_string(&state).unwrap_or_default();
+        fsutil::write_atomic(&dir.sender_state_file(), json.as_bytes())?;
+        Ok(state)
+    }
+}
+
+/// The wait after the `failures`-th failure in a row (counting from 1) of class `class`.
+pub fn backoff_delay(failures: u32, class: FailureClass) -> Duration {
+    let doublings = failures.saturating_sub(1).min(31);
+    let wait = BACKOFF_BASE
+        .checked_mul(1u32 << doublings)
+        .unwrap_or(BACKOFF_CAP)
+        .min(BACKOFF_CAP);
+    if class == FailureClass::RateLimited {
+        wait.max(RATE_LIMITED_BACKOFF)
+    } else {
+        wait
+    }
+}
+
+fn chrono_duration(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}
+
+fn format(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::paths::StateDirSource;
+
+    #[test]
+    fn delays_double_up_to_the_cap() {
+        assert_eq!(backoff_delay(1, FailureClass::Network), BACKOFF_BASE);
+        assert_eq!(backoff_delay(2, FailureClass::Network), BACKOFF_BASE * 2);
+        assert_eq!(
+            backoff_delay(3, FailureClass::ServerError),
+            BACKOFF_BASE * 4
+        );
+        assert_eq!(backoff_delay(40, FailureClass::Network), BACKOFF_CAP);
+        assert_eq!(backoff_delay(u32::MAX, FailureClass::Network), BACKOFF_CAP);
+        assert_eq!(
+            backoff_delay(1, FailureClass::RateLimited),
+            RATE_LIMITED_BACKOFF
+        );
+        assert_eq!(backoff_delay(20, FailureClass::RateLimited), BACKOFF_CAP);
+    }
+
+    #[test]
+    fn failure_then_success() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+        assert_eq!(SenderState::read(&dir), SenderState::default());
+        assert!(SenderState::read(&dir).allows_attempt_now());
+        let now = Utc::now();
+        let failure = Failure {
+            class: FailureClass::ServerError,
+            status: Some(503),
+        };
+        let state = SenderState::record_failure(&dir, &failure, now).unwrap();
+        assert_eq!(state.consecutive_failures, 1);
+        assert_eq!(SenderState::read(&dir), state);
+        assert!(!state.allows_attempt_at(now));
+        assert!(!state.allows_attempt_at(now + chrono::Duration::seconds(29)));
+        assert!(state.allows_attempt_at(now + chrono::Duration::seconds(30)));
+        // a clock set back by more than the cap does not hold the sender forever
+        assert!(state.allows_attempt_at(now - chrono::Duration::hours(2)));
+        let state = SenderState::record_failure(&dir, &failure, now).unwrap();
+        assert_eq!(state.consecutive_failures, 2);
+        assert!(!state.allows_attempt_at(now + chrono::Duration::seconds(59)));
+        let state = SenderState::record_success(&dir, now).unwrap();
+        assert_eq!(state.consecutive_failures, 0);
+        assert!(state.allows_attempt_at(now));
+        assert!(state.last_failure.is_some());
+        assert!(state.last_success_at.is_some());
+        std::fs::write(dir.sender_state_file(), "{not json").unwrap();
+        assert_eq!(SenderState::read(&dir), SenderState::default());
+    }
+}

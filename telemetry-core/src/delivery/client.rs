@@ -1,0 +1,171 @@
+//! The posthog-rs client the sender uses, and how a queued record becomes a posthog-rs event
+//! whose properties on the wire are exactly the record's.
+//!
+//! # What is sent is what `inspect` shows
+//!
+//! posthog-rs decorates every event: `$lib`, `$lib_version`, `$lib_version__major`,
+//! `$lib_version__minor`, `$lib_version__patch`, `$os`, `$os_version`, `$is_server` (unless
+//! `is_server(false)`) and `$geoip_disable` (with `disable_geoip(true)`). None of these is on
+//! the allowlist, and `inspect` could not show them, so a `before_send` hook (which runs after
+//! every decoration) removes every `$` property but the two a record carries itself:
+//!
+//! - `$geoip_disable: true`, on every record, so PostHog does not look up where the sender's
+//!   IP address is ([`GEOIP_DISABLE`]);
+//! - `$process_person_profile: false`, on every event sent under the anonymous id, so PostHog
+//!   builds no person profile for it ([`PROCESS_PERSON_PROFILE`]).
+//!
+//! A record's own properties never start with `$` otherwise (the allowlist only holds plain
+//! names), so after the hook the properties on the wire are exactly the record's. posthog-rs
+//! keeps properties in a `HashMap`, so their **order** on the wire differs from the record's:
+//! compare them as JSON objects, not as text. The uuid and timestamp are the record's too (set
+//! with `set_uuid` / `set_timestamp`; the timestamp is the same instant, written by chrono's
+//! serializer, e.g. `…00Z` for `…00.000Z`).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use posthog_rs::{Client, ClientOptionsBuilder, Event};
+
+use super::endpoint::Delivery;
+use crate::record::{GEOIP_DISABLE, PROCESS_PERSON_PROFILE, Record};
+
+/// The `$` properties a record carries and the wire keeps: `$geoip_disable` (every record)
+/// and `$process_person_profile` (anonymous events only).
+pub const KEPT_DOLLAR_PROPERTIES: &[&str] = &[GEOIP_DISABLE, PROCESS_PERSON_PROFILE];
+
+/// The properties posthog-rs adds that are removed before sending (with any other `$`
+/// property not in [`KEPT_DOLLAR_PROPERTIES`]).
+pub const REMOVED_LIBRARY_PROPERTIES: &[&str] = &[
+    "$lib",
+    "$lib_version",
+    "$lib_version__major",
+    "$lib_version__minor",
+    "$lib_version__patch",
+    "$os",
+    "$os_version",
+    "$is_server",
+];
+
+/// The longest one HTTP request may take (connection, upload and answer).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// Attempts per batch within one sender run (the first included); later attempts are made by
+/// later runs, after the back-off.
+pub const REQUEST_ATTEMPTS: u32 = 2;
+/// The wait before the second attempt within a run.
+pub const RETRY_BACKOFF_INITIAL: Duration = Duration::from_millis(250);
+/// The longest wait between attempts within a run (a `Retry-After` is clamped to it).
+pub const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// How long dropping the client may wait for its background worker (nothing is ever queued
+/// in it: every send is `capture_batch_immediate`).
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// The longest one batch can take, all attempts included.
+pub const BATCH_WORST_CASE: Duration = Duration::from_millis(
+    REQUEST_TIMEOUT.as_millis() as u64 * REQUEST_ATTEMPTS as u64
+        + RETRY_BACKOFF_MAX.as_millis() as u64 * (REQUEST_ATTEMPTS as u64 - 1),
+);
+
+/// The posthog-rs client for `delivery` (`None` without a key): blocking, `/batch/`,
+/// `is_server(false)`, GeoIP off, short timeouts, and the hook that strips the library's
+/// properties.
+pub(crate) fn build(delivery: &Delivery) -> Option<Client> {
+    let key = delivery.key()?;
+    let options = ClientOptionsBuilder::default()
+        .api_key(key.to_string())
+        .host(delivery.base_url().to_string())
+        .is_server(false)
+        .disable_geoip(true)
+        .request_timeout_seconds(REQUEST_TIMEOUT.as_secs())
+        .max_capture_attempts(REQUEST_ATTEMPTS)
+        .retry_initial_backoff_ms(RETRY_BACKOFF_INITIAL.as_millis() as u64)
+        .retry_max_backoff_ms(RETRY_BACKOFF_MAX.as_millis() as u64)
+        .shutdown_timeout_ms(SHUTDOWN_TIMEOUT.as_millis() as u64)
+        .before_send(|event| Some(strip_library_properties(event)))
+        .build();
+    match options {
+        Ok(options) => Some(posthog_rs::client(options)),
+        Err(error) => {
+            tracing::warn!(%error, "telemetry client options refused");
+            None
+        }
+    }
+}
+
+/// The `before_send` hook: removes every `$` property but [`KEPT_DOLLAR_PROPERTIES`].
+pub(crate) fn strip_library_properties(mut event: Event) -> Event {
+    let extra: Vec<String> = event
+        .properties()
+        .keys()
+        .filter(|key| key.starts_with('$') && !KEPT_DOLLAR_PROPERTIES.contains(&key.as_str()))
+        .cloned()
+        .collect();
+    for key in extra {
+        event.remove_prop(&key);
+    }
+    event
+}
+
+/// The posthog-rs event for `record`: its name, distinct id, properties, uuid and timestamp.
+/// `None` when the record's JSON has no properties object (a record that passed
+/// [`Record::parse`] always has one).
+pub(crate) fn to_event(record: &Record) -> Option<Event> {
+    let value: serde_json::Value = serde_json::from_str(&record.json).ok()?;
+    let serde_json::Value::Object(properties) = value.get("properties")?.clone() else {
+        return None;
+    };
+    let mut event = Event::new(record.event.clone(), record.distinct_id.clone());
+    for (key, value) in properties {
+        event.insert_prop(key, value).ok()?;
+    }
+    event.set_uuid(record.uuid);
+    match DateTime::parse_from_rfc3339(&record.timestamp) {
+        Ok(timestamp) => {
+            if let Err(error) = event.set_timestamp(timestamp.with_timezone(&Utc)) {
+                // a clock that was ahead when the event was recorded: the server stamps it
+                tracing::debug!(%error, "telemetry record timestamp not sent");
+            }
+        }
+        Err(error) => tracing::debug!(%error, "telemetry record timestamp unreadable"),
+    }
+    Some(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hook_keeps_only_the_records_own_properties() {
+        let mut event = Event::new("test.ping", "anon-1");
+        for key in REMOVED_LIBRARY_PROPERTIES {
+            event.insert_prop(*key, "x").unwrap();
+        }
+        event.insert_prop("$set", "x").unwrap();
+        event.insert_prop("count", 3).unwrap();
+        event.insert_prop(GEOIP_DISABLE, true).unwrap();
+        event.insert_prop(PROCESS_PERSON_PROFILE, false).unwrap();
+        let event = strip_library_properties(event);
+        let mut keys: Vec<&str> = event.properties().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["$geoip_disable", "$process_person_profile", "count"]);
+    }
+
+    #[test]
+    fn records_become_events_with_their_uuid_and_properties() {
+        let record = Record::alias("anon-1", "user-42");
+        let event = to_event(&record).unwrap();
+        assert_eq!(event.event_name(), "$create_alias");
+        assert_eq!(event.distinct_id(), "anon-1");
+        let recorded: serde_json::Value = serde_json::from_str(&record.json).unwrap();
+        let properties = serde_json::to_value(event.properties()).unwrap();
+        assert_eq!(properties, recorded["properties"]);
+        let serialized = serde_json::to_value(&event).unwrap();
+        assert_eq!(serialized["uuid"], record.uuid.to_string());
+        assert!(serialized["timestamp"].is_string());
+    }
+
+    #[test]
+    fn worst_case_batch() {
+        assert_eq!(BATCH_WORST_CASE, Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,222 @@
+//! What the answer to one batch means for its records: accepted, kept for a later attempt, or
+//! dropped for good.
+//!
+//! | answer | outcome |
+//! | --- | --- |
+//! | 2xx | accepted: the records move to the recently-sent log |
+//! | transport error, timeout, connection closed | retry later ([`FailureClass::Network`]) |
+//! | 408 | retry later ([`FailureClass::RequestTimeout`]) |
+//! | 404 | retry later ([`FailureClass::NotFound`]), see below |
+//! | 5xx | retry later ([`FailureClass::ServerError`]) |
+//! | 429 | retry later, after a longer wait ([`FailureClass::RateLimited`]) |
+//! | any other status | retry later ([`FailureClass::UnexpectedStatus`]) |
+//! | 400, 413 | dropped and counted ([`RejectionClass::BadRequest`]) |
+//! | 401 | dropped and counted ([`RejectionClass::Unauthorized`]) |
+//! | 402 | dropped and counted ([`RejectionClass::BillingLimit`]) |
+//! | 403 | dropped and counted ([`RejectionClass::Forbidden`]) |
+//!
+//! **404 is retried.** PostHog's capture service never answers 404 for a valid `/batch/`
+//! request; a 404 means the URL is wrong, which in practice is a reverse proxy whose path
+//! prefix is misconfigured or being redeployed. That is fixable on the operator's side, so
+//! dropping every user's events until the fix would lose data for nothing. Retrying is cheap: the
+//! queue is bounded (the oldest records go first) and the cross-run back-off keeps a broken
+//! endpoint from being asked more than a few times an hour.
+//!
+//! The same rule covers any other unexpected status: only the statuses PostHog uses to say
+//! "never" (400, 401, 402, 403, 413) drop records.
+//!
+//! posthog-rs reports 400 and 413 with the same error (`BadRequest`), so the two share a class.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a batch was not delivered this time; its records are kept and retried later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    /// No answer: DNS, connection refused or reset, timeout, connection closed before the
+    /// response.
+    Network,
+    /// 408 Request Timeout.
+    RequestTimeout,
+    /// 404 Not Found (a misconfigured proxy; see the module documentation).
+    NotFound,
+    /// A 5xx answer.
+    ServerError,
+    /// 429 Too Many Requests: the next attempt waits at least
+    /// [`RATE_LIMITED_BACKOFF`](super::RATE_LIMITED_BACKOFF).
+    RateLimited,
+    /// Any other status that is neither success nor a refusal for good.
+    UnexpectedStatus,
+}
+
+impl FailureClass {
+    /// A few words for `status`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FailureClass::Network => "no answer from the server (network error or timeout)",
+            FailureClass::RequestTimeout => "the server timed out reading the request (408)",
+            FailureClass::NotFound => "the endpoint was not found (404; is the host right?)",
+            FailureClass::ServerError => "server error (5xx)",
+            FailureClass::RateLimited => "rate limited by the server (429)",
+            FailureClass::UnexpectedStatus => "an unexpected answer from the server",
+        }
+    }
+}
+
+/// Why a batch was refused for good; its records are dropped and counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionClass {
+    /// 400 Bad Request or 413 Payload Too Large.
+    BadRequest,
+    /// 401 Unauthorized: the project key is not valid.
+    Unauthorized,
+    /// 402: the project's billing limit is reached.
+    BillingLimit,
+    /// 403 Forbidden.
+    Forbidden,
+    /// The records could not be turned into a request at all.
+    Unsendable,
+}
+
+impl RejectionClass {
+    /// The class's name, as counted in `telemetry-stats.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectionClass::BadRequest => "bad_request",
+            RejectionClass::Unauthorized => "unauthorized",
+            RejectionClass::BillingLimit => "billing_limit",
+            RejectionClass::Forbidden => "forbidden",
+            RejectionClass::Unsendable => "unsendable",
+        }
+    }
+
+    /// A few words for `status`, from the name counted in `telemetry-stats.json`.
+    pub fn describe(name: &str) -> &'static str {
+        match name {
+            "bad_request" => "refused as invalid or too large (400/413)",
+            "unauthorized" => "refused: project key not valid (401)",
+            "billing_limit" => "refused: billing limit reached (402)",
+            "forbidden" => "refused: forbidden (403)",
+            "unsendable" => "could not be sent at all",
+            _ => "refused",
+        }
+    }
+}
+
+/// A failed attempt, with the detail tracing and `status` show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The class.
+    pub class: FailureClass,
+    /// The HTTP status, when there was one.
+    pub status: Option<u16>,
+}
+
+/// What one batch's answer means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// 2xx: every record in the batch was accepted.
+    Accepted,
+    /// Keep the records and try again later.
+    Retry(Failure),
+    /// Drop the records and count them.
+    Rejected(RejectionClass),
+}
+
+impl Outcome {
+    /// Classifies the result of `capture_batch_immediate`.
+    pub fn of(result: &Result<posthog_rs::CaptureSummary, posthog_rs::Error>) -> Self {
+        use posthog_rs::Error;
+        let retry = |class, status| Outcome::Retry(Failure { class, status });
+        match result {
+            Ok(_) => Outcome::Accepted,
+            Err(Error::BadRequest(_)) => Outcome::Rejected(RejectionClass::BadRequest),
+            Err(Error::Unauthorized) => Outcome::Rejected(RejectionClass::Unauthorized),
+            Err(Error::BillingLimitExceeded(_)) => Outcome::Rejected(RejectionClass::BillingLimit),
+            Err(Error::Serialization(_)) => Outcome::Rejected(RejectionClass::Unsendable),
+            Err(Error::RateLimit) => retry(FailureClass::RateLimited, Some(429)),
+            Err(Error::ServerError { status, .. }) => {
+                retry(FailureClass::ServerError, Some(*status))
+            }
+            Err(Error::Connection(message)) => match unexpected_status(message) {
+                Some(403) => Outcome::Rejected(RejectionClass::Forbidden),
+                Some(408) => retry(FailureClass::RequestTimeout, Some(408)),
+                Some(404) => retry(FailureClass::NotFound, Some(404)),
+                Some(status) => retry(FailureClass::UnexpectedStatus, Some(status)),
+                None => retry(FailureClass::Network, None),
+            },
+            Err(_) => retry(FailureClass::UnexpectedStatus, None),
+        }
+    }
+}
+
+/// The status in posthog-rs's `Connection("Unexpected HTTP status N: ...")`, the error it
+/// gives for a status it has no variant for; `None` for a transport error.
+fn unexpected_status(message: &str) -> Option<u16> {
+    let rest = message.strip_prefix("Unexpected HTTP status ")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use posthog_rs::Error;
+
+    fn of(error: Error) -> Outcome {
+        Outcome::of(&Err(error))
+    }
+
+    #[test]
+    fn classes() {
+        assert_eq!(
+            Outcome::of(&Ok(posthog_rs::CaptureSummary::default())),
+            Outcome::Accepted
+        );
+        assert_eq!(
+            of(Error::BadRequest("x".into())),
+            Outcome::Rejected(RejectionClass::BadRequest)
+        );
+        assert_eq!(
+            of(Error::Unauthorized),
+            Outcome::Rejected(RejectionClass::Unauthorized)
+        );
+        assert_eq!(
+            of(Error::BillingLimitExceeded(String::new())),
+            Outcome::Rejected(RejectionClass::BillingLimit)
+        );
+        assert_eq!(
+            of(Error::Connection("Unexpected HTTP status 403: no".into())),
+            Outcome::Rejected(RejectionClass::Forbidden)
+        );
+        let retry = |class, status| Outcome::Retry(Failure { class, status });
+        assert_eq!(
+            of(Error::Connection("Unexpected HTTP status 404: {}".into())),
+            retry(FailureClass::NotFound, Some(404))
+        );
+        assert_eq!(
+            of(Error::Connection("Unexpected HTTP status 408: {}".into())),
+            retry(FailureClass::RequestTimeout, Some(408))
+        );
+        assert_eq!(
+            of(Error::Connection("Unexpected HTTP status 418: {}".into())),
+            retry(FailureClass::UnexpectedStatus, Some(418))
+        );
+        assert_eq!(
+            of(Error::Connection("error sending request for url".into())),
+            retry(FailureClass::Network, None)
+        );
+        assert_eq!(
+            of(Error::ServerError {
+                status: 503,
+                message: String::new()
+            }),
+            retry(FailureClass::ServerError, Some(503))
+        );
+        assert_eq!(
+            of(Error::RateLimit),
+            retry(FailureClass::RateLimited, Some(429))
+        );
+    }
+}

@@ -1,0 +1,204 @@
+//! The send loop against a real HTTP server (the dev server on 127.0.0.1).
+
+use std::time::{Duration, Instant};
+
+use telemetry_devserver::{DevServer, DevServerOptions, Mode};
+use uuid::Uuid;
+
+use super::backoff::SenderState;
+use super::outcome::FailureClass;
+use super::sender::{RoundEnd, send_round};
+use super::{Delivery, client};
+use crate::paths::{StateDir, StateDirSource};
+use crate::queue::Queue;
+use crate::record::{Record, now_rfc3339};
+use crate::{PostHogHost, TelemetryConfig};
+
+struct Setup {
+    _home: tempfile::TempDir,
+    queue: Queue,
+    server: DevServer,
+    client: posthog_rs::Client,
+}
+
+fn setup() -> Setup {
+    let home = tempfile::tempdir().unwrap();
+    let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+    let server = DevServer::start(DevServerOptions::default()).unwrap();
+    let config = TelemetryConfig::builder("demo")
+        .project_key("phc_test")
+        .host(PostHogHost::parse(&format!("{}/ingest", server.url())).unwrap())
+        .environment(crate::Environment::empty())
+        .stderr_is_terminal(false)
+        .build()
+        .unwrap();
+    let client = client::build(&Delivery::resolve(&config)).unwrap();
+    Setup {
+        _home: home,
+        queue: Queue::new(dir),
+        server,
+        client,
+    }
+}
+
+fn event(n: u32) -> Record {
+    Record::parse(&format!(
+        r#"{{"uuid":"{}","event":"test.ping","distinct_id":"anon-1","properties":{{"n":{n},"os":"linux","$geoip_disable":true,"$process_person_profile":false}},"timestamp":"{}"}}"#,
+        Uuid::now_v7(),
+        now_rfc3339()
+    ))
+    .unwrap()
+}
+
+fn round(s: &Setup) -> super::sender::RoundReport {
+    send_round(
+        &s.queue,
+        &s.client,
+        Instant::now() + Duration::from_secs(30),
+        &|| false,
+    )
+}
+
+fn uuids(records: &[Record]) -> Vec<Uuid> {
+    records.iter().map(|r| r.uuid).collect()
+}
+
+#[test]
+fn accepted_records_move_to_the_sent_log_with_their_exact_properties() {
+    let s = setup();
+    let records: Vec<Record> = (0..3).map(event).collect();
+    s.queue.append(&records).unwrap();
+    let report = round(&s);
+    assert_eq!((report.sent, report.end), (3, RoundEnd::Empty));
+    assert!(s.queue.read_all().unwrap().records.is_empty());
+    let sent = s.queue.recently_sent().unwrap();
+    assert_eq!(
+        sent.iter().map(|e| e.record.clone()).collect::<Vec<_>>(),
+        records
+    );
+    let received = s.server.events();
+    assert_eq!(received.len(), 3);
+    for (got, record) in received.iter().zip(&records) {
+        let recorded: serde_json::Value = serde_json::from_str(&record.json).unwrap();
+        assert_eq!(got.uuid, Some(record.uuid));
+        assert_eq!(got.event, record.event);
+        assert_eq!(got.distinct_id, record.distinct_id);
+        assert_eq!(
+            serde_json::Value::Object(got.properties.clone()),
+            recorded["properties"],
+            "the properties on the wire are the record's"
+        );
+        let sent_at = chrono::DateTime::parse_from_rfc3339(got.timestamp.as_deref().unwrap());
+        let recorded_at = chrono::DateTime::parse_from_rfc3339(&record.timestamp);
+        assert_eq!(sent_at.unwrap(), recorded_at.unwrap(), "same instant");
+        assert_eq!(got.path, "/ingest/batch/");
+    }
+    let state = SenderState::read(s.queue.dir());
+    assert!(state.last_success_at.is_some());
+    assert_eq!(s.queue.stats().unwrap().sent, 3);
+}
+
+#[test]
+fn a_batch_ends_after_an_alias_and_nothing_follows_a_failed_alias() {
+    let s = setup();
+    let before = event(1);
+    let alias = Record::alias("anon-1", "user-42");
+    let after: Vec<Record> = (2..4).map(event).collect();
+    s.queue.append(&[before.clone(), alias.clone()]).unwrap();
+    s.queue.append(&after).unwrap();
+
+    // the alias batch fails: nothing after it is sent in this run
+    s.server.set_mode(Mode::Status(503));
+    let report = round(&s);
+    assert!(matches!(report.end, RoundEnd::Failed(f) if f.class == FailureClass::ServerError));
+    let requests = s.server.requests();
+    assert_eq!(requests.len(), 2, "two attempts within the run");
+    for request in &requests {
+        assert_eq!(request.event_uuids, uuids(&[before.clone(), alias.clone()]));
+    }
+    assert_eq!(s.queue.read_all().unwrap().records.len(), 4);
+    let state = SenderState::read(s.queue.dir());
+    assert_eq!(state.consecutive_failures, 1);
+    assert!(!state.allows_attempt_now());
+
+    // the next run: the alias batch is answered before the rest is sent
+    s.server.set_mode(Mode::Ok);
+    s.server.clear();
+    let report = round(&s);
+    assert_eq!((report.sent, report.end), (4, RoundEnd::Empty));
+    let requests = s.server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].event_uuids, uuids(&[before, alias]));
+    assert_eq!(requests[0].status, Some(200));
+    assert_eq!(requests[1].event_uuids, uuids(&after));
+    let state = SenderState::read(s.queue.dir());
+    assert_eq!(state.consecutive_failures, 0);
+    assert!(state.allows_attempt_now());
+}
+
+#[test]
+fn refused_records_are_dropped_and_counted_by_reason() {
+    let s = setup();
+    s.queue.append(&[event(1), event(2)]).unwrap();
+    s.server.set_mode(Mode::PayloadTooLarge);
+    let report = round(&s);
+    assert_eq!((report.rejected, report.end), (2, RoundEnd::Empty));
+    assert_eq!(s.server.requests().len(), 1, "never retried");
+    assert!(s.queue.read_all().unwrap().records.is_empty());
+    let stats = s.queue.stats().unwrap();
+    assert_eq!(stats.rejected, 2);
+    assert_eq!(stats.rejected_by["bad_request"], 2);
+    assert!(SenderState::read(s.queue.dir()).allows_attempt_now());
+
+    s.queue.append(&[event(3)]).unwrap();
+    s.server.set_mode(Mode::Unauthorized);
+    round(&s);
+    assert_eq!(s.queue.stats().unwrap().rejected_by["unauthorized"], 1);
+}
+
+#[test]
+fn not_found_and_closed_connections_are_retried_later() {
+    let s = setup();
+    s.queue.append(&[event(1)]).unwrap();
+    for (mode, class) in [
+        (Mode::Status(404), FailureClass::NotFound),
+        (Mode::CloseConnection, FailureClass::Network),
+        (
+            Mode::TooManyRequests {
+                retry_after_secs: Some(1),
+            },
+            FailureClass::RateLimited,
+        ),
+    ] {
+        s.server.set_mode(mode);
+        let report = round(&s);
+        assert!(
+            matches!(&report.end, RoundEnd::Failed(f) if f.class == class),
+            "{report:?}"
+        );
+        assert_eq!(s.queue.read_all().unwrap().records.len(), 1);
+    }
+    let state = SenderState::read(s.queue.dir());
+    assert_eq!(state.consecutive_failures, 3);
+    let wait = state.next_attempt().unwrap() - chrono::Utc::now();
+    assert!(
+        wait > chrono::Duration::minutes(4),
+        "429 waits longer: {wait}"
+    );
+}
+
+#[test]
+fn a_round_stops_when_asked() {
+    let s = setup();
+    s.queue.append(&[event(1)]).unwrap();
+    let report = send_round(
+        &s.queue,
+        &s.client,
+        Instant::now() + Duration::from_secs(30),
+        &|| true,
+    );
+    assert_eq!(report.end, RoundEnd::Stopped);
+    let report = send_round(&s.queue, &s.client, Instant::now(), &|| false);
+    assert_eq!(report.end, RoundEnd::OutOfTime);
+    assert!(s.server.requests().is_empty());
+}

@@ -1,0 +1,272 @@
+//! The sender: reads the queue oldest first, sends it in batches, and settles each batch's
+//! records by the answer. One loop serves both the detached sender process and the background
+//! thread of a long-running host; whichever runs holds `telemetry-sender.lock`.
+//!
+//! - A batch holds at most [`BATCH_MAX_RECORDS`] records and (past the first)
+//!   [`BATCH_MAX_BYTES`] of JSON, far under PostHog's 20 MB body limit (a record is at most
+//!   [`MAX_RECORD_BYTES`](crate::queue::MAX_RECORD_BYTES), far under its 1 MB event limit).
+//! - **Aliases before events.** Records go in queue order, and a batch ends right after an
+//!   alias (`$create_alias`), so the alias request is answered (2xx) before any later record is
+//!   sent. If the alias batch is not accepted, nothing after it is sent in this run.
+//! - Accepted (2xx): exactly that batch's records move to the recently-sent log. Retryable
+//!   failure: the records stay, the failure and the next attempt's time are written to
+//!   `telemetry-sender.json` ([back-off](super::backoff)), and the run ends. Refused for good:
+//!   the records are dropped and counted by class, and the run goes on.
+//! - The detached process exits within [`SENDER_DEADLINE`] whatever the network does: a
+//!   watchdog thread exits the process at the deadline, and no batch starts after
+//!   [`LAST_BATCH_START`], so a batch normally finishes before the watchdog fires. A process
+//!   killed mid-batch loses nothing: its records are still queued and are sent again, with the
+//!   same uuids (PostHog de-duplicates on them), by the next run.
+
+use std::time::{Duration, Instant};
+
+use posthog_rs::Client;
+use uuid::Uuid;
+
+use super::backoff::SenderState;
+use super::client::{self, BATCH_WORST_CASE};
+use super::endpoint::Delivery;
+use super::lock::SenderLock;
+use super::outcome::{Failure, Outcome, RejectionClass};
+use crate::config::TelemetryConfig;
+use crate::consent::{self, env::is_truthy};
+use crate::paths::StateDir;
+use crate::queue::Queue;
+use crate::record::{ALIAS_EVENT, Record};
+
+/// The longest a detached sender process lives: its watchdog exits the process then.
+pub const SENDER_DEADLINE: Duration = Duration::from_secs(9);
+/// The most records in one request.
+pub const BATCH_MAX_RECORDS: usize = 50;
+/// The most bytes of record JSON in one request (a single larger record still goes alone).
+pub const BATCH_MAX_BYTES: usize = 1024 * 1024;
+/// No batch starts later than this after the sender started, so that even a batch that uses
+/// every attempt and timeout ends before [`SENDER_DEADLINE`].
+pub const LAST_BATCH_START: Duration = SENDER_DEADLINE.saturating_sub(BATCH_WORST_CASE);
+
+/// How a round of sending ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RoundEnd {
+    /// The queue is empty.
+    Empty,
+    /// A retryable failure; the records are kept and the back-off is set.
+    Failed(Failure),
+    /// The batch ending with an alias was refused for good; the rest waits for the next run.
+    AliasRefused,
+    /// Past [`LAST_BATCH_START`] (or the round's own limit).
+    OutOfTime,
+    /// Asked to stop (the background thread's handle was dropped).
+    Stopped,
+    /// The queue could not be read or updated.
+    QueueError,
+}
+
+/// What a round did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RoundReport {
+    /// Records the server accepted.
+    pub sent: usize,
+    /// Records dropped as refused.
+    pub rejected: usize,
+    /// Why the round ended.
+    pub end: RoundEnd,
+}
+
+/// Sends the queue in batches until it is empty, a batch fails, `stop` says so, or it is
+/// `last_start`. The caller holds the sender lock.
+pub(crate) fn send_round(
+    queue: &Queue,
+    client: &Client,
+    last_start: Instant,
+    stop: &dyn Fn() -> bool,
+) -> RoundReport {
+    let mut report = RoundReport {
+        sent: 0,
+        rejected: 0,
+        end: RoundEnd::Empty,
+    };
+    report.end = loop {
+        if stop() {
+            break RoundEnd::Stopped;
+        }
+        if Instant::now() >= last_start {
+            break RoundEnd::OutOfTime;
+        }
+        let records = match queue.read_batch(BATCH_MAX_RECORDS, BATCH_MAX_BYTES) {
+            Ok(contents) => cut_after_alias(contents.records),
+            Err(error) => {
+                tracing::warn!(%error, "telemetry queue unreadable; nothing sent");
+                break RoundEnd::QueueError;
+            }
+        };
+        if records.is_empty() {
+            break RoundEnd::Empty;
+        }
+        let ends_with_alias = records.last().is_some_and(|r| r.event == ALIAS_EVENT);
+        let mut events = Vec::with_capacity(records.len());
+        let mut uuids = Vec::with_capacity(records.len());
+        let mut unsendable = Vec::new();
+        for record in &records {
+            match client::to_event(record) {
+                Some(event) => {
+                    events.push(event);
+                    uuids.push(record.uuid);
+                }
+                None => unsendable.push(record.uuid),
+            }
+        }
+        if !unsendable.is_empty() {
+            report.rejected += drop_rejected(queue, &unsendable, RejectionClass::Unsendable);
+        }
+        if events.is_empty() {
+            continue;
+        }
+        let result = client.capture_batch_immediate(events, false);
+        match Outcome::of(&result) {
+            Outcome::Accepted => {
+                match queue.mark_sent(&uuids) {
+                    Ok(n) => report.sent += n,
+                    Err(error) => {
+                        tracing::warn!(%error, "telemetry sent records not marked; they may be sent again");
+                        break RoundEnd::QueueError;
+                    }
+                }
+                if let Err(error) = SenderState::record_success(queue.dir(), chrono::Utc::now()) {
+                    tracing::debug!(%error, "telemetry sender state not written");
+                }
+            }
+            Outcome::Retry(failure) => {
+                tracing::debug!(?failure, error = ?result.err(), "telemetry batch not delivered; kept");
+                if let Err(error) =
+                    SenderState::record_failure(queue.dir(), &failure, chrono::Utc::now())
+                {
+                    tracing::debug!(%error, "telemetry sender state not written");
+                }
+                break RoundEnd::Failed(failure);
+            }
+            Outcome::Rejected(class) => {
+                tracing::debug!(?class, error = ?result.err(), "telemetry batch refused; dropped");
+                report.rejected += drop_rejected(queue, &uuids, class);
+                if ends_with_alias {
+                    break RoundEnd::AliasRefused;
+                }
+            }
+        }
+    };
+    report
+}
+
+fn drop_rejected(queue: &Queue, uuids: &[Uuid], class: RejectionClass) -> usize {
+    queue
+        .drop_rejected(uuids, class.as_str())
+        .unwrap_or_else(|error| {
+            tracing::warn!(%error, "telemetry refused records not dropped");
+            0
+        })
+}
+
+/// The batch up to and including its first alias.
+fn cut_after_alias(mut records: Vec<Record>) -> Vec<Record> {
+    if let Some(i) = records.iter().position(|r| r.event == ALIAS_EVENT) {
+        records.truncate(i + 1);
+    }
+    records
+}
+
+/// Runs the detached sender process for `config` and exits the process: it never returns.
+/// Only ever called from [`Telemetry::start`](crate::Telemetry::start) in a process the
+/// handle spawned (see [`spawn`](super::spawn)).
+pub(crate) fn run_detached_process(config: &TelemetryConfig) -> ! {
+    let started = Instant::now();
+    // its own session: no terminal, no signal meant for the command that spawned it
+    #[cfg(unix)]
+    let _ = rustix::process::setsid();
+    match std::thread::Builder::new()
+        .name("telemetry-watchdog".into())
+        .spawn(move || {
+            std::thread::sleep(SENDER_DEADLINE.saturating_sub(started.elapsed()));
+            std::process::exit(0)
+        }) {
+        // without a watchdog the deadline could not be kept: send nothing
+        Ok(_) => send_detached(config, started),
+        Err(error) => tracing::debug!(%error, "telemetry watchdog not started"),
+    }
+    std::process::exit(0)
+}
+
+/// What the detached process does under its watchdog.
+fn send_detached(config: &TelemetryConfig, started: Instant) {
+    let Some(dir) = StateDir::resolve(config) else {
+        return;
+    };
+    if !may_send(config, &dir) {
+        return;
+    }
+    let delivery = Delivery::resolve(config);
+    let queue = Queue::new(dir.clone());
+    let Some(mut lock) = SenderLock::try_acquire(&dir) else {
+        return;
+    };
+    if !SenderState::read(&dir).allows_attempt_now() {
+        return;
+    }
+    let Some(client) = client::build(&delivery) else {
+        return;
+    };
+    let last_start = started + LAST_BATCH_START;
+    loop {
+        let report = send_round(&queue, &client, last_start, &|| false);
+        tracing::debug!(?report, "telemetry sender round");
+        if report.end != RoundEnd::Empty {
+            return;
+        }
+        // A process that appended after the last read and found the lock held relies on this
+        // sender: release the lock, look again, and take it back if there is more to send
+        // (if someone else took it, they send it).
+        drop(lock);
+        let more = queue
+            .read_batch(1, 1)
+            .is_ok_and(|contents| !contents.records.is_empty());
+        if !more || Instant::now() >= last_start {
+            return;
+        }
+        match SenderLock::try_acquire(&dir) {
+            Some(again) => lock = again,
+            None => return,
+        }
+    }
+}
+
+/// Whether telemetry may send now, decided again from the current consent (the user may have
+/// turned it off since the events were recorded) and debug mode.
+pub(crate) fn may_send(config: &TelemetryConfig, dir: &StateDir) -> bool {
+    let decision = consent::resolve(config, Some(dir));
+    let debug_mode = config
+        .environment()
+        .get(&config.env_names().debug)
+        .is_some_and(is_truthy);
+    if !decision.enabled || debug_mode {
+        tracing::debug!(source = ?decision.source, debug_mode, "telemetry sender: not sending");
+        return false;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_end_after_the_first_alias() {
+        let a = Record::alias("anon", "user");
+        let records = vec![Record::alias("x", "y"), a.clone(), Record::alias("z", "w")];
+        assert_eq!(cut_after_alias(records.clone()).len(), 1);
+        assert_eq!(cut_after_alias(vec![]).len(), 0);
+    }
+
+    #[test]
+    fn the_last_batch_starts_early_enough() {
+        assert_eq!(LAST_BATCH_START, Duration::from_secs(4));
+        assert!(SENDER_DEADLINE < Duration::from_secs(10));
+    }
+}
