@@ -1,6 +1,7 @@
 //! `demo`: a small command-line tool wired to telemetry the way a real one would be.
 //!
-//! It starts telemetry once at the top of `main`, records `binary.startup`,
+//! It starts telemetry first thing in `main` (the detached sender is a process of this binary
+//! that `start` turns into the sender before anything else runs), records `binary.startup`,
 //! `cli.command_invoked` and `cli.command_completed` around every command, the workflow, setup
 //! and server events inside them, aliases the anonymous id on `login` and rotates it on
 //! `logout`, and mounts `demo telemetry ...`. The end-to-end tests drive it as a real process.
@@ -16,6 +17,7 @@ mod workflow;
 
 use std::io::BufRead;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use telemetry_core::cli::TelemetryArgs;
@@ -72,6 +74,9 @@ enum Command {
         /// Answer one request, then stop
         #[arg(long)]
         once: bool,
+        /// Serve for this many seconds, then stop (stdin closing does not stop it)
+        #[arg(long = "for", value_name = "SECONDS")]
+        for_secs: Option<u64>,
         /// How to talk to clients
         #[arg(long, value_enum, default_value_t = TransportArg::Stdio)]
         transport: TransportArg,
@@ -125,6 +130,9 @@ impl DemoError {
 
 const TOOLS: &[&str] = &["run", "login", "setup"];
 
+/// How often `serve` delivers recorded events from its own thread.
+const SERVE_DELIVERY_INTERVAL: Duration = Duration::from_secs(5);
+
 fn telemetry_start() -> Telemetry {
     TelemetryConfig::builder("demo")
         .version(env!("CARGO_PKG_VERSION"))
@@ -137,6 +145,7 @@ fn telemetry_start() -> Telemetry {
 }
 
 fn main() -> ExitCode {
+    // First thing: in the detached sender process, this sends and exits.
     let telemetry = telemetry_start();
     // Lazy aliasing: a user already logged in (by this or another tool) is linked before
     // anything is recorded under their account.
@@ -192,6 +201,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// Answers each request line on stdin with the tool list, until stdin closes (or after one
+/// with `once`).
+fn answer_requests(once: bool) {
+    for line in std::io::stdin().lock().lines() {
+        let Ok(_request) = line else { break };
+        println!("{{\"tools\":[\"{}\"]}}", TOOLS.join("\",\""));
+        if once {
+            break;
+        }
+    }
+}
+
 fn exit(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
@@ -237,7 +258,11 @@ fn execute(
             }
             Ok(0)
         }
-        Command::Serve { once, transport } => {
+        Command::Serve {
+            once,
+            for_secs,
+            transport,
+        } => {
             let transport = match transport {
                 TransportArg::Stdio => Transport::Stdio,
                 TransportArg::Http => Transport::Http,
@@ -246,16 +271,28 @@ fn execute(
                 transport,
                 tool_count: TOOLS.len() as u32,
             });
+            // a server sends from a thread of its own rather than waiting for its exit
+            telemetry.deliver_in_background(SERVE_DELIVERY_INTERVAL);
             eprintln!(
                 "demo MCP server: {} tools on {}",
                 TOOLS.len(),
                 transport.as_str()
             );
-            for line in std::io::stdin().lock().lines() {
-                let Ok(_request) = line else { break };
-                println!("{{\"tools\":[\"{}\"]}}", TOOLS.join("\",\""));
-                if once {
-                    break;
+            match for_secs {
+                None => answer_requests(once),
+                Some(secs) => {
+                    let (done, finished) = std::sync::mpsc::channel::<()>();
+                    std::thread::spawn(move || {
+                        answer_requests(once);
+                        let _ = done.send(());
+                    });
+                    let limit = Duration::from_secs(secs);
+                    if once {
+                        let _ = finished.recv_timeout(limit);
+                    } else {
+                        // stdin closing does not stop a timed server
+                        std::thread::sleep(limit);
+                    }
                 }
             }
             Ok(0)

@@ -1,0 +1,731 @@
+//! End to end: the real `demo` binary delivers its queue to a PostHog-compatible server on
+//! 127.0.0.1 through the detached sender (and, for `serve`, a thread of its own).
+//!
+//! Each test has its own HOME, a cleared environment, its own server, and points the debug
+//! build at it with `DEMO_TELEMETRY_DEV_ENDPOINT` / `DEMO_TELEMETRY_DEV_KEY`. Nothing waits a
+//! fixed time: every wait polls with a generous timeout.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Demo, can_record, text};
+use serde_json::Value;
+use telemetry_devserver::{DevServer, DevServerOptions, Mode, RecordedEvent};
+
+/// The sender's hard deadline (`telemetry_core::delivery::SENDER_DEADLINE`).
+const SENDER_DEADLINE: Duration = Duration::from_secs(9);
+/// How long a test waits for something that should happen within a second or two.
+const PATIENCE: Duration = Duration::from_secs(30);
+/// The events one `demo run assist` records.
+const RUN_EVENTS: [&str; 5] = [
+    "binary.startup",
+    "cli.command_invoked",
+    "workflow.run_started",
+    "workflow.run_completed",
+    "cli.command_completed",
+];
+
+fn server(mode: Mode) -> DevServer {
+    DevServer::start(DevServerOptions::default().mode(mode)).expect("dev server")
+}
+
+/// A sandbox whose demo sends to `url`, with telemetry turned on (`telemetry on` itself
+/// records nothing: that run started with telemetry off).
+fn sandbox(url: &str) -> Demo {
+    let mut demo = Demo::new();
+    demo.env = vec![
+        ("DEMO_TELEMETRY_DEV_ENDPOINT".into(), url.into()),
+        ("DEMO_TELEMETRY_DEV_KEY".into(), "phc_test".into()),
+    ];
+    demo.ok(&["telemetry", "on"]);
+    demo
+}
+
+/// Polls `done` every 20 ms until it holds or `timeout` passes; returns whether it held.
+fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    loop {
+        if done() {
+            return true;
+        }
+        if started.elapsed() > timeout {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Live processes whose environment has this sandbox's HOME (after its commands returned:
+/// senders). A zombie has no environment and is not listed.
+fn processes_of(demo: &Demo) -> Vec<u32> {
+    let needle = format!("HOME={}", demo.root().display());
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != std::process::id())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
+                environ
+                    .split(|b| *b == 0)
+                    .any(|var| var == needle.as_bytes())
+            })
+        })
+        .collect()
+}
+
+/// Waits until no sender of this sandbox is alive; panics after its deadline and a margin.
+fn assert_no_sender_survives(demo: &Demo) {
+    let limit = SENDER_DEADLINE + Duration::from_secs(6);
+    assert!(
+        wait_until(limit, || processes_of(demo).is_empty()),
+        "a sender outlived its deadline: {:?}",
+        processes_of(demo)
+    );
+}
+
+/// Waits until the queue is empty and no sender runs.
+fn wait_until_delivered(demo: &Demo) {
+    assert!(
+        wait_until(PATIENCE, || demo.queue().is_empty()
+            && processes_of(demo).is_empty()),
+        "the queue was not emptied: {} left",
+        demo.queue().len()
+    );
+}
+
+/// The pid the last sender wrote into the sender lock.
+fn last_sender_pid(demo: &Demo) -> Option<u32> {
+    std::fs::read_to_string(demo.app_dir().join("telemetry-sender.lock"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn sender_state(demo: &Demo) -> Value {
+    let text = std::fs::read_to_string(demo.app_dir().join("telemetry-sender.json"))
+        .unwrap_or_else(|_| "{}".into());
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Pretends the back-off after a failure is over (as if its time had passed).
+fn expire_backoff(demo: &Demo) {
+    let mut state = sender_state(demo);
+    state["next_attempt_at"] = Value::String("2000-01-01T00:00:00.000Z".into());
+    std::fs::write(
+        demo.app_dir().join("telemetry-sender.json"),
+        state.to_string(),
+    )
+    .unwrap();
+}
+
+fn status_json(demo: &Demo) -> Value {
+    serde_json::from_str(&demo.ok(&["telemetry", "status", "--json"])).unwrap()
+}
+
+/// `inspect --json`: every record shown, by uuid, with its state (`queued` or `sent`).
+fn inspected(demo: &Demo) -> HashMap<String, (String, Value)> {
+    let doc: Value =
+        serde_json::from_str(&demo.ok(&["telemetry", "inspect", "--json", "-n", "10000"])).unwrap();
+    doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let record = e["record"].clone();
+            let uuid = record["uuid"].as_str().unwrap().to_string();
+            (uuid, (e["state"].as_str().unwrap().to_string(), record))
+        })
+        .collect()
+}
+
+fn queued_uuids(demo: &Demo) -> BTreeSet<String> {
+    demo.queue()
+        .iter()
+        .map(|r| r["uuid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn received_uuids(server: &DevServer) -> BTreeMap<String, Vec<RecordedEvent>> {
+    server
+        .events_by_uuid()
+        .into_iter()
+        .map(|(uuid, events)| (uuid.hyphenated().to_string(), events))
+        .collect()
+}
+
+fn same_instant(a: &str, b: &str) -> bool {
+    match (
+        chrono::DateTime::parse_from_rfc3339(a),
+        chrono::DateTime::parse_from_rfc3339(b),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// The received event is the recorded one: name, distinct id, same instant, and properties
+/// equal as JSON objects (posthog-rs sends them in another order).
+fn assert_same(received: &RecordedEvent, record: &Value) {
+    assert_eq!(received.event, record["event"].as_str().unwrap());
+    assert_eq!(
+        received.distinct_id,
+        record["distinct_id"].as_str().unwrap()
+    );
+    assert_eq!(
+        Value::Object(received.properties.clone()),
+        record["properties"],
+        "properties on the wire differ from the record's"
+    );
+    assert!(
+        same_instant(
+            received.timestamp.as_deref().unwrap_or(""),
+            record["timestamp"].as_str().unwrap()
+        ),
+        "{:?} vs {}",
+        received.timestamp,
+        record["timestamp"]
+    );
+}
+
+#[test]
+fn twenty_commands_are_delivered_once_with_the_properties_inspect_shows() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Ok);
+    let demo = sandbox(&server.url());
+    for _ in 0..20 {
+        demo.ok(&["run", "assist"]);
+    }
+    let expected = 20 * RUN_EVENTS.len();
+    assert!(
+        server.wait_for_events(expected, PATIENCE),
+        "{} of {expected} events received",
+        server.events().len()
+    );
+    wait_until_delivered(&demo);
+
+    let received = received_uuids(&server);
+    assert_eq!(
+        server.events().len(),
+        expected,
+        "nothing more, nothing twice"
+    );
+    assert_eq!(received.len(), expected);
+    for name in RUN_EVENTS {
+        assert_eq!(
+            server.events().iter().filter(|e| e.event == name).count(),
+            20,
+            "{name}"
+        );
+    }
+    for request in server.requests() {
+        assert_eq!(request.path, "/batch/");
+        assert_eq!(request.status, Some(200));
+        assert!(request.event_uuids.len() <= 50);
+    }
+
+    // inspect shows every delivered record as sent, with the same properties
+    let shown = inspected(&demo);
+    for (uuid, deliveries) in &received {
+        let (state, record) = shown
+            .get(uuid)
+            .unwrap_or_else(|| panic!("{uuid} not shown by inspect"));
+        assert_eq!(state, "sent");
+        assert_eq!(deliveries.len(), 1, "{uuid} delivered more than once");
+        assert_same(&deliveries[0], record);
+        let props = &deliveries[0].properties;
+        assert_eq!(props["$geoip_disable"], true);
+        assert_eq!(props["$process_person_profile"], false);
+        for stripped in ["$lib", "$lib_version", "$os", "$os_version", "$is_server"] {
+            assert!(!props.contains_key(stripped), "{stripped} was sent");
+        }
+    }
+    // inspect's own run recorded two events, still queued
+    assert_eq!(shown.values().filter(|(s, _)| s == "queued").count(), 2);
+    let status = status_json(&demo);
+    assert!(status["queue"]["sent"].as_u64().unwrap() >= expected as u64);
+    assert!(status["delivery"]["last_success_at"].is_string());
+}
+
+#[test]
+fn after_an_outage_the_next_run_delivers_everything_once() {
+    if !can_record() {
+        return;
+    }
+    // a port where a server was and is no more
+    let port = server(Mode::Ok).port();
+    let demo = sandbox(&format!("http://127.0.0.1:{port}"));
+    for _ in 0..10 {
+        demo.ok(&["run", "assist"]);
+    }
+    assert_no_sender_survives(&demo);
+    assert_eq!(demo.queue().len(), 10 * RUN_EVENTS.len(), "nothing lost");
+    let status = status_json(&demo);
+    assert_eq!(status["delivery"]["last_failure"]["class"], "network");
+    assert_eq!(status["delivery"]["backing_off"], true);
+    // (status recorded its own three events, and started no sender: the back-off holds)
+    let waiting = queued_uuids(&demo);
+    assert_eq!(waiting.len(), 10 * RUN_EVENTS.len() + 3);
+
+    // the server is back; the back-off's time has passed
+    let server =
+        DevServer::start(DevServerOptions::default().port(port)).expect("the same port again");
+    expire_backoff(&demo);
+    demo.ok(&["run", "assist"]);
+    let expected = waiting.len() + RUN_EVENTS.len();
+    assert!(server.wait_for_events(expected, PATIENCE));
+    wait_until_delivered(&demo);
+    let received = received_uuids(&server);
+    assert_eq!(received.len(), expected);
+    assert!(received.values().all(|d| d.len() == 1), "each once");
+    assert!(waiting.iter().all(|uuid| received.contains_key(uuid)));
+    assert_eq!(status_json(&demo)["delivery"]["backing_off"], false);
+}
+
+/// Runs the same commands with telemetry on against a failing server and with telemetry
+/// off: same exit codes, same output, nothing printed by telemetry, each command prompt; the
+/// records stay queued and the sender dies by its deadline.
+fn failing_server_changes_nothing_the_user_sees(mode: Mode) {
+    if !can_record() {
+        return;
+    }
+    let server = server(mode.clone());
+    let on = sandbox(&server.url());
+    let off = Demo::new();
+    let commands: [&[&str]; 4] = [
+        &["run", "assist"],
+        &["run", "assist", "--fail"],
+        &["setup", "--assistant", "codex"],
+        &["run"],
+    ];
+    for args in commands {
+        let started = Instant::now();
+        let with: Output = on.run(args);
+        let elapsed = started.elapsed();
+        let without = off.run(args);
+        assert_eq!(
+            with.status.code(),
+            without.status.code(),
+            "{mode:?} {args:?}"
+        );
+        assert_eq!(
+            text(&with.stdout),
+            text(&without.stdout),
+            "{mode:?} {args:?}"
+        );
+        assert_eq!(
+            text(&with.stderr),
+            text(&without.stderr),
+            "{mode:?} {args:?}"
+        );
+        assert!(
+            elapsed < Duration::from_secs(3),
+            "{mode:?} {args:?} took {elapsed:?}"
+        );
+    }
+    assert!(
+        server.wait_for_requests(1, PATIENCE),
+        "a sender talked to the server"
+    );
+    assert_no_sender_survives(&on);
+    assert!(server.events().is_empty());
+    // run: 5 records, run --fail: 6, setup: 4, a usage error: 1 (start-up)
+    assert_eq!(on.queue().len(), 5 + 6 + 4 + 1, "every record kept");
+    let status = status_json(&on);
+    assert_eq!(status["delivery"]["backing_off"], true, "{status}");
+    assert_eq!(off.files(), ["work", "work/project"]);
+}
+
+#[test]
+fn a_server_answering_503_changes_nothing_the_user_sees() {
+    failing_server_changes_nothing_the_user_sees(Mode::Status(503));
+}
+
+#[test]
+fn a_server_answering_429_with_retry_after_changes_nothing_the_user_sees() {
+    failing_server_changes_nothing_the_user_sees(Mode::TooManyRequests {
+        retry_after_secs: Some(1),
+    });
+}
+
+#[test]
+fn a_hanging_server_changes_nothing_the_user_sees() {
+    failing_server_changes_nothing_the_user_sees(Mode::Hang);
+}
+
+#[test]
+fn a_server_closing_the_connection_changes_nothing_the_user_sees() {
+    failing_server_changes_nothing_the_user_sees(Mode::CloseConnection);
+}
+
+fn refused_records_are_dropped_counted_and_not_retried(mode: Mode) {
+    if !can_record() {
+        return;
+    }
+    let server = server(mode.clone());
+    let demo = sandbox(&server.url());
+    demo.ok(&["run", "assist"]);
+    let refused = queued_uuids(&demo);
+    assert_eq!(refused.len(), 5);
+    wait_until_delivered(&demo);
+    assert_eq!(server.requests().len(), 1, "refused once, never retried");
+    // (from here the server accepts, so that status's own records are not refused too)
+    server.set_mode(Mode::Ok);
+    let status = status_json(&demo);
+    assert_eq!(status["queue"]["rejected"], 5, "{status}");
+    assert_eq!(status["queue"]["rejected_by"]["bad_request"], 5, "{status}");
+    assert_eq!(
+        status["delivery"]["backing_off"], false,
+        "not a failure to retry"
+    );
+    let human = demo.ok(&["telemetry", "status"]);
+    assert!(
+        human.contains("5 refused by the server")
+            && human.contains("5 refused as invalid or too large (400/413)"),
+        "{human}"
+    );
+
+    // later runs never send them again
+    demo.ok(&["run", "assist"]);
+    wait_until_delivered(&demo);
+    for uuid in &refused {
+        let carried = server
+            .requests()
+            .iter()
+            .filter(|r| r.event_uuids.iter().any(|u| u.to_string() == *uuid))
+            .count();
+        assert_eq!(carried, 1, "{mode:?}: {uuid} sent {carried} times");
+        assert!(!received_uuids(&server).contains_key(uuid));
+    }
+    assert!(server.events().len() >= 5);
+}
+
+#[test]
+fn records_refused_with_400_are_dropped_and_counted() {
+    refused_records_are_dropped_counted_and_not_retried(Mode::BadRequest);
+}
+
+#[test]
+fn records_refused_with_413_are_dropped_and_counted() {
+    refused_records_are_dropped_counted_and_not_retried(Mode::PayloadTooLarge);
+}
+
+#[test]
+fn the_alias_is_acknowledged_before_any_event_under_the_account() {
+    if !can_record() {
+        return;
+    }
+    // queue everything first (the server fails), so that one sender sends it all in order
+    let server = server(Mode::Status(503));
+    let demo = sandbox(&server.url());
+    demo.ok(&["run", "assist"]);
+    let anon = demo.anon_id().unwrap();
+    demo.ok(&["login", "user-42"]);
+    demo.ok(&["run", "assist"]);
+    demo.ok(&["logout"]);
+    demo.ok(&["run", "assist"]);
+    let fresh = demo.anon_id().unwrap();
+    assert_no_sender_survives(&demo);
+    let queued = demo.queue();
+
+    server.set_mode(Mode::Ok);
+    expire_backoff(&demo);
+    demo.ok(&["setup"]);
+    wait_until_delivered(&demo);
+
+    let accepted: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == Some(200))
+        .collect();
+    let events = received_uuids(&server);
+    let alias_uuid = queued
+        .iter()
+        .find(|r| r["event"] == "$create_alias")
+        .map(|r| r["uuid"].as_str().unwrap().to_string())
+        .expect("an alias was recorded");
+    let alias_request = accepted
+        .iter()
+        .find(|r| r.event_uuids.iter().any(|u| u.to_string() == alias_uuid))
+        .expect("the alias was accepted");
+    assert_eq!(
+        alias_request.event_uuids.last().map(ToString::to_string),
+        Some(alias_uuid.clone()),
+        "a batch ends with the alias"
+    );
+    for request in &accepted {
+        let carries_linked = request.event_uuids.iter().any(|u| {
+            events
+                .get(&u.to_string())
+                .is_some_and(|d| d[0].distinct_id == "user-42")
+        });
+        if carries_linked {
+            assert!(
+                request.id > alias_request.id,
+                "an event under the account was sent before the alias was answered"
+            );
+        }
+    }
+    for record in &queued {
+        let uuid = record["uuid"].as_str().unwrap();
+        let delivered = &events[uuid];
+        assert_eq!(delivered.len(), 1);
+        assert_same(&delivered[0], record);
+        let props = &delivered[0].properties;
+        let id = delivered[0].distinct_id.as_str();
+        if record["event"] == "$create_alias" {
+            assert_eq!(id, anon);
+            assert_eq!(props["alias"], "user-42");
+            assert!(!props.contains_key("$process_person_profile"));
+        } else if id == "user-42" {
+            assert!(!props.contains_key("$process_person_profile"));
+        } else {
+            assert!(id == anon || id == fresh, "{id}");
+            assert_eq!(
+                props["$process_person_profile"], false,
+                "anonymous: personless"
+            );
+        }
+    }
+    assert!(events.values().any(|d| d[0].distinct_id == "user-42"));
+    assert!(events.values().any(|d| d[0].distinct_id == fresh));
+}
+
+/// Starts a command whose sender will be caught mid-batch, and returns the sender's pid once
+/// its request is in flight.
+fn kill_the_sender_mid_batch(demo: &Demo, server: &DevServer) -> u32 {
+    demo.ok(&["run", "assist"]);
+    assert!(
+        server.wait_for_requests(1, PATIENCE),
+        "the sender's request arrived"
+    );
+    let pid = last_sender_pid(demo).expect("the sender wrote its pid");
+    assert!(processes_of(demo).contains(&pid), "the sender is alive");
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    assert!(wait_until(PATIENCE, || !processes_of(demo).contains(&pid)));
+    pid
+}
+
+#[test]
+fn killing_the_sender_mid_batch_loses_nothing() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Hang);
+    let demo = sandbox(&server.url());
+    kill_the_sender_mid_batch(&demo, &server);
+    let first_batch = queued_uuids(&demo);
+    assert_eq!(first_batch.len(), 5, "the batch in flight is still queued");
+
+    server.set_mode(Mode::Ok);
+    demo.ok(&["run", "assist"]);
+    wait_until_delivered(&demo);
+    let received = received_uuids(&server);
+    assert_eq!(received.len(), 10);
+    assert!(first_batch.iter().all(|u| received.contains_key(u)));
+    assert!(received.values().all(|d| d.len() == 1));
+}
+
+#[test]
+fn a_batch_the_server_stored_but_never_acknowledged_comes_back_with_the_same_uuids() {
+    if !can_record() {
+        return;
+    }
+    // the server stores the batch 1.5 s after reading it, whether or not the client waits
+    let server = server(Mode::Ok);
+    let demo = sandbox(&server.url());
+    server.set_mode(Mode::Slow(Duration::from_millis(1500)));
+    demo.ok(&["run", "assist"]);
+    let in_flight = queued_uuids(&demo);
+    // the sender is caught while the server holds its request (requests are listed once
+    // answered, so find the sender by its lock instead)
+    assert!(wait_until(PATIENCE, || {
+        last_sender_pid(&demo).is_some_and(|pid| processes_of(&demo).contains(&pid))
+    }));
+    let pid = last_sender_pid(&demo).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status();
+    assert!(wait_until(PATIENCE, || !processes_of(&demo).contains(&pid)));
+    // whatever the server stored of it is in before the next run
+    let stored_or_not = wait_until(Duration::from_secs(5), || !server.requests().is_empty());
+
+    server.set_mode(Mode::Ok);
+    demo.ok(&["run", "assist"]);
+    wait_until_delivered(&demo);
+    let received = received_uuids(&server);
+    assert_eq!(received.len(), 10, "every record delivered");
+    for (uuid, deliveries) in &received {
+        if deliveries.len() > 1 {
+            assert!(
+                in_flight.contains(uuid),
+                "only the unacknowledged batch repeats"
+            );
+            for again in &deliveries[1..] {
+                assert_eq!(again.event, deliveries[0].event);
+                assert_eq!(again.properties, deliveries[0].properties);
+            }
+        }
+    }
+    if stored_or_not {
+        let repeated = received.values().filter(|d| d.len() == 2).count();
+        assert_eq!(repeated, 5, "the stored batch came again, same uuids");
+    }
+}
+
+#[test]
+fn turning_telemetry_off_after_recording_stops_the_sender() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Status(503));
+    let demo = sandbox(&server.url());
+    demo.ok(&["run", "assist"]);
+    assert_no_sender_survives(&demo);
+    demo.ok(&["telemetry", "off"]);
+    let queued = demo.queue().len();
+    assert!(queued >= 5);
+    server.set_mode(Mode::Ok);
+    server.clear();
+    expire_backoff(&demo);
+
+    // a command now spawns nothing (telemetry is off)...
+    demo.ok(&["run", "assist"]);
+    // ...and a sender started anyway decides consent again and sends nothing
+    let sender = |extra: &[(&str, &str)]| {
+        let mut cmd = demo.command(&["--telemetry-sender-process"]);
+        cmd.env("DEMO_TELEMETRY_SENDER", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let started = Instant::now();
+        let status = cmd.status().expect("the sender runs");
+        assert!(status.success());
+        assert!(started.elapsed() < SENDER_DEADLINE + Duration::from_secs(2));
+    };
+    sender(&[]);
+    sender(&[("DO_NOT_TRACK", "1")]);
+    assert!(server.requests().is_empty(), "nothing sent");
+    assert_eq!(demo.queue().len(), queued);
+
+    // the same sender with consent given (here by variable) does send: the check is real
+    sender(&[("DEMO_TELEMETRY", "1")]);
+    assert_eq!(server.events().len(), queued);
+    assert!(demo.queue().is_empty());
+}
+
+#[test]
+fn within_the_backoff_commands_start_no_sender() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Status(503));
+    let demo = sandbox(&server.url());
+    demo.ok(&["run", "assist"]);
+    assert_no_sender_survives(&demo);
+    let attempts = server.requests().len();
+    assert_eq!(attempts, 2, "two attempts within the run");
+    let pid = last_sender_pid(&demo).expect("the sender wrote its pid");
+
+    for _ in 0..5 {
+        demo.ok(&["run", "assist"]);
+        assert_eq!(last_sender_pid(&demo), Some(pid), "no new sender started");
+    }
+    assert!(processes_of(&demo).is_empty());
+    assert_eq!(server.requests().len(), attempts, "no new request");
+
+    let status = status_json(&demo);
+    let delivery = &status["delivery"];
+    assert_eq!(delivery["backing_off"], true);
+    assert_eq!(delivery["consecutive_failures"], 1);
+    assert_eq!(delivery["last_failure"]["class"], "server_error");
+    assert_eq!(delivery["last_failure"]["status"], 503);
+    let human = demo.ok(&["telemetry", "status"]);
+    assert!(
+        human.contains("Last failure: server error (5xx), HTTP 503"),
+        "{human}"
+    );
+    assert!(human.contains("Next attempt: in "), "{human}");
+
+    // once the wait is over, the next command tries again (and fails again: longer wait)
+    expire_backoff(&demo);
+    demo.ok(&["run", "assist"]);
+    assert!(server.wait_for_requests(attempts + 2, PATIENCE));
+    assert_no_sender_survives(&demo);
+    assert_ne!(last_sender_pid(&demo), Some(pid));
+    assert_eq!(sender_state(&demo)["consecutive_failures"], 2);
+    // seven runs of five records, two status commands of three
+    assert_eq!(demo.queue().len(), 7 * 5 + 2 * 3, "nothing lost");
+}
+
+#[test]
+fn a_server_process_delivers_from_its_own_thread() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Ok);
+    let demo = sandbox(&server.url());
+    let started = Instant::now();
+    let mut child = demo
+        .command(&["serve", "--for", "6"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo serve");
+    // startup, invocation and server start arrive while the server still runs
+    assert!(server.wait_for_events(3, PATIENCE));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "delivered by the running server, not at its exit"
+    );
+    let names: BTreeSet<String> = server.events().iter().map(|e| e.event.clone()).collect();
+    assert!(names.contains("mcp.server_started"), "{names:?}");
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    assert!(
+        started.elapsed() < Duration::from_secs(6 + 5),
+        "stops promptly"
+    );
+    // its completion, recorded at the end, goes with the detached sender
+    assert!(server.wait_for_events(4, PATIENCE));
+    wait_until_delivered(&demo);
+    assert!(received_uuids(&server).values().all(|d| d.len() == 1));
+    assert_eq!(server.events().len(), 4);
+}
+
+#[test]
+fn the_sender_never_touches_a_home_it_was_not_given() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Ok);
+    let demo = sandbox(&server.url());
+    demo.ok(&["run", "assist"]);
+    wait_until_delivered(&demo);
+    let files = demo.files();
+    for file in &files {
+        assert!(
+            file.starts_with(".demo") || file.starts_with("work"),
+            "{file}"
+        );
+    }
+    assert!(files.contains(&".demo/telemetry-sender.json".to_string()));
+    assert!(Path::new(&demo.app_dir().join("telemetry-sender.lock")).exists());
+}
