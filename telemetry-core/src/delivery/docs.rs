@@ -50,7 +50,7 @@ pub fn docs_section(binary: &str, state_dir: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "- **Servers.** A long-running program (such as `{binary} serve`) sends from a thread of its own every few seconds instead, with the same queue and the same rules.\n"
+        "- **Servers.** A long-running program (such as `{binary} serve`) sends from a thread of its own while it runs instead, with the same queue and the same rules.\n"
     );
     let _ = writeln!(
         out,

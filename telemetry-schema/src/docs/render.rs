@@ -323,10 +323,6 @@ fn identity(out: &mut String, p: &Product) {
 }
 
 fn delivery(out: &mut String, p: &Product) {
-    out.push_str("## How events travel\n\n");
-    let _ = writeln!(
-        out,
-        "Recording an event appends it to a queue file in `{}`; the command does not wait for the network. Events are sent to PostHog in the background and removed from the queue once the server has accepted them. What `{} telemetry inspect` shows is what is sent.\n",
-        p.state_dir, p.binary
-    );
+    // the queue, the sender and the properties on the wire, from the runtime's own constants
+    out.push_str(&telemetry_core::delivery::docs_section(p.binary, p.state_dir));
 }
