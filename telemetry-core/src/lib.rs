@@ -2,11 +2,14 @@
 //!
 //! Events are structs declared with [`telemetry_event`]; this crate holds what the generated
 //! code builds on ([`Event`], the value kinds, the run-time catalog) and the runtime that
-//! resolves consent, keeps the anonymous identity and records events.
+//! resolves consent, keeps the anonymous identity, records events and delivers them.
 //!
-//! A host starts telemetry once at the top of `main` and records events with
-//! [`Telemetry::track`]; its own clap parser mounts the `telemetry` subcommand
-//! ([`cli::TelemetryArgs`]):
+//! A host starts telemetry **first thing in `main`** (the sender that delivers events is a
+//! process of the host's own binary, which [`Telemetry::start`] turns into the sender before
+//! anything else runs; see [`delivery`]) and records events with [`Telemetry::track`]; its own
+//! clap parser mounts the `telemetry` subcommand ([`cli::TelemetryArgs`]). Dropping the handle
+//! at the end of `main` starts the sender; call [`Telemetry::finish`] before
+//! [`std::process::exit`]:
 //!
 //! ```no_run
 //! use telemetry_core::{Telemetry, TelemetryConfig};

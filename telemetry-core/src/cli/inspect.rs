@@ -99,7 +99,7 @@ pub(super) fn run(
             .unwrap_or_default();
         io.out(&format!(
             "The last {} of {total} recorded events ({queued} waiting to be sent, {sent} sent recently), oldest first.\n\
-             Each is exactly the JSON sent to PostHog ({target}) in a batch; inspect never sends anything.\n",
+             Each is exactly the JSON sent to PostHog ({target}) in a batch (the properties may go in another order); inspect never sends anything.\n",
             shown.len()
         ));
         for (i, entry) in shown.iter().enumerate() {
