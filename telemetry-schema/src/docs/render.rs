@@ -324,5 +324,8 @@ fn identity(out: &mut String, p: &Product) {
 
 fn delivery(out: &mut String, p: &Product) {
     // the queue, the sender and the properties on the wire, from the runtime's own constants
-    out.push_str(&telemetry_core::delivery::docs_section(p.binary, p.state_dir));
+    out.push_str(&telemetry_core::delivery::docs_section(
+        p.binary,
+        p.state_dir,
+    ));
 }
