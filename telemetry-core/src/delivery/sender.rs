@@ -181,17 +181,25 @@ pub(crate) fn run_detached_process(config: &TelemetryConfig) -> ! {
     // its own session: no terminal, no signal meant for the command that spawned it
     #[cfg(unix)]
     let _ = rustix::process::setsid();
-    match std::thread::Builder::new()
-        .name("telemetry-watchdog".into())
-        .spawn(move || {
-            std::thread::sleep(SENDER_DEADLINE.saturating_sub(started.elapsed()));
-            std::process::exit(0)
-        }) {
+    // a hanging server, a slow DNS or a stuck file lock cannot keep this process alive
+    match arm_watchdog(started + SENDER_DEADLINE, || std::process::exit(0)) {
+        Ok(()) => send_detached(config, started),
         // without a watchdog the deadline could not be kept: send nothing
-        Ok(_) => send_detached(config, started),
         Err(error) => tracing::debug!(%error, "telemetry watchdog not started"),
     }
     std::process::exit(0)
+}
+
+/// Runs `fire` on a thread of its own at `deadline`, whatever the rest of the process is
+/// doing (the detached sender's `fire` exits the process).
+fn arm_watchdog(deadline: Instant, fire: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("telemetry-watchdog".into())
+        .spawn(move || {
+            std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+            fire();
+        })
+        .map(drop)
 }
 
 /// What the detached process does under its watchdog.
@@ -258,10 +266,33 @@ mod tests {
 
     #[test]
     fn batches_end_after_the_first_alias() {
-        let a = Record::alias("anon", "user");
-        let records = vec![Record::alias("x", "y"), a.clone(), Record::alias("z", "w")];
-        assert_eq!(cut_after_alias(records.clone()).len(), 1);
-        assert_eq!(cut_after_alias(vec![]).len(), 0);
+        let event = |n: u32| {
+            Record::parse(&format!(
+                r#"{{"uuid":"{}","event":"test.ping","distinct_id":"a","properties":{{"n":{n}}},"timestamp":"t"}}"#,
+                Uuid::now_v7()
+            ))
+            .unwrap()
+        };
+        let alias = Record::alias("a", "user");
+        let batch = cut_after_alias(vec![event(1), event(2), alias.clone(), event(3)]);
+        assert_eq!(batch.len(), 3);
+        assert_eq!(batch.last(), Some(&alias));
+        assert_eq!(cut_after_alias(vec![alias.clone(), event(1)]), vec![alias]);
+        assert_eq!(cut_after_alias(vec![event(1), event(2)]).len(), 2);
+        assert!(cut_after_alias(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn the_watchdog_fires_at_its_deadline_while_the_sender_is_stuck() {
+        let (fired, watch) = std::sync::mpsc::channel();
+        let started = Instant::now();
+        arm_watchdog(started + Duration::from_millis(100), move || {
+            let _ = fired.send(started.elapsed());
+        })
+        .unwrap();
+        // the "sender" is stuck: nothing here returns; the watchdog fires regardless
+        let at = watch.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert!(at >= Duration::from_millis(100), "{at:?}");
     }
 
     #[test]
