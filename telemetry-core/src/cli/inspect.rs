@@ -84,10 +84,14 @@ pub(super) fn run(
         io.out("No events recorded.\n");
         if !telemetry.is_recording() {
             let cmd = command_name(telemetry);
-            let why = telemetry
-                .consent()
-                .map(|c| c.source.describe(super::home(telemetry).as_deref()))
-                .unwrap_or_default();
+            let keyless = telemetry.delivery().is_some_and(|d| !d.has_key());
+            let why = match telemetry.consent() {
+                Some(consent) if consent.enabled && keyless => {
+                    "this build has no PostHog key".to_string()
+                }
+                Some(consent) => consent.source.describe(super::home(telemetry).as_deref()),
+                None => String::new(),
+            };
             io.out(&format!(
                 "Telemetry is off ({why}), so nothing is recorded; `{cmd} telemetry status` says more.\n"
             ));

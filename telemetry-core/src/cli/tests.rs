@@ -258,3 +258,27 @@ fn policy_points_to_the_docs() {
     assert!(o.out.contains("https://example.com/policy"));
     assert!(o.out.contains("docs/telemetry.md"));
 }
+
+#[test]
+fn inspect_in_a_keyless_build_names_the_missing_key_not_the_consent() {
+    let home = tempfile::tempdir().unwrap();
+    let mut environment: Environment = [("DEMO_TELEMETRY", "1")].into_iter().collect();
+    environment.set("HOME", home.path().to_string_lossy());
+    let telemetry = Telemetry::start_with(
+        TelemetryConfig::builder("demo")
+            .environment(environment)
+            .working_dir(home.path())
+            .stderr_is_terminal(false)
+            .build()
+            .unwrap(),
+        &mut std::io::sink(),
+    );
+    let o = run(&telemetry, &["inspect"]);
+    assert_eq!(o.code, 0, "{}", o.err);
+    assert!(
+        o.out
+            .contains("Telemetry is off (this build has no PostHog key)"),
+        "{}",
+        o.out
+    );
+}

@@ -328,4 +328,7 @@ fn delivery(out: &mut String, p: &Product) {
         p.binary,
         p.state_dir,
     ));
+    if !out.ends_with("\n\n") {
+        out.push('\n');
+    }
 }
