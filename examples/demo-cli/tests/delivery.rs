@@ -711,6 +711,42 @@ fn a_server_process_delivers_from_its_own_thread() {
 }
 
 #[test]
+fn a_server_stopping_mid_round_still_hands_its_last_events_to_a_sender() {
+    if !can_record() {
+        return;
+    }
+    // A server that stops at once, while its background thread may be starting a round against
+    // a slow capture server (1.8 s a request), still hands every event it recorded, its own
+    // completion included, to a sender.
+    let server = server(Mode::Slow(Duration::from_millis(1800)));
+    let demo = sandbox(&server.url());
+    let out = demo
+        .command(&["serve", "--for", "0"])
+        .stdin(Stdio::piped())
+        .output()
+        .expect("demo serve");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        wait_until(PATIENCE, || {
+            server
+                .events()
+                .iter()
+                .any(|e| e.event == "cli.command_completed")
+        }),
+        "the completion recorded as the server stopped was never sent"
+    );
+    wait_until_delivered(&demo);
+    let names: BTreeSet<String> = server.events().iter().map(|e| e.event.clone()).collect();
+    assert!(names.contains("mcp.server_started"), "{names:?}");
+    // an interrupted batch may arrive twice, always with the same uuids
+    assert_eq!(received_uuids(&server).len(), 4);
+}
+
+#[test]
 fn the_sender_never_touches_a_home_it_was_not_given() {
     if !can_record() {
         return;

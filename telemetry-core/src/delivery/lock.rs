@@ -2,6 +2,8 @@
 //! per state directory. The holder writes its pid into the file, so `status` (and a test) can
 //! name it; the pid is only meaningful while the lock is held.
 
+use std::time::{Duration, Instant};
+
 use crate::fsutil::{LockMode, StateLock};
 use crate::paths::StateDir;
 
@@ -33,6 +35,27 @@ impl SenderLock {
     }
 }
 
+impl SenderLock {
+    /// Takes the sender lock, waiting at most `wait` for its holder to let go: the holder may
+    /// be the process that spawned this sender, still finishing a background round as it exits,
+    /// or a sender finishing its last batch. `None` when it stays held or cannot be used.
+    pub(crate) fn acquire_within(dir: &StateDir, wait: Duration) -> Option<Self> {
+        let until = Instant::now() + wait;
+        loop {
+            if let Some(lock) = Self::try_acquire(dir) {
+                return Some(lock);
+            }
+            if Instant::now() >= until {
+                return None;
+            }
+            std::thread::sleep(LOCK_POLL);
+        }
+    }
+}
+
+/// How often a waiting sender looks at the lock again.
+const LOCK_POLL: Duration = Duration::from_millis(25);
+
 /// The sender running now for `dir`: `Some(pid)` (0 when the file names none) while the lock
 /// is held, `None` otherwise. Never creates the file.
 pub fn running_sender(dir: &StateDir) -> Option<u32> {
@@ -63,5 +86,19 @@ mod tests {
         drop(lock);
         assert_eq!(running_sender(&dir), None);
         assert!(SenderLock::try_acquire(&dir).is_some());
+    }
+
+    #[test]
+    fn a_waiting_sender_gets_the_lock_once_its_holder_lets_go() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+        let held = SenderLock::try_acquire(&dir).unwrap();
+        assert!(SenderLock::acquire_within(&dir, Duration::from_millis(50)).is_none());
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(held);
+        });
+        assert!(SenderLock::acquire_within(&dir, Duration::from_secs(10)).is_some());
+        releaser.join().unwrap();
     }
 }

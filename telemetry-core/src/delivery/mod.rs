@@ -21,6 +21,7 @@
 //! | --- | --- |
 //! | [`SENDER_DEADLINE`] | 9 s (the watchdog exits the process) |
 //! | [`LAST_BATCH_START`] | 4 s (no batch starts later) |
+//! | [`SENDER_LOCK_WAIT`] | 2 s (a new sender waits this long for the lock) |
 //! | [`BATCH_MAX_RECORDS`] / [`BATCH_MAX_BYTES`] | 50 records / 1 MiB |
 //! | [`REQUEST_TIMEOUT`] / [`REQUEST_ATTEMPTS`] | 2 s / 2 |
 //! | [`BACKOFF_BASE`] / [`BACKOFF_CAP`] / [`RATE_LIMITED_BACKOFF`] | 30 s / 1 h / 5 min |
@@ -53,7 +54,9 @@ pub use docs::docs_section;
 pub use endpoint::{Delivery, DeliverySource};
 pub use lock::running_sender;
 pub use outcome::{FailureClass, RejectionClass};
-pub use sender::{BATCH_MAX_BYTES, BATCH_MAX_RECORDS, LAST_BATCH_START, SENDER_DEADLINE};
+pub use sender::{
+    BATCH_MAX_BYTES, BATCH_MAX_RECORDS, LAST_BATCH_START, SENDER_DEADLINE, SENDER_LOCK_WAIT,
+};
 pub use spawn::SENDER_ARG;
 
 #[cfg(test)]

@@ -43,6 +43,8 @@ pub const BATCH_MAX_BYTES: usize = 1024 * 1024;
 /// No batch starts later than this after the sender started, so that even a batch that uses
 /// every attempt and timeout ends before [`SENDER_DEADLINE`].
 pub const LAST_BATCH_START: Duration = SENDER_DEADLINE.saturating_sub(BATCH_WORST_CASE);
+/// How long a new sender waits for the sender lock before leaving the work to its holder.
+pub const SENDER_LOCK_WAIT: Duration = Duration::from_secs(2);
 
 /// How a round of sending ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,7 +214,7 @@ fn send_detached(config: &TelemetryConfig, started: Instant) {
     }
     let delivery = Delivery::resolve(config);
     let queue = Queue::new(dir.clone());
-    let Some(mut lock) = SenderLock::try_acquire(&dir) else {
+    let Some(mut lock) = SenderLock::acquire_within(&dir, SENDER_LOCK_WAIT) else {
         return;
     };
     if !SenderState::read(&dir).allows_attempt_now() {

@@ -18,6 +18,7 @@
 use std::process::{Child, Command, Stdio};
 
 use super::backoff::SenderState;
+use super::lock::running_sender;
 use crate::config::TelemetryConfig;
 use crate::fsutil::StateLock;
 use crate::paths::StateDir;
@@ -48,18 +49,28 @@ pub(crate) enum SpawnDecision {
     Failed,
 }
 
-/// Starts the detached sender for `dir` if none is running and the back-off allows it.
-pub(crate) fn spawn_if_due(config: &TelemetryConfig, dir: &StateDir) -> SpawnDecision {
+/// Why no sender should be started for `dir` now, or `None` when one should.
+fn reason_not_to_spawn(dir: &StateDir) -> Option<SpawnDecision> {
     if !SenderState::read(dir).allows_attempt_now() {
-        return SpawnDecision::BackingOff;
+        return Some(SpawnDecision::BackingOff);
     }
     match StateLock::is_held(&dir.sender_lock_file()) {
-        Ok(false) => {}
-        Ok(true) => return SpawnDecision::AlreadyRunning,
+        Ok(false) => None,
+        // This process's own background thread may still hold it as the host exits; it will
+        // not look at the queue again, so start a sender that waits for the lock to be let go.
+        Ok(true) if running_sender(dir) == Some(std::process::id()) => None,
+        Ok(true) => Some(SpawnDecision::AlreadyRunning),
         Err(error) => {
             tracing::debug!(%error, "telemetry sender lock unusable; no sender started");
-            return SpawnDecision::Failed;
+            Some(SpawnDecision::Failed)
         }
+    }
+}
+
+/// Starts the detached sender for `dir` if none is running and the back-off allows it.
+pub(crate) fn spawn_if_due(config: &TelemetryConfig, dir: &StateDir) -> SpawnDecision {
+    if let Some(decision) = reason_not_to_spawn(dir) {
+        return decision;
     }
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
@@ -104,5 +115,34 @@ fn reap_later(mut child: Child) {
         });
     if let Err(error) = spawned {
         tracing::debug!(%error, "telemetry sender will be reaped when this process exits");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fsutil::LockMode;
+    use crate::paths::StateDirSource;
+
+    #[test]
+    fn a_lock_held_by_another_process_means_a_sender_is_running() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+        crate::fsutil::ensure_dir(dir.path()).unwrap();
+        assert!(reason_not_to_spawn(&dir).is_none(), "free lock: start one");
+
+        let lock = StateLock::try_acquire(&dir.sender_lock_file(), LockMode::Exclusive)
+            .unwrap()
+            .unwrap();
+        lock.set_contents(&format!("{}\n", std::process::id()));
+        assert!(
+            reason_not_to_spawn(&dir).is_none(),
+            "held by this process's own background thread: start one that waits for it"
+        );
+        lock.set_contents("1\n");
+        assert!(matches!(
+            reason_not_to_spawn(&dir),
+            Some(SpawnDecision::AlreadyRunning)
+        ));
     }
 }
