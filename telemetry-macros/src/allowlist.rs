@@ -10,6 +10,8 @@ use quote::quote;
 use syn::LitStr;
 use telemetry_allowlist::{Allowlist, AllowlistErrors};
 
+use crate::ctxt::Ctxt;
+
 /// The environment variable that names the allowlist for a whole build.
 const ENV_VAR: &str = "TELEMETRY_ALLOWLIST";
 
@@ -23,6 +25,8 @@ pub(crate) struct Located {
     /// Whether this is the first use of the file in this compilation: a broken file's problems
     /// are listed there, and only summed up at every other use.
     pub first_use: bool,
+    /// Where its problems are reported: the `allowlist = "..."` literal, or the attribute.
+    pub span: Span,
 }
 
 impl Located {
@@ -40,29 +44,33 @@ impl Located {
         }
     }
 
-    /// The allowlist, or one spanned error per problem in the file (at the file's first use in
-    /// this compilation; one error that sums them up at every other use, so that a crate with
-    /// many events does not list every problem once per event).
-    pub(crate) fn get(&self, span: Span) -> Result<&Allowlist, Vec<syn::Error>> {
-        match self.result.as_ref() {
-            Ok(allowlist) => Ok(allowlist),
-            Err(errors) if self.first_use => Err(errors
-                .0
-                .iter()
-                .map(|e| syn::Error::new(span, format!("broken telemetry allowlist: {e}")))
-                .collect()),
-            Err(errors) => {
-                let count = errors.0.len();
-                let problems = if count == 1 { "problem" } else { "problems" };
-                Err(vec![syn::Error::new(
-                    span,
-                    format!(
-                        "broken telemetry allowlist: {} has {count} {problems}, listed at its first use in this crate",
-                        self.path.display()
-                    ),
-                )])
+    /// The allowlist; when the file is broken, records one spanned error per problem in `cx`
+    /// (at the file's first use in this compilation; one error that sums them up at every other
+    /// use, so that a crate with many events does not list every problem once per event).
+    pub(crate) fn get(&self, cx: &mut Ctxt) -> Option<&Allowlist> {
+        let errors = match self.result.as_ref() {
+            Ok(allowlist) => return Some(allowlist),
+            Err(errors) => errors,
+        };
+        if self.first_use {
+            for e in &errors.0 {
+                cx.syn_error(syn::Error::new(
+                    self.span,
+                    format!("broken telemetry allowlist: {e}"),
+                ));
             }
+        } else {
+            let count = errors.0.len();
+            let problems = if count == 1 { "problem" } else { "problems" };
+            cx.syn_error(syn::Error::new(
+                self.span,
+                format!(
+                    "broken telemetry allowlist: {} has {count} {problems}, listed at its first use in this crate",
+                    self.path.display()
+                ),
+            ));
         }
+        None
     }
 }
 
@@ -81,6 +89,7 @@ pub(crate) fn locate(explicit: Option<&LitStr>) -> Result<Located, syn::Error> {
         path,
         result,
         first_use,
+        span: explicit.map_or_else(Span::call_site, LitStr::span),
     })
 }
 

@@ -4,7 +4,7 @@
 use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::{Attribute, Fields, GenericParam, Generics, ItemStruct, LitStr, Type};
-use telemetry_allowlist::{Allowlist, Kind, Property, closest_name, is_snake_case};
+use telemetry_allowlist::{Allowlist, Property, closest_name, is_snake_case};
 
 use crate::ctxt::Ctxt;
 use crate::fit;
@@ -77,6 +77,9 @@ pub(crate) fn shape(cx: &mut Ctxt, item: &ItemStruct) {
     }
 }
 
+/// The attributes an event field may carry: doc comments and lint levels.
+pub(crate) const FIELD_ATTRIBUTES: &[&str] = &["doc", "allow", "expect", "warn", "deny", "forbid"];
+
 /// Attributes that would change what is sent are refused on the struct and on its fields.
 pub(crate) fn attributes(cx: &mut Ctxt, attrs: &[Attribute], on_field: bool) {
     for attr in attrs {
@@ -86,8 +89,7 @@ pub(crate) fn attributes(cx: &mut Ctxt, attrs: &[Attribute], on_field: bool) {
             .map(ToString::to_string)
             .unwrap_or_else(|| quote::quote!(#path).to_string());
         match name.as_str() {
-            "doc" | "allow" | "expect" | "warn" | "deny" | "forbid" => {}
-            "derive" | "must_use" | "non_exhaustive" | "repr" if !on_field => {}
+            allowed if FIELD_ATTRIBUTES.contains(&allowed) => {}
             "serde" => cx.error_spanned_by(
                 attr,
                 "`#[serde]` is not allowed on an event: field names are the property names on the wire, so renaming, flattening or skipping would send what the allowlist did not review",
@@ -236,7 +238,7 @@ fn field_type(cx: &mut Ctxt, field: &EventField<'_>, property: &Property) -> boo
     let name = &field.name;
     let problem = if let Some(reason) = text_types::refusal(field.value_ty) {
         Some(format!("property `{name}`: {reason}"))
-    } else if field.optional && option_inner(field.value_ty).is_some() {
+    } else if option_inner(field.value_ty).is_some() {
         Some(format!(
             "property `{name}`: an `Option` inside an `Option` cannot be sent: a property is either present or left out; use one `Option`"
         ))
@@ -249,20 +251,5 @@ fn field_type(cx: &mut Ctxt, field: &EventField<'_>, property: &Property) -> boo
             false
         }
         None => true,
-    }
-}
-
-/// The writer method of a kind: its trait bound is what checks the field's type.
-pub(crate) fn writer_method(kind: &Kind) -> &'static str {
-    match kind {
-        Kind::Bool => "bool",
-        Kind::Unsigned => "unsigned",
-        Kind::Signed => "signed",
-        Kind::DurationMs => "duration_ms",
-        Kind::Enum(_) => "enumeration",
-        Kind::Bucketed(_) => "bucketed",
-        Kind::ErrorClass => "error_class",
-        Kind::CodeLocation => "code_location",
-        Kind::BuildConstant => "build_constant",
     }
 }

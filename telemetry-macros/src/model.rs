@@ -16,7 +16,7 @@ pub(crate) struct EventField<'a> {
 
 impl<'a> EventField<'a> {
     pub(crate) fn new(field: &'a Field, ident: &'a Ident) -> Self {
-        let name = syn::ext::IdentExt::unraw(ident).to_string();
+        let name = property_name(ident);
         let (value_ty, optional) = match option_inner(&field.ty) {
             Some(inner) => (inner, true),
             None => (&field.ty, false),
@@ -29,6 +29,11 @@ impl<'a> EventField<'a> {
             optional,
         }
     }
+}
+
+/// The property a field declares: its name without `r#`.
+pub(crate) fn property_name(ident: &Ident) -> String {
+    syn::ext::IdentExt::unraw(ident).to_string()
 }
 
 /// `T` when `ty` is `Option<T>` (also written `std::option::Option<T>`).

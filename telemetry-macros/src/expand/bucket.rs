@@ -30,7 +30,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     }
 
     let (dependency, named) = super::named_property_values(&mut cx, &args, "bucketed");
-    let known = named.map(|(_, values)| values).unwrap_or_default();
+    let known = named.unwrap_or_default();
     let errors = cx.to_compile_errors();
     let generated = generate(&item, &known);
     quote! {

@@ -1,6 +1,6 @@
 //! `#[telemetry_event]`: the struct, its `Event` impl and its catalog registration.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Fields, Item, ItemStruct};
@@ -11,11 +11,16 @@ use crate::attr::EventArgs;
 use crate::check::{self, CheckedField};
 use crate::ctxt::Ctxt;
 use crate::expand::meta;
-use crate::model::doc_comment;
+use crate::model::{doc_comment, property_name};
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut cx = Ctxt::default();
     let args = EventArgs::parse(&mut cx, args);
+    let name = args
+        .name
+        .as_ref()
+        .map(syn::LitStr::value)
+        .unwrap_or_default();
     let item = match super::parse_item(&mut cx, input) {
         Ok(item) => item,
         Err(tokens) => return tokens,
@@ -35,8 +40,8 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
             // An enum or a union still implements `Event`, with no properties, so code that
             // records it reports nothing more.
             let stub = match &other {
-                Item::Enum(e) => stub_impl(&e.ident, &e.generics, &args, &e.attrs),
-                Item::Union(u) => stub_impl(&u.ident, &u.generics, &args, &u.attrs),
+                Item::Enum(e) => stub_impl(&e.ident, &e.generics, &name, &e.attrs),
+                Item::Union(u) => stub_impl(&u.ident, &u.generics, &name, &u.attrs),
                 _ => TokenStream::new(),
             };
             return quote!(#other #stub #errors);
@@ -51,11 +56,6 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let doc = doc_comment(&item.attrs);
     check::description(&mut cx, &item, &doc);
 
-    let name = args
-        .name
-        .as_ref()
-        .map(syn::LitStr::value)
-        .unwrap_or_default();
     let located = allowlist::locate(args.allowlist.as_ref())
         .map_err(|error| cx.syn_error(error))
         .ok();
@@ -63,16 +63,8 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         .as_ref()
         .map(|l| l.dependency_tokens())
         .unwrap_or_default();
-    let span = args
-        .allowlist
-        .as_ref()
-        .map_or_else(Span::call_site, |lit| lit.span());
-    let fields = match located.as_ref().map(|l| l.get(span)) {
-        Some(Ok(allowlist)) => check::fields(&mut cx, &item, allowlist),
-        Some(Err(errors)) => {
-            errors.into_iter().for_each(|e| cx.syn_error(e));
-            Vec::new()
-        }
+    let fields = match located.as_ref().and_then(|l| l.get(&mut cx)) {
+        Some(allowlist) => check::fields(&mut cx, &item, allowlist),
         None => Vec::new(),
     };
     // Even with errors, the fields that passed are written as usual, so their type errors are
@@ -91,15 +83,10 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
 fn stub_impl(
     ident: &syn::Ident,
     generics: &syn::Generics,
-    args: &EventArgs,
+    name: &str,
     attrs: &[syn::Attribute],
 ) -> TokenStream {
-    let name = args
-        .name
-        .as_ref()
-        .map(syn::LitStr::value)
-        .unwrap_or_default();
-    event_impl(ident, generics, &name, &doc_comment(attrs), &[], &[])
+    event_impl(ident, generics, name, &doc_comment(attrs), &[], &[])
 }
 
 fn generate(
@@ -176,7 +163,7 @@ fn event_impl(
 /// in the turbofish, so a type that does not fit the kind is reported at the type, once, and
 /// nowhere else.
 fn write_call(field: &CheckedField<'_>) -> TokenStream {
-    let method = format_ident!("{}", check::writer_method(&field.property.kind));
+    let method = format_ident!("{}", writer_method(&field.property.kind));
     let ident = field.field.ident;
     let name = &field.property.name;
     let ty = &field.field.field.ty;
@@ -222,11 +209,7 @@ fn dedup_fields(item: &mut ItemStruct) {
         let fields = std::mem::take(&mut named.named);
         for pair in fields.into_pairs() {
             let field = pair.into_value();
-            let name = field
-                .ident
-                .as_ref()
-                .map(|i| syn::ext::IdentExt::unraw(i).to_string())
-                .unwrap_or_default();
+            let name = field.ident.as_ref().map(property_name).unwrap_or_default();
             if !seen.contains(&name) {
                 seen.push(name);
                 named.named.push(field);
@@ -240,9 +223,17 @@ fn strip_refused_attributes(item: &mut ItemStruct) {
     item.attrs.retain(|attr| !attr.path().is_ident("serde"));
     for field in item.fields.iter_mut() {
         field.attrs.retain(|attr| {
-            ["doc", "allow", "expect", "warn", "deny", "forbid"]
+            check::FIELD_ATTRIBUTES
                 .iter()
                 .any(|name| attr.path().is_ident(name))
         });
+    }
+}
+
+/// The writer method of a kind: its trait bound is what checks the field's type.
+fn writer_method(kind: &Kind) -> &'static str {
+    match kind {
+        Kind::Enum(_) => "enumeration",
+        other => other.keyword(),
     }
 }

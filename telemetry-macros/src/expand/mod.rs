@@ -46,7 +46,7 @@ pub(crate) fn named_property_values(
     cx: &mut Ctxt,
     args: &crate::attr::ValueArgs,
     expected: &str,
-) -> (TokenStream, Option<(String, Vec<String>)>) {
+) -> (TokenStream, Option<Vec<String>>) {
     let located = match crate::allowlist::locate(args.allowlist.as_ref()) {
         Ok(located) => located,
         Err(error) => {
@@ -55,16 +55,8 @@ pub(crate) fn named_property_values(
         }
     };
     let dependency = located.dependency_tokens();
-    let span = args
-        .allowlist
-        .as_ref()
-        .map_or_else(proc_macro2::Span::call_site, syn::LitStr::span);
-    let list = match located.get(span) {
-        Ok(list) => list,
-        Err(errors) => {
-            errors.into_iter().for_each(|e| cx.syn_error(e));
-            return (dependency, None);
-        }
+    let Some(list) = located.get(cx) else {
+        return (dependency, None);
     };
     let Some(property) = &args.property else {
         return (dependency, None);
@@ -91,5 +83,5 @@ pub(crate) fn named_property_values(
             None
         }
     };
-    (dependency, values.map(|values| (name, values)))
+    (dependency, values)
 }

@@ -32,9 +32,10 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     // value does not count as missing.
     let mut declared: Vec<String> = Vec::new();
     for variant in &item.variants {
-        declared.push(snake_case(&variant.ident.to_string()));
+        let value = snake_case(&variant.ident.to_string());
+        declared.push(value.clone());
         if matches!(variant.fields, Fields::Unit) {
-            variants.push((&variant.ident, snake_case(&variant.ident.to_string())));
+            variants.push((&variant.ident, value));
         } else {
             cx.error_spanned_by(
                 &variant.fields,
@@ -44,9 +45,13 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     }
 
     let (dependency, named) = super::named_property_values(&mut cx, &args, "enum");
-    let allowed = named.map(|(name, values)| {
-        check_variants(&mut cx, &item, &variants, &declared, &name, &values);
-        values
+    let allowed = named.inspect(|values| {
+        let name = args
+            .property
+            .as_ref()
+            .map(syn::LitStr::value)
+            .unwrap_or_default();
+        check_variants(&mut cx, &item, &variants, &declared, &name, values);
     });
 
     // On error the impls still exist, with the allowlist's values, so events that use the enum
