@@ -98,26 +98,34 @@ impl Kind {
         }
     }
 
-    /// A one-line description of the kind, with its values where it has them.
+    /// A one-line description of the kind, with its values where it has them (in backticks).
     pub fn describe(&self) -> String {
+        let listed = |values: &[String]| {
+            values
+                .iter()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match self {
             Kind::Bool => "boolean".into(),
             Kind::Unsigned => "unsigned integer".into(),
             Kind::Signed => "signed integer".into(),
             Kind::DurationMs => "duration in milliseconds".into(),
-            Kind::Enum(values) => format!("one of: {}", values.join(", ")),
-            Kind::Bucketed(values) => {
-                format!(
-                    "one of: {}; any other name is sent as `user-defined`",
-                    values.join(", ")
-                )
-            }
+            Kind::Enum(values) => format!("one of {}", listed(values)),
+            Kind::Bucketed(values) => format!(
+                "bucketed name: {}; any other name is sent as `{BUCKET_FALLBACK}`",
+                listed(values)
+            ),
             Kind::ErrorClass => "error type name (never the message)".into(),
             Kind::CodeLocation => "module path inside the program (never a file path)".into(),
             Kind::BuildConstant => "fixed when the program is built".into(),
         }
     }
 }
+
+/// The value every unknown name of a bucketed property is sent as.
+pub(crate) const BUCKET_FALLBACK: &str = "user-defined";
 
 /// The keywords accepted for `kind`, in the order the docs list them.
 pub(crate) const KIND_KEYWORDS: &[&str] = &[

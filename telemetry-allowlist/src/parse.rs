@@ -10,8 +10,7 @@ use crate::model::{Allowlist, KIND_KEYWORDS, Kind, NeverSent, Property, Section,
 use crate::names::{RESERVED_NAMES, is_snake_case};
 use crate::raw::{RawFile, RawNeverSent, RawProperty};
 
-/// The value every unknown name of a bucketed property is sent as.
-const BUCKET_FALLBACK: &str = "user-defined";
+use crate::model::BUCKET_FALLBACK;
 
 /// Largest allowlist file read; a larger one is refused rather than parsed.
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;

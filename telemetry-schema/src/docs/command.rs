@@ -123,11 +123,10 @@ pub fn run(
 ) -> Result<Outcome, GenDocsError> {
     let listed: Vec<String> = allowlist.common.iter().map(|p| p.name.clone()).collect();
     let mut runtime: Vec<String> = common.iter().map(|s| (*s).to_owned()).collect();
-    let (mut sorted_listed, mut sorted_runtime) = (listed.clone(), runtime.clone());
+    runtime.sort();
+    let mut sorted_listed = listed.clone();
     sorted_listed.sort();
-    sorted_runtime.sort();
-    if sorted_listed != sorted_runtime {
-        runtime.sort();
+    if sorted_listed != runtime {
         return Err(GenDocsError::CommonProperties {
             runtime,
             allowlist: listed,

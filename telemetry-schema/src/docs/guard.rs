@@ -26,7 +26,7 @@ pub(crate) fn kinds_block(allowlist: &Allowlist) -> String {
 }
 
 /// The kinds recorded in a page generated earlier (empty for a page without the block).
-pub fn recorded_kinds(page: &str) -> BTreeMap<String, String> {
+pub(crate) fn recorded_kinds(page: &str) -> BTreeMap<String, String> {
     let Some(start) = page.find(BLOCK_START) else {
         return BTreeMap::new();
     };
@@ -52,7 +52,10 @@ pub struct KindChange {
 }
 
 /// Properties whose kind differs from the one recorded in the committed docs.
-pub fn kind_changes(recorded: &BTreeMap<String, String>, allowlist: &Allowlist) -> Vec<KindChange> {
+pub(crate) fn kind_changes(
+    recorded: &BTreeMap<String, String>,
+    allowlist: &Allowlist,
+) -> Vec<KindChange> {
     allowlist
         .common
         .iter()
@@ -69,7 +72,7 @@ pub fn kind_changes(recorded: &BTreeMap<String, String>, allowlist: &Allowlist) 
 }
 
 /// Event names declared by more than one type, with the types.
-pub fn duplicate_events(events: &[&EventMeta]) -> Vec<(String, Vec<String>)> {
+pub(crate) fn duplicate_events(events: &[&EventMeta]) -> Vec<(String, Vec<String>)> {
     let mut by_name: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for event in events {
         by_name

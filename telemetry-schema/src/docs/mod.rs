@@ -9,8 +9,8 @@ mod render;
 mod tables;
 
 pub use command::{GenDocsError, Options, Outcome, run};
-pub use guard::{KindChange, duplicate_events, kind_changes, recorded_kinds};
-pub use render::{Product, render};
+pub use guard::KindChange;
+pub use render::Product;
 
 /// The product these docs describe: the example host CLI of this workspace.
 pub const PRODUCT: Product = Product {
