@@ -150,8 +150,9 @@ fn main() -> ExitCode {
     // Lazy aliasing: a user already logged in (by this or another tool) is linked before
     // anything is recorded under their account.
     let credentials = Credentials::from_env();
-    if let Some(principal) = credentials.as_ref().and_then(Credentials::principal) {
-        telemetry.link(&principal);
+    let principal = credentials.as_ref().and_then(Credentials::principal);
+    if let Some(principal) = &principal {
+        telemetry.link(principal);
     }
     telemetry.track(&BinaryStartup {});
 
@@ -177,7 +178,8 @@ fn main() -> ExitCode {
     });
 
     let logout = matches!(cli.command, Command::Logout);
-    match execute(&telemetry, credentials.as_ref(), cli.command) {
+    let logged_in = principal.is_some();
+    match execute(&telemetry, credentials.as_ref(), logged_in, cli.command) {
         Ok(code) => {
             timer.finish(code, None);
             if logout {
@@ -229,9 +231,12 @@ fn names(command: &Command) -> (&'static str, Option<&'static str>) {
     }
 }
 
+/// Runs `command`; `logged_in` says whether the credentials named a principal at start-up
+/// (read once, in `main`).
 fn execute(
     telemetry: &Telemetry,
     credentials: Option<&Credentials>,
+    logged_in: bool,
     command: Command,
 ) -> Result<i32, DemoError> {
     match command {
@@ -250,7 +255,7 @@ fn execute(
         }
         Command::Logout => {
             match credentials {
-                Some(credentials) if credentials.principal().is_some() => {
+                Some(credentials) if logged_in => {
                     credentials.remove()?;
                     println!("Logged out.");
                 }
