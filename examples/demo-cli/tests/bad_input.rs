@@ -6,10 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{Demo, can_record, text};
-
-const RUN_OUT: &str =
-    "Running workflow assist (3 nodes on claude)...\nWorkflow assist completed: 3 of 3 nodes.\n";
+use common::{Demo, RUN_OUT, can_record, text};
 
 /// `demo run assist` behaves exactly as with telemetry off.
 fn host_unaffected(demo: &Demo) {
@@ -118,10 +115,7 @@ fn links_and_directories_where_files_should_be_are_refused() {
             "{file}"
         );
         if file != "telemetry-queue.jsonl" {
-            assert!(
-                !demo.app_dir().join("telemetry-queue.jsonl").exists(),
-                "{file}"
-            );
+            assert!(!demo.queue_path().exists(), "{file}");
         }
         status_reports(&demo, "symbolic link");
         assert_eq!(
@@ -196,7 +190,7 @@ fn damaged_user_config_turns_telemetry_off_until_rewritten() {
 fn damaged_queue_records_are_skipped_not_fatal() {
     let Some(demo) = enabled() else { return };
     demo.ok(&["run", "assist"]);
-    let path = demo.app_dir().join("telemetry-queue.jsonl");
+    let path = demo.queue_path();
     let mut content = std::fs::read(&path).unwrap();
     content
         .extend_from_slice(b"T1 00000000 5 {bad}\nnot a record at all\nT1 deadbeef 9 {\"torn\":");

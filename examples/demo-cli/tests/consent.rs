@@ -2,10 +2,9 @@
 
 mod common;
 
-use common::{Demo, can_record, text};
+use std::process::Command;
 
-const RUN_OUT: &str =
-    "Running workflow assist (3 nodes on claude)...\nWorkflow assist completed: 3 of 3 nodes.\n";
+use common::{Demo, RUN_EVENTS, RUN_OUT, can_record, text};
 
 #[test]
 fn by_default_nothing_is_recorded_and_no_file_is_created() {
@@ -64,10 +63,7 @@ fn do_not_track_turns_everything_off_with_no_other_config() {
     // ... and over `telemetry on`
     let demo = Demo::new();
     demo.ok(&["telemetry", "on"]);
-    let dnt = Demo {
-        env: [demo.env.clone(), vec![("DO_NOT_TRACK".into(), "1".into())]].concat(),
-        ..demo
-    };
+    let dnt = demo.with("DO_NOT_TRACK", "1");
     let out = dnt.run(&["telemetry", "on"]);
     assert!(out.status.success());
     assert!(
@@ -214,16 +210,7 @@ fn debug_mode_prints_events_and_records_nothing() {
             serde_json::from_str(json).unwrap()
         })
         .collect();
-    assert_eq!(
-        common::events(&printed),
-        [
-            "binary.startup",
-            "cli.command_invoked",
-            "workflow.run_started",
-            "workflow.run_completed",
-            "cli.command_completed"
-        ]
-    );
+    assert_eq!(common::events(&printed), RUN_EVENTS);
     assert_eq!(printed[2]["properties"]["workflow_name"], "user-defined");
     assert!(!stderr.contains("my-secret-flow"));
     assert_eq!(demo.files(), ["work", "work/project"]);
@@ -299,10 +286,9 @@ fn the_first_run_notice_is_shown_once_on_a_terminal() {
     assert_eq!(demo.files(), ["work", "work/project"]);
 
     let on_tty = |args: &str| {
-        let mut cmd = std::process::Command::new(script);
-        demo.prepare(&mut cmd);
-        cmd.args(["-qec", &format!("'{}' {args}", common::DEMO), "/dev/null"]);
-        let out = cmd.output().expect("script runs");
+        let out = on_a_terminal(script, &demo, args)
+            .output()
+            .expect("script runs");
         assert!(out.status.success(), "{}", text(&out.stderr));
         text(&out.stdout)
     };
@@ -324,14 +310,20 @@ fn the_first_run_notice_is_shown_once_on_a_terminal() {
 
     // not when the user has decided, even on a fresh machine
     let decided = Demo::new().with("DO_NOT_TRACK", "1");
-    let mut cmd = std::process::Command::new(script);
-    decided.prepare(&mut cmd);
-    cmd.args([
-        "-qec",
-        &format!("'{}' run assist", common::DEMO),
-        "/dev/null",
-    ]);
-    let out = text(&cmd.output().unwrap().stdout);
+    let out = text(
+        &on_a_terminal(script, &decided, "run assist")
+            .output()
+            .unwrap()
+            .stdout,
+    );
     assert!(!out.contains("collects no usage data"), "{out}");
     assert_eq!(decided.files(), ["work", "work/project"]);
+}
+
+/// `demo args` in `demo`'s sandbox, run by `script` (util-linux) so that it has a terminal.
+fn on_a_terminal(script: &str, demo: &Demo, args: &str) -> Command {
+    let mut cmd = Command::new(script);
+    demo.prepare(&mut cmd);
+    cmd.args(["-qec", &format!("'{}' {args}", common::DEMO), "/dev/null"]);
+    cmd
 }

@@ -12,81 +12,25 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Demo, can_record, text};
+use common::{Demo, RUN_EVENTS, can_record, text, wait_until};
 use serde_json::Value;
+use telemetry_core::delivery::SENDER_DEADLINE;
 use telemetry_devserver::{DevServer, DevServerOptions, Mode, RecordedEvent};
 
-/// The sender's hard deadline (`telemetry_core::delivery::SENDER_DEADLINE`).
-const SENDER_DEADLINE: Duration = Duration::from_secs(9);
 /// How long a test waits for something that should happen within a second or two.
 const PATIENCE: Duration = Duration::from_secs(30);
-/// The events one `demo run assist` records.
-const RUN_EVENTS: [&str; 5] = [
-    "binary.startup",
-    "cli.command_invoked",
-    "workflow.run_started",
-    "workflow.run_completed",
-    "cli.command_completed",
-];
 
 fn server(mode: Mode) -> DevServer {
     DevServer::start(DevServerOptions::default().mode(mode)).expect("dev server")
-}
-
-/// A sandbox whose demo sends to `url`, with telemetry turned on (`telemetry on` itself
-/// records nothing: that run started with telemetry off).
-fn sandbox(url: &str) -> Demo {
-    let mut demo = Demo::new();
-    demo.env = vec![
-        ("DEMO_TELEMETRY_DEV_ENDPOINT".into(), url.into()),
-        ("DEMO_TELEMETRY_DEV_KEY".into(), "phc_test".into()),
-    ];
-    demo.ok(&["telemetry", "on"]);
-    demo
-}
-
-/// Polls `done` every 20 ms until it holds or `timeout` passes; returns whether it held.
-fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    loop {
-        if done() {
-            return true;
-        }
-        if started.elapsed() > timeout {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Live processes whose environment has this sandbox's HOME (after its commands returned:
-/// senders). A zombie has no environment and is not listed.
-fn processes_of(demo: &Demo) -> Vec<u32> {
-    let needle = format!("HOME={}", demo.root().display());
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| *pid != std::process::id())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
-                environ
-                    .split(|b| *b == 0)
-                    .any(|var| var == needle.as_bytes())
-            })
-        })
-        .collect()
 }
 
 /// Waits until no sender of this sandbox is alive; panics after its deadline and a margin.
 fn assert_no_sender_survives(demo: &Demo) {
     let limit = SENDER_DEADLINE + Duration::from_secs(6);
     assert!(
-        wait_until(limit, || processes_of(demo).is_empty()),
+        wait_until(limit, || demo.processes().is_empty()),
         "a sender outlived its deadline: {:?}",
-        processes_of(demo)
+        demo.processes()
     );
 }
 
@@ -94,7 +38,7 @@ fn assert_no_sender_survives(demo: &Demo) {
 fn wait_until_delivered(demo: &Demo) {
     assert!(
         wait_until(PATIENCE, || demo.queue().is_empty()
-            && processes_of(demo).is_empty()),
+            && demo.processes().is_empty()),
         "the queue was not emptied: {} left",
         demo.queue().len()
     );
@@ -201,7 +145,7 @@ fn twenty_commands_are_delivered_once_with_the_properties_inspect_shows() {
         return;
     }
     let server = server(Mode::Ok);
-    let demo = sandbox(&server.url());
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
     for _ in 0..20 {
         demo.ok(&["run", "assist"]);
     }
@@ -263,7 +207,7 @@ fn after_an_outage_the_next_run_delivers_everything_once() {
     }
     // a port where a server was and is no more
     let port = server(Mode::Ok).port();
-    let demo = sandbox(&format!("http://127.0.0.1:{port}"));
+    let demo = Demo::sending_to(&format!("http://127.0.0.1:{port}")).telemetry_on();
     for _ in 0..10 {
         demo.ok(&["run", "assist"]);
     }
@@ -299,7 +243,7 @@ fn failing_server_changes_nothing_the_user_sees(mode: Mode) {
         return;
     }
     let server = server(mode.clone());
-    let on = sandbox(&server.url());
+    let on = Demo::sending_to(&server.url()).telemetry_on();
     let off = Demo::new();
     let commands: [&[&str]; 4] = [
         &["run", "assist"],
@@ -372,7 +316,7 @@ fn refused_records_are_dropped_counted_and_not_retried(mode: Mode) {
         return;
     }
     let server = server(mode.clone());
-    let demo = sandbox(&server.url());
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
     demo.ok(&["run", "assist"]);
     let refused = queued_uuids(&demo);
     assert_eq!(refused.len(), 5);
@@ -426,7 +370,7 @@ fn the_alias_is_acknowledged_before_any_event_under_the_account() {
     }
     // queue everything first (the server fails), so that one sender sends it all in order
     let server = server(Mode::Status(503));
-    let demo = sandbox(&server.url());
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
     demo.ok(&["run", "assist"]);
     let anon = demo.anon_id().unwrap();
     demo.ok(&["login", "user-42"]);
@@ -509,13 +453,13 @@ fn kill_the_sender_mid_batch(demo: &Demo, server: &DevServer) -> u32 {
         "the sender's request arrived"
     );
     let pid = last_sender_pid(demo).expect("the sender wrote its pid");
-    assert!(processes_of(demo).contains(&pid), "the sender is alive");
+    assert!(demo.processes().contains(&pid), "the sender is alive");
     let killed = std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status()
         .expect("kill runs");
     assert!(killed.success());
-    assert!(wait_until(PATIENCE, || !processes_of(demo).contains(&pid)));
+    assert!(wait_until(PATIENCE, || !demo.processes().contains(&pid)));
     pid
 }
 
@@ -525,7 +469,7 @@ fn killing_the_sender_mid_batch_loses_nothing() {
         return;
     }
     let server = server(Mode::Hang);
-    let demo = sandbox(&server.url());
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
     kill_the_sender_mid_batch(&demo, &server);
     let first_batch = queued_uuids(&demo);
     assert_eq!(first_batch.len(), 5, "the batch in flight is still queued");
@@ -546,21 +490,21 @@ fn a_batch_the_server_stored_but_never_acknowledged_comes_back_with_the_same_uui
     }
     // the server stores the batch 1.5 s after reading it, whether or not the client waits
     let server = server(Mode::Ok);
-    let demo = sandbox(&server.url());
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
     server.set_mode(Mode::Slow(Duration::from_millis(1500)));
     demo.ok(&["run", "assist"]);
     let in_flight = queued_uuids(&demo);
     // the sender is caught while the server holds its request (requests are listed once
     // answered, so find the sender by its lock instead)
     assert!(wait_until(PATIENCE, || {
-        last_sender_pid(&demo).is_some_and(|pid| processes_of(&demo).contains(&pid))
+        last_sender_pid(&demo).is_some_and(|pid| demo.processes().contains(&pid))
     }));
     let pid = last_sender_pid(&demo).unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let _ = std::process::Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status();
-    assert!(wait_until(PATIENCE, || !processes_of(&demo).contains(&pid)));
+    assert!(wait_until(PATIENCE, || !demo.processes().contains(&pid)));
     // whatever the server stored of it is in before the next run
     let stored_or_not = wait_until(Duration::from_secs(5), || !server.requests().is_empty());
 
@@ -593,7 +537,7 @@ fn turning_telemetry_off_after_recording_stops_the_sender() {
         return;
     }
     let server = server(Mode::Status(503));
-    let demo = sandbox(&server.url());
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
     demo.ok(&["run", "assist"]);
     assert_no_sender_survives(&demo);
     demo.ok(&["telemetry", "off"]);
@@ -636,7 +580,7 @@ fn within_the_backoff_commands_start_no_sender() {
         return;
     }
     let server = server(Mode::Status(503));
-    let demo = sandbox(&server.url());
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
     demo.ok(&["run", "assist"]);
     assert_no_sender_survives(&demo);
     let attempts = server.requests().len();
@@ -647,7 +591,7 @@ fn within_the_backoff_commands_start_no_sender() {
         demo.ok(&["run", "assist"]);
         assert_eq!(last_sender_pid(&demo), Some(pid), "no new sender started");
     }
-    assert!(processes_of(&demo).is_empty());
+    assert!(demo.processes().is_empty());
     assert_eq!(server.requests().len(), attempts, "no new request");
 
     let status = status_json(&demo);
@@ -680,7 +624,7 @@ fn a_server_process_delivers_from_its_own_thread() {
         return;
     }
     let server = server(Mode::Ok);
-    let demo = sandbox(&server.url());
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
     let started = Instant::now();
     let mut child = demo
         .command(&["serve", "--for", "6"])
@@ -719,7 +663,7 @@ fn a_server_stopping_mid_round_still_hands_its_last_events_to_a_sender() {
     // a slow capture server (1.8 s a request), still hands every event it recorded, its own
     // completion included, to a sender.
     let server = server(Mode::Slow(Duration::from_millis(1800)));
-    let demo = sandbox(&server.url());
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
     let out = demo
         .command(&["serve", "--for", "0"])
         .stdin(Stdio::piped())
@@ -752,7 +696,7 @@ fn the_sender_never_touches_a_home_it_was_not_given() {
         return;
     }
     let server = server(Mode::Ok);
-    let demo = sandbox(&server.url());
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
     demo.ok(&["run", "assist"]);
     wait_until_delivered(&demo);
     let files = demo.files();

@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{Demo, can_record, events, text};
+use common::{Demo, RUN_EVENTS, can_record, events, on, text};
 use serde_json::Value;
 
 const COMMON: &[&str] = &[
@@ -15,15 +15,6 @@ const COMMON: &[&str] = &[
     "arch",
     "is_ci",
 ];
-
-fn on() -> Option<Demo> {
-    if !can_record() {
-        return None;
-    }
-    let demo = Demo::new();
-    demo.ok(&["telemetry", "on"]);
-    Some(demo)
-}
 
 #[test]
 fn on_then_a_command_records_what_inspect_shows() {
@@ -40,16 +31,7 @@ fn on_then_a_command_records_what_inspect_shows() {
     );
     assert_eq!(text(&out.stderr), "");
     let records = demo.queue();
-    assert_eq!(
-        events(&records),
-        [
-            "binary.startup",
-            "cli.command_invoked",
-            "workflow.run_started",
-            "workflow.run_completed",
-            "cli.command_completed"
-        ]
-    );
+    assert_eq!(events(&records), RUN_EVENTS);
     let id = demo.anon_id().expect("an id once something is recorded");
     let mut uuids = HashSet::new();
     for record in &records {
@@ -98,7 +80,7 @@ fn on_then_a_command_records_what_inspect_shows() {
     for (a, b) in records.iter().zip(&shown) {
         assert_eq!(a, *b);
     }
-    let raw = std::fs::read_to_string(demo.app_dir().join("telemetry-queue.jsonl")).unwrap();
+    let raw = std::fs::read_to_string(demo.queue_path()).unwrap();
     for line in raw.lines().take(records.len()) {
         let record_json = line.splitn(4, ' ').nth(3).unwrap();
         assert!(
@@ -171,7 +153,7 @@ fn a_failing_command_records_its_error_class_never_its_message() {
     assert_eq!(records[4]["properties"]["workflow_name"], "user-defined");
     assert_eq!(records[5]["properties"]["exit_code"], 1);
     assert_eq!(records[5]["properties"]["error_class"], "DemoError");
-    let raw = std::fs::read_to_string(demo.app_dir().join("telemetry-queue.jsonl")).unwrap();
+    let raw = std::fs::read_to_string(demo.queue_path()).unwrap();
     assert!(!raw.contains("customer-x"));
     assert!(!raw.contains("simulated failure"));
 }

@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -13,6 +14,19 @@ pub const DEMO: &str = env!("CARGO_BIN_EXE_demo");
 
 /// A loopback endpoint nothing listens on: recording is enabled, nothing is ever received.
 pub const DEV_ENDPOINT: &str = "http://127.0.0.1:9";
+
+/// What `demo run assist` prints.
+pub const RUN_OUT: &str =
+    "Running workflow assist (3 nodes on claude)...\nWorkflow assist completed: 3 of 3 nodes.\n";
+
+/// The events one `demo run assist` records.
+pub const RUN_EVENTS: [&str; 5] = [
+    "binary.startup",
+    "cli.command_invoked",
+    "workflow.run_started",
+    "workflow.run_completed",
+    "cli.command_completed",
+];
 
 /// One sandbox: a temporary HOME, a working directory inside it, and the variables to pass.
 pub struct Demo {
@@ -46,6 +60,23 @@ impl Demo {
         let mut demo = Self::new();
         demo.env.clear();
         demo
+    }
+
+    /// A sandbox whose demo sends to `url` (a development endpoint on loopback).
+    pub fn sending_to(url: &str) -> Self {
+        let mut demo = Self::new();
+        demo.env = vec![
+            ("DEMO_TELEMETRY_DEV_ENDPOINT".into(), url.into()),
+            ("DEMO_TELEMETRY_DEV_KEY".into(), "phc_test".into()),
+        ];
+        demo
+    }
+
+    /// Turns telemetry on with `demo telemetry on` (which itself records nothing: that run
+    /// started with telemetry off).
+    pub fn telemetry_on(self) -> Self {
+        self.ok(&["telemetry", "on"]);
+        self
     }
 
     /// Adds a variable.
@@ -111,7 +142,33 @@ impl Demo {
     /// Every record in the queue file, checking each line's framing (a damaged line fails the
     /// test).
     pub fn queue(&self) -> Vec<Value> {
-        read_framed(&self.app_dir().join("telemetry-queue.jsonl"))
+        read_framed(&self.queue_path())
+    }
+
+    /// `~/.demo/telemetry-queue.jsonl`.
+    pub fn queue_path(&self) -> PathBuf {
+        self.app_dir().join("telemetry-queue.jsonl")
+    }
+
+    /// Live processes whose environment has this sandbox's HOME (after its commands returned:
+    /// senders). A zombie has no environment and is not listed.
+    pub fn processes(&self) -> Vec<u32> {
+        let needle = format!("HOME={}", self.root().display());
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| *pid != std::process::id())
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
+                    environ
+                        .split(|b| *b == 0)
+                        .any(|var| var == needle.as_bytes())
+                })
+            })
+            .collect()
     }
 
     /// Every path under the sandbox's root (relative), sorted.
@@ -127,6 +184,26 @@ impl Demo {
         let text = std::fs::read_to_string(self.app_dir().join("telemetry-id.json")).ok()?;
         let value: Value = serde_json::from_str(&text).ok()?;
         value["anon_id"].as_str().map(str::to_string)
+    }
+}
+
+/// A sandbox whose demo records, with telemetry turned on; `None` when the binary can never
+/// record (see [`can_record`]).
+pub fn on() -> Option<Demo> {
+    can_record().then(|| Demo::new().telemetry_on())
+}
+
+/// Polls `done` every 20 ms until it holds or `timeout` passes; returns whether it held.
+pub fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    loop {
+        if done() {
+            return true;
+        }
+        if started.elapsed() > timeout {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
