@@ -3,7 +3,8 @@
 use serde_json::json;
 
 use super::{Io, command_name, home, report_config_error};
-use crate::consent::{ConsentSource, tilde};
+use crate::config::TelemetryConfig;
+use crate::consent::{ConsentDecision, ConsentSource, tilde};
 use crate::delivery::{DeliverySource, RejectionClass, SenderState};
 use crate::fsutil::{self, StateError};
 use crate::handle::{Mode, Telemetry};
@@ -17,6 +18,17 @@ pub(super) struct Problem {
 }
 
 impl Problem {
+    /// The user's config cannot be read (`what` says why).
+    fn unreadable_user_config(config: &TelemetryConfig, what: String) -> Self {
+        Problem {
+            what,
+            fix: format!(
+                "run `{cmd} telemetry on` or `{cmd} telemetry off` to rewrite it, or remove it",
+                cmd = config.command_name()
+            ),
+        }
+    }
+
     fn from_state(error: &StateError) -> Self {
         Problem {
             what: error.to_string(),
@@ -69,8 +81,14 @@ pub(super) fn run(telemetry: &Telemetry, as_json: bool, io: &mut Io<'_>) -> i32 
     i32::from(!report.problems.is_empty())
 }
 
-/// Checks the files in the state directory, reading only.
-pub(super) fn check_files(telemetry: &Telemetry) -> Vec<Problem> {
+/// Checks the files in the state directory, reading only. `identity` is what reading the
+/// identity file gave (`None` without a state directory); the user's config is read here only
+/// when an earlier source decided consent, since otherwise consent read it already.
+fn check_files(
+    telemetry: &Telemetry,
+    consent: &ConsentDecision,
+    identity: Option<&Result<Option<IdentityState>, StateError>>,
+) -> Vec<Problem> {
     let mut problems = Vec::new();
     let Some(config) = telemetry.config() else {
         return problems;
@@ -109,11 +127,21 @@ pub(super) fn check_files(telemetry: &Telemetry) -> Vec<Problem> {
                     ),
                 });
             }
+            if let ConsentSource::UserConfigUnreadable { problem, .. } = &consent.source {
+                problems.push(Problem::unreadable_user_config(config, problem.clone()));
+            }
             return problems;
         }
     }
+    let config_file = dir.config_file();
+    let config_file_regular = match fsutil::check_regular(&config_file) {
+        Ok(_) => true,
+        Err(e) => {
+            problems.push(Problem::from_state(&e));
+            false
+        }
+    };
     for path in [
-        dir.config_file(),
         dir.queue_file(),
         dir.sent_file(),
         dir.stats_file(),
@@ -126,49 +154,54 @@ pub(super) fn check_files(telemetry: &Telemetry) -> Vec<Problem> {
             problems.push(Problem::from_state(&e));
         }
     }
-    if let Err(e) = crate::consent::user_config::read(&dir.config_file())
-        && matches!(e, StateError::Corrupt { .. } | StateError::TooLarge { .. })
-    {
-        problems.push(Problem {
-            what: e.to_string(),
-            fix: format!(
-                "run `{cmd} telemetry on` or `{cmd} telemetry off` to rewrite it, or remove it",
-                cmd = config.command_name()
-            ),
-        });
+    let unreadable_config = match &consent.source {
+        // a file that is not a regular file was reported above
+        ConsentSource::UserConfigUnreadable { problem, .. } => {
+            config_file_regular.then(|| problem.clone())
+        }
+        // consent read the file and it was fine
+        ConsentSource::UserConfig { .. }
+        | ConsentSource::Ci { .. }
+        | ConsentSource::Default { .. } => None,
+        // an earlier source decided, so consent did not read it
+        _ => match crate::consent::user_config::read(&config_file) {
+            Err(e @ (StateError::Corrupt { .. } | StateError::TooLarge { .. })) => {
+                Some(e.to_string())
+            }
+            _ => None,
+        },
+    };
+    if let Some(what) = unreadable_config {
+        problems.push(Problem::unreadable_user_config(config, what));
     }
     match fsutil::check_regular(&dir.identity_file()) {
         Err(e) => problems.push(Problem::from_state(&e)),
-        Ok(true) => {
-            if let Err(e) = crate::identity::IdentityStore::new(dir.clone()).read() {
-                problems.push(match e {
-                    StateError::Corrupt { .. } | StateError::TooLarge { .. } => Problem {
-                        what: e.to_string(),
-                        fix: format!(
-                            "run `{} telemetry clear` (or remove it); a new anonymous ID is made when needed",
-                            config.command_name()
-                        ),
-                    },
-                    other => Problem::from_state(&other),
+        Ok(true) => match identity {
+            Some(Err(e @ (StateError::Corrupt { .. } | StateError::TooLarge { .. }))) => {
+                problems.push(Problem {
+                    what: e.to_string(),
+                    fix: format!(
+                        "run `{} telemetry clear` (or remove it); a new anonymous ID is made when needed",
+                        config.command_name()
+                    ),
                 });
             }
-        }
+            Some(Err(other)) => problems.push(Problem::from_state(other)),
+            Some(Ok(_)) | None => {}
+        },
         Ok(false) => {}
     }
     problems
 }
 
 fn gather(telemetry: &Telemetry) -> Option<Report> {
-    let config = telemetry.config()?;
     let consent = telemetry.consent()?;
     let delivery = telemetry.delivery()?;
     let home = home(telemetry);
-    let mut problems = check_files(telemetry);
+    let identity_read = telemetry.identity_store().map(|store| store.read());
+    let problems = check_files(telemetry, consent, identity_read.as_ref());
+    let identity = identity_read.and_then(|read| read.ok().flatten());
     let mut notes = Vec::new();
-
-    let identity = telemetry
-        .identity_store()
-        .and_then(|store| store.read().ok().flatten());
     let (mut queued, mut damaged, mut sent_recently, mut stats, mut last_event) =
         (0, 0, 0, QueueStats::default(), None);
     if let Some(queue) = telemetry.queue() {
@@ -207,19 +240,6 @@ fn gather(telemetry: &Telemetry) -> Option<Report> {
     }
     if let Some(ignored) = delivery.ignored_override() {
         notes.push(ignored.to_string());
-    }
-    if let ConsentSource::UserConfigUnreadable { path, problem } = &consent.source
-        && !problems
-            .iter()
-            .any(|p| p.what.contains(&path.display().to_string()))
-    {
-        problems.push(Problem {
-            what: problem.clone(),
-            fix: format!(
-                "run `{cmd} telemetry on` or `{cmd} telemetry off` to rewrite it, or remove it",
-                cmd = config.command_name()
-            ),
-        });
     }
 
     Some(Report {
