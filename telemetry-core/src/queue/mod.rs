@@ -206,24 +206,15 @@ impl Queue {
     }
 
     /// The oldest valid records, at most `max_records` of them and (past the first) at most
-    /// `max_bytes` of JSON in all: the next batch to send.
+    /// `max_bytes` of JSON in all: the next batch to send. Reading stops at the batch's end, so
+    /// `damaged` counts only the damaged lines before it.
     pub fn read_batch(
         &self,
         max_records: usize,
         max_bytes: usize,
     ) -> Result<QueueContents, QueueError> {
-        let mut contents = self.read_all()?;
-        let mut bytes = 0;
-        let mut take = 0;
-        for record in contents.records.iter().take(max_records) {
-            if take > 0 && bytes + record.json.len() > max_bytes {
-                break;
-            }
-            bytes += record.json.len();
-            take += 1;
-        }
-        contents.records.truncate(take);
-        Ok(contents)
+        let _lock = self.dir.lock_shared()?;
+        self.read_oldest_locked(max_records, max_bytes)
     }
 
     /// Removes the records with these uuids (acknowledged by the server) and keeps them in the
@@ -305,17 +296,36 @@ impl Queue {
     }
 
     fn read_locked(&self) -> Result<QueueContents, QueueError> {
+        self.read_oldest_locked(usize::MAX, usize::MAX)
+    }
+
+    /// The oldest valid records, at most `max_records` of them and (past the first) at most
+    /// `max_bytes` of JSON; nothing past them is parsed.
+    fn read_oldest_locked(
+        &self,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<QueueContents, QueueError> {
         let path = self.dir.queue_file();
         let (content, mut damaged) = read_tail(&path)?;
-        let mut records = Vec::new();
+        let mut records: Vec<Record> = Vec::new();
+        let mut bytes = 0usize;
         for line in frame::lines(&content) {
+            if records.len() >= max_records {
+                break;
+            }
             match line {
-                frame::Line::Complete(bytes) => {
-                    match frame::decode(bytes).and_then(Record::parse) {
-                        Some(record) => records.push(record),
-                        None => damaged += 1,
+                frame::Line::Complete(line) => match frame::decode(line).and_then(Record::parse) {
+                    Some(record) => {
+                        let size = bytes.saturating_add(record.json.len());
+                        if !records.is_empty() && size > max_bytes {
+                            break;
+                        }
+                        bytes = size;
+                        records.push(record);
                     }
-                }
+                    None => damaged += 1,
+                },
                 frame::Line::Torn(_) => damaged += 1,
             }
         }
