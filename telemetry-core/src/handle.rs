@@ -329,17 +329,12 @@ impl Telemetry {
         match ready.mode {
             Mode::Off => {}
             Mode::Debug => {
-                let mut identity = self.debug_identity(ready);
-                if identity.linked_principal_id.as_deref() == Some(principal_id) {
+                let Some((identity, alias)) = self.debug_identity(ready).link(principal_id) else {
                     return;
-                }
-                if identity.linked_principal_id.is_none() {
-                    let alias = Record::alias(&identity.anon_id.to_string(), principal_id);
+                };
+                if let Some(alias) = alias {
                     debug::print(&mut std::io::stderr(), ready.config.app_name(), &alias);
-                } else {
-                    identity = IdentityState::fresh();
                 }
-                identity.linked_principal_id = Some(principal_id.to_string());
                 if let Ok(mut cache) = ready.identity.lock() {
                     *cache = Some(identity);
                 }
@@ -357,19 +352,19 @@ impl Telemetry {
                 let (Some(store), Some(queue)) = (self.identity_store(), self.queue()) else {
                     return;
                 };
-                match store.link(&queue, principal_id) {
+                let state = match store.link(&queue, principal_id) {
                     Ok(LinkOutcome::Aliased { state } | LinkOutcome::Relinked { state }) => {
                         ready.recorded.store(true, Ordering::Relaxed);
-                        if let Ok(mut cache) = ready.identity.lock() {
-                            *cache = Some(state);
-                        }
+                        state
                     }
-                    Ok(LinkOutcome::AlreadyLinked) => {
-                        if let Ok(mut cache) = ready.identity.lock() {
-                            *cache = store.read().ok().flatten();
-                        }
+                    Ok(LinkOutcome::AlreadyLinked { state }) => state,
+                    Err(error) => {
+                        tracing::warn!(%error, "telemetry link failed");
+                        return;
                     }
-                    Err(error) => tracing::warn!(%error, "telemetry link failed"),
+                };
+                if let Ok(mut cache) = ready.identity.lock() {
+                    *cache = Some(state);
                 }
             }
         }
@@ -385,20 +380,15 @@ impl Telemetry {
         };
         if ready.mode == Mode::Debug {
             if let Ok(mut cache) = ready.identity.lock()
-                && cache
-                    .as_ref()
-                    .is_some_and(|identity| identity.linked_principal_id.is_some())
+                && let Some(fresh) = cache.as_ref().and_then(IdentityState::unlinked)
             {
-                *cache = Some(IdentityState::fresh());
+                *cache = Some(fresh);
             }
             return;
         }
         let Some(dir) = ready.dir.as_ref() else {
             return;
         };
-        if !crate::fsutil::check_regular(&dir.identity_file()).unwrap_or(false) {
-            return;
-        }
         match IdentityStore::new(dir.clone()).unlink() {
             Ok(Some(fresh)) => {
                 if let Ok(mut cache) = ready.identity.lock()

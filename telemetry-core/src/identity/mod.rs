@@ -65,6 +65,34 @@ impl IdentityState {
     pub fn is_anonymous(&self) -> bool {
         self.linked_principal_id.is_none()
     }
+
+    /// Linking to `principal`: `None` when already linked to it; otherwise the identity after
+    /// linking and, when it was anonymous, the alias from its anonymous id to record first.
+    /// Linked to another principal before, the anonymous id is rotated and no alias is made.
+    pub(crate) fn link(&self, principal: &str) -> Option<(IdentityState, Option<Record>)> {
+        match self.linked_principal_id.as_deref() {
+            Some(linked) if linked == principal => None,
+            Some(_) => {
+                let mut state = IdentityState::fresh();
+                state.linked_principal_id = Some(principal.to_string());
+                Some((state, None))
+            }
+            None => {
+                let alias = Record::alias(&self.anon_id.to_string(), principal);
+                let mut state = self.clone();
+                state.linked_principal_id = Some(principal.to_string());
+                Some((state, Some(alias)))
+            }
+        }
+    }
+
+    /// The identity after unlinking: a fresh anonymous one, or `None` when it is not linked
+    /// (nothing changes).
+    pub(crate) fn unlinked(&self) -> Option<IdentityState> {
+        self.linked_principal_id
+            .is_some()
+            .then(IdentityState::fresh)
+    }
 }
 
 /// Something linking could not do.
@@ -87,7 +115,10 @@ pub enum IdentityError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkOutcome {
     /// Already linked to this principal: nothing to do.
-    AlreadyLinked,
+    AlreadyLinked {
+        /// The identity stored.
+        state: IdentityState,
+    },
     /// An alias was queued and the principal stored.
     Aliased {
         /// The identity now stored.
@@ -188,39 +219,40 @@ impl IdentityStore {
     pub fn link(&self, queue: &Queue, principal: &str) -> Result<LinkOutcome, IdentityError> {
         validate_principal(principal)?;
         let lock = self.dir.lock_exclusive()?;
-        let mut state = self.load_or_create_locked(&lock)?;
-        match state.linked_principal_id.as_deref() {
-            Some(linked) if linked == principal => Ok(LinkOutcome::AlreadyLinked),
-            Some(_) => {
-                state = IdentityState::fresh();
-                state.linked_principal_id = Some(principal.to_string());
-                self.write(&state)?;
-                Ok(LinkOutcome::Relinked { state })
+        let state = self.load_or_create_locked(&lock)?;
+        let Some((linked, alias)) = state.link(principal) else {
+            return Ok(LinkOutcome::AlreadyLinked { state });
+        };
+        match alias {
+            Some(alias) => {
+                queue.append_locked(&lock, &[alias])?;
+                self.write(&linked)?;
+                Ok(LinkOutcome::Aliased { state: linked })
             }
             None => {
-                let alias = Record::alias(&state.anon_id.to_string(), principal);
-                queue.append_locked(&lock, &[alias])?;
-                state.linked_principal_id = Some(principal.to_string());
-                self.write(&state)?;
-                Ok(LinkOutcome::Aliased { state })
+                self.write(&linked)?;
+                Ok(LinkOutcome::Relinked { state: linked })
             }
         }
     }
 
     /// Removes the link and rotates the anonymous id; returns the new identity, or `None` when
-    /// it was not linked (or there is no identity), in which case nothing changes.
+    /// it was not linked (or there is no identity, or something other than a regular file is
+    /// in its place), in which case nothing changes.
     pub fn unlink(&self) -> Result<Option<IdentityState>, StateError> {
-        if !self.dir.path().is_dir() {
+        if !fsutil::check_regular(&self.dir.identity_file()).unwrap_or(false) {
             return Ok(None);
         }
         let _lock = self.dir.lock_exclusive()?;
         match self.read_unlocked() {
-            Ok(Some(state)) if state.linked_principal_id.is_some() => {
-                let fresh = IdentityState::fresh();
-                self.write(&fresh)?;
-                Ok(Some(fresh))
-            }
-            Ok(_) => Ok(None),
+            Ok(Some(state)) => match state.unlinked() {
+                Some(fresh) => {
+                    self.write(&fresh)?;
+                    Ok(Some(fresh))
+                }
+                None => Ok(None),
+            },
+            Ok(None) => Ok(None),
             Err(e @ (StateError::Symlink { .. } | StateError::NotAFile { .. })) => Err(e),
             Err(_) => {
                 // damaged: it may have held a link, so replace it
@@ -334,7 +366,9 @@ mod tests {
         assert_eq!(queued[0].distinct_id, anon.anon_id.to_string());
         assert_eq!(
             store.link(&queue, "user-42").unwrap(),
-            LinkOutcome::AlreadyLinked
+            LinkOutcome::AlreadyLinked {
+                state: state.clone()
+            }
         );
         assert_eq!(queue.read_all().unwrap().records.len(), 1);
 
