@@ -10,82 +10,42 @@
 //! With the server hanging, the first sender hangs until its deadline and later runs find it
 //! running (then backing off), which is what a user on a broken network sees.
 
-use std::path::PathBuf;
-use std::process::Command;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::{Demo, wait_until};
 use telemetry_devserver::{DevServer, DevServerOptions, Mode};
 
-const DEMO: &str = env!("CARGO_BIN_EXE_demo");
 const RUNS: usize = 30;
 const WARMUP: usize = 3;
 
-struct Sandbox {
-    home: tempfile::TempDir,
-    env: Vec<(String, String)>,
+/// A sandbox run from its HOME: telemetry off without an endpoint, on and sending to it with
+/// one.
+fn sandbox(endpoint: Option<&str>) -> Demo {
+    let mut demo = match endpoint {
+        Some(url) => Demo::sending_to(url),
+        None => Demo::without_key(),
+    };
+    demo.cwd = demo.root().to_path_buf();
+    match endpoint {
+        Some(_) => demo.telemetry_on(),
+        None => demo,
+    }
 }
 
-impl Sandbox {
-    fn new(endpoint: Option<&str>) -> Self {
-        let home = tempfile::tempdir().expect("temporary home");
-        let mut env = Vec::new();
-        if let Some(url) = endpoint {
-            env.push(("DEMO_TELEMETRY_DEV_ENDPOINT".to_string(), url.to_string()));
-            env.push((
-                "DEMO_TELEMETRY_DEV_KEY".to_string(),
-                "phc_bench".to_string(),
-            ));
-        }
-        let sandbox = Self { home, env };
-        if endpoint.is_some() {
-            let out = sandbox
-                .command(&["telemetry", "on"])
-                .output()
-                .expect("demo");
-            assert!(out.status.success());
-        }
-        sandbox
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(DEMO);
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home.path())
-            .current_dir(self.home.path())
-            .args(args);
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
-        cmd
-    }
-
-    /// Whether a process of this sandbox (a sender) is alive.
-    fn sender_alive(&self) -> bool {
-        let needle = format!("HOME={}", self.home.path().display());
-        std::fs::read_dir("/proc").is_ok_and(|entries| {
-            entries.flatten().any(|entry| {
-                let environ: PathBuf = entry.path().join("environ");
-                std::fs::read(&environ)
-                    .is_ok_and(|bytes| bytes.split(|b| *b == 0).any(|var| var == needle.as_bytes()))
-            })
-        })
-    }
-
-    fn wait_for_no_sender(&self, limit: Duration) {
-        let started = Instant::now();
-        while self.sender_alive() && started.elapsed() < limit {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
+/// Waits (at most `limit`) until no process of this sandbox (a sender) is alive.
+fn wait_for_no_sender(demo: &Demo, limit: Duration) {
+    wait_until(limit, || demo.processes().is_empty());
 }
 
 /// Runs `demo run assist` WARMUP + RUNS times; returns the timed durations.
-fn measure(sandbox: &Sandbox, wait_for_sender: bool) -> Vec<Duration> {
+fn measure(sandbox: &Demo, wait_for_sender: bool) -> Vec<Duration> {
     let mut times = Vec::with_capacity(RUNS);
     for i in 0..WARMUP + RUNS {
         if wait_for_sender {
-            sandbox.wait_for_no_sender(Duration::from_secs(15));
+            wait_for_no_sender(sandbox, Duration::from_secs(15));
         }
         let started = Instant::now();
         let out = sandbox
@@ -124,19 +84,19 @@ fn main() {
         // development endpoint and the "on" runs would record nothing
         eprintln!("note: built without debug assertions; the 'on' rows may not record");
     }
-    let off = Sandbox::new(None);
+    let off = sandbox(None);
     let off_times = measure(&off, false);
 
     let answering = DevServer::start(DevServerOptions::default()).expect("dev server");
-    let on_ok = Sandbox::new(Some(&answering.url()));
+    let on_ok = sandbox(Some(&answering.url()));
     let ok_times = measure(&on_ok, true);
-    on_ok.wait_for_no_sender(Duration::from_secs(15));
+    wait_for_no_sender(&on_ok, Duration::from_secs(15));
     let delivered = answering.events().len();
 
     let hanging = DevServer::start(DevServerOptions::default().mode(Mode::Hang)).expect("server");
-    let on_hang = Sandbox::new(Some(&hanging.url()));
+    let on_hang = sandbox(Some(&hanging.url()));
     let hang_times = measure(&on_hang, false);
-    on_hang.wait_for_no_sender(Duration::from_secs(15));
+    wait_for_no_sender(&on_hang, Duration::from_secs(15));
 
     let base = median(&off_times);
     println!(
