@@ -20,7 +20,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Largest request head (request line and headers) accepted.
 const MAX_HEAD: usize = 64 * 1024;
 
-/// A parsed request.
+/// A parsed request (the default one is empty: the record of a request whose
+/// head could not be read).
+#[derive(Default)]
 pub(crate) struct Request {
     pub(crate) method: String,
     pub(crate) target: String,
@@ -152,7 +154,14 @@ impl<'a> Conn<'a> {
             .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
         if chunked {
             self.continue_if_expected(&request);
-            request.body = self.read_chunked(max_body, deadline, &mut request)?;
+            request.body = match self.read_chunked(max_body, deadline) {
+                Err(ReadError::BodyTooLarge { .. }) => {
+                    return Err(ReadError::BodyTooLarge {
+                        head: Box::new(request),
+                    });
+                }
+                body => body?,
+            };
             return Ok(request);
         }
         let length = match request.header("content-length") {
@@ -183,12 +192,9 @@ impl<'a> Conn<'a> {
         }
     }
 
-    fn read_chunked(
-        &mut self,
-        max_body: usize,
-        deadline: Instant,
-        request: &mut Request,
-    ) -> Result<Vec<u8>, ReadError> {
+    /// Reads a chunked body. Too large a body is [`ReadError::BodyTooLarge`]
+    /// with an empty head, for the caller to fill in.
+    fn read_chunked(&mut self, max_body: usize, deadline: Instant) -> Result<Vec<u8>, ReadError> {
         let mut body = Vec::new();
         loop {
             let line = self.read_line(deadline)?;
@@ -201,9 +207,8 @@ impl<'a> Conn<'a> {
                 return Ok(body);
             }
             if body.len().saturating_add(size) > max_body {
-                let head = std::mem::replace(request, empty_request());
                 return Err(ReadError::BodyTooLarge {
-                    head: Box::new(head),
+                    head: Box::default(),
                 });
             }
             while self.buf.len() < size + 2 {
@@ -334,16 +339,6 @@ impl Response {
             headers: Vec::new(),
             body: body.as_bytes().to_vec(),
         }
-    }
-}
-
-fn empty_request() -> Request {
-    Request {
-        method: String::new(),
-        target: String::new(),
-        version: String::new(),
-        headers: Vec::new(),
-        body: Vec::new(),
     }
 }
 

@@ -66,12 +66,6 @@ impl Mode {
             Mode::Unauthorized => Some(401),
         }
     }
-
-    /// Whether requests answered in this mode are validated and recorded as
-    /// accepted when valid.
-    pub fn accepts(&self) -> bool {
-        matches!(self, Mode::Ok | Mode::Slow(_))
-    }
 }
 
 impl fmt::Display for Mode {

@@ -56,11 +56,6 @@ impl Default for DevServerOptions {
 }
 
 impl DevServerOptions {
-    /// Options with all defaults: any free port, [`Mode::Ok`], PostHog's limits.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Listens on this port of 127.0.0.1 (0 for any free port).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -553,21 +548,10 @@ fn new_record(shared: &Shared, request: &Request, received_at: SystemTime) -> Re
 /// The record of a request whose head could not be parsed: no method, path or
 /// headers.
 fn unreadable_record(shared: &Shared, status: u16, detail: &str) -> RecordedRequest {
-    RecordedRequest {
-        id: shared.next_request_id(),
-        received_at: SystemTime::now(),
-        method: String::new(),
-        path: String::new(),
-        query: None,
-        headers: Vec::new(),
-        body_len: 0,
-        capture: false,
-        mode: Mode::Ok,
-        status: Some(status),
-        accepted_events: 0,
-        event_uuids: Vec::new(),
-        error: Some(detail.to_string()),
-    }
+    let mut record = new_record(shared, &Request::default(), SystemTime::now());
+    record.status = Some(status);
+    record.error = Some(detail.to_string());
+    record
 }
 
 fn query_param(query: &str, name: &str) -> Option<String> {
@@ -577,26 +561,24 @@ fn query_param(query: &str, name: &str) -> Option<String> {
     })
 }
 
+/// The answer of a mode with a [fixed status](Mode::fixed_status) (500 for the
+/// others, which never answer this way, and for a status outside 100..=999).
 fn mode_response(mode: &Mode) -> Response {
-    let (status, code, detail): (u16, &str, String) = match mode {
-        Mode::TooManyRequests { .. } => (429, "rate_limited", "rate limited".into()),
-        Mode::BadRequest => (400, "invalid_payload", "failure mode: bad request".into()),
+    let status = mode
+        .fixed_status()
+        .filter(|status| (100..=999).contains(status))
+        .unwrap_or(500);
+    let (code, detail): (&str, String) = match mode {
+        Mode::TooManyRequests { .. } => ("rate_limited", "rate limited".into()),
+        Mode::BadRequest => ("invalid_payload", "failure mode: bad request".into()),
         Mode::PayloadTooLarge => (
-            413,
             "payload_too_large",
             "failure mode: payload too large".into(),
         ),
-        Mode::Unauthorized => (401, "invalid_api_key", "API key is not valid".into()),
-        Mode::Status(code) => {
-            let code = if (100..=999).contains(code) {
-                *code
-            } else {
-                500
-            };
-            (code, "failure_mode", format!("failure mode: status {code}"))
-        }
+        Mode::Unauthorized => ("invalid_api_key", "API key is not valid".into()),
+        Mode::Status(_) => ("failure_mode", format!("failure mode: status {status}")),
         Mode::Ok | Mode::Slow(_) | Mode::Hang | Mode::CloseConnection => {
-            (500, "failure_mode", "no response expected".into())
+            ("failure_mode", "no response expected".into())
         }
     };
     let body: Value = if (200..300).contains(&status) {

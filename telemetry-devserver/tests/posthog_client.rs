@@ -8,15 +8,11 @@ use std::time::{Duration, Instant};
 
 use posthog_rs::{CaptureCompression, Client, ClientOptionsBuilder, Error, Event};
 use serde_json::json;
-use support::SOON;
+use support::{SOON, server};
 use telemetry_devserver::{DevServer, DevServerOptions, Mode, RecordedRequest};
 use uuid::Uuid;
 
 const KEY: &str = "phc_devserver_test";
-
-fn server() -> DevServer {
-    DevServer::start(DevServerOptions::default()).expect("server starts")
-}
 
 /// A client the way a CLI would configure it.
 fn cli_client(host: &str, configure: impl FnOnce(&mut ClientOptionsBuilder)) -> Client {

@@ -7,12 +7,8 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{SOON, connect, exchange, gzip, post_bytes, post_json, read_to_end};
+use support::{SOON, connect, exchange, gzip, post_bytes, post_json, read_to_end, server};
 use telemetry_devserver::{Activity, DevServer, DevServerOptions, Error, Mode};
-
-fn server() -> DevServer {
-    DevServer::start(DevServerOptions::default()).expect("server starts")
-}
 
 fn one_event() -> Value {
     json!({"event": "e", "distinct_id": "d", "properties": {"p": 1},

@@ -5,8 +5,15 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use telemetry_devserver::{DevServer, DevServerOptions};
+
 /// Generous bound for anything that should happen "soon" on a loaded machine.
 pub const SOON: Duration = Duration::from_secs(10);
+
+/// A server with the default options.
+pub fn server() -> DevServer {
+    DevServer::start(DevServerOptions::default()).expect("server starts")
+}
 
 /// A response as read by [`exchange`].
 #[derive(Debug)]
