@@ -98,16 +98,11 @@ impl StateLock {
 /// Opens a lock file without following a link or blocking on a FIFO, optionally creating it.
 fn open_lock_file(path: &Path, create: bool) -> Result<File, StateError> {
     super::check_regular(path)?;
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(create);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
-    let file = options.open(path).map_err(|e| super::open_error(path, e))?;
+    let file = super::private_mode(super::no_follow(
+        OpenOptions::new().read(true).write(true).create(create),
+    ))
+    .open(path)
+    .map_err(|e| super::open_error(path, e))?;
     super::verify_regular(path, &file)?;
     Ok(file)
 }
