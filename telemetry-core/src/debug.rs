@@ -9,10 +9,20 @@
 
 use std::io::Write;
 
+use crate::config::TelemetryConfig;
+use crate::consent::env::is_truthy;
 use crate::record::Record;
 
+/// Whether debug mode is on: `<APP>_TELEMETRY_DEBUG` is set to a truthy value.
+pub(crate) fn is_on(config: &TelemetryConfig) -> bool {
+    config
+        .environment()
+        .get(&config.env_names().debug)
+        .is_some_and(is_truthy)
+}
+
 /// The line printed for `record`: `[<app> telemetry debug: not sent] <record JSON>`.
-pub fn line(app: &str, record: &Record) -> String {
+fn line(app: &str, record: &Record) -> String {
     format!("[{app} telemetry debug: not sent] {}\n", record.json)
 }
 

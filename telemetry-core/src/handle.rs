@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::config::{ConfigError, TelemetryConfig, TelemetryConfigBuilder};
-use crate::consent::{self, ConsentDecision, env::is_truthy};
+use crate::consent::{self, ConsentDecision};
 use crate::delivery::Delivery;
 use crate::delivery::background::Background;
 use crate::event::Event;
@@ -119,10 +119,7 @@ impl Telemetry {
         let dir = StateDir::resolve(&config);
         let consent = consent::resolve(&config, dir.as_ref());
         let delivery = Delivery::resolve(&config);
-        let debug = config
-            .environment()
-            .get(&config.env_names().debug)
-            .is_some_and(is_truthy);
+        let debug = debug::is_on(&config);
         let notice_shown = notice::show_if_due(
             &config,
             &consent,

@@ -29,7 +29,7 @@ use super::endpoint::Delivery;
 use super::lock::SenderLock;
 use super::outcome::{Failure, Outcome, RejectionClass};
 use crate::config::TelemetryConfig;
-use crate::consent::{self, env::is_truthy};
+use crate::consent;
 use crate::paths::StateDir;
 use crate::queue::Queue;
 use crate::record::{ALIAS_EVENT, Record};
@@ -251,10 +251,7 @@ fn send_detached(config: &TelemetryConfig, started: Instant) {
 /// turned it off since the events were recorded) and debug mode.
 pub(crate) fn may_send(config: &TelemetryConfig, dir: &StateDir) -> bool {
     let decision = consent::resolve(config, Some(dir));
-    let debug_mode = config
-        .environment()
-        .get(&config.env_names().debug)
-        .is_some_and(is_truthy);
+    let debug_mode = crate::debug::is_on(config);
     if !decision.enabled || debug_mode {
         tracing::debug!(source = ?decision.source, debug_mode, "telemetry sender: not sending");
         return false;
