@@ -14,7 +14,7 @@
 //! The uuid is a UUID v7 (time-ordered, stable across retries so PostHog can de-duplicate),
 //! the timestamp UTC with milliseconds.
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
 use crate::config::TelemetryConfig;
@@ -142,7 +142,17 @@ fn bucket(value: &'static str, known: &'static [&'static str]) -> &'static str {
 
 /// The current time as sent: RFC 3339, UTC, milliseconds (`2026-04-08T10:00:00.000Z`).
 pub fn now_rfc3339() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+    rfc3339(Utc::now())
+}
+
+/// `time` as telemetry writes every timestamp: RFC 3339, UTC, milliseconds.
+pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Reads an RFC 3339 timestamp (any offset), in UTC.
+pub(crate) fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc))
 }
 
 /// One finished record: the JSON object sent in PostHog's `batch` array.

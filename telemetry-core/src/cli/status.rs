@@ -453,10 +453,10 @@ fn how_to_enable(cmd: &str, r: &Report, names: Option<&crate::config::EnvNames>)
 
 /// `3 minutes ago`, `just now`, or the timestamp when it cannot be read.
 pub(super) fn ago(timestamp: &str) -> String {
-    let Ok(then) = chrono::DateTime::parse_from_rfc3339(timestamp) else {
+    let Ok(then) = crate::record::parse_rfc3339(timestamp) else {
         return timestamp.to_string();
     };
-    let seconds = (chrono::Utc::now() - then.with_timezone(&chrono::Utc)).num_seconds();
+    let seconds = (chrono::Utc::now() - then).num_seconds();
     let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
     match seconds {
         s if s < 0 => timestamp.to_string(),

@@ -17,12 +17,13 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::outcome::{Failure, FailureClass};
 use crate::fsutil::{self, StateError};
 use crate::paths::StateDir;
+use crate::record::{parse_rfc3339, rfc3339};
 
 /// The wait after a first failure.
 pub const BACKOFF_BASE: Duration = Duration::from_secs(30);
@@ -71,7 +72,9 @@ impl SenderState {
 
     /// When the next attempt is allowed (`None`: now).
     pub fn next_attempt(&self) -> Option<DateTime<Utc>> {
-        self.next_attempt_at.as_deref().and_then(parse)
+        self.next_attempt_at
+            .as_deref()
+            .and_then(|text| parse_rfc3339(text).ok())
     }
 
     /// Whether an attempt may start at `now`. A next-attempt time further away than
@@ -98,9 +101,9 @@ impl SenderState {
         Self::update(dir, |state| {
             state.consecutive_failures = state.consecutive_failures.saturating_add(1);
             let wait = backoff_delay(state.consecutive_failures, failure.class);
-            state.next_attempt_at = Some(format(now + chrono_duration(wait)));
+            state.next_attempt_at = Some(rfc3339(now + chrono_duration(wait)));
             state.last_failure = Some(LastFailure {
-                at: format(now),
+                at: rfc3339(now),
                 class: failure.class,
                 status: failure.status,
             });
@@ -112,7 +115,7 @@ impl SenderState {
         Self::update(dir, |state| {
             state.consecutive_failures = 0;
             state.next_attempt_at = None;
-            state.last_success_at = Some(format(now));
+            state.last_success_at = Some(rfc3339(now));
         })
     }
 
@@ -142,16 +145,6 @@ pub fn backoff_delay(failures: u32, class: FailureClass) -> Duration {
 
 fn chrono_duration(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
-}
-
-fn format(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn parse(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]

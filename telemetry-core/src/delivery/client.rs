@@ -23,7 +23,6 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use posthog_rs::{Client, ClientOptionsBuilder, Event};
 
 use super::endpoint::Delivery;
@@ -118,9 +117,9 @@ pub(crate) fn to_event(record: &Record) -> Option<Event> {
         event.insert_prop(key, value).ok()?;
     }
     event.set_uuid(record.uuid);
-    match DateTime::parse_from_rfc3339(&record.timestamp) {
+    match crate::record::parse_rfc3339(&record.timestamp) {
         Ok(timestamp) => {
-            if let Err(error) = event.set_timestamp(timestamp.with_timezone(&Utc)) {
+            if let Err(error) = event.set_timestamp(timestamp) {
                 // a clock that was ahead when the event was recorded: the server stamps it
                 tracing::debug!(%error, "telemetry record timestamp not sent");
             }
