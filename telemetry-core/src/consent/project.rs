@@ -49,10 +49,9 @@ pub fn find(app: &str, start: &Path) -> Option<ProjectFile> {
         if meta.is_dir() {
             continue;
         }
-        let says_on = fsutil::read_capped(&path, fsutil::MAX_SMALL_FILE_BYTES)
+        let says_on = fsutil::read_small_text(&path)
             .ok()
             .flatten()
-            .and_then(|bytes| String::from_utf8(bytes).ok())
             .and_then(|text| toml::from_str::<Content>(&text).ok())
             .and_then(|content| content.enabled)
             == Some(true);
