@@ -228,7 +228,7 @@ impl Queue {
             sent_at: sent_at.clone(),
             record: record.clone(),
         }));
-        self.write_sent(log)?;
+        self.write_sent(&log)?;
         let n = removed.len();
         self.update_stats(|stats| stats.sent += n as u64)?;
         Ok(n)
@@ -361,7 +361,7 @@ impl Queue {
             .collect())
     }
 
-    fn write_sent(&self, mut log: Vec<SentRecord>) -> Result<(), QueueError> {
+    fn write_sent(&self, log: &[SentRecord]) -> Result<(), QueueError> {
         let encode = |entry: &SentRecord| {
             let mut json = String::from("{\"sent_at\":");
             crate::event::writer::write_json_str(&mut json, &entry.sent_at);
@@ -370,15 +370,19 @@ impl Queue {
             json.push('}');
             frame::encode(&json)
         };
-        let mut lines: Vec<String> = log.iter().map(encode).collect();
+        let lines: Vec<String> = log.iter().map(encode).collect();
+        // the oldest lines that do not fit
         let mut bytes: u64 = lines.iter().map(|l| l.len() as u64).sum();
-        while !lines.is_empty() && (lines.len() > MAX_SENT_RECORDS || bytes > MAX_SENT_BYTES) {
-            bytes -= lines.remove(0).len() as u64;
-            log.remove(0);
+        let mut skip = 0;
+        while skip < lines.len()
+            && (lines.len() - skip > MAX_SENT_RECORDS || bytes > MAX_SENT_BYTES)
+        {
+            bytes -= lines[skip].len() as u64;
+            skip += 1;
         }
         Ok(fsutil::write_atomic(
             &self.dir.sent_file(),
-            lines.concat().as_bytes(),
+            lines[skip..].concat().as_bytes(),
         )?)
     }
 
@@ -410,12 +414,7 @@ fn count_lines(
         file.read_exact(&mut last).map_err(io)?;
         return Ok((0, last[0] != b'\n'));
     }
-    file.seek(SeekFrom::Start(len.saturating_sub(MAX_READ_BYTES)))
-        .map_err(io)?;
-    let mut content = Vec::with_capacity(len.min(MAX_READ_BYTES) as usize);
-    file.take(MAX_READ_BYTES)
-        .read_to_end(&mut content)
-        .map_err(io)?;
+    let (content, _) = read_last(file, path, len)?;
     let count = content.iter().filter(|&&b| b == b'\n').count();
     let torn = content.last().is_some_and(|&b| b != b'\n');
     Ok((count, torn))
@@ -427,14 +426,11 @@ fn read_tail(path: &Path) -> Result<(Vec<u8>, usize), StateError> {
     let Some(mut file) = fsutil::open_regular(path)? else {
         return Ok((Vec::new(), 0));
     };
-    let io = |e| StateError::io("read", path, e);
-    let len = file.metadata().map_err(io)?.len();
-    let skip = len.saturating_sub(MAX_READ_BYTES);
-    file.seek(SeekFrom::Start(skip)).map_err(io)?;
-    let mut content = Vec::with_capacity(len.min(MAX_READ_BYTES) as usize);
-    file.take(MAX_READ_BYTES)
-        .read_to_end(&mut content)
-        .map_err(io)?;
+    let len = file
+        .metadata()
+        .map_err(|e| StateError::io("read", path, e))?
+        .len();
+    let (mut content, skip) = read_last(&mut file, path, len)?;
     if skip > 0 {
         let cut = content
             .iter()
@@ -444,6 +440,23 @@ fn read_tail(path: &Path) -> Result<(Vec<u8>, usize), StateError> {
         return Ok((content, 1));
     }
     Ok((content, 0))
+}
+
+/// Reads at most [`MAX_READ_BYTES`] from the end of `file`, `len` bytes long; returns them and
+/// how many bytes before them were skipped.
+fn read_last(
+    file: &mut std::fs::File,
+    path: &Path,
+    len: u64,
+) -> Result<(Vec<u8>, u64), StateError> {
+    let io = |e| StateError::io("read", path, e);
+    let skip = len.saturating_sub(MAX_READ_BYTES);
+    file.seek(SeekFrom::Start(skip)).map_err(io)?;
+    let mut content = Vec::with_capacity(len.min(MAX_READ_BYTES) as usize);
+    file.take(MAX_READ_BYTES)
+        .read_to_end(&mut content)
+        .map_err(io)?;
+    Ok((content, skip))
 }
 
 fn read_stats(path: &Path) -> Result<QueueStats, StateError> {
