@@ -342,7 +342,7 @@ fn to_text(telemetry: &Telemetry, r: &Report) -> String {
     for (reason, count) in &r.stats.rejected_by {
         out.push_str(&format!(
             "    {count} {}\n",
-            RejectionClass::describe(reason)
+            RejectionClass::from_name(reason).map_or("refused", RejectionClass::describe)
         ));
     }
     out.push_str(&delivery_text(r));

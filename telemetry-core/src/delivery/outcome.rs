@@ -91,15 +91,27 @@ impl RejectionClass {
         }
     }
 
-    /// A few words for `status`, from the name counted in `telemetry-stats.json`.
-    pub fn describe(name: &str) -> &'static str {
-        match name {
-            "bad_request" => "refused as invalid or too large (400/413)",
-            "unauthorized" => "refused: project key not valid (401)",
-            "billing_limit" => "refused: billing limit reached (402)",
-            "forbidden" => "refused: forbidden (403)",
-            "unsendable" => "could not be sent at all",
-            _ => "refused",
+    /// The class counted in `telemetry-stats.json` under `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            RejectionClass::BadRequest,
+            RejectionClass::Unauthorized,
+            RejectionClass::BillingLimit,
+            RejectionClass::Forbidden,
+            RejectionClass::Unsendable,
+        ]
+        .into_iter()
+        .find(|class| class.as_str() == name)
+    }
+
+    /// A few words for `status`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RejectionClass::BadRequest => "refused as invalid or too large (400/413)",
+            RejectionClass::Unauthorized => "refused: project key not valid (401)",
+            RejectionClass::BillingLimit => "refused: billing limit reached (402)",
+            RejectionClass::Forbidden => "refused: forbidden (403)",
+            RejectionClass::Unsendable => "could not be sent at all",
         }
     }
 }
