@@ -35,7 +35,7 @@ pub(super) fn run(
             }
             Err(e) => {
                 failed = true;
-                report(io, telemetry, &e);
+                io.problem(&e.to_string(), &e.fix_hint());
             }
         }
         match queue.recently_sent() {
@@ -48,7 +48,7 @@ pub(super) fn run(
             }
             Err(e) => {
                 failed = true;
-                report(io, telemetry, &e);
+                io.problem(&e.to_string(), &e.fix_hint());
             }
         }
     }
@@ -126,14 +126,4 @@ pub(super) fn run(
         ));
     }
     i32::from(failed)
-}
-
-fn report(io: &mut Io<'_>, telemetry: &super::Telemetry, error: &crate::queue::QueueError) {
-    match error {
-        crate::queue::QueueError::State(state) => io.problem(&state.to_string(), &state.fix_hint()),
-        other => io.problem(
-            &other.to_string(),
-            &format!("run `{} telemetry clear`", command_name(telemetry)),
-        ),
-    }
 }

@@ -153,13 +153,9 @@ pub(super) fn clear(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         Ok(n) => n,
         Err(e) => {
             failed = true;
-            let (what, fix) = match &e {
-                crate::queue::QueueError::State(s) => (s.to_string(), s.fix_hint()),
-                other => (other.to_string(), String::new()),
-            };
             io.problem(
-                &format!("could not delete the recorded events: {what}"),
-                &fix,
+                &format!("could not delete the recorded events: {e}"),
+                &e.fix_hint(),
             );
             0
         }

@@ -62,6 +62,18 @@ pub enum QueueError {
     },
 }
 
+impl QueueError {
+    /// One sentence telling a user how to fix it.
+    pub fn fix_hint(&self) -> String {
+        match self {
+            QueueError::State(state) => state.fix_hint(),
+            QueueError::RecordTooLarge { limit, .. } => {
+                format!("record events of at most {limit} bytes; this one was not recorded")
+            }
+        }
+    }
+}
+
 /// Counters kept in `telemetry-stats.json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
