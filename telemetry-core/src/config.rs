@@ -340,25 +340,12 @@ impl TelemetryConfig {
     /// A configuration under which nothing is ever recorded (`DO_NOT_TRACK=1`, no key, no
     /// state directory).
     pub fn disabled() -> Self {
-        let app = AppName("disabled".to_string());
-        Self {
-            env_names: EnvNames::new(&app),
-            command_name: app.0.clone(),
-            app,
-            version: "unknown".to_string(),
-            git_commit: "unknown".to_string(),
-            build_kind: BuildKind::current(),
-            policy: ConsentPolicy::OptIn,
-            project_key: String::new(),
-            host: PostHogHost::EuCloud,
-            docs_url: None,
-            docs_path: None,
-            state_dir: None,
-            environment: Environment::empty().with("DO_NOT_TRACK", "1"),
-            working_dir: None,
-            stderr_is_terminal: false,
-            detached_sender: false,
-        }
+        TelemetryConfig::builder("disabled")
+            .environment(Environment::empty().with("DO_NOT_TRACK", "1"))
+            .stderr_is_terminal(false)
+            .detached_sender(false)
+            .build_as_given()
+            .expect("the disabled configuration is valid")
     }
 
     /// The app's name.
@@ -569,11 +556,19 @@ impl TelemetryConfigBuilder {
     }
 
     /// Checks the settings and fills in the defaults.
-    pub fn build(self) -> Result<TelemetryConfig, ConfigError> {
+    pub fn build(mut self) -> Result<TelemetryConfig, ConfigError> {
+        if self.working_dir.is_none() {
+            self.working_dir = std::env::current_dir().ok();
+        }
+        self.build_as_given()
+    }
+
+    /// [`build`](Self::build), leaving an unset working directory unset.
+    fn build_as_given(self) -> Result<TelemetryConfig, ConfigError> {
         let app = AppName::new(&self.app_name)?;
         let host = self.host?;
         let environment = self.environment.unwrap_or_else(Environment::from_process);
-        let working_dir = self.working_dir.or_else(|| std::env::current_dir().ok());
+        let working_dir = self.working_dir;
         let stderr_is_terminal = self
             .stderr_is_terminal
             .unwrap_or_else(|| std::io::stderr().is_terminal());
