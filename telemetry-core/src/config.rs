@@ -32,16 +32,6 @@ pub enum ConsentPolicy {
     OptOut,
 }
 
-impl ConsentPolicy {
-    /// `opt-in` or `opt-out`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConsentPolicy::OptIn => "opt-in",
-            ConsentPolicy::OptOut => "opt-out",
-        }
-    }
-}
-
 /// Whether the program is an optimised release build or a development build (the `build_kind`
 /// common property).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

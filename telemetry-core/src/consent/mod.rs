@@ -132,16 +132,6 @@ impl ConsentSource {
     pub fn is_default(&self) -> bool {
         matches!(self, ConsentSource::Default { .. })
     }
-
-    /// Whether an environment variable decided (`telemetry on|off` cannot override it).
-    pub fn is_environment(&self) -> bool {
-        matches!(
-            self,
-            ConsentSource::DoNotTrack { .. }
-                | ConsentSource::NoTelemetryVariable { .. }
-                | ConsentSource::TelemetryVariable { .. }
-        )
-    }
 }
 
 /// `path` with the home directory written `~`.

@@ -19,14 +19,11 @@ use crate::paths::StateDir;
 pub struct UserSetting {
     /// Telemetry on or off.
     pub enabled: bool,
-    /// When it was written, as written.
-    pub changed_at: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Content {
     enabled: Option<bool>,
-    changed_at: Option<String>,
 }
 
 /// Reads the user's setting: `Ok(None)` when there is no file or it says nothing, an error for
@@ -39,10 +36,7 @@ pub fn read(path: &Path) -> Result<Option<UserSetting>, StateError> {
         path: path.to_path_buf(),
         detail: format!("it is not valid ({})", e.message()),
     })?;
-    Ok(content.enabled.map(|enabled| UserSetting {
-        enabled,
-        changed_at: content.changed_at,
-    }))
+    Ok(content.enabled.map(|enabled| UserSetting { enabled }))
 }
 
 /// Writes the user's setting (atomically, under the exclusive lock).
