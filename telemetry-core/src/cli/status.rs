@@ -415,13 +415,14 @@ fn delivery_text(r: &Report) -> String {
     out
 }
 
-/// `45 seconds`, `3 minutes`, `1 hour`.
+/// `45 seconds`, `3 minutes`, `1 hour`, `2 days`.
 fn duration_words(seconds: i64) -> String {
     let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     match seconds {
         s if s < 60 => plural(s, "second"),
         s if s < 3600 => plural(s / 60, "minute"),
-        s => plural(s / 3600, "hour"),
+        s if s < 86_400 => plural(s / 3600, "hour"),
+        s => plural(s / 86_400, "day"),
     }
 }
 
@@ -457,14 +458,10 @@ pub(super) fn ago(timestamp: &str) -> String {
         return timestamp.to_string();
     };
     let seconds = (chrono::Utc::now() - then).num_seconds();
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
     match seconds {
         s if s < 0 => timestamp.to_string(),
         s if s < 10 => "just now".to_string(),
-        s if s < 60 => plural(s, "second"),
-        s if s < 3600 => plural(s / 60, "minute"),
-        s if s < 86_400 => plural(s / 3600, "hour"),
-        s => plural(s / 86_400, "day"),
+        s => format!("{} ago", duration_words(s)),
     }
 }
 
