@@ -446,7 +446,8 @@ impl Telemetry {
             return false;
         };
         if background.is_none() {
-            *background = Background::start(ready.config.clone(), dir, every);
+            *background =
+                Background::start(ready.config.clone(), ready.delivery.clone(), dir, every);
         }
         background.is_some()
     }

@@ -75,8 +75,7 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Environment {
 /// Whether a flag-like value means "yes": anything but empty, `0`, `false`, `no` and `off`
 /// (case-insensitive), as `DO_NOT_TRACK` is read.
 pub fn is_truthy(value: &str) -> bool {
-    let v = value.trim().to_ascii_lowercase();
-    !(v.is_empty() || v == "0" || v == "false" || v == "no" || v == "off")
+    !value.trim().is_empty() && parse_switch(value) != Some(false)
 }
 
 /// A strict on/off value: `Some(true)` for `1`, `true`, `yes`, `on`; `Some(false)` for `0`,

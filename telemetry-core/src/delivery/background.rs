@@ -38,9 +38,11 @@ pub(crate) struct Background {
 }
 
 impl Background {
-    /// Starts the thread; `None` if it could not be started (traced).
+    /// Starts the thread, delivering to `delivery` (resolved from `config`); `None` if it could
+    /// not be started (traced).
     pub(crate) fn start(
         config: TelemetryConfig,
+        delivery: Delivery,
         dir: StateDir,
         every: Duration,
     ) -> Option<Background> {
@@ -52,7 +54,6 @@ impl Background {
         let thread = std::thread::Builder::new()
             .name("telemetry-delivery".into())
             .spawn(move || {
-                let delivery = Delivery::resolve(&config);
                 if let Some(client) = client::build(&delivery) {
                     loop {
                         round(&config, &dir, &client, &stop_flag);
