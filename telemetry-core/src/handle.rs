@@ -17,7 +17,7 @@
 //! process. The one file it may create then is the first-run notice's marker,
 //! `telemetry-notice-shown` (with the state directory, if missing): only when the notice is due,
 //! that is stderr is a terminal, nothing but the policy default decided consent (as under
-//! opt-in, where the default is off) and the build has a key; see [`notice`](crate::notice).
+//! opt-in, where the default is off) and the build has a key; see [`notice`].
 //! Once the user or the environment has decided (`DO_NOT_TRACK`, `telemetry off`, a project
 //! file, CI), nothing is created. Nothing here panics, prints (but the first-run notice and
 //! debug mode, both on stderr) or exits on behalf of the host; failures are swallowed and
