@@ -7,10 +7,11 @@ use std::path::PathBuf;
 pub struct Allowlist {
     /// Where it was read from.
     pub path: PathBuf,
+    /// Who makes the program and how its data is handled, from the `[product]` table (optional in
+    /// the file: the macro needs only the properties, so small allowlists may leave it out).
+    pub product: Option<Product>,
     /// Properties events may declare, in file order.
     pub properties: Vec<Property>,
-    /// Properties the runtime adds to every event, in file order.
-    pub common: Vec<Property>,
     /// What is never sent, and why.
     pub never_sent: Vec<NeverSent>,
 }
@@ -20,20 +21,37 @@ impl Allowlist {
     pub fn property(&self, name: &str) -> Option<&Property> {
         self.properties.iter().find(|p| p.name == name)
     }
-
-    /// The common property called `name`, if the allowlist has it.
-    pub fn common_property(&self, name: &str) -> Option<&Property> {
-        self.common.iter().find(|p| p.name == name)
-    }
 }
 
-/// Which section of the file a property is declared in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Section {
-    /// `[[property]]`: may be declared by events.
-    Property,
-    /// `[[common]]`: added to every event by the runtime.
-    Common,
+/// The `[product]` table: the program's identity, for its generated docs page and its runtime.
+///
+/// It lives in the allowlist so that what users are told about their data is privacy-reviewed
+/// together with the data itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    /// The program's short name: 1 to 32 characters of `a-z`, `0-9`, `-` and `_`, starting with
+    /// a letter. It names the environment variables, the state directory and the project opt-out
+    /// file: for `demo`, `DEMO_TELEMETRY`..., `~/.demo` and `.demo-telemetry.toml`.
+    pub name: String,
+    /// How users run the program, for messages such as `demo telemetry on`: the same characters
+    /// as `name` plus `.`, up to 64 of them. Defaults to `name`.
+    pub command: String,
+    /// Where the telemetry policy is published (an `http://` or `https://` address), if it is.
+    pub docs_url: Option<String>,
+    /// Where `gen-docs` writes the policy page: a relative `/`-separated path from the workspace
+    /// root, ending in `.md`. Defaults to `docs/telemetry.md`.
+    pub docs_path: String,
+    /// Where users send deletion requests (an email address or a web page).
+    pub contact: String,
+    /// Where the data is stored, e.g. `https://eu.i.posthog.com (PostHog Cloud, EU region)`.
+    pub data_location: String,
+    /// How long events are kept, e.g. `1 year`.
+    pub retention: String,
+    /// One sentence on what the data helps the authors learn, e.g. `which commands are used and
+    /// which fail`.
+    pub purpose: Option<String>,
+    /// The line of the file where the `[product]` table starts.
+    pub line: usize,
 }
 
 /// One allowlisted property.
@@ -70,8 +88,6 @@ pub enum Kind {
     ErrorClass,
     /// A Rust module path inside the host program (never a file path).
     CodeLocation,
-    /// A value fixed when the program is built (its version, its commit): common properties only.
-    BuildConstant,
 }
 
 impl Kind {
@@ -86,7 +102,6 @@ impl Kind {
             Kind::Bucketed(_) => "bucketed",
             Kind::ErrorClass => "error_class",
             Kind::CodeLocation => "code_location",
-            Kind::BuildConstant => "build_constant",
         }
     }
 
@@ -119,7 +134,6 @@ impl Kind {
             ),
             Kind::ErrorClass => "error type name (never the message)".into(),
             Kind::CodeLocation => "module path inside the program (never a file path)".into(),
-            Kind::BuildConstant => "fixed when the program is built".into(),
         }
     }
 }
@@ -137,7 +151,6 @@ pub(crate) const KIND_KEYWORDS: &[&str] = &[
     "bucketed",
     "error_class",
     "code_location",
-    "build_constant",
 ];
 
 /// Glean's data-sensitivity categories. Only the first two may be sent by this library.

@@ -1,5 +1,23 @@
 //! Rules for property names, shared by the allowlist checks and the macro's suggestions.
 
+/// The properties the runtime adds to every event, so no `[[property]]` may take their names.
+///
+/// `telemetry-core` declares them, with their kinds and descriptions; its tests check that this
+/// list names the same properties, so the two cannot drift apart.
+pub const COMMON_PROPERTY_NAMES: &[&str] = &[
+    "app_version",
+    "app_git_commit",
+    "build_kind",
+    "os",
+    "arch",
+    "is_ci",
+];
+
+/// Whether `name` is one of the [`COMMON_PROPERTY_NAMES`] the runtime adds to every event.
+pub fn is_common_property(name: &str) -> bool {
+    COMMON_PROPERTY_NAMES.contains(&name)
+}
+
 /// Names no property may take: PostHog's own fields and what would look like a secret.
 pub const RESERVED_NAMES: &[&str] = &[
     "distinct_id",
@@ -71,6 +89,14 @@ mod tests {
         assert!(!is_snake_case("exit_"));
         assert!(!is_snake_case("$lib"));
         assert!(!is_snake_case(""));
+    }
+
+    #[test]
+    fn common_properties() {
+        assert!(is_common_property("os"));
+        assert!(is_common_property("app_git_commit"));
+        assert!(!is_common_property("exit_code"));
+        assert!(!is_common_property("OS"));
     }
 
     #[test]

@@ -6,11 +6,12 @@ use std::path::Path;
 use toml::Spanned;
 
 use crate::error::{AllowlistError, AllowlistErrors};
-use crate::model::{Allowlist, KIND_KEYWORDS, Kind, NeverSent, Property, Section, Sensitivity};
-use crate::names::{RESERVED_NAMES, is_snake_case};
-use crate::raw::{RawFile, RawNeverSent, RawProperty};
-
-use crate::model::BUCKET_FALLBACK;
+use crate::model::{
+    Allowlist, BUCKET_FALLBACK, KIND_KEYWORDS, Kind, NeverSent, Product, Property, Sensitivity,
+};
+use crate::names::{COMMON_PROPERTY_NAMES, RESERVED_NAMES, is_common_property, is_snake_case};
+use crate::product::{self, Key};
+use crate::raw::{RawFile, RawNeverSent, RawProduct, RawProperty};
 
 /// Largest allowlist file read; a larger one is refused rather than parsed.
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -47,25 +48,24 @@ pub fn parse(path: &Path, source: &str) -> Result<Allowlist, AllowlistErrors> {
         errors: Vec::new(),
         seen: HashMap::new(),
     };
-    // In file order, whatever the sections' order, so that a duplicate is reported at its
-    // second declaration and points back at the first.
-    let mut declared: Vec<(Section, &Spanned<RawProperty>)> = raw
-        .common
-        .iter()
-        .map(|p| (Section::Common, p))
-        .chain(raw.property.iter().map(|p| (Section::Property, p)))
-        .collect();
-    declared.sort_by_key(|(_, p)| p.span().start);
-    let mut common: Vec<Property> = Vec::new();
-    let mut properties: Vec<Property> = Vec::new();
-    for (section, raw) in declared {
-        if let Some(property) = checker.property(raw, section) {
-            match section {
-                Section::Common => common.push(property),
-                Section::Property => properties.push(property),
-            }
-        }
+    if let Some(common) = &raw.common {
+        checker.error(
+            common,
+            format!(
+                "the [[common]] section is no longer read: the runtime declares the properties it adds to every event itself ({}); delete these entries",
+                COMMON_PROPERTY_NAMES.join(", ")
+            ),
+        );
     }
+    let product = raw
+        .product
+        .as_ref()
+        .and_then(|table| checker.product(table));
+    let properties: Vec<Property> = raw
+        .property
+        .iter()
+        .filter_map(|property| checker.property(property))
+        .collect();
     let never_sent = raw
         .never_sent
         .iter()
@@ -75,8 +75,8 @@ pub fn parse(path: &Path, source: &str) -> Result<Allowlist, AllowlistErrors> {
     if checker.errors.is_empty() {
         Ok(Allowlist {
             path: path.to_path_buf(),
+            product,
             properties,
-            common,
             never_sent,
         })
     } else {
@@ -107,7 +107,7 @@ impl Checker<'_> {
         crate::error::line_and_column(self.source, at.span().start).0
     }
 
-    fn property(&mut self, raw: &Spanned<RawProperty>, section: Section) -> Option<Property> {
+    fn property(&mut self, raw: &Spanned<RawProperty>) -> Option<Property> {
         let before = self.errors.len();
         let raw = raw.get_ref();
         let name = raw.name.get_ref().as_str();
@@ -119,6 +119,8 @@ impl Checker<'_> {
             );
         } else if RESERVED_NAMES.contains(&name) {
             self.error(&raw.name, format!("`{name}` is reserved: PostHog uses it for the event itself or it names a secret"));
+        } else if is_common_property(name) {
+            self.error(&raw.name, format!("`{name}` is a common property: the runtime adds it to every event, so it cannot be declared here"));
         } else if !is_snake_case(name) {
             self.error(
                 &raw.name,
@@ -127,14 +129,9 @@ impl Checker<'_> {
         }
         let line = self.line_of(&raw.name);
         if let Some(first) = self.seen.get(name).copied() {
-            let what = if section == Section::Property {
-                "duplicate property"
-            } else {
-                "duplicate common property"
-            };
             self.error(
                 &raw.name,
-                format!("{what} `{name}`: already declared at line {first} (property names are unique across the property and common sections)"),
+                format!("duplicate property `{name}`: already declared at line {first}"),
             );
         } else {
             self.seen.insert(name.to_owned(), line);
@@ -150,7 +147,7 @@ impl Checker<'_> {
         }
 
         let sensitivity = self.sensitivity(&raw.sensitivity, name);
-        let kind = self.kind(raw, section);
+        let kind = self.kind(raw);
 
         if self.errors.len() > before {
             return None;
@@ -179,7 +176,7 @@ impl Checker<'_> {
         }
     }
 
-    fn kind(&mut self, raw: &RawProperty, section: Section) -> Option<Kind> {
+    fn kind(&mut self, raw: &RawProperty) -> Option<Kind> {
         let name = raw.name.get_ref();
         let keyword = raw.kind.get_ref().as_str();
         let takes_values = matches!(keyword, "enum" | "bucketed");
@@ -193,9 +190,10 @@ impl Checker<'_> {
             "duration_ms" => Kind::DurationMs,
             "error_class" => Kind::ErrorClass,
             "code_location" => Kind::CodeLocation,
-            "build_constant" if section == Section::Common => Kind::BuildConstant,
+            // Named apart from unknown kinds: allowlists written before the runtime declared its
+            // common properties itself used it.
             "build_constant" => {
-                self.error(&raw.kind, format!("property `{name}`: kind `build_constant` is only for the [[common]] section, whose values the runtime fills in"));
+                self.error(&raw.kind, format!("property `{name}`: kind `build_constant` is only for the runtime's own common properties"));
                 return None;
             }
             "enum" => Kind::Enum(self.values(raw)?),
@@ -247,6 +245,108 @@ impl Checker<'_> {
             out.push(text.clone());
         }
         (self.errors.len() == before).then_some(out)
+    }
+
+    /// Every problem of the `[product]` table, the missing keys at its header and the bad values
+    /// where they are written.
+    fn product(&mut self, table: &Spanned<RawProduct>) -> Option<Product> {
+        let before = self.errors.len();
+        let raw = table.get_ref();
+
+        let name = self.required(table, &raw.name, &product::NAME);
+        if let Some(name) = name {
+            self.check(name, product::check_name);
+        }
+        if let Some(command) = &raw.command {
+            self.check(command, product::check_command);
+        }
+        if let Some(url) = &raw.docs_url {
+            self.check(url, product::check_docs_url);
+        }
+        if let Some(path) = &raw.docs_path {
+            self.check(path, product::check_docs_path);
+        }
+        let contact = self.text(table, &raw.contact, &product::CONTACT);
+        let data_location = self.text(table, &raw.data_location, &product::DATA_LOCATION);
+        let retention = self.text(table, &raw.retention, &product::RETENTION);
+        let purpose = raw
+            .purpose
+            .as_ref()
+            .and_then(|purpose| self.non_empty(purpose, &product::PURPOSE, ", or be left out"));
+
+        if self.errors.len() > before {
+            return None;
+        }
+        let name = name?.get_ref().clone();
+        let command = raw
+            .command
+            .as_ref()
+            .map_or_else(|| name.clone(), |command| command.get_ref().clone());
+        Some(Product {
+            name,
+            command,
+            docs_url: raw.docs_url.as_ref().map(|url| url.get_ref().clone()),
+            docs_path: raw.docs_path.as_ref().map_or_else(
+                || product::DEFAULT_DOCS_PATH.to_owned(),
+                |path| path.get_ref().clone(),
+            ),
+            contact: contact?,
+            data_location: data_location?,
+            retention: retention?,
+            purpose,
+            line: self.line_of(table),
+        })
+    }
+
+    /// A required key of the `[product]` table; when it is missing, the table is at fault.
+    fn required<'v>(
+        &mut self,
+        table: &Spanned<RawProduct>,
+        value: &'v Option<Spanned<String>>,
+        key: &Key,
+    ) -> Option<&'v Spanned<String>> {
+        if value.is_none() {
+            self.error(
+                table,
+                format!("the [product] table needs `{}`: {}", key.name, key.is_for),
+            );
+        }
+        value.as_ref()
+    }
+
+    /// A required free-text key of the `[product]` table, trimmed.
+    fn text(
+        &mut self,
+        table: &Spanned<RawProduct>,
+        value: &Option<Spanned<String>>,
+        key: &Key,
+    ) -> Option<String> {
+        let value = self.required(table, value, key)?;
+        self.non_empty(value, key, "")
+    }
+
+    /// A free-text value of the `[product]` table, trimmed, when it says something; `otherwise`
+    /// ends the message when it does not.
+    fn non_empty(&mut self, value: &Spanned<String>, key: &Key, otherwise: &str) -> Option<String> {
+        let text = value.get_ref().trim();
+        if text.is_empty() {
+            self.error(
+                value,
+                format!(
+                    "`{}` in the [product] table is empty: it must say {}{otherwise}",
+                    key.name, key.is_for
+                ),
+            );
+            return None;
+        }
+        Some(text.to_owned())
+    }
+
+    /// Applies one of the [`product`] rules to `value`, reporting its message at the value.
+    fn check(&mut self, value: &Spanned<String>, rule: fn(&str) -> Result<(), String>) {
+        if let Err(message) = rule(value.get_ref()) {
+            self.error(value, message);
+        }
     }
 
     fn never_sent(&mut self, raw: &Spanned<RawNeverSent>) -> Option<NeverSent> {

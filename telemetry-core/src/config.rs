@@ -1,25 +1,12 @@
-//! What a host tells telemetry about itself: [`TelemetryConfig`], made with its builder.
-//!
-//! ```
-//! use telemetry_core::{ConsentPolicy, PostHogHost, TelemetryConfig};
-//!
-//! let config = TelemetryConfig::builder("demo")
-//!     .version("1.2.3")
-//!     .git_commit("abc1234")
-//!     .policy(ConsentPolicy::OptIn)
-//!     .project_key(option_env!("DEMO_POSTHOG_KEY").unwrap_or(""))
-//!     .host(PostHogHost::EuCloud)
-//!     .docs_url("https://example.com/demo/telemetry")
-//!     .build()
-//!     .unwrap();
-//! assert_eq!(config.env_prefix(), "DEMO_");
-//! ```
+//! What a host tells telemetry about itself: [`TelemetryConfig`], made with its builder from
+//! the program's [`Schema`].
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use crate::consent::env::Environment;
-use crate::handle::Telemetry;
+use crate::environment::Environment;
+use crate::schema::Schema;
 
 /// What the program does when the user has not said anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -103,82 +90,40 @@ impl PostHogHost {
     }
 }
 
-/// A parsed `http://` or `https://` URL: just enough to check a host and keep a path prefix.
+/// An `http://` or `https://` base URL, parsed by the `url` crate (already compiled for
+/// posthog-rs), with what a PostHog endpoint must not have refused: credentials, a query or a
+/// fragment, whitespace or control characters (which `url` would silently strip).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct HttpUrl {
-    pub(crate) scheme: String,
-    /// The host as written (`[::1]` keeps its brackets), lower-cased.
-    pub(crate) host: String,
-    pub(crate) port: Option<u16>,
-    /// The path without a trailing slash (may be empty).
-    pub(crate) path: String,
-}
+pub(crate) struct HttpUrl(url::Url);
 
 impl HttpUrl {
     pub(crate) fn parse(value: &str) -> Option<Self> {
-        let (scheme, rest) = value.split_once("://")?;
-        let scheme = scheme.to_ascii_lowercase();
-        if scheme != "http" && scheme != "https" {
-            return None;
-        }
         if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return None;
         }
-        let (authority, path) = match rest.find(['/', '?', '#']) {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
-        if authority.contains('@') || path.contains(['?', '#']) {
-            return None;
-        }
-        let (host, port) = if let Some(stripped) = authority.strip_prefix('[') {
-            let end = stripped.find(']')?;
-            let host = &authority[..end + 2];
-            let after = &stripped[end + 1..];
-            let port = match after.strip_prefix(':') {
-                Some(p) => Some(p.parse().ok()?),
-                None if after.is_empty() => None,
-                None => return None,
-            };
-            (host.to_string(), port)
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p.parse().ok()?)),
-                None => (authority.to_string(), None),
-            }
-        };
-        if host.is_empty() {
-            return None;
-        }
-        Some(HttpUrl {
-            scheme,
-            host: host.to_ascii_lowercase(),
-            port,
-            path: path.trim_end_matches('/').to_string(),
-        })
+        let url = url::Url::parse(value).ok()?;
+        let acceptable = matches!(url.scheme(), "http" | "https")
+            && url.host().is_some()
+            && url.username().is_empty()
+            && url.password().is_none()
+            && url.query().is_none()
+            && url.fragment().is_none();
+        acceptable.then_some(Self(url))
     }
 
-    /// `scheme://host[:port][/path]`.
+    /// `scheme://host[:port][/path]`, without a trailing slash.
     pub(crate) fn base(&self) -> String {
-        match self.port {
-            Some(port) => format!("{}://{}:{port}{}", self.scheme, self.host, self.path),
-            None => format!("{}://{}{}", self.scheme, self.host, self.path),
-        }
+        self.0.as_str().trim_end_matches('/').to_string()
     }
 
     /// Whether the host is a loopback address: `localhost`, `127.0.0.0/8` or `[::1]`.
     pub(crate) fn is_loopback(&self) -> bool {
-        if self.host == "localhost" {
-            return true;
+        match self.0.host() {
+            Some(url::Host::Domain(domain)) => domain == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
         }
-        let bare = self
-            .host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(&self.host);
-        bare.parse::<std::net::IpAddr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
     }
 }
 
@@ -192,6 +137,22 @@ pub enum ConfigError {
     InvalidAppName {
         /// The name given.
         name: String,
+    },
+    /// The version is not a version (`1.2.3`, `1.2.3-beta.1+build.5`).
+    #[error(
+        "invalid version {value:?}: use the program's own version, `env!(\"CARGO_PKG_VERSION\")` (MAJOR.MINOR.PATCH with an optional -pre-release and +build, at most 64 characters)"
+    )]
+    InvalidVersion {
+        /// The value given.
+        value: String,
+    },
+    /// The commit is not a commit id.
+    #[error(
+        "invalid git commit {value:?}: use 4 to 40 hexadecimal digits (optionally followed by `-dirty`) or `unknown`"
+    )]
+    InvalidGitCommit {
+        /// The value given.
+        value: String,
     },
     /// The host is neither `eu`, `us` nor an http(s) URL.
     #[error("invalid PostHog host {value:?}: use `eu`, `us` or an http:// or https:// URL")]
@@ -284,19 +245,42 @@ impl EnvNames {
 }
 
 /// Everything telemetry needs to know about its host. Made with [`TelemetryConfig::builder`].
+///
+/// ```
+/// # mod schema {
+/// # use telemetry_core::{telemetry_event, telemetry_schema};
+/// # /// Sent when the program starts.
+/// # #[telemetry_event(name = "binary.startup")]
+/// # pub struct BinaryStartup {}
+/// # telemetry_schema! {
+/// #     /// Every event.
+/// #     pub static SCHEMA = [BinaryStartup];
+/// # }
+/// # }
+/// # use schema::SCHEMA;
+/// use telemetry_core::{ConsentPolicy, PostHogHost, TelemetryConfig};
+///
+/// let config = TelemetryConfig::builder(&SCHEMA)
+///     .version(env!("CARGO_PKG_VERSION"))
+///     .git_commit(option_env!("DEMO_GIT_COMMIT").unwrap_or("unknown"))
+///     .policy(ConsentPolicy::OptIn)
+///     .project_key(option_env!("DEMO_POSTHOG_KEY").unwrap_or(""))
+///     .host(PostHogHost::EuCloud)
+///     .build()
+///     .unwrap();
+/// assert_eq!(config.app_name(), "demo");
+/// ```
 #[derive(Debug, Clone)]
 pub struct TelemetryConfig {
+    pub(crate) schema: &'static Schema,
     pub(crate) app: AppName,
     pub(crate) env_names: EnvNames,
-    pub(crate) command_name: String,
-    pub(crate) version: String,
-    pub(crate) git_commit: String,
+    pub(crate) version: &'static str,
+    pub(crate) git_commit: &'static str,
     pub(crate) build_kind: BuildKind,
     pub(crate) policy: ConsentPolicy,
     pub(crate) project_key: String,
     pub(crate) host: PostHogHost,
-    pub(crate) docs_url: Option<String>,
-    pub(crate) docs_path: Option<String>,
     pub(crate) state_dir: Option<PathBuf>,
     pub(crate) environment: Environment,
     pub(crate) working_dir: Option<PathBuf>,
@@ -305,20 +289,19 @@ pub struct TelemetryConfig {
 }
 
 impl TelemetryConfig {
-    /// Starts a configuration for the app called `app_name` (a short lower-case word: it names
-    /// the environment variables, `DEMO_TELEMETRY`, and the state directory, `~/.demo`).
-    pub fn builder(app_name: impl Into<String>) -> TelemetryConfigBuilder {
+    /// Starts a configuration for the program whose schema is `schema` (declared with
+    /// [`telemetry_schema!`](crate::telemetry_schema)): its product's name names the
+    /// environment variables (`DEMO_TELEMETRY`) and the state directory (`~/.demo`), and its
+    /// events are what `telemetry catalog` lists.
+    pub fn builder(schema: &'static Schema) -> TelemetryConfigBuilder {
         TelemetryConfigBuilder {
-            app_name: app_name.into(),
-            command_name: None,
-            version: "unknown".to_string(),
-            git_commit: "unknown".to_string(),
+            schema,
+            version: UNKNOWN,
+            git_commit: UNKNOWN,
             build_kind: BuildKind::current(),
             policy: ConsentPolicy::OptIn,
             project_key: String::new(),
             host: Ok(PostHogHost::EuCloud),
-            docs_url: None,
-            docs_path: None,
             state_dir: None,
             environment: None,
             working_dir: None,
@@ -330,7 +313,7 @@ impl TelemetryConfig {
     /// A configuration under which nothing is ever recorded (`DO_NOT_TRACK=1`, no key, no
     /// state directory).
     pub fn disabled() -> Self {
-        TelemetryConfig::builder("disabled")
+        TelemetryConfig::builder(&crate::schema::DISABLED)
             .environment(Environment::empty().with("DO_NOT_TRACK", "1"))
             .stderr_is_terminal(false)
             .detached_sender(false)
@@ -345,27 +328,27 @@ impl TelemetryConfig {
 
     /// How users run the program (for messages such as `demo telemetry on`).
     pub fn command_name(&self) -> &str {
-        &self.command_name
+        self.schema.product().command()
     }
 
-    /// The prefix of the app's environment variables (`DEMO_`).
-    pub fn env_prefix(&self) -> String {
-        self.app.env_prefix()
+    /// The program's telemetry schema.
+    pub fn schema(&self) -> &'static Schema {
+        self.schema
     }
 
     /// The names of the environment variables telemetry reads.
-    pub fn env_names(&self) -> &EnvNames {
+    pub(crate) fn env_names(&self) -> &EnvNames {
         &self.env_names
     }
 
     /// The program's version.
-    pub fn version(&self) -> &str {
-        &self.version
+    pub fn version(&self) -> &'static str {
+        self.version
     }
 
     /// The commit the program was built from.
-    pub fn git_commit(&self) -> &str {
-        &self.git_commit
+    pub fn git_commit(&self) -> &'static str {
+        self.git_commit
     }
 
     /// Release or debug build.
@@ -390,16 +373,11 @@ impl TelemetryConfig {
 
     /// The telemetry policy page.
     pub fn docs_url(&self) -> Option<&str> {
-        self.docs_url.as_deref()
-    }
-
-    /// The generated list of events in the source repository (`docs/telemetry.md`).
-    pub fn docs_path(&self) -> Option<&str> {
-        self.docs_path.as_deref()
+        self.schema.product().docs_url()
     }
 
     /// The environment snapshot.
-    pub fn environment(&self) -> &Environment {
+    pub(crate) fn environment(&self) -> &Environment {
         &self.environment
     }
 
@@ -414,7 +392,7 @@ impl TelemetryConfig {
     }
 
     /// Whether the handle starts a detached sender process when it is dropped (see
-    /// [`delivery`](crate::delivery)).
+    /// [`Telemetry`](crate::Telemetry)).
     pub fn detached_sender(&self) -> bool {
         self.detached_sender
     }
@@ -425,19 +403,87 @@ impl TelemetryConfig {
     }
 }
 
-/// Builds a [`TelemetryConfig`]; every setting but the app name has a default.
+/// What `version` and `git_commit` are when the host does not say.
+const UNKNOWN: &str = "unknown";
+
+/// `version` when it is `unknown` or a semantic version (`1.2.3-rc.1+build.5`).
+fn checked_version(version: &'static str) -> Result<&'static str, ConfigError> {
+    let word = |part: &str| {
+        !part.is_empty()
+            && part.split('.').all(|id| {
+                !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+    };
+    let (rest, build) = match version.split_once('+') {
+        Some((rest, build)) => (rest, Some(build)),
+        None => (version, None),
+    };
+    let (core, pre) = match rest.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (rest, None),
+    };
+    let numbers: Vec<&str> = core.split('.').collect();
+    let ok = version == UNKNOWN
+        || (version.len() <= 64
+            && numbers.len() == 3
+            && numbers
+                .iter()
+                .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            && pre.is_none_or(word)
+            && build.is_none_or(word));
+    if ok {
+        Ok(version)
+    } else {
+        Err(ConfigError::InvalidVersion {
+            value: version.to_owned(),
+        })
+    }
+}
+
+/// `commit` when it is `unknown` or 4 to 40 hexadecimal digits, optionally `-dirty`.
+fn checked_git_commit(commit: &'static str) -> Result<&'static str, ConfigError> {
+    let hex = commit.strip_suffix("-dirty").unwrap_or(commit);
+    let ok = commit == UNKNOWN
+        || ((4..=40).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_hexdigit()));
+    if ok {
+        Ok(commit)
+    } else {
+        Err(ConfigError::InvalidGitCommit {
+            value: commit.to_owned(),
+        })
+    }
+}
+
+/// The opt-out variable and project file of the program that started telemetry in this
+/// process: the `telemetry` subcommand's help names them, and clap builds that text from the
+/// host's parser, where no handle is at hand.
+static STARTED_NAMES: OnceLock<(String, String)> = OnceLock::new();
+
+/// Remembers `config`'s names for the help text (the first program started wins).
+pub(crate) fn remember_started(config: &TelemetryConfig) {
+    let _ = STARTED_NAMES.get_or_init(|| {
+        (
+            config.env_names.telemetry.clone(),
+            config.schema.product().project_file(),
+        )
+    });
+}
+
+/// `(<APP>_TELEMETRY, .<app>-telemetry.toml)` of the program started in this process.
+pub(crate) fn started_names() -> Option<&'static (String, String)> {
+    STARTED_NAMES.get()
+}
+
+/// Builds a [`TelemetryConfig`]; every setting but the schema has a default.
 #[derive(Debug, Clone)]
 pub struct TelemetryConfigBuilder {
-    app_name: String,
-    command_name: Option<String>,
-    version: String,
-    git_commit: String,
+    schema: &'static Schema,
+    version: &'static str,
+    git_commit: &'static str,
     build_kind: BuildKind,
     policy: ConsentPolicy,
     project_key: String,
     host: Result<PostHogHost, ConfigError>,
-    docs_url: Option<String>,
-    docs_path: Option<String>,
     state_dir: Option<PathBuf>,
     environment: Option<Environment>,
     working_dir: Option<PathBuf>,
@@ -446,22 +492,24 @@ pub struct TelemetryConfigBuilder {
 }
 
 impl TelemetryConfigBuilder {
-    /// How users run the program, for messages (default: the app name).
-    pub fn command_name(mut self, name: impl Into<String>) -> Self {
-        self.command_name = Some(name.into());
+    /// The program's version (the `app_version` common property): `env!("CARGO_PKG_VERSION")`.
+    ///
+    /// A constant of the build, never text chosen at run time, and a version: `1.2.3`, with an
+    /// optional `-pre.1` and `+build.5` (up to 64 characters). Anything else makes
+    /// [`build`](Self::build) fail ([`ConfigError::InvalidVersion`]), and telemetry stays off.
+    pub fn version(mut self, version: &'static str) -> Self {
+        self.version = version;
         self
     }
 
-    /// The program's version (the `app_version` common property), usually
-    /// `env!("CARGO_PKG_VERSION")`.
-    pub fn version(mut self, version: impl Into<String>) -> Self {
-        self.version = version.into();
-        self
-    }
-
-    /// The commit the program was built from (the `app_git_commit` common property).
-    pub fn git_commit(mut self, commit: impl Into<String>) -> Self {
-        self.git_commit = commit.into();
+    /// The commit the program was built from (the `app_git_commit` common property), set at
+    /// build time: `option_env!("MY_TOOL_GIT_COMMIT").unwrap_or("unknown")`.
+    ///
+    /// 4 to 40 hexadecimal digits, optionally followed by `-dirty`, or `unknown` (the default).
+    /// Anything else makes [`build`](Self::build) fail ([`ConfigError::InvalidGitCommit`]), so a
+    /// path or branch name can never be sent in its place.
+    pub fn git_commit(mut self, commit: &'static str) -> Self {
+        self.git_commit = commit;
         self
     }
 
@@ -495,19 +543,6 @@ impl TelemetryConfigBuilder {
     /// [`build`](Self::build) fail.
     pub fn host_str(mut self, host: &str) -> Self {
         self.host = PostHogHost::parse(host);
-        self
-    }
-
-    /// The telemetry policy page `policy` points to.
-    pub fn docs_url(mut self, url: impl Into<String>) -> Self {
-        self.docs_url = Some(url.into());
-        self
-    }
-
-    /// The path of the generated event list in the source repository
-    /// (`docs/telemetry.md`).
-    pub fn docs_path(mut self, path: impl Into<String>) -> Self {
-        self.docs_path = Some(path.into());
         self
     }
 
@@ -545,7 +580,8 @@ impl TelemetryConfigBuilder {
         self
     }
 
-    /// Checks the settings and fills in the defaults.
+    /// Checks the settings and fills in the defaults. (To build and start in one call, see
+    /// [`start`](Self::start).)
     pub fn build(mut self) -> Result<TelemetryConfig, ConfigError> {
         if self.working_dir.is_none() {
             self.working_dir = std::env::current_dir().ok();
@@ -555,7 +591,9 @@ impl TelemetryConfigBuilder {
 
     /// [`build`](Self::build), leaving an unset working directory unset.
     fn build_as_given(self) -> Result<TelemetryConfig, ConfigError> {
-        let app = AppName::new(&self.app_name)?;
+        let app = AppName::new(self.schema.product().name())?;
+        let version = checked_version(self.version)?;
+        let git_commit = checked_git_commit(self.git_commit)?;
         let host = self.host?;
         let environment = self.environment.unwrap_or_else(Environment::from_process);
         let working_dir = self.working_dir;
@@ -564,30 +602,20 @@ impl TelemetryConfigBuilder {
             .unwrap_or_else(|| std::io::stderr().is_terminal());
         Ok(TelemetryConfig {
             env_names: EnvNames::new(&app),
-            command_name: self
-                .command_name
-                .unwrap_or_else(|| app.as_str().to_string()),
+            schema: self.schema,
             app,
-            version: self.version,
-            git_commit: self.git_commit,
+            version,
+            git_commit,
             build_kind: self.build_kind,
             policy: self.policy,
             project_key: self.project_key,
             host,
-            docs_url: self.docs_url,
-            docs_path: self.docs_path,
             state_dir: self.state_dir,
             environment,
             working_dir,
             stderr_is_terminal,
             detached_sender: self.detached_sender,
         })
-    }
-
-    /// Builds the configuration and starts telemetry: the one call at the top of `main`. A
-    /// configuration error gives a handle that records nothing (and says why in `status`).
-    pub fn start(self) -> Telemetry {
-        Telemetry::start_from(self)
     }
 }
 
@@ -604,6 +632,60 @@ mod tests {
         }
         let names = EnvNames::new(&AppName::new("demo").unwrap());
         assert_eq!(names.dev_endpoint, "DEMO_TELEMETRY_DEV_ENDPOINT");
+    }
+
+    #[test]
+    fn versions_and_commits_are_build_constants_of_their_shape() {
+        for good in [
+            "1.2.3",
+            "0.1.0",
+            "10.20.30-rc.1",
+            "1.0.0-beta+exp.sha.5114f85",
+            "unknown",
+        ] {
+            assert_eq!(checked_version(good), Ok(good));
+        }
+        for bad in [
+            "",
+            "1.2",
+            "1.2.3.4",
+            "v1.2.3",
+            "1.2.3-",
+            "1.2.3+",
+            "1.2.3-a..b",
+            "/home/alice/secret-repo",
+            "1.2.3 (alice@example.com)",
+            "1.2.3-ÄÖ",
+        ] {
+            assert!(checked_version(bad).is_err(), "{bad}");
+        }
+        assert!(checked_version(&*"1.2.3-".repeat(20).leak()).is_err());
+        for good in [
+            "abcd",
+            "0123456789abcdef0123456789abcdef01234567",
+            "59807616e-dirty",
+            "unknown",
+        ] {
+            assert_eq!(checked_git_commit(good), Ok(good));
+        }
+        for bad in [
+            "",
+            "abc",
+            "main",
+            "feature/customer-x",
+            "g123456",
+            "abcd-clean",
+            &"a".repeat(41),
+        ] {
+            let leaked: &'static str = bad.to_owned().leak();
+            assert!(checked_git_commit(leaked).is_err(), "{bad}");
+        }
+        let refused = TelemetryConfig::builder(&crate::schema::DEMO)
+            .version("/home/alice/secret-repo")
+            .environment(Environment::empty())
+            .build()
+            .unwrap_err();
+        assert!(matches!(refused, ConfigError::InvalidVersion { .. }));
     }
 
     #[test]
@@ -654,7 +736,7 @@ mod tests {
 
     #[test]
     fn builder_defaults() {
-        let config = TelemetryConfig::builder("demo")
+        let config = TelemetryConfig::builder(&crate::schema::DEMO)
             .environment(Environment::empty())
             .stderr_is_terminal(false)
             .build()
@@ -664,7 +746,7 @@ mod tests {
         assert_eq!(config.host(), &PostHogHost::EuCloud);
         assert_eq!(config.command_name(), "demo");
         assert!(
-            TelemetryConfig::builder("demo")
+            TelemetryConfig::builder(&crate::schema::DEMO)
                 .host_str("nope")
                 .build()
                 .is_err()

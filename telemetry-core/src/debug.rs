@@ -10,7 +10,7 @@
 use std::io::Write;
 
 use crate::config::TelemetryConfig;
-use crate::consent::env::is_truthy;
+use crate::environment::is_truthy;
 use crate::record::Record;
 
 /// Whether debug mode is on: `<APP>_TELEMETRY_DEBUG` is set to a truthy value.

@@ -1,37 +1,4 @@
-//! The [`Telemetry`] handle: one call at the top of `main`, then `track`.
-//!
-//! ```no_run
-//! use telemetry_core::TelemetryConfig;
-//! # /// Sent when the program starts.
-//! # #[telemetry_core::telemetry_event(name = "binary.startup")]
-//! # struct BinaryStartup {}
-//!
-//! let telemetry = TelemetryConfig::builder("demo")
-//!     .version(env!("CARGO_PKG_VERSION"))
-//!     .project_key(option_env!("DEMO_POSTHOG_KEY").unwrap_or(""))
-//!     .start();
-//! telemetry.track(&BinaryStartup {});
-//! ```
-//!
-//! Starting resolves consent and, when telemetry is off, starts no thread and spawns no
-//! process. The one file it may create then is the first-run notice's marker,
-//! `telemetry-notice-shown` (with the state directory, if missing): only when the notice is due,
-//! that is stderr is a terminal, nothing but the policy default decided consent (as under
-//! opt-in, where the default is off) and the build has a key; see [`notice`].
-//! Once the user or the environment has decided (`DO_NOT_TRACK`, `telemetry off`, a project
-//! file, CI), nothing is created. Nothing here panics, prints (but the first-run notice and
-//! debug mode, both on stderr) or exits on behalf of the host; failures are swallowed and
-//! reported through `tracing`, and a failure of the state directory turns recording off for the
-//! rest of the process.
-//!
-//! # Start telemetry first thing in `main`
-//!
-//! Dropping a handle that recorded something starts the detached sender: a fresh process of the
-//! same program ([`delivery`](crate::delivery)). [`Telemetry::start`] recognises that process
-//! and runs the sender in it, then **exits the process** without returning to `main`. Start
-//! telemetry before anything else in `main` (before parsing arguments, opening files or
-//! printing), or that process would do whatever your program does first. If your program
-//! ends with [`std::process::exit`], which skips destructors, call [`Telemetry::finish`] first.
+//! The [`Telemetry`] handle and the [`CommandTimer`]; its documentation is on the type.
 
 use std::io::Write;
 use std::sync::Mutex;
@@ -42,7 +9,7 @@ use crate::config::{ConfigError, TelemetryConfig, TelemetryConfigBuilder};
 use crate::consent::{self, ConsentDecision};
 use crate::delivery::Delivery;
 use crate::delivery::background::Background;
-use crate::event::Event;
+use crate::event::Listed;
 use crate::event::values::ErrorClass;
 use crate::identity::{IdentityState, IdentityStore, LinkOutcome, validate_principal};
 use crate::paths::StateDir;
@@ -61,7 +28,65 @@ pub enum Mode {
     Debug,
 }
 
-/// The telemetry handle a host keeps for the life of the process.
+impl TelemetryConfigBuilder {
+    /// Builds the configuration and starts telemetry: the one call at the top of `main`. A
+    /// configuration error gives a handle that records nothing (and says why in `status`).
+    pub fn start(self) -> Telemetry {
+        Telemetry::start_from(self)
+    }
+}
+
+/// The telemetry handle a host keeps for the life of the process: one call at the top of
+/// `main`, then [`track`](Self::track).
+///
+/// ```
+/// # mod schema {
+/// # use telemetry_core::{telemetry_event, telemetry_schema};
+/// # /// Sent when the program starts.
+/// # #[telemetry_event(name = "binary.startup")]
+/// # pub struct BinaryStartup {}
+/// # telemetry_schema! {
+/// #     /// Every event.
+/// #     pub static SCHEMA = [BinaryStartup];
+/// # }
+/// # }
+/// # use schema::{BinaryStartup, SCHEMA};
+/// use telemetry_core::{Environment, TelemetryConfig};
+///
+/// let state = tempfile::tempdir()?;
+/// let telemetry = TelemetryConfig::builder(&SCHEMA)
+///     .version(env!("CARGO_PKG_VERSION"))
+///     .project_key("phc_example")
+///     // What a user who ran `demo telemetry on` would have; a real host reads the process
+///     // environment (the default) and its home directory.
+///     .environment(Environment::empty().with("DEMO_TELEMETRY", "1"))
+///     .state_dir(state.path())
+///     .detached_sender(false)
+///     .start();
+/// assert!(telemetry.is_recording());
+/// telemetry.track(&BinaryStartup {});
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// Starting resolves consent and, when telemetry is off, starts no thread and spawns no
+/// process. The one file it may create then is the first-run notice's marker,
+/// `telemetry-notice-shown` (with the state directory, if missing): only when the notice is due,
+/// that is stderr is a terminal, nothing but the policy default decided consent (as under
+/// opt-in, where the default is off) and the build has a key. Once the user or the environment
+/// has decided (`DO_NOT_TRACK`, `telemetry off`, a project file, CI), nothing is created.
+/// Nothing here panics, prints (but the first-run notice and debug mode, both on stderr) or
+/// exits on behalf of the host; failures are swallowed and reported through `tracing`, and a
+/// failure of the state directory turns recording off for the rest of the process.
+///
+/// # Start telemetry first thing in `main`
+///
+/// Dropping a handle that recorded something starts the detached sender: a fresh process of the
+/// same program. [`Telemetry::start`] recognises that process and runs the sender in it, then
+/// **exits the process** without returning to `main`. Start telemetry before anything else in
+/// `main` (before parsing arguments, opening files or printing), or that process would do
+/// whatever your program does first. If your program ends with [`std::process::exit`], which
+/// skips destructors, call [`Telemetry::finish`] first. A long-running host sends from a thread
+/// of its own instead: [`deliver_in_background`](Self::deliver_in_background).
 #[derive(Debug)]
 pub struct Telemetry {
     state: State,
@@ -94,9 +119,8 @@ impl Telemetry {
     /// Starts telemetry with `config`: resolves consent, shows the first-run notice when it is
     /// due, and returns the handle.
     ///
-    /// In the detached sender process a handle starts (see the [module](self) documentation),
-    /// this sends the queue and exits the process instead: it never returns there. Call it
-    /// first thing in `main`.
+    /// In the detached sender process a handle starts (see [`Telemetry`]), this sends the queue
+    /// and exits the process instead: it never returns there. Call it first thing in `main`.
     pub fn start(config: TelemetryConfig) -> Self {
         Self::start_with(config, &mut std::io::stderr())
     }
@@ -121,6 +145,7 @@ impl Telemetry {
         if crate::delivery::spawn::is_sender_process(&config) {
             crate::delivery::sender::run_detached_process(&config);
         }
+        crate::config::remember_started(&config);
         let dir = StateDir::resolve(&config);
         let consent = consent::resolve(&config, dir.as_ref());
         let delivery = Delivery::resolve(&config);
@@ -170,12 +195,12 @@ impl Telemetry {
     }
 
     /// The configuration (`None` when it was refused).
-    pub fn config(&self) -> Option<&TelemetryConfig> {
+    pub(crate) fn config(&self) -> Option<&TelemetryConfig> {
         self.ready().map(|r| &r.config)
     }
 
     /// Why the configuration was refused, if it was.
-    pub fn config_error(&self) -> Option<&ConfigError> {
+    pub(crate) fn config_error(&self) -> Option<&ConfigError> {
         match &self.state {
             State::Misconfigured(error) => Some(error),
             State::Ready(_) => None,
@@ -183,17 +208,17 @@ impl Telemetry {
     }
 
     /// The consent decision made at start-up.
-    pub fn consent(&self) -> Option<&ConsentDecision> {
+    pub(crate) fn consent(&self) -> Option<&ConsentDecision> {
         self.ready().map(|r| &r.consent)
     }
 
     /// The key and endpoint.
-    pub fn delivery(&self) -> Option<&Delivery> {
+    pub(crate) fn delivery(&self) -> Option<&Delivery> {
         self.ready().map(|r| &r.delivery)
     }
 
     /// The state directory (`None` without a home directory or override).
-    pub fn state_dir(&self) -> Option<&StateDir> {
+    pub(crate) fn state_dir(&self) -> Option<&StateDir> {
         self.ready().and_then(|r| r.dir.as_ref())
     }
 
@@ -215,12 +240,12 @@ impl Telemetry {
     }
 
     /// The queue, when there is a state directory.
-    pub fn queue(&self) -> Option<Queue> {
+    pub(crate) fn queue(&self) -> Option<Queue> {
         self.state_dir().cloned().map(Queue::new)
     }
 
     /// The identity store, when there is a state directory.
-    pub fn identity_store(&self) -> Option<IdentityStore> {
+    pub(crate) fn identity_store(&self) -> Option<IdentityStore> {
         self.state_dir().cloned().map(IdentityStore::new)
     }
 
@@ -237,7 +262,26 @@ impl Telemetry {
     /// Records `event`: adds the common properties, a UUID v7 and a timestamp, attributes it
     /// to the current identity and appends it to the queue. Does nothing when telemetry is
     /// off; never fails (problems are reported through `tracing`).
-    pub fn track<E: Event>(&self, event: &E) {
+    ///
+    /// ```
+    /// # mod schema {
+    /// # use telemetry_core::{telemetry_event, telemetry_schema};
+    /// #     /// Sent when the program starts.
+    /// # #[telemetry_event(name = "binary.startup")]
+    /// # pub struct BinaryStartup {}
+    /// # telemetry_schema! {
+    /// #         /// Every event.
+    /// #     pub static SCHEMA = [BinaryStartup];
+    /// # }
+    /// # }
+    /// # use schema::{BinaryStartup, SCHEMA};
+    /// # let telemetry = telemetry_core::Telemetry::disabled();
+    /// telemetry.track(&BinaryStartup {});
+    /// ```
+    ///
+    /// Only events listed in the program's [`telemetry_schema!`](crate::telemetry_schema)
+    /// can be recorded, so every event recorded is in its docs and catalog.
+    pub fn track<E: Listed>(&self, event: &E) {
         let Some(ready) = self.ready() else {
             return;
         };
@@ -318,8 +362,16 @@ impl Telemetry {
 
     /// Links the identity to `principal_id` after a login (or at start-up, when the host finds
     /// the user logged in: lazy aliasing). If not already linked to it, an alias from the
-    /// anonymous id is recorded before any event under the principal; see
-    /// [`identity`](crate::identity). Does nothing when telemetry is off.
+    /// anonymous id is recorded before any event under the principal (PostHog merges only
+    /// that way). Does nothing when telemetry is off.
+    ///
+    /// ```
+    /// # let telemetry = telemetry_core::Telemetry::disabled();
+    /// // after a successful login, with the account's opaque id (never an e-mail address):
+    /// telemetry.link("acct_7f3b2a8c");
+    /// // ... and on logout, after recording the logout's own event:
+    /// telemetry.unlink();
+    /// ```
     pub fn link(&self, principal_id: &str) {
         let Some(ready) = self.ready() else {
             return;
@@ -405,10 +457,10 @@ impl Telemetry {
     }
 
     /// Starts timing a command; `build` makes its completion event from the outcome (so this
-    /// crate needs no product-specific event). See [`CommandTimer`].
+    /// crate needs no product-specific event). See [`CommandTimer`] for an example.
     pub fn time_command<E, F>(&self, build: F) -> CommandTimer<'_, E, F>
     where
-        E: Event,
+        E: Listed,
         F: FnOnce(CommandOutcome) -> E,
     {
         CommandTimer {
@@ -430,11 +482,11 @@ impl Telemetry {
     }
 
     /// Delivers the queue from a thread of this process every `every` (at least
-    /// [`MIN_BACKGROUND_INTERVAL`](crate::delivery::MIN_BACKGROUND_INTERVAL)), starting at
+    /// [`MIN_BACKGROUND_INTERVAL`](crate::limits::MIN_BACKGROUND_INTERVAL)), starting at
     /// once: for a long-running host (a server) that should not wait for its exit to send. The
     /// thread runs the same send loop as the detached sender, under the same lock, consent
     /// check and back-off; it stops when the handle is dropped (waiting at most
-    /// [`BACKGROUND_STOP_WAIT`](crate::delivery::BACKGROUND_STOP_WAIT)). Returns whether
+    /// [`BACKGROUND_STOP_WAIT`](crate::limits::BACKGROUND_STOP_WAIT)). Returns whether
     /// background delivery is running (never when telemetry is off or in debug mode). Calling
     /// it again does nothing.
     pub fn deliver_in_background(&self, every: std::time::Duration) -> bool {
@@ -464,7 +516,7 @@ impl Telemetry {
         };
         let background = ready.background.get_mut().ok().and_then(Option::take);
         if let Some(background) = background {
-            background.stop(crate::delivery::BACKGROUND_STOP_WAIT);
+            background.stop(crate::limits::BACKGROUND_STOP_WAIT);
         }
         if ready.mode != Mode::Recording
             || !ready.active.load(Ordering::Relaxed)
@@ -499,9 +551,9 @@ pub struct CommandOutcome {
 
 /// Times a command and records its completion event once, like Arcade's command tracker.
 ///
-/// ```no_run
+/// ```
 /// # use std::time::Duration;
-/// # use telemetry_core::{ErrorClass, Telemetry};
+/// # use telemetry_core::{ErrorClass, Telemetry, telemetry_schema};
 /// # /// Sent when a command finishes.
 /// # #[telemetry_core::telemetry_event(name = "cli.command_completed")]
 /// # struct CommandCompleted {
@@ -511,6 +563,10 @@ pub struct CommandOutcome {
 /// #     duration_ms: Duration,
 /// #     /// Error class.
 /// #     error_class: Option<ErrorClass>,
+/// # }
+/// # telemetry_schema! {
+/// #     /// Every event.
+/// #     static SCHEMA = [CommandCompleted];
 /// # }
 /// # fn run() -> Result<(), std::io::Error> { Ok(()) }
 /// # let telemetry = Telemetry::disabled();
@@ -529,7 +585,7 @@ pub struct CommandOutcome {
 /// `Panic` while panicking, else exit code 1 and error class `CommandNotFinished`.
 pub struct CommandTimer<'t, E, F>
 where
-    E: Event,
+    E: Listed,
     F: FnOnce(CommandOutcome) -> E,
 {
     telemetry: &'t Telemetry,
@@ -539,7 +595,7 @@ where
 
 impl<E, F> std::fmt::Debug for CommandTimer<'_, E, F>
 where
-    E: Event,
+    E: Listed,
     F: FnOnce(CommandOutcome) -> E,
 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -558,7 +614,7 @@ struct CommandNotFinished;
 
 impl<E, F> CommandTimer<'_, E, F>
 where
-    E: Event,
+    E: Listed,
     F: FnOnce(CommandOutcome) -> E,
 {
     /// How long the command has run.
@@ -604,7 +660,7 @@ where
 
 impl<E, F> Drop for CommandTimer<'_, E, F>
 where
-    E: Event,
+    E: Listed,
     F: FnOnce(CommandOutcome) -> E,
 {
     fn drop(&mut self) {
@@ -621,6 +677,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Event;
     use crate::event::meta::EventMeta;
     use crate::event::writer::PropertyWriter;
     use crate::{ConsentPolicy, Environment};
@@ -629,6 +686,12 @@ mod tests {
         exit_code: i32,
         duration_ms: Duration,
         error_class: Option<ErrorClass>,
+    }
+
+    impl crate::__private::Sealed for Done {}
+
+    impl Listed for Done {
+        fn __in_schema(_: crate::__private::SchemaToken) {}
     }
 
     impl Event for Done {
@@ -658,7 +721,7 @@ mod tests {
         let mut environment: Environment = env.iter().copied().collect();
         environment.set("HOME", home.to_string_lossy());
         Telemetry::start_with(
-            TelemetryConfig::builder("demo")
+            TelemetryConfig::builder(&crate::schema::DEMO)
                 .project_key(key)
                 .environment(environment)
                 .working_dir(home)
@@ -754,7 +817,7 @@ mod tests {
     fn opt_out_waits_for_the_notice() {
         let home = tempfile::tempdir().unwrap();
         let config = |terminal| {
-            TelemetryConfig::builder("demo")
+            TelemetryConfig::builder(&crate::schema::DEMO)
                 .project_key("phc_test")
                 .policy(ConsentPolicy::OptOut)
                 .environment(Environment::empty().with("HOME", home.path().to_string_lossy()))
@@ -789,7 +852,7 @@ mod tests {
         let server = telemetry_devserver::DevServer::start(Default::default()).unwrap();
         let home = tempfile::tempdir().unwrap();
         let telemetry = Telemetry::start_with(
-            TelemetryConfig::builder("demo")
+            TelemetryConfig::builder(&crate::schema::DEMO)
                 .project_key("phc_test")
                 .host(crate::PostHogHost::parse(&server.url()).unwrap())
                 .environment(
@@ -824,7 +887,14 @@ mod tests {
 
     #[test]
     fn misconfigured_is_silent() {
-        let telemetry = TelemetryConfig::builder("Not Valid").start();
+        static NOT_VALID: crate::Schema = crate::Schema {
+            product: crate::Product {
+                name: "Not Valid",
+                ..crate::schema::DEMO.product
+            },
+            ..crate::schema::DEMO
+        };
+        let telemetry = TelemetryConfig::builder(&NOT_VALID).start();
         assert!(telemetry.config_error().is_some());
         telemetry.time_command(done).succeed();
         assert_eq!(telemetry.mode(), Mode::Off);

@@ -107,10 +107,9 @@ mod tests {
     use crate::paths::StateDirSource;
 
     fn config(terminal: bool, policy: ConsentPolicy) -> TelemetryConfig {
-        TelemetryConfig::builder("demo")
+        TelemetryConfig::builder(&crate::schema::DEMO)
             .environment(Environment::empty())
             .policy(policy)
-            .docs_url("https://example.com/policy")
             .stderr_is_terminal(terminal)
             .build()
             .unwrap()

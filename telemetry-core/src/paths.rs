@@ -77,6 +77,7 @@ impl StateDir {
     }
 
     /// Where its location came from.
+    #[cfg(test)]
     pub fn source(&self) -> &StateDirSource {
         &self.source
     }
@@ -159,7 +160,7 @@ mod tests {
     use crate::{Environment, TelemetryConfig};
 
     fn config(env: Environment) -> TelemetryConfig {
-        TelemetryConfig::builder("demo")
+        TelemetryConfig::builder(&crate::schema::DEMO)
             .environment(env)
             .working_dir("/work")
             .stderr_is_terminal(false)

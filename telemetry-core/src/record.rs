@@ -19,80 +19,8 @@ use uuid::Uuid;
 
 use crate::config::TelemetryConfig;
 use crate::event::Event;
-use crate::event::meta::{PropertyKind, PropertyMeta, Sensitivity};
+use crate::event::common::{ARCH_VALUES, GEOIP_DISABLE, OS_VALUES, PROCESS_PERSON_PROFILE};
 use crate::event::writer::{PropertyWriter, write_json_str};
-
-/// The operating systems sent as themselves in `os`; any other is sent as `user-defined`.
-pub const OS_VALUES: &[&str] = &[
-    "linux", "macos", "windows", "freebsd", "openbsd", "netbsd", "android", "ios",
-];
-
-/// The architectures sent as themselves in `arch`; any other is sent as `user-defined`.
-pub const ARCH_VALUES: &[&str] = &[
-    "x86_64",
-    "aarch64",
-    "x86",
-    "arm",
-    "riscv64",
-    "powerpc64",
-    "s390x",
-    "loongarch64",
-];
-
-/// The properties the runtime adds to every event, as the allowlist's `[[common]]` section
-/// declares them (`gen-docs` checks that the two agree).
-pub const COMMON_PROPERTIES: &[PropertyMeta] = &[
-    PropertyMeta {
-        name: "app_version",
-        kind: PropertyKind::BuildConstant,
-        sensitivity: Sensitivity::Technical,
-        description: "Version of the program that sent the event.",
-        optional: false,
-    },
-    PropertyMeta {
-        name: "app_git_commit",
-        kind: PropertyKind::BuildConstant,
-        sensitivity: Sensitivity::Technical,
-        description: "Commit the program was built from (the program's own source, never the user's repository).",
-        optional: false,
-    },
-    PropertyMeta {
-        name: "build_kind",
-        kind: PropertyKind::Enum(&["release", "debug"]),
-        sensitivity: Sensitivity::Technical,
-        description: "Whether the program is an optimised release build or a development build.",
-        optional: false,
-    },
-    PropertyMeta {
-        name: "os",
-        kind: PropertyKind::Bucketed(OS_VALUES),
-        sensitivity: Sensitivity::Technical,
-        description: "Operating system family the program runs on.",
-        optional: false,
-    },
-    PropertyMeta {
-        name: "arch",
-        kind: PropertyKind::Bucketed(ARCH_VALUES),
-        sensitivity: Sensitivity::Technical,
-        description: "Processor architecture the program was built for.",
-        optional: false,
-    },
-    PropertyMeta {
-        name: "is_ci",
-        kind: PropertyKind::Bool,
-        sensitivity: Sensitivity::Technical,
-        description: "Whether the program runs in a continuous-integration environment.",
-        optional: false,
-    },
-];
-
-/// PostHog's flag that keeps an event from creating a person profile; set to `false` on every
-/// event sent under the anonymous id, never on an alias.
-pub const PROCESS_PERSON_PROFILE: &str = "$process_person_profile";
-
-/// PostHog's flag that turns off GeoIP enrichment of the event (the server would otherwise look
-/// up the location of the sender's IP address); `true` on every record, aliases included.
-pub const GEOIP_DISABLE: &str = "$geoip_disable";
 
 /// PostHog's alias event, which merges the anonymous id into a principal.
 pub const ALIAS_EVENT: &str = "$create_alias";
@@ -100,8 +28,8 @@ pub const ALIAS_EVENT: &str = "$create_alias";
 /// The values of the common properties for this process, computed once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommonProperties {
-    app_version: String,
-    app_git_commit: String,
+    app_version: &'static str,
+    app_git_commit: &'static str,
     build_kind: &'static str,
     os: &'static str,
     arch: &'static str,
@@ -112,19 +40,19 @@ impl CommonProperties {
     /// The values for `config` on this machine.
     pub fn new(config: &TelemetryConfig) -> Self {
         Self {
-            app_version: config.version().to_string(),
-            app_git_commit: config.git_commit().to_string(),
+            app_version: config.version(),
+            app_git_commit: config.git_commit(),
             build_kind: config.build_kind().as_str(),
             os: bucket(std::env::consts::OS, OS_VALUES),
             arch: bucket(std::env::consts::ARCH, ARCH_VALUES),
-            is_ci: crate::consent::ci::detect(config.environment()).is_some(),
+            is_ci: crate::environment::ci::detect(config.environment()).is_some(),
         }
     }
 
     /// Writes them as JSON object members.
     pub fn write(&self, out: &mut PropertyWriter<'_>) {
-        out.runtime_str("app_version", &self.app_version);
-        out.runtime_str("app_git_commit", &self.app_git_commit);
+        out.runtime_str("app_version", self.app_version);
+        out.runtime_str("app_git_commit", self.app_git_commit);
         out.runtime_str("build_kind", self.build_kind);
         out.runtime_str("os", self.os);
         out.runtime_str("arch", self.arch);
@@ -256,11 +184,14 @@ impl Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::common::COMMON_PROPERTIES;
     use crate::event::meta::EventMeta;
 
     struct Ping {
         count: u32,
     }
+
+    impl crate::__private::Sealed for Ping {}
 
     impl Event for Ping {
         const META: &'static EventMeta = &EventMeta {
@@ -276,9 +207,9 @@ mod tests {
     }
 
     fn common() -> CommonProperties {
-        let config = TelemetryConfig::builder("demo")
+        let config = TelemetryConfig::builder(&crate::schema::DEMO)
             .version("1.2.3")
-            .git_commit("abc")
+            .git_commit("abc1234")
             .environment(crate::Environment::empty().with("CI", "true"))
             .stderr_is_terminal(false)
             .build()
@@ -297,7 +228,7 @@ mod tests {
         let props = value["properties"].as_object().unwrap();
         assert_eq!(props["count"], 3);
         assert_eq!(props["app_version"], "1.2.3");
-        assert_eq!(props["app_git_commit"], "abc");
+        assert_eq!(props["app_git_commit"], "abc1234");
         assert_eq!(props["is_ci"], true);
         assert_eq!(props[PROCESS_PERSON_PROFILE], false);
         assert_eq!(props[GEOIP_DISABLE], true);

@@ -28,12 +28,12 @@
 //! without answering, or answer slowly. Requests refused by a mode never record
 //! events.
 //!
-//! The server uses plain `std::net` and one thread per connection rather than
-//! an HTTP library, so that it decides exactly when and whether bytes are
-//! written (hanging and closing without a response are not things an HTTP
-//! library lets a handler do), and so that every thread polls a shutdown flag:
-//! dropping the [`DevServer`] closes every connection, even a hanging one, and
-//! joins every thread.
+//! HTTP/1.1 itself (parsing, chunked bodies, keep-alive, `Expect:
+//! 100-continue`) is [hyper](https://hyper.rs)'s, served on a small tokio
+//! runtime on one background thread. A request too malformed for hyper to
+//! parse gets hyper's own answer (400, or 431 for a head over 64 KiB, with no
+//! body) and is recorded without method or path. Dropping the [`DevServer`]
+//! closes every connection, even a hanging one, and joins that thread.
 //!
 //! ```
 //! use std::time::Duration;
@@ -59,15 +59,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod answer;
 mod capture;
-mod http;
+mod devserver;
+mod handler;
 mod mode;
 mod record;
 mod server;
+mod state;
 
+pub use devserver::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES, DevServer, DevServerOptions};
 pub use mode::{Mode, ParseModeError};
 pub use record::{Activity, RecordedEvent, RecordedRequest};
-pub use server::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENT_BYTES, DevServer, DevServerOptions};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]

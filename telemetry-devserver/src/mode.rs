@@ -25,7 +25,8 @@ pub enum Mode {
     Ok,
     /// Answer with this HTTP status code and a JSON error body, without recording
     /// any event. With a 2xx code this simulates a server that acknowledges and
-    /// then loses the events.
+    /// then loses the events. A 1xx code, which cannot end an HTTP exchange, is
+    /// answered as 500.
     Status(u16),
     /// Answer `429 Too Many Requests`, with a `Retry-After` header when
     /// `retry_after_secs` is set.

@@ -65,7 +65,9 @@ pub struct RecordedRequest {
     pub path: String,
     /// The query string, without the `?`.
     pub query: Option<String>,
-    /// Every header, names in lower case, in the order received.
+    /// Every header, names in lower case, values of a repeated name in the
+    /// order received (the order across names is that of hyper's header map,
+    /// which does not promise arrival order).
     pub headers: Vec<(String, String)>,
     /// Length of the body as received on the wire (before decompression).
     pub body_len: usize,

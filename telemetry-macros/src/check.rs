@@ -1,6 +1,9 @@
 //! What an event declaration means, checked against the allowlist. Every problem is recorded
 //! in the context; nothing here stops at the first one.
 
+pub(crate) mod bucket;
+mod lookalike;
+
 use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::{Attribute, Fields, GenericParam, Generics, ItemStruct, LitStr, Type};
@@ -186,14 +189,21 @@ fn property<'a>(
     if let Some(property) = allowlist.property(name) {
         return Some(property);
     }
-    if allowlist.common_property(name).is_some() {
+    if telemetry_allowlist::is_common_property(name) {
         cx.error_spanned_by(
             field.ident,
             format!("`{name}` is a common property, added to every event by the runtime: remove this field"),
         );
         return None;
     }
+    if let Some(message) = lookalike_property(name, allowlist) {
+        cx.error_spanned_by(field.ident, message);
+        return None;
+    }
     let mut message = format!("`{name}` is not an allowlisted telemetry property");
+    if !name.is_ascii() {
+        message.push_str("\nnote: allowlisted property names are ASCII snake_case");
+    }
     if let Some(row) = never_sent_row(name, allowlist) {
         message.push_str(&format!(
             "\nnote: the allowlist's never-sent list has \"{}\" ({}): {}",
@@ -215,6 +225,15 @@ fn property<'a>(
     ));
     cx.error_spanned_by(field.ident, message);
     None
+}
+
+/// When `name` spells a property of `allowlist` (or a common one) with look-alike non-ASCII
+/// letters: a message that says so, rather than "not allowlisted" about a name that looks
+/// allowlisted.
+pub(crate) fn lookalike_property(name: &str, allowlist: &Allowlist) -> Option<String> {
+    lookalike::explain(name, |ascii| {
+        allowlist.property(ascii).is_some() || telemetry_allowlist::is_common_property(ascii)
+    })
 }
 
 /// The never-sent row whose category or examples mention the field's name.

@@ -28,6 +28,12 @@ impl Ctxt {
         !self.errors.is_empty()
     }
 
+    /// How many errors were recorded.
+    #[cfg(test)]
+    pub(crate) fn error_count(&self) -> usize {
+        self.errors.len()
+    }
+
     /// The `compile_error!` invocations for every error recorded.
     pub(crate) fn to_compile_errors(&self) -> TokenStream {
         self.errors

@@ -3,7 +3,8 @@
 //!
 //! The trait bounds would refuse these too; recognising them here gives an error in the macro's
 //! own words, stable across compiler versions. Any other type (an enum, a bucketed name, an
-//! alias) is left to the trait bounds.
+//! alias) is left to the trait bounds, and so is a bare `Duration`: unlike the primitives, it
+//! may be the program's own `#[telemetry_enum]` (see `text_types` for the rule).
 
 use syn::Type;
 use telemetry_allowlist::Kind;
@@ -41,7 +42,7 @@ fn known(ty: &Type) -> Option<Known> {
                 ["i8" | "i16" | "i32" | "i64" | "isize"] => Some(Known::Signed),
                 ["u128" | "i128"] => Some(Known::Wide),
                 ["f32" | "f64"] => Some(Known::Float),
-                ["Duration"] | ["std" | "core", "time", "Duration"] => Some(Known::Duration),
+                ["std" | "core", "time", "Duration"] => Some(Known::Duration),
                 _ => None,
             }
         }
@@ -99,7 +100,6 @@ pub(crate) fn hint(kind: &Kind, property: &str) -> String {
             "use `telemetry_core::CodeLocation`, built with `telemetry_core::code_location!()`"
                 .into()
         }
-        Kind::BuildConstant => "remove this field: the runtime fills it in".into(),
     }
 }
 
@@ -127,5 +127,7 @@ mod tests {
         assert!(misfit_of("Provider", &Kind::Unsigned).is_none());
         assert!(misfit_of("chrono::Duration", &Kind::Bool).is_none());
         assert!(misfit_of("MyAlias", &Kind::DurationMs).is_none());
+        // Perhaps `#[telemetry_enum] enum Duration { Short, Long }`.
+        assert!(misfit_of("Duration", &Kind::Enum(vec!["short".into()])).is_none());
     }
 }

@@ -42,3 +42,21 @@ pub fn telemetry_enum(args: TokenStream, input: TokenStream) -> TokenStream {
 pub fn telemetry_bucket(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::bucket::expand(args.into(), input.into()).into()
 }
+
+/// Declares the program's telemetry schema: the `[product]` of its allowlist and every event it
+/// can send, listed once.
+///
+/// ```ignore
+/// telemetry_core::telemetry_schema! {
+///     /// Every event `demo` can send.
+///     pub static SCHEMA = [BinaryStartup, CommandInvoked, CommandCompleted];
+/// }
+/// ```
+///
+/// The runtime takes it (`TelemetryConfig::builder(&SCHEMA)`), and so does `gen-docs`. An
+/// optional first line `allowlist = "path";` names the allowlist as `#[telemetry_event]`'s
+/// argument does. Recording an event that is not listed fails to compile.
+#[proc_macro]
+pub fn telemetry_schema(input: TokenStream) -> TokenStream {
+    expand::schema::expand(input.into()).into()
+}

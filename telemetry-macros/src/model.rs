@@ -1,6 +1,11 @@
 //! The event as the macro sees it: a struct, its doc comment and its fields.
 
-use syn::{Attribute, Expr, Field, Ident, Lit, Meta, Type};
+use std::path::PathBuf;
+
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Expr, ExprLit, ExprMacro, Field, Ident, Lit, LitStr, Meta, Token, Type};
+
+use crate::ctxt::Ctxt;
 
 /// One field of an event struct.
 pub(crate) struct EventField<'a> {
@@ -55,19 +60,33 @@ pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
-/// The doc comment of an item, lines trimmed and joined with spaces.
-pub(crate) fn doc_comment(attrs: &[Attribute]) -> String {
+/// The doc comment of an item, lines trimmed and joined with spaces; every problem is recorded
+/// in `cx`.
+///
+/// `#[doc = include_str!("file")]` is read as rustc reads it (relative to the file it is
+/// written in; `concat!` and `env!` in the path are understood), so a description kept in a
+/// file of its own is the event's description too; so is `#[doc = concat!(...)]` of literals. `None` when such a file cannot be read:
+/// rustc reports that itself, and nothing more should be said about the description.
+pub(crate) fn doc_comment(cx: &mut Ctxt, attrs: &[Attribute]) -> Option<String> {
     let mut lines: Vec<String> = Vec::new();
+    let mut unreadable = false;
     for attr in attrs {
         if !attr.path().is_ident("doc") {
             continue;
         }
-        if let Meta::NameValue(nv) = &attr.meta
-            && let Expr::Lit(lit) = &nv.value
-            && let Lit::Str(text) = &lit.lit
-        {
-            lines.push(text.value().trim().to_owned());
+        // `#[doc(hidden)]`, `#[doc(alias = "...")]`: not text.
+        let Meta::NameValue(nv) = &attr.meta else {
+            continue;
+        };
+        match doc_text(&nv.value) {
+            // `split`, not `lines`: an empty `///` is a paragraph break.
+            Ok(Some(text)) => lines.extend(text.split('\n').map(|line| line.trim().to_owned())),
+            Ok(None) => unreadable = true,
+            Err(error) => cx.syn_error(error),
         }
+    }
+    if unreadable {
+        return None;
     }
     let mut text = String::new();
     for line in lines {
@@ -82,7 +101,77 @@ pub(crate) fn doc_comment(attrs: &[Attribute]) -> String {
             text.push_str(&line);
         }
     }
-    text.trim().to_owned()
+    Some(text.trim().to_owned())
+}
+
+/// The text of one `#[doc = ...]`: a literal (`concat!` and `env!` of literals are understood),
+/// or `include_str!` of a file; `Ok(None)` when the file cannot be read.
+fn doc_text(value: &Expr) -> syn::Result<Option<String>> {
+    if let Expr::Macro(ExprMacro { mac, .. }) = value
+        && mac.path.is_ident("include_str")
+    {
+        let arg: Expr = mac.parse_body()?;
+        let path = constant_str(&arg).map(PathBuf::from).ok_or_else(|| {
+            syn::Error::new_spanned(
+                &arg,
+                "the file of an event's description must be named by a string literal (`concat!` and `env!` of literals are understood)",
+            )
+        })?;
+        let path = if path.is_absolute() {
+            path
+        } else {
+            let dir = invoking_dir(&arg).ok_or_else(|| {
+                syn::Error::new_spanned(
+                    &arg,
+                    "cannot tell which file this attribute is in to read the event's description: use an absolute path",
+                )
+            })?;
+            dir.join(path)
+        };
+        return Ok(std::fs::read_to_string(path).ok());
+    }
+    constant_str(value).map(Some).ok_or_else(|| {
+        syn::Error::new_spanned(
+            value,
+            "an event's doc comment is its description in docs/telemetry.md, read when the macro runs: write it with `///`, or as `#[doc = include_str!(\"file.md\")]`",
+        )
+    })
+}
+
+/// A string literal, or `concat!` / `env!` of them, as the compiler would expand it.
+fn constant_str(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(text),
+            ..
+        }) => Some(text.value()),
+        Expr::Macro(ExprMacro { mac, .. }) if mac.path.is_ident("concat") => {
+            let parts = mac
+                .parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
+                .ok()?;
+            parts.iter().map(constant_str).collect()
+        }
+        Expr::Macro(ExprMacro { mac, .. }) if mac.path.is_ident("env") => {
+            let name: LitStr = mac.parse_body().ok()?;
+            std::env::var(name.value()).ok()
+        }
+        _ => None,
+    }
+}
+
+/// The directory of the file `tokens` are written in: what `include_str!` paths are relative
+/// to. `None` outside a compiler (in unit tests) or for tokens of no file.
+fn invoking_dir(tokens: &Expr) -> Option<PathBuf> {
+    use syn::spanned::Spanned;
+    if !proc_macro::is_available() {
+        return None;
+    }
+    let file = tokens
+        .span()
+        .unwrap()
+        .local_file()
+        .or_else(|| proc_macro::Span::call_site().local_file())?;
+    Some(file.parent().map(PathBuf::from).unwrap_or_default())
 }
 
 /// `alpha_beta` from `AlphaBeta`: how an enum variant is sent.
@@ -131,6 +220,40 @@ mod tests {
         assert_eq!(camel_case("credit_exhausted"), "CreditExhausted");
         assert_eq!(camel_case("local"), "Local");
         assert_eq!(snake_case(&camel_case("http2")), "http2");
+    }
+
+    fn doc_of(item: &str) -> (Option<String>, bool) {
+        let item: syn::ItemStruct = syn::parse_str(item).unwrap();
+        let mut cx = Ctxt::default();
+        let doc = doc_comment(&mut cx, &item.attrs);
+        (doc, cx.has_errors())
+    }
+
+    #[test]
+    fn doc_lines_are_joined_into_paragraphs() {
+        let (doc, errors) = doc_of(
+            "/// Sent when a command\n///   finishes.\n///\n/// Once.\n#[doc(hidden)]\nstruct E;",
+        );
+        assert_eq!(
+            doc.as_deref(),
+            Some("Sent when a command finishes.\n\nOnce.")
+        );
+        assert!(!errors);
+    }
+
+    #[test]
+    fn an_included_doc_is_read_and_other_expressions_refused() {
+        let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
+        let (doc, errors) = doc_of(&format!(
+            "#[doc = include_str!(concat!(\"{dir}\", \"/Cargo.toml\"))]\nstruct E;"
+        ));
+        assert!(
+            doc.unwrap()
+                .starts_with("[package] name = \"telemetry-macros\"")
+        );
+        assert!(!errors);
+        let (_, errors) = doc_of("#[doc = my_docs!()]\nstruct E;");
+        assert!(errors);
     }
 
     #[test]

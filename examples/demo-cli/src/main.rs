@@ -134,13 +134,11 @@ const TOOLS: &[&str] = &["run", "login", "setup"];
 const SERVE_DELIVERY_INTERVAL: Duration = Duration::from_secs(5);
 
 fn telemetry_start() -> Telemetry {
-    TelemetryConfig::builder("demo")
+    TelemetryConfig::builder(&telemetry_schema::SCHEMA)
         .version(env!("CARGO_PKG_VERSION"))
         .git_commit(GIT_COMMIT)
         .project_key(POSTHOG_KEY)
         .host_str(POSTHOG_HOST)
-        .docs_url("https://example.com/demo/telemetry")
-        .docs_path("docs/telemetry.md")
         .start()
 }
 

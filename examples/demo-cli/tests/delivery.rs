@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::{Demo, RUN_EVENTS, can_record, text, wait_until};
 use serde_json::Value;
-use telemetry_core::delivery::SENDER_DEADLINE;
+use telemetry_core::limits::SENDER_DEADLINE;
 use telemetry_devserver::{DevServer, DevServerOptions, Mode, RecordedEvent};
 
 /// How long a test waits for something that should happen within a second or two.

@@ -1,14 +1,19 @@
-//! `telemetry catalog`: every event and property this build can send, from the catalog
-//! compiled into it (what VS Code's `--telemetry` prints).
+//! `telemetry catalog`: every event and property this build can send, from the program's
+//! telemetry schema compiled into it (what VS Code's `--telemetry` prints): the same events
+//! as its generated page.
 
 use serde_json::json;
 
 use super::{Io, command_name};
+use crate::event::common::{COMMON_PROPERTIES, GEOIP_DISABLE, PROCESS_PERSON_PROFILE};
 use crate::event::meta::{EventMeta, PropertyKind, PropertyMeta};
-use crate::record::{ALIAS_EVENT, COMMON_PROPERTIES, GEOIP_DISABLE, PROCESS_PERSON_PROFILE};
+use crate::record::ALIAS_EVENT;
 
 pub(super) fn run(telemetry: &super::Telemetry, as_json: bool, io: &mut Io<'_>) -> i32 {
-    let events = crate::catalog::catalog();
+    let events = telemetry
+        .config()
+        .map(|c| c.schema().events_by_name())
+        .unwrap_or_default();
     if as_json {
         io.out(&to_json(&events));
     } else {

@@ -1,5 +1,10 @@
 //! Indenting JSON without re-ordering it: `inspect` shows records with their members in the
 //! order they are sent.
+//!
+//! Not `serde_json::to_string_pretty`: that would parse each record into a `Value` and write it
+//! again, re-encoding its strings and numbers (and re-ordering members, short of turning on
+//! serde_json's `preserve_order` for every crate of the host's build). `inspect` promises the
+//! queued bytes, so this only adds white space around them.
 
 /// `json` indented by two spaces per level, members in their original order, strings and
 /// numbers untouched. Input that is not JSON comes out re-spaced but otherwise as it was.

@@ -38,27 +38,26 @@ fn save(telemetry: &Telemetry, enabled: bool, io: &mut Io<'_>) -> bool {
     }
 }
 
-/// Warns when something that outranks the user's config decides otherwise.
-fn warn_if_overridden(telemetry: &Telemetry, wanted: bool, io: &mut Io<'_>) {
-    let (Some(config), Some(dir)) = (telemetry.config(), telemetry.state_dir()) else {
-        return;
-    };
+/// What outranks the user's saved choice of `wanted`, when something does: in the words the
+/// warning and `on`'s own message use.
+fn overridden_by(telemetry: &Telemetry, wanted: bool) -> Option<String> {
+    let (config, dir) = (telemetry.config()?, telemetry.state_dir()?);
     let now = consent::resolve(config, Some(dir));
     if now.enabled == wanted {
-        return;
+        return None;
     }
     let home = home(telemetry);
-    let source = now.source.describe(home.as_deref());
     let state = if wanted { "off" } else { "on" };
-    match &now.source {
-        ConsentSource::ProjectFile { path } => io.warn(&format!(
+    Some(match &now.source {
+        ConsentSource::ProjectFile { path } => format!(
             "the project file {} turns telemetry off in this directory and below; it stays {state} here",
             tilde(path, home.as_deref())
-        )),
-        _ => io.warn(&format!(
-            "{source} takes precedence over your saved choice: telemetry stays {state} while it is set"
-        )),
-    }
+        ),
+        source => format!(
+            "{} takes precedence over your saved choice: telemetry stays {state} while it is set",
+            source.describe(home.as_deref())
+        ),
+    })
 }
 
 pub(super) fn on(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
@@ -74,19 +73,36 @@ pub(super) fn on(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         .state_dir()
         .map(|d| tilde(&d.config_file(), home(telemetry).as_deref()))
         .unwrap_or_default();
-    io.out(&format!(
-        "Telemetry is on. Thank you!\n\
-         From the next command, anonymous usage events are recorded and sent to {host}.\n\
-         Saved in {path}.\n\n\
-         See what is recorded: {cmd} telemetry inspect\n\
-         Turn it off again:    {cmd} telemetry off\n"
-    ));
-    if telemetry.delivery().is_some_and(|d| !d.has_key()) {
+    let keyless = telemetry.delivery().is_some_and(|d| !d.has_key());
+    let overridden = overridden_by(telemetry, true);
+    if keyless || overridden.is_some() {
+        // Saved, but not in effect: stdout must not promise what stderr takes back.
+        io.out(&format!(
+            "Your choice is saved in {path}: telemetry on.
+             Nothing is recorded or sent for now (see below).
+
+             See what decides it: {cmd} telemetry status
+"
+        ));
+    } else {
+        io.out(&format!(
+            "Telemetry is on. Thank you!
+             From the next command, anonymous usage events are recorded and sent to {host}.
+             Saved in {path}.
+
+             See what is recorded: {cmd} telemetry inspect
+             Turn it off again:    {cmd} telemetry off
+"
+        ));
+    }
+    if keyless {
         io.warn(&format!(
             "this build of {cmd} has no PostHog key embedded, so nothing will be recorded or sent"
         ));
     }
-    warn_if_overridden(telemetry, true, io);
+    if let Some(reason) = overridden {
+        io.warn(&reason);
+    }
     0
 }
 
@@ -116,7 +132,9 @@ pub(super) fn off(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
              (turning telemetry off deletes nothing).\nTo delete them: {cmd} telemetry clear\n"
         ));
     }
-    warn_if_overridden(telemetry, false, io);
+    if let Some(reason) = overridden_by(telemetry, false) {
+        io.warn(&reason);
+    }
     0
 }
 
@@ -194,12 +212,6 @@ pub(super) fn policy(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         None => io.out(&format!(
             "This build of {cmd} names no telemetry policy page.\n"
         )),
-    }
-    if let Some(path) = config.and_then(|c| c.docs_path()) {
-        io.out(&format!(
-            "Every event and property is listed in {path} in {cmd}'s source repository,\n\
-             generated from the same declarations as the program.\n"
-        ));
     }
     io.out(&format!(
         "For this build: `{cmd} telemetry catalog` lists every event it can send, and\n\

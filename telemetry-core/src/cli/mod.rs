@@ -2,6 +2,16 @@
 //! with one call:
 //!
 //! ```no_run
+//! # mod schema {
+//! # /// Sent when the program starts.
+//! # #[telemetry_core::telemetry_event(name = "binary.startup")]
+//! # pub struct BinaryStartup {}
+//! # telemetry_core::telemetry_schema! {
+//! #     /// Every event.
+//! #     pub static SCHEMA = [BinaryStartup];
+//! # }
+//! # }
+//! # use schema::SCHEMA;
 //! use clap::{Parser, Subcommand};
 //! use telemetry_core::cli::TelemetryArgs;
 //!
@@ -18,7 +28,7 @@
 //! }
 //!
 //! fn main() -> std::process::ExitCode {
-//!     let telemetry = telemetry_core::TelemetryConfig::builder("demo").start();
+//!     let telemetry = telemetry_core::TelemetryConfig::builder(&SCHEMA).start();
 //!     let code = match Cli::parse().command {
 //!         Command::Telemetry(args) => telemetry.run_command(&args),
 //!     };
@@ -47,15 +57,27 @@ pub use json::pretty;
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 #[command(
     about = "See and change what anonymous usage data this program records",
-    long_about = "See and change what anonymous usage data this program records.\n\n\
-                  Telemetry can also be turned off with DO_NOT_TRACK=1 or <APP>_TELEMETRY=0 \
-                  in the environment, or for a whole repository with a .<app>-telemetry.toml \
-                  file at its root."
+    long_about = long_about()
 )]
 pub struct TelemetryArgs {
     /// What to do (default: status).
     #[command(subcommand)]
     pub command: Option<TelemetryCommand>,
+}
+
+/// The long help of `<app> telemetry`, with the program's own names once telemetry started
+/// (first thing in `main`, before the host parses its arguments).
+fn long_about() -> String {
+    let ways = match crate::config::started_names() {
+        Some((variable, project_file)) => format!(
+            "Telemetry can also be turned off with DO_NOT_TRACK=1 or {variable}=0 in the \
+             environment, or for a whole repository with a {project_file} file at its root."
+        ),
+        None => "Telemetry can also be turned off with DO_NOT_TRACK=1 in the environment; \
+                 `telemetry status` names every setting that decides it."
+            .to_owned(),
+    };
+    format!("See and change what anonymous usage data this program records.\n\n{ways}")
 }
 
 /// The `telemetry` subcommands.

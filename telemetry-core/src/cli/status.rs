@@ -47,7 +47,10 @@ struct Report {
     has_key: bool,
     key_source: Option<DeliverySource>,
     host: String,
-    state_dir: Option<String>,
+    /// Absolute, for scripts (`status --json`); shown with `~` in the text.
+    state_dir: Option<std::path::PathBuf>,
+    /// The state directory as the text shows it.
+    state_dir_shown: Option<String>,
     identity: Option<IdentityState>,
     queued: usize,
     damaged: usize,
@@ -251,7 +254,8 @@ fn gather(telemetry: &Telemetry) -> Option<Report> {
         has_key: delivery.has_key(),
         key_source: delivery.has_key().then(|| delivery.source().clone()),
         host: delivery.base_url().to_string(),
-        state_dir: telemetry
+        state_dir: telemetry.state_dir().map(|d| d.path().to_path_buf()),
+        state_dir_shown: telemetry
             .state_dir()
             .map(|d| tilde(d.path(), home.as_deref())),
         identity,
@@ -354,7 +358,7 @@ fn to_text(telemetry: &Telemetry, r: &Report) -> String {
     if let Some((event, timestamp)) = &r.last_event {
         out.push_str(&format!("  Last event: {event} ({})\n", ago(timestamp)));
     }
-    if let Some(dir) = &r.state_dir {
+    if let Some(dir) = &r.state_dir_shown {
         out.push_str(&format!("  Directory: {dir}\n"));
     }
     out.push('\n');
@@ -472,7 +476,7 @@ fn to_json(r: &Report) -> String {
         "consent": { "enabled": r.consent_enabled, "source": r.source_text },
         "key_embedded": r.has_key,
         "host": r.host,
-        "state_dir": r.state_dir,
+        "state_dir": r.state_dir.as_ref().map(|d| d.to_string_lossy()),
         "anonymous_id": r.identity.as_ref().map(|i| i.anon_id.to_string()),
         "anonymous_id_created_at": r.identity.as_ref().map(|i| i.created_at.clone()),
         "linked": r.identity.as_ref().is_some_and(|i| i.linked_principal_id.is_some()),

@@ -11,6 +11,12 @@ use crate::{Environment, TelemetryConfig};
 
 struct Ping;
 
+impl crate::__private::Sealed for Ping {}
+
+impl crate::Listed for Ping {
+    fn __in_schema(_: crate::__private::SchemaToken) {}
+}
+
 impl Event for Ping {
     const META: &'static EventMeta = &EventMeta {
         name: "test.ping",
@@ -39,10 +45,8 @@ fn start(home: &Path, env: &[(&str, &str)]) -> Telemetry {
     let mut environment: Environment = env.iter().copied().collect();
     environment.set("HOME", home.to_string_lossy());
     Telemetry::start_with(
-        TelemetryConfig::builder("demo")
+        TelemetryConfig::builder(&crate::schema::DEMO)
             .project_key("phc_test")
-            .docs_url("https://example.com/policy")
-            .docs_path("docs/telemetry.md")
             .environment(environment)
             .working_dir(home)
             .stderr_is_terminal(false)
@@ -87,6 +91,21 @@ fn mounts_in_a_host_parser() {
         command: HostCommand::Telemetry(args),
     } = Host::try_parse_from(["demo", "telemetry"]).unwrap();
     assert_eq!(args.subcommand_name(), "status");
+}
+
+#[test]
+fn the_help_names_the_programs_own_switches() {
+    let home = tempfile::tempdir().unwrap();
+    let _telemetry = start(home.path(), &[]);
+    let mut host = <Host as clap::CommandFactory>::command();
+    let help = host
+        .find_subcommand_mut("telemetry")
+        .unwrap()
+        .render_long_help()
+        .to_string();
+    assert!(help.contains("DEMO_TELEMETRY=0"), "{help}");
+    assert!(help.contains(".demo-telemetry.toml"), "{help}");
+    assert!(!help.contains('<'), "no placeholders: {help}");
 }
 
 #[test]
@@ -200,6 +219,13 @@ fn on_warns_when_overridden_and_off_keeps_the_id() {
         "{}",
         o.err
     );
+    // stdout does not promise what stderr takes back
+    assert!(!o.out.contains("recorded and sent"), "{}", o.out);
+    assert!(
+        o.out.contains("Nothing is recorded or sent for now"),
+        "{}",
+        o.out
+    );
     let o = run(&telemetry, &["status"]);
     assert!(o.out.contains("Source: DO_NOT_TRACK=1"));
     assert!(o.out.contains("To enable: unset DO_NOT_TRACK"));
@@ -235,6 +261,8 @@ fn problems_are_reported_with_a_fix() {
     let doc: serde_json::Value = serde_json::from_str(&o.out).unwrap();
     assert_eq!(doc["enabled"], true);
     assert_eq!(doc["problems"].as_array().unwrap().len(), 1);
+    // for scripts: the directory itself, not `~/.demo`
+    assert_eq!(doc["state_dir"], dir.to_string_lossy().as_ref());
 }
 
 #[test]
@@ -256,7 +284,9 @@ fn policy_points_to_the_docs() {
     let home = tempfile::tempdir().unwrap();
     let o = run(&start(home.path(), &[]), &["policy"]);
     assert!(o.out.contains("https://example.com/policy"));
-    assert!(o.out.contains("docs/telemetry.md"));
+    // An end user has the program, not its repository: the local list is `catalog`.
+    assert!(o.out.contains("`demo telemetry catalog`"), "{}", o.out);
+    assert!(!o.out.contains("docs/telemetry.md"), "{}", o.out);
 }
 
 #[test]
@@ -265,7 +295,7 @@ fn inspect_in_a_keyless_build_names_the_missing_key_not_the_consent() {
     let mut environment: Environment = [("DEMO_TELEMETRY", "1")].into_iter().collect();
     environment.set("HOME", home.path().to_string_lossy());
     let telemetry = Telemetry::start_with(
-        TelemetryConfig::builder("demo")
+        TelemetryConfig::builder(&crate::schema::DEMO)
             .environment(environment)
             .working_dir(home.path())
             .stderr_is_terminal(false)

@@ -16,16 +16,14 @@
 //! Resolving reads the environment snapshot, looks for the project file, and reads the user's
 //! config and (opt-out only) the notice marker: nothing else, and it never writes.
 
-pub mod ci;
-pub mod env;
 pub mod project;
 pub mod user_config;
 
 use std::path::{Path, PathBuf};
 
 use crate::config::{ConsentPolicy, TelemetryConfig};
+use crate::environment::{ci, is_truthy, parse_switch};
 use crate::paths::StateDir;
-use env::{is_truthy, parse_switch};
 
 /// The source that decided, with what it said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -289,7 +287,7 @@ mod tests {
 
         fn decide(&self, env: &[(&str, &str)], policy: ConsentPolicy) -> ConsentDecision {
             let env: Environment = env.iter().copied().collect();
-            let config = TelemetryConfig::builder("demo")
+            let config = TelemetryConfig::builder(&crate::schema::DEMO)
                 .environment(env)
                 .working_dir(&self.cwd)
                 .policy(policy)

@@ -17,16 +17,11 @@ use super::backoff::SenderState;
 use super::client;
 use super::endpoint::Delivery;
 use super::lock::SenderLock;
-use super::sender::{self, LAST_BATCH_START};
+use super::sender;
 use crate::config::TelemetryConfig;
+use crate::limits::{LAST_BATCH_START, MIN_BACKGROUND_INTERVAL};
 use crate::paths::StateDir;
 use crate::queue::Queue;
-
-/// The longest dropping the handle waits for the background thread to stop.
-pub const BACKGROUND_STOP_WAIT: Duration = Duration::from_secs(1);
-
-/// The shortest interval between two background rounds.
-pub const MIN_BACKGROUND_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A running background sender.
 #[derive(Debug)]

@@ -22,15 +22,9 @@ use serde::{Deserialize, Serialize};
 
 use super::outcome::{Failure, FailureClass};
 use crate::fsutil::{self, StateError};
+use crate::limits::{BACKOFF_BASE, BACKOFF_CAP, RATE_LIMITED_BACKOFF};
 use crate::paths::StateDir;
 use crate::record::{parse_rfc3339, rfc3339};
-
-/// The wait after a first failure.
-pub const BACKOFF_BASE: Duration = Duration::from_secs(30);
-/// The longest wait between two attempts, however many failed.
-pub const BACKOFF_CAP: Duration = Duration::from_secs(60 * 60);
-/// The shortest wait after the server answered 429 Too Many Requests.
-pub const RATE_LIMITED_BACKOFF: Duration = Duration::from_secs(5 * 60);
 
 /// The last failed attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,43 +26,15 @@ use std::time::Duration;
 use posthog_rs::{Client, ClientOptionsBuilder, Event};
 
 use super::endpoint::Delivery;
-use crate::record::{GEOIP_DISABLE, PROCESS_PERSON_PROFILE, Record};
+use crate::limits::{
+    KEPT_DOLLAR_PROPERTIES, REQUEST_ATTEMPTS, REQUEST_TIMEOUT, RETRY_BACKOFF_INITIAL,
+    RETRY_BACKOFF_MAX,
+};
+use crate::record::Record;
 
-/// The `$` properties a record carries and the wire keeps: `$geoip_disable` (every record)
-/// and `$process_person_profile` (anonymous events only).
-pub const KEPT_DOLLAR_PROPERTIES: &[&str] = &[GEOIP_DISABLE, PROCESS_PERSON_PROFILE];
-
-/// The properties posthog-rs adds that are removed before sending (with any other `$`
-/// property not in [`KEPT_DOLLAR_PROPERTIES`]).
-pub const REMOVED_LIBRARY_PROPERTIES: &[&str] = &[
-    "$lib",
-    "$lib_version",
-    "$lib_version__major",
-    "$lib_version__minor",
-    "$lib_version__patch",
-    "$os",
-    "$os_version",
-    "$is_server",
-];
-
-/// The longest one HTTP request may take (connection, upload and answer).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
-/// Attempts per batch within one sender run (the first included); later attempts are made by
-/// later runs, after the back-off.
-pub const REQUEST_ATTEMPTS: u32 = 2;
-/// The wait before the second attempt within a run.
-pub const RETRY_BACKOFF_INITIAL: Duration = Duration::from_millis(250);
-/// The longest wait between attempts within a run (a `Retry-After` is clamped to it).
-pub const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// How long dropping the client may wait for its background worker (nothing is ever queued
 /// in it: every send is `capture_batch_immediate`).
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(100);
-
-/// The longest one batch can take, all attempts included.
-pub const BATCH_WORST_CASE: Duration = Duration::from_millis(
-    REQUEST_TIMEOUT.as_millis() as u64 * REQUEST_ATTEMPTS as u64
-        + RETRY_BACKOFF_MAX.as_millis() as u64 * (REQUEST_ATTEMPTS as u64 - 1),
-);
 
 /// The posthog-rs client for `delivery` (`None` without a key): blocking, `/batch/`,
 /// `is_server(false)`, GeoIP off, short timeouts, and the hook that strips the library's
@@ -132,6 +104,8 @@ pub(crate) fn to_event(record: &Record) -> Option<Event> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::common::{GEOIP_DISABLE, PROCESS_PERSON_PROFILE};
+    use crate::limits::{BATCH_WORST_CASE, REMOVED_LIBRARY_PROPERTIES};
 
     #[test]
     fn the_hook_keeps_only_the_records_own_properties() {

@@ -125,7 +125,7 @@ mod tests {
     use crate::{Environment, PostHogHost};
 
     fn delivery(key: &str, env: &[(&str, &str)]) -> Delivery {
-        let config = TelemetryConfig::builder("demo")
+        let config = TelemetryConfig::builder(&crate::schema::DEMO)
             .project_key(key)
             .host(PostHogHost::parse("https://t.example.com/ingest").unwrap())
             .environment(env.iter().copied().collect::<Environment>())

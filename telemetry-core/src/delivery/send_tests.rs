@@ -25,7 +25,7 @@ fn setup() -> Setup {
     let home = tempfile::tempdir().unwrap();
     let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
     let server = DevServer::start(DevServerOptions::default()).unwrap();
-    let config = TelemetryConfig::builder("demo")
+    let config = TelemetryConfig::builder(&crate::schema::DEMO)
         .project_key("phc_test")
         .host(PostHogHost::parse(&format!("{}/ingest", server.url())).unwrap())
         .environment(crate::Environment::empty())

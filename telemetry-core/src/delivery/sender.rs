@@ -18,33 +18,24 @@
 //!   killed mid-batch loses nothing: its records are still queued and are sent again, with the
 //!   same uuids (PostHog de-duplicates on them), by the next run.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use posthog_rs::Client;
 use uuid::Uuid;
 
 use super::backoff::SenderState;
-use super::client::{self, BATCH_WORST_CASE};
+use super::client;
 use super::endpoint::Delivery;
 use super::lock::SenderLock;
 use super::outcome::{Failure, Outcome, RejectionClass};
 use crate::config::TelemetryConfig;
 use crate::consent;
+use crate::limits::{
+    BATCH_MAX_BYTES, BATCH_MAX_RECORDS, LAST_BATCH_START, SENDER_DEADLINE, SENDER_LOCK_WAIT,
+};
 use crate::paths::StateDir;
 use crate::queue::Queue;
 use crate::record::{ALIAS_EVENT, Record};
-
-/// The longest a detached sender process lives: its watchdog exits the process then.
-pub const SENDER_DEADLINE: Duration = Duration::from_secs(9);
-/// The most records in one request.
-pub const BATCH_MAX_RECORDS: usize = 50;
-/// The most bytes of record JSON in one request (a single larger record still goes alone).
-pub const BATCH_MAX_BYTES: usize = 1024 * 1024;
-/// No batch starts later than this after the sender started, so that even a batch that uses
-/// every attempt and timeout ends before [`SENDER_DEADLINE`].
-pub const LAST_BATCH_START: Duration = SENDER_DEADLINE.saturating_sub(BATCH_WORST_CASE);
-/// How long a new sender waits for the sender lock before leaving the work to its holder.
-pub const SENDER_LOCK_WAIT: Duration = Duration::from_secs(2);
 
 /// How a round of sending ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,6 +252,8 @@ pub(crate) fn may_send(config: &TelemetryConfig, dir: &StateDir) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

@@ -2,11 +2,16 @@
 //!
 //! The generated code states each bound with the span of the field's type, so a type that does
 //! not fit is reported at the field, in the plain words of `on_unimplemented`.
+//!
+//! The traits are sealed (their supertrait [`PropertyValue`] requires the hidden
+//! [`Sealed`](super::Sealed)): the standard types below implement them here, and
+//! `#[telemetry_enum]` / `#[telemetry_bucket]` implement them for the types they declare. A
+//! host cannot make a type of its own, such as a `String` newtype, the value of a property.
 
 use std::time::Duration;
 
 use super::values::{CodeLocation, ErrorClass};
-use super::writer::PropertyValue;
+pub use super::writer::PropertyValue;
 
 /// Values of a `bool` property.
 #[diagnostic::on_unimplemented(
@@ -49,6 +54,8 @@ pub trait DurationValue: PropertyValue {}
 pub trait EnumValue: PropertyValue {
     /// The values the enum's variants are sent as.
     const VALUES: &'static [&'static str];
+    /// The property the enum was declared for (`#[telemetry_enum(property = "...")]`).
+    const PROPERTY: &'static str;
 }
 
 /// Values of a `bucketed` property: implemented by `#[telemetry_bucket]`.
@@ -60,6 +67,8 @@ pub trait EnumValue: PropertyValue {
 pub trait BucketedValue: PropertyValue {
     /// The names sent as themselves.
     const KNOWN: &'static [&'static str];
+    /// The property the name was declared for (`#[telemetry_bucket(property = "...")]`).
+    const PROPERTY: &'static str;
 }
 
 /// Values of an `error_class` property.
@@ -101,9 +110,11 @@ implement!(CodeLocationValue: CodeLocation);
 #[diagnostic::do_not_recommend]
 impl<T: EnumValue> EnumValue for Option<T> {
     const VALUES: &'static [&'static str] = T::VALUES;
+    const PROPERTY: &'static str = T::PROPERTY;
 }
 
 #[diagnostic::do_not_recommend]
 impl<T: BucketedValue> BucketedValue for Option<T> {
     const KNOWN: &'static [&'static str] = T::KNOWN;
+    const PROPERTY: &'static str = T::PROPERTY;
 }

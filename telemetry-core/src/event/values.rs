@@ -48,13 +48,14 @@ fn short_type_name(full: &'static str) -> &'static str {
 }
 
 /// A module path inside the program (`my_cli::commands::run`): the value of a `code_location`
-/// property. Made by [`code_location!`](crate::code_location).
+/// property. Made only by [`code_location!`](crate::code_location), from `module_path!()`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CodeLocation(&'static str);
 
 impl CodeLocation {
-    #[doc(hidden)]
-    pub const fn __from_module_path(path: &'static str) -> Self {
+    /// `code_location!`'s constructor, reached through `__private`: a host that names it
+    /// chooses its own text.
+    pub(crate) const fn from_module_path(path: &'static str) -> Self {
         Self(path)
     }
 

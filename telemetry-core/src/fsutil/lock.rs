@@ -6,7 +6,7 @@
 //! hang the host.
 
 use std::fs::{File, OpenOptions};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::StateError;
@@ -27,7 +27,6 @@ pub enum LockMode {
 #[derive(Debug)]
 pub struct StateLock {
     file: File,
-    path: PathBuf,
 }
 
 impl StateLock {
@@ -39,10 +38,7 @@ impl StateLock {
         let mut pause = Duration::from_micros(200);
         loop {
             if try_lock(&file, path, mode)? {
-                return Ok(StateLock {
-                    file,
-                    path: path.to_path_buf(),
-                });
+                return Ok(StateLock { file });
             }
             if started.elapsed() >= LOCK_WAIT {
                 return Err(StateError::LockTimeout {
@@ -58,10 +54,7 @@ impl StateLock {
     /// waiting: `Ok(None)` when it is held.
     pub fn try_acquire(path: &Path, mode: LockMode) -> Result<Option<Self>, StateError> {
         let file = open_lock_file(path, true)?;
-        Ok(try_lock(&file, path, mode)?.then(|| StateLock {
-            file,
-            path: path.to_path_buf(),
-        }))
+        Ok(try_lock(&file, path, mode)?.then_some(StateLock { file }))
     }
 
     /// Whether another process holds the lock on `path` now (a file that does not exist is
@@ -87,11 +80,6 @@ impl StateLock {
             .set_len(0)
             .and_then(|()| file.seek(SeekFrom::Start(0)))
             .and_then(|_| file.write_all(text.as_bytes()));
-    }
-
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 
@@ -138,7 +126,6 @@ mod tests {
         let b = StateLock::acquire(&path, LockMode::Shared).unwrap();
         drop((a, b));
         let c = StateLock::acquire(&path, LockMode::Exclusive).unwrap();
-        assert_eq!(c.path(), path);
         drop(c);
         StateLock::acquire(&path, LockMode::Exclusive).unwrap();
     }

@@ -295,6 +295,11 @@ pub fn ensure_dir(dir: &Path) -> Result<(), StateError> {
 /// is written, fsynced and renamed over it, then the directory is fsynced. Readers see the old
 /// content or the new, never a mix. A symbolic link at `path` is replaced, never written
 /// through. The caller holds the exclusive lock.
+///
+/// Written here rather than with `tempfile::NamedTempFile::persist`, which would do the same
+/// create-exclusive-0600-then-rename: that crate is not otherwise in a host's build, and the
+/// parts that matter (no-follow, fsync of file and directory, cleanup of a crashed writer's
+/// temporary files by name) would stay ours.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     if let Ok(meta) = fs::symlink_metadata(path)
         && meta.is_dir()

@@ -29,19 +29,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::fsutil::{self, StateError, StateLock};
+use crate::limits::{
+    MAX_QUEUE_BYTES, MAX_QUEUE_RECORDS, MAX_RECORD_BYTES, MAX_SENT_BYTES, MAX_SENT_RECORDS,
+};
 use crate::paths::StateDir;
 use crate::record::Record;
 
-/// The most records the queue holds.
-pub const MAX_QUEUE_RECORDS: usize = 1_000;
-/// The most bytes the queue file holds (framed records).
-pub const MAX_QUEUE_BYTES: u64 = 2 * 1024 * 1024;
-/// The largest single record accepted (PostHog itself discards events over 1 MB).
-pub const MAX_RECORD_BYTES: usize = 32 * 1024;
-/// The most records kept in the recently-sent log.
-pub const MAX_SENT_RECORDS: usize = 100;
-/// The most bytes kept in the recently-sent log.
-pub const MAX_SENT_BYTES: u64 = 256 * 1024;
 /// The most of a queue file ever read: a larger file was not written by telemetry, and only
 /// its newest part is read.
 const MAX_READ_BYTES: u64 = 2 * MAX_QUEUE_BYTES;
@@ -244,12 +237,6 @@ impl Queue {
         let n = removed.len();
         self.update_stats(|stats| stats.sent += n as u64)?;
         Ok(n)
-    }
-
-    /// Removes the records with these uuids without keeping them; returns how many were found.
-    pub fn remove(&self, uuids: &[Uuid]) -> Result<usize, QueueError> {
-        let _lock = self.dir.lock_exclusive()?;
-        Ok(self.remove_locked(uuids)?.len())
     }
 
     /// Removes records the server refused for good and counts them as rejected for `reason`;
@@ -582,14 +569,18 @@ mod tests {
             q.drop_rejected(&[records[2].uuid], "bad_request").unwrap(),
             1
         );
-        assert_eq!(q.remove(&[records[3].uuid, Uuid::nil()]).unwrap(), 1);
+        assert_eq!(
+            q.drop_rejected(&[records[3].uuid, Uuid::nil()], "bad_request")
+                .unwrap(),
+            1
+        );
         assert_eq!(q.read_all().unwrap().records, vec![records[4].clone()]);
         let sent = q.recently_sent().unwrap();
         assert_eq!(sent.len(), 2);
         assert_eq!(sent[0].record, records[0]);
         let stats = q.stats().unwrap();
-        assert_eq!((stats.sent, stats.rejected), (2, 1));
-        assert_eq!(stats.rejected_by["bad_request"], 1);
+        assert_eq!((stats.sent, stats.rejected), (2, 2));
+        assert_eq!(stats.rejected_by["bad_request"], 2);
         assert_eq!(q.clear().unwrap(), 3);
         assert!(q.recently_sent().unwrap().is_empty());
         assert_eq!(q.stats().unwrap(), QueueStats::default());

@@ -1,10 +1,11 @@
 //! `#[telemetry_bucket]`: a name sent as itself when the allowlist knows it, else `user-defined`.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 use syn::{Fields, Item, ItemStruct};
 
 use crate::attr::ValueArgs;
+use crate::check::bucket::BucketAttrs;
 use crate::ctxt::Ctxt;
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
@@ -29,10 +30,17 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         );
     }
 
+    let attrs = crate::check::bucket::attributes(&mut cx, &item.ident, &item.attrs);
+
     let (dependency, named) = super::named_property_values(&mut cx, &args, "bucketed");
     let known = named.unwrap_or_default();
+    let property = args
+        .property
+        .as_ref()
+        .map(syn::LitStr::value)
+        .unwrap_or_default();
     let errors = cx.to_compile_errors();
-    let generated = generate(&item, &known);
+    let generated = generate(&item, &attrs, &known, &property);
     quote! {
         #generated
         #errors
@@ -40,46 +48,85 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     }
 }
 
-fn generate(item: &ItemStruct, known: &[String]) -> TokenStream {
-    let ItemStruct {
-        attrs, vis, ident, ..
-    } = item;
+/// The struct in a module of its own, re-exported where it was declared: its field is private
+/// to that module, so no code of the declaring crate can build a value from text of its own
+/// (`CommandName(leaked)`); `sanitize` is the only way in.
+fn generate(
+    item: &ItemStruct,
+    attrs: &BucketAttrs,
+    known: &[String],
+    property: &str,
+) -> TokenStream {
+    let ItemStruct { vis, ident, .. } = item;
+    let BucketAttrs {
+        cfgs,
+        item: item_attrs,
+        derives,
+    } = attrs;
+    let module = format_ident!("__telemetry_bucket_{}", ident);
     quote! {
-        #(#attrs)*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #vis struct #ident(&'static str);
+        #(#cfgs)*
+        #[doc(hidden)]
+        #[allow(non_snake_case, unreachable_pub)]
+        mod #module {
+            // The declaring module's names, for the doc comment's links and the derives' paths.
+            #[allow(unused_imports)]
+            use super::*;
 
-        impl #ident {
-            /// The names sent as themselves, from the allowlist.
-            pub const KNOWN: &'static [&'static str] = &[#(#known),*];
+            // The standard derives by their full path: a derive macro of the same name that
+            // the declaring module imports (reached through the glob) cannot stand in for one.
+            #(#item_attrs)*
+            #[derive(
+                ::core::fmt::Debug,
+                ::core::clone::Clone,
+                ::core::marker::Copy,
+                ::core::cmp::PartialEq,
+                ::core::cmp::Eq,
+                ::core::hash::Hash
+                #(, #derives)*
+            )]
+            pub struct #ident(&'static str);
 
-            /// What every name the allowlist does not know is sent as.
-            pub const USER_DEFINED: #ident = #ident(::telemetry_core::USER_DEFINED);
+            impl #ident {
+                /// The names sent as themselves, from the allowlist.
+                pub const KNOWN: &'static [&'static str] = &[#(#known),*];
 
-            /// `name` itself when the allowlist knows it, `user-defined` otherwise.
-            pub fn sanitize(name: &str) -> Self {
-                match Self::KNOWN.iter().find(|known| **known == name) {
-                    ::core::option::Option::Some(known) => #ident(known),
-                    ::core::option::Option::None => Self::USER_DEFINED,
+                /// What every name the allowlist does not know is sent as.
+                pub const USER_DEFINED: #ident = #ident(::telemetry_core::USER_DEFINED);
+
+                /// `name` itself when the allowlist knows it, `user-defined` otherwise.
+                pub fn sanitize(name: &str) -> Self {
+                    match Self::KNOWN.iter().find(|known| **known == name) {
+                        ::core::option::Option::Some(known) => #ident(known),
+                        ::core::option::Option::None => Self::USER_DEFINED,
+                    }
+                }
+
+                /// The name as sent.
+                pub const fn as_str(&self) -> &'static str {
+                    self.0
                 }
             }
 
-            /// The name as sent.
-            pub const fn as_str(&self) -> &'static str {
-                self.0
+            #[diagnostic::do_not_recommend]
+            impl ::telemetry_core::__private::Sealed for #ident {}
+
+            #[diagnostic::do_not_recommend]
+            impl ::telemetry_core::__private::PropertyValue for #ident {
+                fn write_json(&self, out: &mut ::std::string::String) {
+                    ::telemetry_core::__private::write_json_str(out, self.0);
+                }
+            }
+
+            // A type that does not fit is told what the kind takes, not shown every impl.
+            #[diagnostic::do_not_recommend]
+            impl ::telemetry_core::kinds::BucketedValue for #ident {
+                const KNOWN: &'static [&'static str] = #ident::KNOWN;
+                const PROPERTY: &'static str = #property;
             }
         }
 
-        impl ::telemetry_core::PropertyValue for #ident {
-            fn write_json(&self, out: &mut ::std::string::String) {
-                ::telemetry_core::__private::write_json_str(out, self.0);
-            }
-        }
-
-        // A type that does not fit is told what the kind takes, not shown every impl.
-        #[diagnostic::do_not_recommend]
-        impl ::telemetry_core::kinds::BucketedValue for #ident {
-            const KNOWN: &'static [&'static str] = #ident::KNOWN;
-        }
+        #(#cfgs)*
+        #vis use #module::#ident;
     }
 }

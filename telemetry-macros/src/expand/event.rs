@@ -1,10 +1,11 @@
-//! `#[telemetry_event]`: the struct, its `Event` impl and its catalog registration.
+//! `#[telemetry_event]`: the struct, its `Event` impl and the checks of its enum and bucketed
+//! fields' types.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Fields, Item, ItemStruct};
-use telemetry_allowlist::Kind;
+use telemetry_allowlist::{Allowlist, Kind};
 
 use crate::allowlist;
 use crate::attr::EventArgs;
@@ -53,8 +54,11 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     if let Some(name) = &args.name {
         check::event_name(&mut cx, name);
     }
-    let doc = doc_comment(&item.attrs);
-    check::description(&mut cx, &item, &doc);
+    let doc = doc_comment(&mut cx, &item.attrs);
+    if let Some(doc) = &doc {
+        check::description(&mut cx, &item, doc);
+    }
+    let doc = doc.unwrap_or_default();
 
     let located = allowlist::locate(args.allowlist.as_ref())
         .map_err(|error| cx.syn_error(error))
@@ -63,7 +67,8 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         .as_ref()
         .map(|l| l.dependency_tokens())
         .unwrap_or_default();
-    let fields = match located.as_ref().and_then(|l| l.get(&mut cx)) {
+    let allowlist = located.as_ref().and_then(|l| l.get(&mut cx));
+    let fields = match allowlist {
         Some(allowlist) => check::fields(&mut cx, &item, allowlist),
         None => Vec::new(),
     };
@@ -75,7 +80,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         strip_refused_attributes(&mut emitted);
     }
     let errors = cx.to_compile_errors();
-    let generated = generate(&emitted, &name, &doc, &fields, dependency);
+    let generated = generate(&emitted, &name, &doc, &fields, allowlist, dependency);
     quote!(#generated #errors)
 }
 
@@ -86,7 +91,9 @@ fn stub_impl(
     name: &str,
     attrs: &[syn::Attribute],
 ) -> TokenStream {
-    event_impl(ident, generics, name, &doc_comment(attrs), &[], &[])
+    // The item's problems are reported already; its doc comment's would add nothing.
+    let doc = doc_comment(&mut Ctxt::default(), attrs).unwrap_or_default();
+    event_impl(ident, generics, name, &doc, &[], TokenStream::new())
 }
 
 fn generate(
@@ -94,6 +101,7 @@ fn generate(
     name: &str,
     doc: &str,
     fields: &[CheckedField<'_>],
+    allowlist: Option<&Allowlist>,
     dependency: TokenStream,
 ) -> TokenStream {
     let ident = &item.ident;
@@ -101,18 +109,13 @@ fn generate(
         .iter()
         .map(|f| meta::property(f.property, f.field.optional))
         .collect();
-    let writes: Vec<TokenStream> = fields.iter().map(write_call).collect();
-    let value_checks = fields.iter().filter_map(|f| value_check(ident, f));
-    let event_impl = event_impl(ident, &item.generics, name, doc, &properties, &writes);
-    let register = if item.generics.params.is_empty() {
-        quote! {
-            ::telemetry_core::__private::inventory::submit! {
-                ::telemetry_core::CatalogEntry::new(<#ident as ::telemetry_core::Event>::META)
-            }
-        }
-    } else {
-        TokenStream::new()
-    };
+    let writes = writes(fields);
+    let value_checks = allowlist.into_iter().flat_map(|allowlist| {
+        fields
+            .iter()
+            .filter_map(move |f| value_check(ident, f, allowlist))
+    });
+    let event_impl = event_impl(ident, &item.generics, name, doc, &properties, writes);
     quote! {
         #item
 
@@ -121,7 +124,6 @@ fn generate(
         const _: () = {
             #dependency
             #(#value_checks)*
-            #register
         };
     }
 }
@@ -133,7 +135,7 @@ fn event_impl(
     name: &str,
     doc: &str,
     properties: &[TokenStream],
-    writes: &[TokenStream],
+    writes: TokenStream,
 ) -> TokenStream {
     let type_name = ident.to_string();
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
@@ -144,6 +146,9 @@ fn event_impl(
         quote!(out)
     };
     quote! {
+        #[diagnostic::do_not_recommend]
+        impl #impl_generics ::telemetry_core::__private::Sealed for #ident #ty_generics #where_clause {}
+
         impl #impl_generics ::telemetry_core::Event for #ident #ty_generics #where_clause {
             const META: &'static ::telemetry_core::EventMeta = &::telemetry_core::EventMeta {
                 name: #name,
@@ -152,52 +157,137 @@ fn event_impl(
                 type_name: #type_name,
             };
 
-            fn write_properties(&self, #out: &mut ::telemetry_core::PropertyWriter<'_>) {
-                #(#writes)*
+            fn write_properties(&self, #out: &mut ::telemetry_core::__private::PropertyWriter<'_>) {
+                #writes
             }
         }
     }
 }
 
-/// `PropertyWriter::<kind>::<FieldType>(out, "name", &self.field);`: the field's type is named
-/// in the turbofish, so a type that does not fit the kind is reported at the type, once, and
-/// nowhere else.
-fn write_call(field: &CheckedField<'_>) -> TokenStream {
-    let method = format_ident!("{}", writer_method(&field.property.kind));
-    let ident = field.field.ident;
-    let name = &field.property.name;
-    let ty = &field.field.field.ty;
+/// The body of `write_properties`: one small generic function per kind the event uses, each
+/// bounded by that kind's trait, and one call per field with the field's type in the turbofish
+/// (`duration_ms::<Millis>(out, "duration_ms", &self.duration_ms)`). A type that does not fit
+/// its kind is reported at the type, once, in the words of the trait's `on_unimplemented`; the
+/// bound it failed is this attribute's, in the event's own file, not the writer's inside
+/// `telemetry_core`.
+fn writes(fields: &[CheckedField<'_>]) -> TokenStream {
+    let mut kinds: Vec<&Kind> = Vec::new();
+    let mut calls = TokenStream::new();
+    for field in fields {
+        let kind = &field.property.kind;
+        if !kinds.iter().any(|k| k.keyword() == kind.keyword()) {
+            kinds.push(kind);
+        }
+        let method = writer_method(kind);
+        let ident = field.field.ident;
+        let name = &field.property.name;
+        let ty = &field.field.field.ty;
+        calls.extend(quote! {
+            #method::<#ty>(out, #name, &self.#ident);
+        });
+    }
+    let functions = kinds.iter().map(|kind| {
+        let method = writer_method(kind);
+        let bound = format_ident!("{}", kind_trait(kind));
+        quote! {
+            fn #method<T: ::telemetry_core::kinds::#bound>(
+                out: &mut ::telemetry_core::__private::PropertyWriter<'_>,
+                name: &'static str,
+                value: &T,
+            ) {
+                out.#method(name, value);
+            }
+        }
+    });
     quote! {
-        ::telemetry_core::PropertyWriter::#method::<#ty>(out, #name, &self.#ident);
+        #(#functions)*
+        #calls
     }
 }
 
-/// For enum and bucketed properties: the type's values must be the allowlist's. Checked in a
-/// constant, which says nothing when the type is not of the kind (the writer's bound does).
-fn value_check(event: &syn::Ident, field: &CheckedField<'_>) -> Option<TokenStream> {
-    let (probe, values, what) = match &field.property.kind {
-        Kind::Enum(values) => (quote!(EnumProbe), values, "the variants of"),
-        Kind::Bucketed(values) => (quote!(BucketProbe), values, "the known names of"),
+/// For enum and bucketed properties, a constant that checks the type's values are the ones the
+/// allowlist lists for this property. A type declared for another property with the same
+/// values fits (one `Provider` for `provider` and `default_assistant`); when the values differ,
+/// the error says which property the type was declared for
+/// (`#[telemetry_bucket(property = "subcommand")]`), or, when it was declared for this one,
+/// that its values are another allowlist's. It says nothing when the type is not of the kind:
+/// the writer's bound does.
+///
+/// A constant's panic message must be a literal, so the declared property is compared with
+/// every property of the same kind in the allowlist, one message each, with a general message
+/// for a property of another allowlist.
+fn value_check(
+    event: &syn::Ident,
+    field: &CheckedField<'_>,
+    allowlist: &Allowlist,
+) -> Option<TokenStream> {
+    let kind = &field.property.kind;
+    let (probe, fallback, values, what, attribute) = match kind {
+        Kind::Enum(values) => (
+            quote!(EnumProbe),
+            quote!(NotEnumValue),
+            values,
+            "the variants of",
+            "telemetry_enum",
+        ),
+        Kind::Bucketed(values) => (
+            quote!(BucketProbe),
+            quote!(NotBucketedValue),
+            values,
+            "the known names of",
+            "telemetry_bucket",
+        ),
         _ => return None,
     };
-    let ty = &field.field.field.ty;
+    let ty = field.field.value_ty;
+    // Every token at the field's type, so that whichever panic fires is reported there.
+    let span = ty.span();
     let ty_text = quote!(#ty).to_string().replace(' ', "");
-    let message = format!(
-        "field `{}` of event `{event}`: {what} `{ty_text}` are not the values the allowlist lists for `{}` ({})",
-        field.field.name,
-        field.property.name,
+    let expected = &field.property.name;
+    let values_message = format!(
+        "field `{expected}` of event `{event}`: {what} `{ty_text}` are not the values the allowlist lists for `{expected}` ({})",
         values.join(", ")
     );
-    Some(quote_spanned! {ty.span()=>
-        #[allow(unused_imports)]
-        use ::telemetry_core::__private::{NotBucketedValue as _, NotEnumValue as _};
-        const _: () = match ::telemetry_core::__private::#probe::<#ty>::VALUES {
-            ::core::option::Option::Some(values) => {
-                if !::telemetry_core::__private::same_values(values, &[#(#values),*]) {
+    let use_instead =
+        format!("use a type declared with `#[{attribute}(property = \"{expected}\")]`");
+    let others = allowlist
+        .properties
+        .iter()
+        .filter(|p| p.name != *expected && p.kind.keyword() == kind.keyword())
+        .map(|p| {
+            let other = &p.name;
+            let message =
+                format!("`{ty_text}` is declared for `{other}`, not `{expected}`: {use_instead}");
+            quote_spanned! {span=>
+                else if str_eq(declared, #other) {
                     ::core::panic!(#message)
                 }
             }
-            ::core::option::Option::None => {}
+        });
+    let elsewhere = format!(
+        "`{ty_text}` is declared for a property of another allowlist, not `{expected}`: {use_instead}"
+    );
+    // Named, so that rustc's "evaluation of `_::check_command` failed" says which field.
+    let check = format_ident!("check_{}", field.field.name);
+    Some(quote_spanned! {span=>
+        #[allow(non_upper_case_globals, dead_code)]
+        const #check: () = {
+            #[allow(unused_imports)]
+            use ::telemetry_core::__private::{#probe, #fallback as _, same_values, str_eq};
+            match (#probe::<#ty>::PROPERTY, #probe::<#ty>::VALUES) {
+                (::core::option::Option::Some(declared), ::core::option::Option::Some(values))
+                    if !same_values(values, &[#(#values),*]) =>
+                {
+                    if str_eq(declared, #expected) {
+                        ::core::panic!(#values_message)
+                    }
+                    #(#others)*
+                    else {
+                        ::core::panic!(#elsewhere)
+                    }
+                }
+                _ => {}
+            }
         };
     })
 }
@@ -230,10 +320,24 @@ fn strip_refused_attributes(item: &mut ItemStruct) {
     }
 }
 
-/// The writer method of a kind: its trait bound is what checks the field's type.
-fn writer_method(kind: &Kind) -> &'static str {
+/// The writer method of a kind (and the name of the generated function that calls it).
+fn writer_method(kind: &Kind) -> syn::Ident {
     match kind {
-        Kind::Enum(_) => "enumeration",
-        other => other.keyword(),
+        Kind::Enum(_) => format_ident!("enumeration"),
+        other => format_ident!("{}", other.keyword()),
+    }
+}
+
+/// The trait of `telemetry_core::kinds` whose bound checks a field's type.
+fn kind_trait(kind: &Kind) -> &'static str {
+    match kind {
+        Kind::Bool => "BoolValue",
+        Kind::Unsigned => "UnsignedValue",
+        Kind::Signed => "SignedValue",
+        Kind::DurationMs => "DurationValue",
+        Kind::Enum(_) => "EnumValue",
+        Kind::Bucketed(_) => "BucketedValue",
+        Kind::ErrorClass => "ErrorClassValue",
+        Kind::CodeLocation => "CodeLocationValue",
     }
 }

@@ -15,7 +15,6 @@ pub(crate) fn kind(kind: &Kind) -> TokenStream {
         Kind::Bucketed(values) => quote!(::telemetry_core::PropertyKind::Bucketed(&[#(#values),*])),
         Kind::ErrorClass => quote!(::telemetry_core::PropertyKind::ErrorClass),
         Kind::CodeLocation => quote!(::telemetry_core::PropertyKind::CodeLocation),
-        Kind::BuildConstant => quote!(::telemetry_core::PropertyKind::BuildConstant),
     }
 }
 

@@ -3,6 +3,7 @@
 pub(crate) mod bucket;
 pub(crate) mod event;
 pub(crate) mod meta;
+pub(crate) mod schema;
 pub(crate) mod value_enum;
 
 use proc_macro2::{Span, TokenStream};
@@ -76,10 +77,9 @@ pub(crate) fn named_property_values(
             None
         }
         None => {
-            cx.error_spanned_by(
-                property,
-                format!("`{name}` is not an allowlisted telemetry property"),
-            );
+            let message = crate::check::lookalike_property(&name, list)
+                .unwrap_or_else(|| format!("`{name}` is not an allowlisted telemetry property"));
+            cx.error_spanned_by(property, message);
             None
         }
     };

@@ -60,8 +60,16 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         (true, Some(allowed)) => allowed,
         _ => variants.iter().map(|(_, value)| value.clone()).collect(),
     };
+    let property = args
+        .property
+        .as_ref()
+        .map(syn::LitStr::value)
+        .unwrap_or_default();
     let errors = cx.to_compile_errors();
-    let impls = generate(&item, &variants, &values);
+    let impls = generate(&item, &variants, &values, &property);
+    // The enum is emitted with every derive and attribute it was given (`Default`,
+    // `Deserialize`, `clap::ValueEnum`, strum...), unlike a `#[telemetry_bucket]`: its values
+    // are its variants, each an allowlisted value, so no derive can produce any other.
     quote! {
         #item
         #errors
@@ -116,7 +124,12 @@ fn check_variants(
     }
 }
 
-fn generate(item: &ItemEnum, variants: &[(&syn::Ident, String)], values: &[String]) -> TokenStream {
+fn generate(
+    item: &ItemEnum,
+    variants: &[(&syn::Ident, String)],
+    values: &[String],
+    property: &str,
+) -> TokenStream {
     let ident = &item.ident;
     let arms = variants
         .iter()
@@ -142,7 +155,11 @@ fn generate(item: &ItemEnum, variants: &[(&syn::Ident, String)], values: &[Strin
             }
         }
 
-        impl ::telemetry_core::PropertyValue for #ident {
+        #[diagnostic::do_not_recommend]
+        impl ::telemetry_core::__private::Sealed for #ident {}
+
+        #[diagnostic::do_not_recommend]
+        impl ::telemetry_core::__private::PropertyValue for #ident {
             fn write_json(&self, out: &mut ::std::string::String) {
                 ::telemetry_core::__private::write_json_str(out, self.as_str());
             }
@@ -152,6 +169,7 @@ fn generate(item: &ItemEnum, variants: &[(&syn::Ident, String)], values: &[Strin
         #[diagnostic::do_not_recommend]
         impl ::telemetry_core::kinds::EnumValue for #ident {
             const VALUES: &'static [&'static str] = &[#(#values),*];
+            const PROPERTY: &'static str = #property;
         }
     }
 }

@@ -18,8 +18,7 @@ pub struct RunStarted {
 }
 
 fn record(event: impl Event) {
-    let mut out = String::new();
-    event.write_properties(&mut telemetry_core::PropertyWriter::new(&mut out, true));
+    let _ = telemetry_core::properties_json(&event);
 }
 
 fn main() {

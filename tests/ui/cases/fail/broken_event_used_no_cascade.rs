@@ -10,8 +10,7 @@ pub struct CommandCompleted {
 }
 
 fn record(event: impl Event) -> &'static str {
-    let mut out = String::new();
-    event.write_properties(&mut telemetry_core::PropertyWriter::new(&mut out, true));
+    let _ = telemetry_core::properties_json(&event);
     <CommandCompleted as Event>::META.name
 }
 

@@ -1,6 +1,6 @@
 //! A `bool` property, required and optional.
 
-use telemetry_core::{Event, PropertyKind, PropertyWriter, telemetry_event};
+use telemetry_core::{Event, PropertyKind, properties_json, telemetry_event};
 
 /// Sent when a workflow run starts.
 #[telemetry_event(name = "workflow.run_started")]
@@ -14,33 +14,27 @@ pub struct RunStartedMaybe {
     pub is_cli_invoked: Option<bool>,
 }
 
-fn written<E: Event>(event: &E) -> String {
-    let mut out = String::new();
-    event.write_properties(&mut PropertyWriter::new(&mut out, true));
-    out
-}
-
 fn main() {
     assert_eq!(
-        written(&RunStarted {
+        properties_json(&RunStarted {
             is_cli_invoked: true
         }),
         r#""is_cli_invoked":true"#
     );
     assert_eq!(
-        written(&RunStarted {
+        properties_json(&RunStarted {
             is_cli_invoked: false
         }),
         r#""is_cli_invoked":false"#
     );
     assert_eq!(
-        written(&RunStartedMaybe {
+        properties_json(&RunStartedMaybe {
             is_cli_invoked: Some(false)
         }),
         r#""is_cli_invoked":false"#
     );
     assert_eq!(
-        written(&RunStartedMaybe {
+        properties_json(&RunStartedMaybe {
             is_cli_invoked: None
         }),
         ""

@@ -2,7 +2,7 @@
 //! sends every other name as `user-defined`.
 
 use telemetry_core::{
-    Event, PropertyKind, PropertyWriter, USER_DEFINED, telemetry_bucket, telemetry_event,
+    Event, PropertyKind, USER_DEFINED, properties_json, telemetry_bucket, telemetry_event,
 };
 use telemetry_schema::CommandName;
 
@@ -15,12 +15,6 @@ pub struct Workflow;
 pub struct RunStarted {
     pub workflow_name: Workflow,
     pub command: Option<CommandName>,
-}
-
-fn written<E: Event>(event: &E) -> String {
-    let mut out = String::new();
-    event.write_properties(&mut PropertyWriter::new(&mut out, true));
-    out
 }
 
 fn main() {
@@ -41,14 +35,17 @@ fn main() {
         command: Some(CommandName::sanitize("run")),
     };
     assert_eq!(
-        written(&event),
+        properties_json(&event),
         r#""workflow_name":"user-defined","command":"run""#
     );
     let event = RunStarted {
         workflow_name: Workflow::sanitize("release-notes"),
         command: None,
     };
-    assert_eq!(written(&event), r#""workflow_name":"release-notes""#);
+    assert_eq!(
+        properties_json(&event),
+        r#""workflow_name":"release-notes""#
+    );
 
     let meta = <RunStarted as Event>::META;
     assert_eq!(

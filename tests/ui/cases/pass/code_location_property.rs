@@ -1,7 +1,7 @@
 //! A `code_location` property: a module path inside the program, never a file path.
 
 use telemetry_core::{
-    CodeLocation, ErrorClass, Event, PropertyKind, PropertyWriter, telemetry_event,
+    CodeLocation, ErrorClass, Event, PropertyKind, properties_json, telemetry_event,
 };
 
 mod commands {
@@ -25,12 +25,6 @@ pub struct MaybeLocated {
     pub location: Option<CodeLocation>,
 }
 
-fn written<E: Event>(event: &E) -> String {
-    let mut out = String::new();
-    event.write_properties(&mut PropertyWriter::new(&mut out, true));
-    out
-}
-
 fn main() {
     let location = commands::run::here();
     assert_eq!(
@@ -44,13 +38,13 @@ fn main() {
         location,
     };
     assert_eq!(
-        written(&event),
+        properties_json(&event),
         format!(
             r#""error_class":"Error","location":"{}::commands::run""#,
             module_path!()
         )
     );
-    assert_eq!(written(&MaybeLocated { location: None }), "");
+    assert_eq!(properties_json(&MaybeLocated { location: None }), "");
 
     let meta = <UncaughtError as Event>::META;
     assert_eq!(meta.properties[1].kind, PropertyKind::CodeLocation);

@@ -4,7 +4,7 @@
 
 #![deny(missing_docs)]
 
-use telemetry_core::{Event, PropertyWriter, telemetry_event};
+use telemetry_core::{Event, properties_json, telemetry_event};
 
 /// Sent when a command
 /// finishes, successfully or not.
@@ -33,9 +33,7 @@ fn main() {
         exit_code: 0,
         node_count: None,
     };
-    let mut out = String::new();
-    event.write_properties(&mut PropertyWriter::new(&mut out, true));
-    assert_eq!(out, r#""exit_code":0"#);
+    assert_eq!(properties_json(&event), r#""exit_code":0"#);
     assert_eq!(
         <CommandCompleted as Event>::META.description,
         "Sent when a command finishes, successfully or not.\n\nIt is the last event of a run."

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use telemetry_core::{Event, PropertyKind, PropertyWriter, telemetry_event};
+use telemetry_core::{Event, PropertyKind, properties_json, telemetry_event};
 
 /// Sent when a command finishes.
 #[telemetry_event(name = "cli.command_completed")]
@@ -22,28 +22,25 @@ pub struct CorePath {
     pub duration_ms: Option<core::time::Duration>,
 }
 
-fn written<E: Event>(event: &E) -> String {
-    let mut out = String::new();
-    event.write_properties(&mut PropertyWriter::new(&mut out, true));
-    out
-}
-
 fn main() {
     let plain = Plain {
         duration_ms: Duration::from_micros(1_500_999),
     };
-    assert_eq!(written(&plain), r#""duration_ms":1500"#);
+    assert_eq!(properties_json(&plain), r#""duration_ms":1500"#);
     let std_path = StdPath {
         duration_ms: Duration::from_secs(3),
     };
-    assert_eq!(written(&std_path), r#""duration_ms":3000"#);
+    assert_eq!(properties_json(&std_path), r#""duration_ms":3000"#);
     let huge = StdPath {
         duration_ms: Duration::MAX,
     };
-    assert_eq!(written(&huge), r#""duration_ms":18446744073709551615"#);
-    assert_eq!(written(&CorePath { duration_ms: None }), "");
     assert_eq!(
-        written(&CorePath {
+        properties_json(&huge),
+        r#""duration_ms":18446744073709551615"#
+    );
+    assert_eq!(properties_json(&CorePath { duration_ms: None }), "");
+    assert_eq!(
+        properties_json(&CorePath {
             duration_ms: Some(Duration::from_nanos(999_999))
         }),
         r#""duration_ms":0"#

@@ -1,7 +1,7 @@
 //! An `enum` property: a fieldless `#[telemetry_enum]` enum, sent as its variant in snake_case;
 //! two properties with the same values can share one enum.
 
-use telemetry_core::{Event, PropertyKind, PropertyWriter, telemetry_enum, telemetry_event};
+use telemetry_core::{Event, PropertyKind, properties_json, telemetry_enum, telemetry_event};
 use telemetry_schema::NodeType;
 
 /// Whether a failure is worth retrying.
@@ -22,12 +22,6 @@ pub struct NodeFailed {
     pub failed_node_type: Option<NodeType>,
 }
 
-fn written<E: Event>(event: &E) -> String {
-    let mut out = String::new();
-    event.write_properties(&mut PropertyWriter::new(&mut out, true));
-    out
-}
-
 fn main() {
     assert_eq!(
         Classification::ALL,
@@ -45,7 +39,7 @@ fn main() {
         failed_node_type: Some(NodeType::Bash),
     };
     assert_eq!(
-        written(&event),
+        properties_json(&event),
         r#""error_classification":"credit_exhausted","node_type":"approval","failed_node_type":"bash""#
     );
     let event = NodeFailed {
@@ -53,7 +47,7 @@ fn main() {
         ..event
     };
     assert_eq!(
-        written(&event),
+        properties_json(&event),
         r#""error_classification":"credit_exhausted","node_type":"approval""#
     );
 

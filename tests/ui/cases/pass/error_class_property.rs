@@ -1,6 +1,6 @@
 //! An `error_class` property: the error's type name, never its message.
 
-use telemetry_core::{ErrorClass, Event, PropertyKind, PropertyWriter, telemetry_event};
+use telemetry_core::{ErrorClass, Event, PropertyKind, properties_json, telemetry_event};
 
 #[derive(Debug)]
 struct ConnectError {
@@ -20,12 +20,6 @@ pub struct CommandCompleted {
     pub error_class: Option<ErrorClass>,
 }
 
-fn written<E: Event>(event: &E) -> String {
-    let mut out = String::new();
-    event.write_properties(&mut PropertyWriter::new(&mut out, true));
-    out
-}
-
 fn main() {
     let error = ConnectError {
         host: "internal-vpn.acme.com".into(),
@@ -33,14 +27,17 @@ fn main() {
     let event = RunFailed {
         error_class: ErrorClass::of(&error),
     };
-    assert_eq!(written(&event), r#""error_class":"ConnectError""#);
+    assert_eq!(properties_json(&event), r#""error_class":"ConnectError""#);
 
     let io = std::io::Error::new(std::io::ErrorKind::NotFound, "/home/me/secret");
     let event = CommandCompleted {
         error_class: Some(ErrorClass::of(&io)),
     };
-    assert_eq!(written(&event), r#""error_class":"io::Error(NotFound)""#);
-    assert_eq!(written(&CommandCompleted { error_class: None }), "");
+    assert_eq!(
+        properties_json(&event),
+        r#""error_class":"io::Error(NotFound)""#
+    );
+    assert_eq!(properties_json(&CommandCompleted { error_class: None }), "");
 
     assert_eq!(
         <RunFailed as Event>::META.properties[0].kind,

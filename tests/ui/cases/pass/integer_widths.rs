@@ -1,7 +1,7 @@
 //! Every integer width fits its kind: `u8` to `usize` for `unsigned`, `i8` to `isize` for
 //! `signed`, also when the type comes through a `macro_rules!` that declares the events.
 
-use telemetry_core::{Event, PropertyKind, PropertyWriter, telemetry_event};
+use telemetry_core::{Event, PropertyKind, properties_json, telemetry_event};
 
 macro_rules! widths {
     ($($event:ident: $name:literal, $unsigned:ty, $signed:ty;)*) => {$(
@@ -29,50 +29,44 @@ pub struct WidthOptional {
     pub exit_code: Option<i64>,
 }
 
-fn written<E: Event>(event: &E) -> String {
-    let mut out = String::new();
-    event.write_properties(&mut PropertyWriter::new(&mut out, true));
-    out
-}
-
 fn main() {
     assert_eq!(
-        written(&Width8 {
+        properties_json(&Width8 {
             node_count: u8::MAX,
             exit_code: i8::MIN
         }),
         r#""node_count":255,"exit_code":-128"#
     );
     assert_eq!(
-        written(&Width16 {
+        properties_json(&Width16 {
             node_count: u16::MAX,
             exit_code: i16::MIN
         }),
         r#""node_count":65535,"exit_code":-32768"#
     );
     assert_eq!(
-        written(&Width32 {
+        properties_json(&Width32 {
             node_count: u32::MAX,
             exit_code: i32::MIN
         }),
         r#""node_count":4294967295,"exit_code":-2147483648"#
     );
     assert_eq!(
-        written(&Width64 {
+        properties_json(&Width64 {
             node_count: u64::MAX,
             exit_code: i64::MIN
         }),
         r#""node_count":18446744073709551615,"exit_code":-9223372036854775808"#
     );
     assert_eq!(
-        written(&WidthSize {
+        properties_json(&WidthSize {
             node_count: 0,
             exit_code: -1
         }),
         r#""node_count":0,"exit_code":-1"#
     );
     assert_eq!(
-        written(&WidthOptional {
+        properties_json(&WidthOptional {
             node_count: None,
             exit_code: Some(2)
         }),

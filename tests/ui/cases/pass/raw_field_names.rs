@@ -1,6 +1,6 @@
 //! A raw identifier names the same property as the plain one: `r#exit_code` is `exit_code`.
 
-use telemetry_core::{Event, PropertyWriter, telemetry_event};
+use telemetry_core::{Event, properties_json, telemetry_event};
 
 /// Sent when a command finishes.
 #[telemetry_event(name = "cli.command_completed")]
@@ -14,9 +14,7 @@ fn main() {
         exit_code: 3,
         r#node_count: Some(1),
     };
-    let mut out = String::new();
-    event.write_properties(&mut PropertyWriter::new(&mut out, true));
-    assert_eq!(out, r#""exit_code":3,"node_count":1"#);
+    assert_eq!(properties_json(&event), r#""exit_code":3,"node_count":1"#);
     let names: Vec<&str> = <CommandCompleted as Event>::META
         .properties
         .iter()

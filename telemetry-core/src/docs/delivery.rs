@@ -1,0 +1,106 @@
+//! The generated documentation's section on delivery, written from the constants the code
+//! uses, so the page cannot drift from the behaviour.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::event::common::{GEOIP_DISABLE, PROCESS_PERSON_PROFILE};
+use crate::limits::{
+    BACKOFF_BASE, BACKOFF_CAP, BATCH_MAX_RECORDS, KEPT_DOLLAR_PROPERTIES, LAST_BATCH_START,
+    MAX_QUEUE_BYTES, MAX_QUEUE_RECORDS, MAX_SENT_RECORDS, RATE_LIMITED_BACKOFF,
+    REMOVED_LIBRARY_PROPERTIES, REQUEST_ATTEMPTS, REQUEST_TIMEOUT, SENDER_DEADLINE,
+};
+
+/// The Markdown section "How events travel" for a program run as `binary` whose state
+/// directory is shown as `state_dir` (e.g. `~/.demo`): the queue and its bounds, the sender,
+/// its deadline, batches and back-off, and the exact properties on the wire.
+pub(crate) fn docs_section(binary: &str, state_dir: &str) -> String {
+    let mut out = String::from("## How events travel\n\n");
+    let _ = writeln!(
+        out,
+        "Recording an event appends it, as the exact JSON that will be sent, to a queue file in `{state_dir}` (`telemetry-queue.jsonl`, readable by you only); the command never waits for the network. Events recorded while telemetry is off are never written anywhere.\n"
+    );
+    let _ = writeln!(
+        out,
+        "- **The queue** holds at most {MAX_QUEUE_RECORDS} events and {} MiB. Past that, the oldest events are dropped and counted (`{binary} telemetry status` shows how many). Each line carries a checksum, so an event damaged by a crash is skipped and counted, never sent half-read.",
+        MAX_QUEUE_BYTES / (1024 * 1024)
+    );
+    let _ = writeln!(
+        out,
+        "- **The sender.** When a command that recorded something ends, `{binary}` starts a copy of itself in the background, detached from your terminal and printing nothing, which sends the queue to PostHog and exits. It sends batches of at most {BATCH_MAX_RECORDS} events, oldest first; each request times out after {} and is tried at most {REQUEST_ATTEMPTS} times. It starts no batch after {} and is stopped after {} whatever the network does. Only one sender runs at a time.",
+        human(REQUEST_TIMEOUT),
+        human(LAST_BATCH_START),
+        human(SENDER_DEADLINE)
+    );
+    let _ = writeln!(
+        out,
+        "- **Delivered once.** Events the server accepted leave the queue for a short log of the last {MAX_SENT_RECORDS} sent events, which `{binary} telemetry inspect` also shows. Each event keeps its id (a UUID) across attempts, and PostHog de-duplicates on it, so a sender stopped half-way loses nothing and a batch sent again is not counted twice."
+    );
+    let _ = writeln!(
+        out,
+        "- **Failures.** When the server cannot be reached, or answers with an error that may pass (a timeout, 404, 408, 429 or 5xx), the events stay queued and no sender starts for {}, doubling after each failure in a row up to {} ({} at least after a 429), so a tool used offline does not try on every command. Events the server refuses for good (400, 401, 402, 403, 413) are dropped and counted by reason. `{binary} telemetry status` shows the last success, the last failure and when the next attempt is allowed.",
+        human(BACKOFF_BASE),
+        human(BACKOFF_CAP),
+        human(RATE_LIMITED_BACKOFF)
+    );
+    let _ = writeln!(
+        out,
+        "- **Aliases first.** The alias that links the anonymous identifier to your account after a login is sent, and acknowledged by the server, before any event under that account."
+    );
+    let _ = writeln!(
+        out,
+        "- **Servers.** A long-running program (such as `{binary} serve`) sends from a thread of its own while it runs instead, with the same queue and the same rules.\n"
+    );
+    let _ = writeln!(
+        out,
+        "**What is on the wire.** Each request is a `POST` to PostHog's `/batch/` endpoint with the body `{{\"api_key\", \"historical_migration\": false, \"sent_at\", \"batch\": [events]}}`, and each event is `{{\"uuid\", \"event\", \"distinct_id\", \"properties\", \"timestamp\"}}` with exactly the properties `{binary} telemetry inspect` shows (their order may differ, so compare them as JSON). The PostHog library's own properties ({}) are removed before sending. The only `$` properties sent are {}: `{GEOIP_DISABLE}: true` on every event, so PostHog does not look up where your IP address is, and `{PROCESS_PERSON_PROFILE}: false` on every event sent under the anonymous identifier.",
+        REMOVED_LIBRARY_PROPERTIES
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        KEPT_DOLLAR_PROPERTIES
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    );
+    out
+}
+
+/// `2 s`, `5 min`, `1 h`.
+fn human(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    match secs {
+        s if s >= 3600 && s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_section_names_the_numbers() {
+        let text = docs_section("demo", "~/.demo");
+        assert!(text.starts_with("## How events travel\n\n"));
+        for needle in [
+            "`~/.demo`",
+            "1000 events and 2 MiB",
+            "at most 50 events",
+            "after 2 s",
+            "after 9 s",
+            "for 30 s",
+            "up to 1 h",
+            "5 min at least",
+            "`$lib`",
+            "`$geoip_disable: true`",
+            "`demo telemetry inspect`",
+        ] {
+            assert!(text.contains(needle), "{needle} missing in:\n{text}");
+        }
+        assert_eq!(human(Duration::from_secs(90)), "90 s");
+    }
+}

@@ -1,0 +1,135 @@
+//! `docs/telemetry.md`, generated from a program's [`Schema`] (feature `docs`).
+//!
+//! The page is the trust artifact of the feature: it lists every event and every property the
+//! program can send, exactly as the compiler checked them, so it cannot drift from the code. A
+//! program gets its `gen-docs` command with one file, `src/bin/gen-docs.rs`:
+//!
+//! ```ignore
+//! fn main() -> std::process::ExitCode {
+//!     telemetry_core::docs::main(&my_tool::SCHEMA)
+//! }
+//! ```
+//!
+//! Then `cargo run --bin gen-docs` writes the page and `cargo run --bin gen-docs -- --check`
+//! (the CI line) fails with the difference when the committed page is stale.
+
+mod command;
+mod delivery;
+mod guard;
+mod render;
+mod tables;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use command::{GenDocsError, Options, Outcome, run};
+pub use guard::KindChange;
+
+use crate::schema::Schema;
+
+/// `gen-docs`: writes the program's telemetry page from its schema, or checks it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "gen-docs",
+    about = "Write the program's telemetry page from its telemetry schema, or check that the committed page is current"
+)]
+struct Args {
+    /// Compare with the committed page instead of writing it; fail with the difference if stale
+    #[arg(long)]
+    check: bool,
+    /// The page to write or check (default: the product's `docs_path` under the workspace root)
+    #[arg(long, value_name = "PATH")]
+    output: Option<PathBuf>,
+    /// Accept, after privacy review, that PROPERTY changed kind since the committed page
+    #[arg(long = "allow-kind-change", value_name = "PROPERTY")]
+    allow_kind_change: Vec<String>,
+}
+
+/// The whole `gen-docs` command for `schema`: parses the process's arguments, writes or
+/// checks the page, and says what it did. Exit code 0 when the page was written or is current,
+/// 1 when it is stale or something failed, 2 for bad arguments.
+pub fn main(schema: &Schema) -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
+    let options = Options {
+        check: args.check,
+        output: args
+            .output
+            .unwrap_or_else(|| default_output(schema.product().docs_path())),
+        allow_kind_change: args.allow_kind_change,
+    };
+    let count = schema.events().len();
+    match run(&options, schema) {
+        Ok(outcome) => {
+            let what = match outcome {
+                Outcome::Written => "wrote",
+                Outcome::Unchanged => "checked",
+            };
+            let state = match outcome {
+                Outcome::Written => "",
+                Outcome::Unchanged => ": it is up to date",
+            };
+            println!(
+                "gen-docs: {what} {} ({count} events){state}",
+                options.output.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("gen-docs: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `docs_path` under the root of the workspace `cargo run` was called in (cargo tells the
+/// program its package's directory in `CARGO_MANIFEST_DIR`), else under the current
+/// directory.
+fn default_output(docs_path: &str) -> PathBuf {
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .map(|dir| workspace_root(&dir))
+        .unwrap_or_default();
+    root.join(docs_path)
+}
+
+/// The outermost ancestor of `package_dir` (itself included) whose `Cargo.toml` declares a
+/// `[workspace]`, or `package_dir` when none does.
+fn workspace_root(package_dir: &Path) -> PathBuf {
+    package_dir
+        .ancestors()
+        .filter(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|manifest| manifest.lines().any(|l| l.trim() == "[workspace]"))
+        })
+        .last()
+        .unwrap_or(package_dir)
+        .to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_goes_under_the_workspace_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let member = dir.path().join("crates/events");
+        std::fs::create_dir_all(&member).unwrap();
+        std::fs::write(member.join("Cargo.toml"), "[package]\nname = \"events\"\n").unwrap();
+        assert_eq!(workspace_root(&member), member);
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/*\"]\n",
+        )
+        .unwrap();
+        assert_eq!(workspace_root(&member), dir.path());
+    }
+}

@@ -1,0 +1,126 @@
+//! The numbers delivery works within: the queue's bounds, the sender's deadline and batches,
+//! request timeouts, the back-off after failures, and the `$` properties on the wire.
+//!
+//! Plain constants, with no runtime behind them, so the generated documentation states them
+//! without compiling the runtime (`gen-docs` builds without it).
+//!
+//! | constant | value |
+//! | --- | --- |
+//! | [`SENDER_DEADLINE`] | 9 s (the watchdog exits the process) |
+//! | [`LAST_BATCH_START`] | 4 s (no batch starts later) |
+//! | [`SENDER_LOCK_WAIT`] | 2 s (a new sender waits this long for the lock) |
+//! | [`BATCH_MAX_RECORDS`] / [`BATCH_MAX_BYTES`] | 50 records / 1 MiB |
+//! | [`REQUEST_TIMEOUT`] / [`REQUEST_ATTEMPTS`] | 2 s / 2 |
+//! | [`BACKOFF_BASE`] / [`BACKOFF_CAP`] / [`RATE_LIMITED_BACKOFF`] | 30 s / 1 h / 5 min |
+//! | [`MAX_QUEUE_RECORDS`] / [`MAX_QUEUE_BYTES`] | 1000 records / 2 MiB |
+//!
+
+use std::time::Duration;
+
+use crate::event::common::{GEOIP_DISABLE, PROCESS_PERSON_PROFILE};
+
+// The sender.
+
+/// The longest a detached sender process lives: its watchdog exits the process then.
+pub const SENDER_DEADLINE: Duration = Duration::from_secs(9);
+/// The most records in one request.
+pub const BATCH_MAX_RECORDS: usize = 50;
+/// The most bytes of record JSON in one request (a single larger record still goes alone).
+pub const BATCH_MAX_BYTES: usize = 1024 * 1024;
+/// No batch starts later than this after the sender started, so that even a batch that uses
+/// every attempt and timeout ends before [`SENDER_DEADLINE`].
+pub const LAST_BATCH_START: Duration = SENDER_DEADLINE.saturating_sub(BATCH_WORST_CASE);
+/// How long a new sender waits for the sender lock before leaving the work to its holder.
+pub const SENDER_LOCK_WAIT: Duration = Duration::from_secs(2);
+
+// Requests and what is on the wire.
+
+/// The `$` properties a record carries and the wire keeps: `$geoip_disable` (every record)
+/// and `$process_person_profile` (anonymous events only).
+pub const KEPT_DOLLAR_PROPERTIES: &[&str] = &[GEOIP_DISABLE, PROCESS_PERSON_PROFILE];
+/// The properties posthog-rs adds that are removed before sending (with any other `$`
+/// property not in [`KEPT_DOLLAR_PROPERTIES`]).
+pub const REMOVED_LIBRARY_PROPERTIES: &[&str] = &[
+    "$lib",
+    "$lib_version",
+    "$lib_version__major",
+    "$lib_version__minor",
+    "$lib_version__patch",
+    "$os",
+    "$os_version",
+    "$is_server",
+];
+/// The longest one HTTP request may take (connection, upload and answer).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// Attempts per batch within one sender run (the first included); later attempts are made by
+/// later runs, after the back-off.
+pub const REQUEST_ATTEMPTS: u32 = 2;
+/// The wait before the second attempt within a run.
+pub const RETRY_BACKOFF_INITIAL: Duration = Duration::from_millis(250);
+/// The longest wait between attempts within a run (a `Retry-After` is clamped to it).
+pub const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// The longest one batch can take, all attempts included.
+pub const BATCH_WORST_CASE: Duration = Duration::from_millis(
+    REQUEST_TIMEOUT.as_millis() as u64 * REQUEST_ATTEMPTS as u64
+        + RETRY_BACKOFF_MAX.as_millis() as u64 * (REQUEST_ATTEMPTS as u64 - 1),
+);
+
+// Back-off across runs after a failure.
+
+/// The wait after a first failure.
+pub const BACKOFF_BASE: Duration = Duration::from_secs(30);
+/// The longest wait between two attempts, however many failed.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(60 * 60);
+/// The shortest wait after the server answered 429 Too Many Requests.
+pub const RATE_LIMITED_BACKOFF: Duration = Duration::from_secs(5 * 60);
+
+// Background delivery in a long-running host.
+
+/// The longest dropping the handle waits for the background thread to stop.
+pub const BACKGROUND_STOP_WAIT: Duration = Duration::from_secs(1);
+/// The shortest interval between two background rounds.
+pub const MIN_BACKGROUND_INTERVAL: Duration = Duration::from_secs(1);
+
+// The on-disk queue.
+
+/// The most records the queue holds.
+pub const MAX_QUEUE_RECORDS: usize = 1_000;
+/// The most bytes the queue file holds (framed records).
+pub const MAX_QUEUE_BYTES: u64 = 2 * 1024 * 1024;
+/// The largest single record accepted (PostHog itself discards events over 1 MB).
+pub const MAX_RECORD_BYTES: usize = 32 * 1024;
+/// The most records kept in the recently-sent log.
+pub const MAX_SENT_RECORDS: usize = 100;
+/// The most bytes kept in the recently-sent log.
+pub const MAX_SENT_BYTES: u64 = 256 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// The table in the module documentation states these values.
+    #[test]
+    fn documented_values() {
+        assert_eq!(SENDER_DEADLINE, Duration::from_secs(9));
+        assert_eq!(LAST_BATCH_START, Duration::from_secs(4));
+        assert_eq!((BATCH_MAX_RECORDS, BATCH_MAX_BYTES), (50, 1024 * 1024));
+        assert_eq!(
+            (REQUEST_TIMEOUT, REQUEST_ATTEMPTS),
+            (Duration::from_secs(2), 2)
+        );
+        assert_eq!(
+            (BACKOFF_BASE, BACKOFF_CAP, RATE_LIMITED_BACKOFF),
+            (
+                Duration::from_secs(30),
+                Duration::from_secs(3600),
+                Duration::from_secs(300)
+            )
+        );
+        assert_eq!(
+            (MAX_QUEUE_RECORDS, MAX_QUEUE_BYTES),
+            (1000, 2 * 1024 * 1024)
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! A program's telemetry schema: who the program is and every event it can send, declared
+//! once with [`telemetry_schema!`](crate::telemetry_schema) beside its events.
+//!
+//! The runtime takes it ([`TelemetryConfig::builder`](crate::TelemetryConfig::builder)) for the
+//! program's name, its messages and `telemetry catalog`; `gen-docs` takes it for the page. Both
+//! therefore list exactly the same events, and only those of this program: events of another
+//! crate linked into the same binary are not in its schema.
+
+use crate::event::meta::EventMeta;
+
+/// Who the program is, from the `[product]` table of its allowlist: its name (which names its
+/// environment variables and state directory) and the words of its telemetry page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Product {
+    pub(crate) name: &'static str,
+    pub(crate) command: &'static str,
+    pub(crate) docs_url: Option<&'static str>,
+    pub(crate) docs_path: &'static str,
+    pub(crate) contact: &'static str,
+    pub(crate) data_location: &'static str,
+    pub(crate) retention: &'static str,
+    pub(crate) purpose: Option<&'static str>,
+}
+
+impl Product {
+    /// The program's short name (`demo`): its environment variables are `DEMO_TELEMETRY`, ...,
+    /// its state directory `~/.demo`.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// How users run the program, for messages (`demo telemetry on`).
+    pub const fn command(&self) -> &'static str {
+        self.command
+    }
+
+    /// The published telemetry policy page, if the product has one.
+    pub const fn docs_url(&self) -> Option<&'static str> {
+        self.docs_url
+    }
+
+    /// Where `gen-docs` writes the page, relative to the workspace root (`docs/telemetry.md`).
+    pub const fn docs_path(&self) -> &'static str {
+        self.docs_path
+    }
+
+    /// Where deletion requests go.
+    pub const fn contact(&self) -> &'static str {
+        self.contact
+    }
+
+    /// Where the data lives.
+    pub const fn data_location(&self) -> &'static str {
+        self.data_location
+    }
+
+    /// How long events are kept.
+    pub const fn retention(&self) -> &'static str {
+        self.retention
+    }
+
+    /// What the data helps the authors learn (`which commands are used and which fail`).
+    pub const fn purpose(&self) -> Option<&'static str> {
+        self.purpose
+    }
+
+    /// The prefix of the program's environment variables: `demo` → `DEMO_`, `my-tool` →
+    /// `MY_TOOL_`.
+    pub fn env_prefix(&self) -> String {
+        let mut prefix: String = self
+            .name
+            .chars()
+            .map(|c| {
+                if c == '-' {
+                    '_'
+                } else {
+                    c.to_ascii_uppercase()
+                }
+            })
+            .collect();
+        prefix.push('_');
+        prefix
+    }
+
+    /// The file a team commits to turn telemetry off for a repository: `.demo-telemetry.toml`.
+    pub fn project_file(&self) -> String {
+        format!(".{}-telemetry.toml", self.name)
+    }
+}
+
+/// A program's telemetry schema: its [`Product`], its events, and the allowlist they were
+/// checked against. Made by [`telemetry_schema!`](crate::telemetry_schema).
+#[derive(Debug, Clone, Copy)]
+pub struct Schema {
+    pub(crate) product: Product,
+    pub(crate) events: &'static [&'static EventMeta],
+    pub(crate) allowlist: AllowlistSource,
+}
+
+/// The allowlist a schema's events were checked against, as compiled into the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AllowlistSource {
+    /// Its text.
+    pub text: &'static str,
+    /// Its path relative to the manifest of the crate that declares the schema (for messages).
+    pub path: &'static str,
+    /// That crate's name.
+    pub crate_name: &'static str,
+}
+
+impl Schema {
+    /// Who the program is.
+    pub const fn product(&self) -> &Product {
+        &self.product
+    }
+
+    /// Every event the program can send, in the order the schema lists them.
+    pub const fn events(&self) -> &'static [&'static EventMeta] {
+        self.events
+    }
+
+    /// The allowlist the events were checked against.
+    pub const fn allowlist(&self) -> &AllowlistSource {
+        &self.allowlist
+    }
+
+    /// The events sorted by name, as the catalog and the page list them.
+    pub fn events_by_name(&self) -> Vec<&'static EventMeta> {
+        let mut events = self.events.to_vec();
+        events.sort_by_key(|e| e.name);
+        events
+    }
+}
+
+/// The schema of [`TelemetryConfig::disabled`](crate::TelemetryConfig::disabled): no product
+/// to speak of, no events.
+#[cfg(feature = "runtime")]
+pub(crate) static DISABLED: Schema = Schema {
+    product: Product {
+        name: "disabled",
+        command: "disabled",
+        docs_url: None,
+        docs_path: "docs/telemetry.md",
+        contact: "",
+        data_location: "",
+        retention: "",
+        purpose: None,
+    },
+    events: &[],
+    allowlist: AllowlistSource {
+        text: "",
+        path: "",
+        crate_name: "",
+    },
+};
+
+/// The schema the crate's own tests run under: a product called `demo`.
+#[cfg(all(test, feature = "runtime"))]
+pub(crate) static DEMO: Schema = Schema {
+    product: Product {
+        name: "demo",
+        command: "demo",
+        docs_url: Some("https://example.com/policy"),
+        ..DISABLED.product
+    },
+    events: &[],
+    allowlist: DISABLED.allowlist,
+};

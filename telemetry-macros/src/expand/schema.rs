@@ -1,0 +1,191 @@
+//! `telemetry_schema!`: the program's product and the explicit list of its events.
+//!
+//! Explicit, not collected at link time: a list the compiler sees cannot lose an event to the
+//! linker, and cannot pick up events of another program's crate linked into the same binary.
+//! Every listed event gets a `Listed` impl, which `track` requires, so an event that is
+//! recorded but missing from the list fails to compile instead of going out undocumented.
+
+use std::path::Path;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Ident, LitStr, Token, Type, Visibility, bracketed};
+
+use crate::allowlist;
+use crate::ctxt::Ctxt;
+
+/// `[allowlist = "path";] #[doc..] VIS static NAME = [Event, ...];`
+struct SchemaInput {
+    allowlist: Option<LitStr>,
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    static_token: Token![static],
+    name: Ident,
+    events: Punctuated<Type, Token![,]>,
+}
+
+impl Parse for SchemaInput {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let allowlist = if input.peek(Ident) && input.peek2(Token![=]) {
+            let key: Ident = input.parse()?;
+            if key != "allowlist" {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "expected `allowlist = \"path\";` or the schema (`pub static SCHEMA = [...];`)",
+                ));
+            }
+            input.parse::<Token![=]>()?;
+            let path: LitStr = input.parse()?;
+            input.parse::<Token![;]>()?;
+            Some(path)
+        } else {
+            None
+        };
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        let static_token: Token![static] = input.parse()?;
+        let name: Ident = input.parse()?;
+        input.parse::<Token![=]>()?;
+        let content;
+        bracketed!(content in input);
+        let events = content.parse_terminated(Type::parse, Token![,])?;
+        input.parse::<Token![;]>()?;
+        Ok(Self {
+            allowlist,
+            attrs,
+            vis,
+            static_token,
+            name,
+            events,
+        })
+    }
+}
+
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    let input: SchemaInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(error) => return error.to_compile_error(),
+    };
+    let mut cx = Ctxt::default();
+    if input.events.is_empty() {
+        cx.error_spanned_by(
+            &input.name,
+            "a schema lists every event the program can send: name at least one `#[telemetry_event]` struct",
+        );
+    }
+    let mut seen: Vec<String> = Vec::new();
+    let mut events: Vec<&Type> = Vec::new();
+    for ty in &input.events {
+        let text = quote!(#ty).to_string();
+        if seen.contains(&text) {
+            cx.error_spanned_by(ty, format!("`{text}` is listed twice"));
+        } else {
+            seen.push(text);
+            events.push(ty);
+        }
+    }
+
+    let located = allowlist::locate(input.allowlist.as_ref())
+        .map_err(|error| cx.syn_error(error))
+        .ok();
+    let dependency = located
+        .as_ref()
+        .map(|l| l.dependency_tokens())
+        .unwrap_or_default();
+    let product = located.as_ref().and_then(|l| {
+        let list = l.get(&mut cx)?;
+        match &list.product {
+            Some(product) => Some(product_tokens(product)),
+            None => {
+                cx.syn_error(syn::Error::new(
+                    l.span,
+                    format!(
+                        "{} has no [product] table: add one with the program's `name`, `contact`, `data_location` and `retention` (the README's recipe shows it)",
+                        l.path.display()
+                    ),
+                ));
+                None
+            }
+        }
+    });
+    let errors = cx.to_compile_errors();
+    let (Some(product), Some(located)) = (product, located.as_ref()) else {
+        // No schema value without its product; the listed events still count as listed, so
+        // code that records them reports nothing more.
+        let listed = events.iter().map(|ty| listed_impl(ty));
+        return quote! { #errors #(#listed)* };
+    };
+
+    let SchemaInput {
+        attrs,
+        vis,
+        static_token,
+        name,
+        ..
+    } = &input;
+    let path = located.path.to_string_lossy().into_owned();
+    let shown = shown_path(&located.path);
+    let listed = events.iter().map(|ty| listed_impl(ty));
+    quote! {
+        #(#attrs)*
+        #vis #static_token #name: ::telemetry_core::Schema = ::telemetry_core::__private::schema(
+            #product,
+            &[#(<#events as ::telemetry_core::Event>::META),*],
+            ::telemetry_core::AllowlistSource {
+                text: ::core::include_str!(#path),
+                path: #shown,
+                crate_name: ::core::env!("CARGO_PKG_NAME"),
+            },
+        );
+        #(#listed)*
+        const _: () = { #dependency };
+        #errors
+    }
+}
+
+fn listed_impl(ty: &Type) -> TokenStream {
+    quote! {
+        impl ::telemetry_core::Listed for #ty {
+            fn __in_schema(_: ::telemetry_core::__private::SchemaToken) {}
+        }
+    }
+}
+
+fn product_tokens(product: &telemetry_allowlist::Product) -> TokenStream {
+    let option = |value: &Option<String>| match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
+    };
+    let telemetry_allowlist::Product {
+        name,
+        command,
+        docs_path,
+        contact,
+        data_location,
+        retention,
+        ..
+    } = product;
+    let docs_url = option(&product.docs_url);
+    let purpose = option(&product.purpose);
+    quote! {
+        ::telemetry_core::__private::product(
+            #name, #command, #docs_url, #docs_path, #contact, #data_location, #retention, #purpose,
+        )
+    }
+}
+
+/// The allowlist's path relative to the declaring crate's manifest directory, when it is
+/// inside it, else its file name: never an absolute path of the build machine, which would be
+/// compiled into the program.
+fn shown_path(path: &Path) -> String {
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from);
+    let manifest = manifest.map(|m| m.canonicalize().unwrap_or(m));
+    let relative = manifest
+        .as_deref()
+        .and_then(|m| path.strip_prefix(m).ok())
+        .or_else(|| path.file_name().map(Path::new))
+        .unwrap_or(path);
+    relative.to_string_lossy().replace('\\', "/")
+}

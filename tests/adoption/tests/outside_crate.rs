@@ -1,0 +1,184 @@
+//! A new user's tool, outside this workspace: a fresh crate in a temporary directory with its
+//! own allowlist, two events of its own and its own `gen-docs`, built against these crates by
+//! path, following the README's recipe (its files are in `tests/recipe/`).
+//!
+//! It checks what a new user relies on: the page lists exactly the tool's two events under the
+//! tool's own name, `--check` passes on the page just written, `telemetry catalog` lists the
+//! same events as the page, and a field that is not on the allowlist fails the build with the
+//! field named.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace this test belongs to.
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("tests/adoption is two levels below the workspace root")
+        .to_path_buf()
+}
+
+/// Copies the recipe into `dir`, pointing its dependency at this workspace's telemetry-core.
+fn lay_out(dir: &Path) {
+    let recipe = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/recipe");
+    let manifest = std::fs::read_to_string(recipe.join("Cargo.toml.in"))
+        .unwrap()
+        .replace(
+            "@CORE@",
+            &workspace().join("telemetry-core").to_string_lossy(),
+        );
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    for file in [
+        "allowlist.toml",
+        "src/lib.rs",
+        "src/main.rs",
+        "src/bin/gen-docs.rs",
+    ] {
+        let to = dir.join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(recipe.join(file), to).unwrap();
+    }
+    // The same dependency versions as this workspace, so nothing new is resolved or fetched.
+    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+}
+
+/// `cargo ARGS` in the outside crate, as its author would type it. Its build directory is kept
+/// between runs (under this workspace's target directory), so only the first run compiles the
+/// dependencies.
+fn cargo(dir: &Path, args: &[&str]) -> Output {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("outside-crate");
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        // This workspace's build settings are not the outside crate's.
+        .env_remove("TELEMETRY_ALLOWLIST")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .expect("cargo runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn succeeded(output: &Output, what: &str) -> String {
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+/// The event names of the page's "Events" table.
+fn page_events(page: &str) -> Vec<String> {
+    let section = page
+        .split("## Events\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the page has an Events section");
+    let mut names: Vec<String> = section
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_new_crate_gets_its_own_page_catalog_and_build_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    lay_out(dir);
+
+    // The page: `cargo run --bin gen-docs`, then the CI line.
+    succeeded(
+        &cargo(dir, &["run", "--quiet", "--bin", "gen-docs"]),
+        "gen-docs",
+    );
+    let page = std::fs::read_to_string(dir.join("docs/telemetry.md")).expect("the page");
+    assert!(page.starts_with("# Telemetry in `weather`\n"), "{page}");
+    assert_eq!(
+        page_events(&page),
+        ["cli.command_completed", "forecast.shown"]
+    );
+    for own in [
+        "`WEATHER_TELEMETRY=1`",
+        "`.weather-telemetry.toml`",
+        "`~/.weather`",
+        "which forecasts are asked for",
+        "privacy@weather.example.org",
+        "90 days",
+        "| `forecast_days` |",
+        "| `app_version` |",
+    ] {
+        assert!(page.contains(own), "{own} missing from the page:\n{page}");
+    }
+    for foreign in ["demo", "workflow", "DEMO_"] {
+        assert!(!page.contains(foreign), "{foreign} in the page:\n{page}");
+    }
+    let check = succeeded(
+        &cargo(
+            dir,
+            &["run", "--quiet", "--bin", "gen-docs", "--", "--check"],
+        ),
+        "gen-docs --check",
+    );
+    assert!(check.contains("up to date"), "{check}");
+
+    // The catalog the installed program prints lists the page's events.
+    succeeded(&cargo(dir, &["build", "--quiet"]), "cargo build");
+    let home = dir.join("home");
+    std::fs::create_dir(&home).unwrap();
+    let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join("outside-crate/debug/weather");
+    let catalog = Command::new(&bin)
+        .args(["telemetry", "catalog", "--json"])
+        .env_clear()
+        .env("HOME", &home)
+        .output()
+        .expect("weather runs");
+    let catalog: serde_json::Value =
+        serde_json::from_str(&succeeded(&catalog, "weather telemetry catalog")).unwrap();
+    let mut listed: Vec<String> = catalog["events"]
+        .as_array()
+        .expect("an events array")
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, page_events(&page));
+    assert_eq!(
+        std::fs::read_dir(&home).unwrap().count(),
+        0,
+        "telemetry is off: nothing is created"
+    );
+
+    // A field the allowlist does not list fails the build, at the field.
+    let lib = dir.join("src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    std::fs::write(
+        &lib,
+        source.replace(
+            "    pub units: Units,\n",
+            "    pub units: Units,\n    /// Where the user is.\n    pub user_city: u32,\n",
+        ),
+    )
+    .unwrap();
+    let refused = cargo(dir, &["build", "--quiet"]);
+    assert!(
+        !refused.status.success(),
+        "a field off the allowlist compiled"
+    );
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("`user_city` is not an allowlisted telemetry property"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("src/lib.rs:"), "{stderr}");
+}

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    telemetry_core::docs::main(&weather::SCHEMA)
+}
