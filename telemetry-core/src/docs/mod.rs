@@ -117,6 +117,88 @@ fn workspace_root(package_dir: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::meta::EventMeta;
+    use crate::schema::{AllowlistSource, Product};
+
+    const WEATHER: Product = Product {
+        name: "weather",
+        command: "weather",
+        docs_url: None,
+        docs_path: "docs/telemetry.md",
+        contact: "privacy@weather.example.org",
+        data_location: "PostHog Cloud, EU region",
+        retention: "90 days",
+        purpose: None,
+    };
+
+    const ALLOWLIST: &str = "[[property]]\nname = \"forecast_days\"\nkind = \"unsigned\"\nsensitivity = \"interaction\"\ndescription = \"How many days.\"\n";
+
+    static SHOWN: EventMeta = EventMeta {
+        name: "forecast.shown",
+        description: "Sent when a forecast is shown.",
+        properties: &[],
+        type_name: "ForecastShown",
+    };
+
+    fn schema(events: &'static [&'static EventMeta]) -> Schema {
+        Schema {
+            product: WEATHER,
+            events,
+            allowlist: AllowlistSource {
+                text: ALLOWLIST,
+                path: "allowlist.toml",
+                crate_name: "weather",
+            },
+        }
+    }
+
+    fn options(dir: &Path) -> Options {
+        Options {
+            output: dir.join("telemetry.md"),
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn a_schema_without_events_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = run(&options(dir.path()), &schema(&[])).unwrap_err();
+        assert!(matches!(error, GenDocsError::NoEvents { .. }));
+        assert!(
+            error.to_string().contains("lists no event: list every"),
+            "{error}"
+        );
+        assert!(!dir.path().join("telemetry.md").exists());
+    }
+
+    #[test]
+    fn the_page_speaks_of_its_own_product() {
+        let dir = tempfile::tempdir().unwrap();
+        static EVENTS: [&EventMeta; 1] = [&SHOWN];
+        let options = options(dir.path());
+        assert_eq!(run(&options, &schema(&EVENTS)).unwrap(), Outcome::Written);
+        let page = std::fs::read_to_string(&options.output).unwrap();
+        assert!(page.starts_with("# Telemetry in `weather`\n"));
+        for own in [
+            "`WEATHER_TELEMETRY=1`",
+            "`.weather-telemetry.toml`",
+            "`~/.weather`",
+            "which features are used and which fail",
+            "privacy@weather.example.org",
+            "90 days",
+            "`allowlist.toml` of the `weather` crate",
+        ] {
+            assert!(page.contains(own), "{own}");
+        }
+        // No never-sent rows: a sentence, not a table with a header and nothing under it.
+        let never = page.split("## What is never sent").nth(1).unwrap();
+        let never = never.split("\n## ").next().unwrap();
+        assert!(!never.contains("| Category |"), "{never}");
+        assert!(never.contains("In particular: file paths"), "{never}");
+        for foreign in ["demo", "DEMO_", "workflow"] {
+            assert!(!page.contains(foreign), "{foreign}");
+        }
+    }
 
     #[test]
     fn the_page_goes_under_the_workspace_root() {
