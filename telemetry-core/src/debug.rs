@@ -10,15 +10,26 @@
 use std::io::Write;
 
 use crate::config::TelemetryConfig;
-use crate::environment::is_truthy;
+use crate::environment::Switch;
 use crate::record::Record;
 
-/// Whether debug mode is on: `<APP>_TELEMETRY_DEBUG` is set to a truthy value.
+/// What `<APP>_TELEMETRY_DEBUG` says.
+fn switch(config: &TelemetryConfig) -> Switch {
+    Switch::read(config.environment().get(&config.env_names().debug))
+}
+
+/// Whether debug mode is on: `<APP>_TELEMETRY_DEBUG` says yes (`1`, `true`, `yes`, `on`). A
+/// value not understood leaves it off: debug mode prints on the host's stderr.
 pub(crate) fn is_on(config: &TelemetryConfig) -> bool {
-    config
-        .environment()
-        .get(&config.env_names().debug)
-        .is_some_and(is_truthy)
+    switch(config).turns_on()
+}
+
+/// What `status` says when `<APP>_TELEMETRY_DEBUG` holds a value that is not understood.
+pub(crate) fn not_understood(config: &TelemetryConfig) -> Option<String> {
+    let variable = &config.env_names().debug;
+    let value = config.environment().get(variable)?;
+    (!switch(config).is_understood())
+        .then(|| format!("{variable}={value} is not understood, so debug mode is off; use 1 or 0"))
 }
 
 /// The line printed for `record`: `[<app> telemetry debug: not sent] <record JSON>`.
@@ -35,6 +46,34 @@ pub(crate) fn print(out: &mut dyn Write, app: &str, record: &Record) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config(value: &str) -> TelemetryConfig {
+        TelemetryConfig::builder(&crate::schema::DEMO)
+            .environment(crate::Environment::empty().with("DEMO_TELEMETRY_DEBUG", value))
+            .stderr_is_terminal(false)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn only_a_clear_yes_turns_it_on() {
+        for on in ["1", "true", "yes", "ON"] {
+            assert!(is_on(&config(on)), "{on}");
+            assert_eq!(not_understood(&config(on)), None);
+        }
+        for off in ["0", "false", ""] {
+            assert!(!is_on(&config(off)), "{off}");
+            assert_eq!(not_understood(&config(off)), None);
+        }
+        for doubt in ["maybe", "off", " "] {
+            assert!(!is_on(&config(doubt)), "{doubt:?}");
+            let note = not_understood(&config(doubt)).unwrap();
+            assert!(
+                note.contains("not understood, so debug mode is off"),
+                "{note}"
+            );
+        }
+    }
 
     #[test]
     fn prints_the_record_verbatim() {

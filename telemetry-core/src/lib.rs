@@ -172,6 +172,12 @@ mod record;
 #[doc(hidden)]
 pub mod __private;
 
+// The macros' code names `::telemetry_core`; the property tests declare a bucket and an event.
+#[cfg(test)]
+extern crate self as telemetry_core;
+#[cfg(test)]
+mod prop_tests;
+
 pub use event::common::COMMON_PROPERTIES;
 pub use event::kinds;
 pub use event::meta::{EventMeta, PropertyKind, PropertyMeta, Sensitivity};
@@ -308,6 +314,8 @@ pub use config::{
 pub use environment::Environment;
 #[cfg(feature = "runtime")]
 pub use handle::{CommandOutcome, CommandTimer, Mode, Telemetry};
+#[cfg(feature = "runtime")]
+pub use identity::{MAX_PRINCIPAL_LEN, PrincipalError, PrincipalId};
 
 /// Names the place in the program where it is used, as a module path (never a file path):
 /// the value of a `code_location` property.

@@ -76,9 +76,11 @@ pub const RATE_LIMITED_BACKOFF: Duration = Duration::from_secs(5 * 60);
 
 // Background delivery in a long-running host.
 
-/// The longest dropping the handle waits for the background thread to stop.
+/// The longest dropping the handle waits for the background delivery thread to stop. A round
+/// only reads files and may start the detached sender (it never sends itself), so the thread
+/// normally stops in well under a millisecond; this bounds a round stuck on a file lock.
 pub const BACKGROUND_STOP_WAIT: Duration = Duration::from_secs(1);
-/// The shortest interval between two background rounds.
+/// The shortest interval between two background rounds (each may start a sender).
 pub const MIN_BACKGROUND_INTERVAL: Duration = Duration::from_secs(1);
 
 // The on-disk queue.

@@ -84,6 +84,11 @@ pub(crate) fn show_if_due(
     let Some(dir) = dir else {
         return false;
     };
+    // A `sudo` run in a user's directory leaves nothing there (see `StateLock::foreign_owner`):
+    // the notice waits for the user's own run.
+    if fsutil::StateLock::foreign_owner(dir.path()).is_some() {
+        return false;
+    }
     let created =
         fsutil::ensure_dir(dir.path()).and_then(|()| fsutil::create_marker(&dir.notice_marker()));
     match created {
@@ -161,7 +166,10 @@ mod tests {
         ));
         let decided = ConsentDecision {
             enabled: false,
-            source: crate::consent::ConsentSource::DoNotTrack { value: "1".into() },
+            source: crate::consent::ConsentSource::DoNotTrack {
+                value: "1".into(),
+                understood: true,
+            },
             ignored_project_opt_in: None,
         };
         assert!(!show_if_due(

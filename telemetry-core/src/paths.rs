@@ -8,13 +8,13 @@
 //! | file | what |
 //! | --- | --- |
 //! | `telemetry.toml` | the user's consent, written by `telemetry on` / `off` |
-//! | `telemetry-id.json` | the anonymous id, its creation date and the linked principal |
+//! | `telemetry-id.json` | the anonymous id, its creation date and the keyed hash of the linked account id (never the id) |
 //! | `telemetry-queue.jsonl` | events waiting to be sent |
 //! | `telemetry-sent.jsonl` | the events sent most recently (for `inspect`) |
 //! | `telemetry-stats.json` | counters: events dropped, damaged, rejected, sent |
 //! | `telemetry-notice-shown` | marker: the first-run notice has been shown |
 //! | `telemetry.lock` | the lock every update takes |
-//! | `telemetry-sender.lock` | held by the one sender running (detached process or background thread); holds its pid |
+//! | `telemetry-sender.lock` | held by the one sender running (the detached sender process); holds its pid |
 //! | `telemetry-sender.json` | the sender's state: last success, last failure, back-off until |
 
 use std::path::{Path, PathBuf};

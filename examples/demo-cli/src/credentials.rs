@@ -1,5 +1,6 @@
 //! demo's own login state: `~/.demo/credentials` holds the principal (account id) of the
-//! logged-in user. Telemetry never reads it; demo passes the principal to `link`.
+//! logged-in user. Telemetry never reads it; demo passes the principal to `link`, which stores
+//! and sends only its keyed hash (and nothing for an e-mail address or a path).
 
 use std::path::PathBuf;
 

@@ -6,6 +6,11 @@
 //! and server events inside them, aliases the anonymous id on `login` and rotates it on
 //! `logout`, and mounts `demo telemetry ...`. The end-to-end tests drive it as a real process.
 //!
+//! `login` takes whatever the user types, as a real tool's login may take an e-mail address:
+//! demo does not filter it, so the end-to-end tests show the library's own guard. Telemetry sends
+//! only a keyed hash of an account id, and links nothing at all for a value shaped like an e-mail
+//! address, a URL or a path (`demo login alice@example.com` logs in, and events stay anonymous).
+//!
 //! Build-time settings (all optional): `DEMO_POSTHOG_KEY` (empty: nothing can ever be sent),
 //! `DEMO_POSTHOG_HOST` (`eu`, `us` or a URL), `DEMO_GIT_COMMIT`.
 
@@ -64,7 +69,8 @@ enum Command {
     Run(workflow::RunArgs),
     /// Log in as a principal (an account id)
     Login {
-        /// The account id
+        /// The account id (telemetry sends only a keyed hash of it, and nothing for an e-mail
+        /// address)
         principal: String,
     },
     /// Log out
@@ -274,7 +280,7 @@ fn execute(
                 transport,
                 tool_count: TOOLS.len() as u32,
             });
-            // a server sends from a thread of its own rather than waiting for its exit
+            // a server has a sender started while it runs rather than waiting for its exit
             telemetry.deliver_in_background(SERVE_DELIVERY_INTERVAL);
             eprintln!(
                 "demo MCP server: {} tools on {}",

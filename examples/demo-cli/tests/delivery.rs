@@ -373,6 +373,15 @@ fn the_alias_is_acknowledged_before_any_event_under_the_account() {
     let demo = Demo::sending_to(&server.url()).telemetry_on();
     demo.ok(&["run", "assist"]);
     let anon = demo.anon_id().unwrap();
+    // events go out under the account's keyed hash (keyed by the key sent with), never its id
+    let key = if cfg!(debug_assertions) {
+        "phc_test"
+    } else {
+        option_env!("DEMO_POSTHOG_KEY").unwrap_or("")
+    };
+    let account = telemetry_core::PrincipalId::derive(key, "user-42")
+        .unwrap()
+        .to_string();
     demo.ok(&["login", "user-42"]);
     demo.ok(&["run", "assist"]);
     demo.ok(&["logout"]);
@@ -410,7 +419,7 @@ fn the_alias_is_acknowledged_before_any_event_under_the_account() {
         let carries_linked = request.event_uuids.iter().any(|u| {
             events
                 .get(&u.to_string())
-                .is_some_and(|d| d[0].distinct_id == "user-42")
+                .is_some_and(|d| d[0].distinct_id == account)
         });
         if carries_linked {
             assert!(
@@ -428,9 +437,9 @@ fn the_alias_is_acknowledged_before_any_event_under_the_account() {
         let id = delivered[0].distinct_id.as_str();
         if record["event"] == "$create_alias" {
             assert_eq!(id, anon);
-            assert_eq!(props["alias"], "user-42");
+            assert_eq!(props["alias"], account.as_str());
             assert!(!props.contains_key("$process_person_profile"));
-        } else if id == "user-42" {
+        } else if id == account {
             assert!(!props.contains_key("$process_person_profile"));
         } else {
             assert!(id == anon || id == fresh, "{id}");
@@ -440,7 +449,7 @@ fn the_alias_is_acknowledged_before_any_event_under_the_account() {
             );
         }
     }
-    assert!(events.values().any(|d| d[0].distinct_id == "user-42"));
+    assert!(events.values().any(|d| d[0].distinct_id == account));
     assert!(events.values().any(|d| d[0].distinct_id == fresh));
 }
 

@@ -7,6 +7,19 @@ use std::collections::HashSet;
 use common::{Demo, RUN_EVENTS, can_record, events, on, text};
 use serde_json::Value;
 
+/// The id events of `account` are sent under: its keyed hash (never the account id), keyed by
+/// the project key this build sends with (the sandbox's development key in a debug build).
+fn linked_id(account: &str) -> String {
+    let key = if cfg!(debug_assertions) {
+        "phc_e2e_test"
+    } else {
+        option_env!("DEMO_POSTHOG_KEY").unwrap_or("")
+    };
+    telemetry_core::PrincipalId::derive(key, account)
+        .unwrap()
+        .to_string()
+}
+
 const COMMON: &[&str] = &[
     "app_version",
     "app_git_commit",
@@ -191,11 +204,23 @@ fn off_keeps_the_id_and_stops_recording() {
     let out = demo.ok(&["telemetry", "off"]);
     assert!(out.contains("Telemetry is off"), "{out}");
     assert!(out.contains("telemetry clear"), "{out}");
-    // the `off` run's own completion was not recorded
-    assert_eq!(demo.queue().len(), before + 2);
+    // the `off` run left nothing of its own to send: its start-up and invocation events,
+    // recorded before `off` ran, were withdrawn, and its completion was not recorded
+    assert_eq!(demo.queue().len(), before);
+    assert!(
+        !demo
+            .queue()
+            .iter()
+            .any(|r| r["properties"]["subcommand"] == "off"),
+        "{:?}",
+        demo.queue()
+    );
     demo.ok(&["run", "assist"]);
-    assert_eq!(demo.queue().len(), before + 2);
+    assert_eq!(demo.queue().len(), before);
     assert_eq!(demo.anon_id(), Some(id));
+    // turning it on again sends nothing of the `off` run
+    demo.ok(&["telemetry", "on"]);
+    assert_eq!(demo.queue().len(), before);
 }
 
 #[test]
@@ -248,6 +273,7 @@ fn login_then_logout_follows_the_arcade_state_machine() {
     let Some(demo) = on() else { return };
     demo.ok(&["run", "assist"]);
     let anon = demo.anon_id().unwrap();
+    let account = linked_id("user-42");
     assert_eq!(demo.ok(&["login", "user-42"]), "Logged in as user-42.\n");
     demo.ok(&["run", "assist"]);
     assert_eq!(demo.ok(&["logout"]), "Logged out.\n");
@@ -272,11 +298,19 @@ fn login_then_logout_follows_the_arcade_state_machine() {
     assert_eq!(alias["distinct_id"], anon.as_str());
     assert_eq!(
         alias["properties"],
-        serde_json::json!({"distinct_id": anon, "alias": "user-42", "$geoip_disable": true})
+        serde_json::json!({"distinct_id": anon, "alias": account, "$geoip_disable": true})
     );
+    // the account id itself is in no record and no telemetry file
+    for r in &records {
+        assert!(!r.to_string().contains("user-42"), "{r}");
+    }
+    for file in ["telemetry-id.json", "telemetry-queue.jsonl"] {
+        let text = std::fs::read_to_string(demo.app_dir().join(file)).unwrap_or_default();
+        assert!(!text.contains("user-42"), "{file}: {text}");
+    }
     let first_linked = records
         .iter()
-        .position(|r| r["distinct_id"] == "user-42")
+        .position(|r| r["distinct_id"] == account.as_str())
         .unwrap();
     assert!(
         alias_at < first_linked,
@@ -292,7 +326,7 @@ fn login_then_logout_follows_the_arcade_state_machine() {
     // with person processing
     let linked: Vec<&Value> = records
         .iter()
-        .filter(|r| r["distinct_id"] == "user-42")
+        .filter(|r| r["distinct_id"] == account.as_str())
         .collect();
     assert!(
         linked
@@ -318,7 +352,7 @@ fn login_then_logout_follows_the_arcade_state_machine() {
     );
     let last_linked = records
         .iter()
-        .rposition(|r| r["distinct_id"] == "user-42")
+        .rposition(|r| r["distinct_id"] == account.as_str())
         .unwrap();
     let first_fresh = records
         .iter()
@@ -343,11 +377,11 @@ fn a_login_found_at_start_up_is_aliased_lazily_once() {
         .collect();
     assert_eq!(aliases.len(), 1);
     assert_eq!(aliases[0]["distinct_id"], anon.as_str());
-    assert_eq!(aliases[0]["properties"]["alias"], "user-7");
+    assert_eq!(aliases[0]["properties"]["alias"], linked_id("user-7"));
     assert_eq!(
         records
             .iter()
-            .filter(|r| r["distinct_id"] == "user-7")
+            .filter(|r| r["distinct_id"] == linked_id("user-7").as_str())
             .count(),
         10
     );

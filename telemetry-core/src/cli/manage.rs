@@ -106,11 +106,30 @@ pub(super) fn on(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
     0
 }
 
+/// Stops this process from recording and removes what it recorded before the opt-out (its
+/// own start-up and invocation events), reporting a failure; returns whether it worked.
+fn withdraw(telemetry: &Telemetry, io: &mut Io<'_>) -> bool {
+    match telemetry.withdraw() {
+        Ok(_) => true,
+        Err(e) => {
+            io.problem(
+                &format!("could not remove the events this command recorded: {e}"),
+                &e.fix_hint(),
+            );
+            false
+        }
+    }
+}
+
 pub(super) fn off(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
-    if report_config_error(telemetry, io) || !save(telemetry, false, io) {
+    if report_config_error(telemetry, io) {
         return 1;
     }
-    telemetry.deactivate();
+    // first, so that even a choice that cannot be saved leaves nothing of this run to send
+    let withdrawn = withdraw(telemetry, io);
+    if !save(telemetry, false, io) || !withdrawn {
+        return 1;
+    }
     let cmd = command_name(telemetry);
     let path = telemetry
         .state_dir()
@@ -147,8 +166,11 @@ pub(super) fn clear(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         io.out("Nothing to clear: telemetry has no directory (no home directory).\n");
         return 0;
     };
-    // stop this process from recording (and re-creating an id) after clearing
+    // stop this process from recording (and re-creating an id) after clearing; what it
+    // recorded before goes with the whole queue below
     telemetry.deactivate();
+    // first, what this user cannot use (left by a run as root): the rest can then take the lock
+    crate::delivery::remove_unusable(dir);
     let mut failed = false;
     let identity = match IdentityStore::new(dir.clone()).delete() {
         Ok((old, removed)) => {

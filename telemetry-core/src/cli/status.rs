@@ -9,6 +9,7 @@ use crate::delivery::{DeliverySource, RejectionClass, SenderState};
 use crate::fsutil::{self, StateError};
 use crate::handle::{Mode, Telemetry};
 use crate::identity::IdentityState;
+use crate::paths::StateDir;
 use crate::queue::QueueStats;
 
 /// A problem found in the telemetry files, and how to fix it.
@@ -17,7 +18,47 @@ pub(super) struct Problem {
     pub(super) fix: String,
 }
 
+/// The problems `status` reports, in the order found, each once; a check that finds a file
+/// already named by an earlier problem adds nothing.
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn push(&mut self, problem: Problem) {
+        if !self.0.iter().any(|p| p.what == problem.what) {
+            self.0.push(problem);
+        }
+    }
+
+    fn extend(&mut self, problems: impl IntoIterator<Item = Problem>) {
+        for problem in problems {
+            self.push(problem);
+        }
+    }
+
+    /// Whether an earlier problem names the file at `path`.
+    fn names(&self, path: &std::path::Path) -> bool {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.0.iter().any(|p| p.what.contains(&name))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 impl Problem {
+    /// A problem and its fix.
+    pub(super) fn new(what: impl Into<String>, fix: impl Into<String>) -> Self {
+        Problem {
+            what: what.into(),
+            fix: fix.into(),
+        }
+    }
+
     /// The user's config cannot be read (`what` says why).
     fn unreadable_user_config(config: &TelemetryConfig, what: String) -> Self {
         Problem {
@@ -115,20 +156,8 @@ fn check_files(
         }
         Ok(_) => {}
         Err(_) => {
-            if let Some(parent) = dir.path().parent()
-                && !parent.is_dir()
-            {
-                problems.push(Problem {
-                    what: format!(
-                        "{} does not exist, so {} cannot be created",
-                        parent.display(),
-                        dir.path().display()
-                    ),
-                    fix: format!(
-                        "create it, or set {} to a directory telemetry may use",
-                        config.env_names().dir
-                    ),
-                });
+            if let Some(problem) = missing_parent(config, dir) {
+                problems.push(problem);
             }
             if let ConsentSource::UserConfigUnreadable { problem, .. } = &consent.source {
                 problems.push(Problem::unreadable_user_config(config, problem.clone()));
@@ -157,6 +186,15 @@ fn check_files(
             problems.push(Problem::from_state(&e));
         }
     }
+    // files this user cannot use (a `sudo` run's), a read-only directory, running as root
+    problems.extend(
+        crate::delivery::problems(config, dir)
+            .into_iter()
+            .map(|p| Problem {
+                what: p.what,
+                fix: p.fix,
+            }),
+    );
     let unreadable_config = match &consent.source {
         // a file that is not a regular file was reported above
         ConsentSource::UserConfigUnreadable { problem, .. } => {
@@ -197,14 +235,119 @@ fn check_files(
     problems
 }
 
+/// Why the state directory `dir`, which does not exist, could not be created because of its
+/// parent: missing, or not a directory (HOME pointing at a file).
+fn missing_parent(config: &TelemetryConfig, dir: &StateDir) -> Option<Problem> {
+    let parent = dir.path().parent()?;
+    let var = &config.env_names().dir;
+    let (parent_shown, dir_shown) = (parent.display(), dir.path().display());
+    match std::fs::metadata(parent) {
+        Ok(meta) if meta.is_dir() => None,
+        Ok(_) => Some(Problem::new(
+            format!(
+                "{parent_shown} is not a directory (it is a file), so {dir_shown} cannot be created"
+            ),
+            format!(
+                "point HOME at your home directory, or set {var} to a directory telemetry may use"
+            ),
+        )),
+        Err(_) => Some(Problem::new(
+            format!("{parent_shown} does not exist, so {dir_shown} cannot be created"),
+            format!("create it, or set {var} to a directory telemetry may use"),
+        )),
+    }
+}
+
+/// The files `status` reads (or a sender would) that may exist but cannot be opened: a file
+/// at mode 000, or under a directory this user cannot search. The consent and identity files
+/// are checked where they are read.
+fn check_readable(dir: &StateDir, problems: &mut Problems) {
+    for path in [
+        dir.queue_file(),
+        dir.sent_file(),
+        dir.stats_file(),
+        dir.lock_file(),
+        dir.sender_lock_file(),
+        dir.sender_state_file(),
+    ] {
+        if problems.names(&path) {
+            continue;
+        }
+        if let Err(e) = fsutil::open_regular(&path) {
+            problems.push(Problem::from_state(&e));
+        }
+    }
+}
+
+/// Whether this process is meant to record (on, with a key and a state directory), so the
+/// directory must be writable.
+fn meant_to_record(telemetry: &Telemetry) -> bool {
+    telemetry.mode() == Mode::Recording
+}
+
+/// When telemetry is on: whether it can write its directory, so a run that records nothing
+/// says why. Creates the directory if missing (recording would), and writes, syncs and
+/// removes a probe file, which is how a full disk or a read-only file system shows. Only the
+/// first cause is reported: they all stop recording. Returns whether nothing can be recorded.
+fn check_writable(
+    telemetry: &Telemetry,
+    consent: &ConsentDecision,
+    problems: &mut Problems,
+) -> bool {
+    let (Some(config), Some(dir)) = (telemetry.config(), telemetry.state_dir()) else {
+        return false;
+    };
+    if !meant_to_record(telemetry) || !problems.is_empty() {
+        return false;
+    }
+    let home = home(telemetry);
+    let source = consent.source.describe(home.as_deref());
+    let var = &config.env_names().dir;
+    let problem = |effect: &str, what: String, fix: String| {
+        let fix = if fix.ends_with("elsewhere") {
+            format!("{fix} with {var}")
+        } else {
+            format!("{fix}; or set {var} to a directory you can write")
+        };
+        Problem::new(
+            format!("telemetry is on ({source}), but {effect}: {what}"),
+            fix,
+        )
+    };
+    let unrecordable = "nothing can be recorded";
+    if let Err(e) = fsutil::ensure_dir(dir.path()) {
+        problems.push(problem(unrecordable, e.to_string(), e.fix_hint()));
+        return true;
+    }
+    if let Some(failure) = telemetry.recording_failure() {
+        problems.push(problem(unrecordable, failure.what, failure.fix));
+        return true;
+    }
+    if let Some(queue) = telemetry.queue()
+        && let Err(e) = queue.check_acknowledgeable()
+    {
+        let effect = "its directory cannot be written, so nothing is sent";
+        problems.push(problem(effect, e.to_string(), e.fix_hint()));
+    }
+    false
+}
+
 fn gather(telemetry: &Telemetry) -> Option<Report> {
     let consent = telemetry.consent()?;
     let delivery = telemetry.delivery()?;
     let home = home(telemetry);
     let identity_read = telemetry.identity_store().map(|store| store.read());
-    let problems = check_files(telemetry, consent, identity_read.as_ref());
+    let mut problems = Problems::default();
+    problems.extend(check_files(telemetry, consent, identity_read.as_ref()));
+    if let Some(dir) = telemetry.state_dir() {
+        check_readable(dir, &mut problems);
+    }
+    let unrecordable = check_writable(telemetry, consent, &mut problems);
     let identity = identity_read.and_then(|read| read.ok().flatten());
     let mut notes = Vec::new();
+    if let Some(note) = telemetry.config().and_then(crate::debug::not_understood) {
+        notes.push(note);
+    }
     let (mut queued, mut damaged, mut sent_recently, mut stats, mut last_event) =
         (0, 0, 0, QueueStats::default(), None);
     if let Some(queue) = telemetry.queue() {
@@ -246,7 +389,7 @@ fn gather(telemetry: &Telemetry) -> Option<Report> {
     }
 
     Some(Report {
-        recording: telemetry.is_recording(),
+        recording: telemetry.is_recording() && !unrecordable,
         mode: telemetry.mode(),
         consent_enabled: consent.enabled,
         source: consent.source.clone(),
@@ -271,7 +414,7 @@ fn gather(telemetry: &Telemetry) -> Option<Report> {
         sender_running: telemetry
             .state_dir()
             .and_then(crate::delivery::running_sender),
-        problems,
+        problems: problems.0,
         notes,
     })
 }
@@ -287,6 +430,10 @@ fn to_text(telemetry: &Telemetry, r: &Report) -> String {
         _ if r.consent_enabled && !r.has_key => {
             "DISABLED (this build has no PostHog key: nothing can be recorded or sent, whatever the settings)".to_string()
         }
+        Mode::Recording => {
+            "DISABLED (telemetry is on, but nothing can be recorded: see the problem below)"
+                .to_string()
+        }
         _ => "DISABLED".to_string(),
     };
     out.push_str(&format!("Telemetry: {headline}\n"));
@@ -298,10 +445,10 @@ fn to_text(telemetry: &Telemetry, r: &Report) -> String {
                 "  Anonymous ID: {} (created {date})\n",
                 identity.anon_id
             ));
-            if identity.linked_principal_id.is_some() {
-                out.push_str(
-                    "  Linked account: yes (events are attributed to the account you are logged in with)\n",
-                );
+            if let Some(linked) = &identity.linked_principal_id {
+                out.push_str(&format!(
+                    "  Linked account: {linked} (a keyed hash of the account you are logged in with; events are attributed to it)\n"
+                ));
             }
         }
         None => out.push_str(
@@ -365,6 +512,10 @@ fn to_text(telemetry: &Telemetry, r: &Report) -> String {
     if r.recording {
         out.push_str(&format!(
             "To disable: {cmd} telemetry off (or set DO_NOT_TRACK=1)\n"
+        ));
+    } else if r.mode == Mode::Recording {
+        out.push_str(&format!(
+            "To record: fix the problem below (telemetry is on); to turn it off: {cmd} telemetry off\n"
         ));
     } else if r.mode != Mode::Debug {
         out.push_str(&format!(
@@ -480,6 +631,7 @@ fn to_json(r: &Report) -> String {
         "anonymous_id": r.identity.as_ref().map(|i| i.anon_id.to_string()),
         "anonymous_id_created_at": r.identity.as_ref().map(|i| i.created_at.clone()),
         "linked": r.identity.as_ref().is_some_and(|i| i.linked_principal_id.is_some()),
+        "linked_id": r.identity.as_ref().and_then(|i| i.linked_principal_id.as_ref()).map(|id| id.as_str()),
         "queue": {
             "waiting": r.queued,
             "damaged": r.damaged,
@@ -510,4 +662,148 @@ fn to_json(r: &Report) -> String {
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::{TelemetryArgs, TelemetryCommand, run_with};
+    use crate::{Environment, Telemetry, TelemetryConfig};
+
+    fn start(home: &Path, env: &[(&str, &str)]) -> Telemetry {
+        let mut environment: Environment = env.iter().copied().collect();
+        environment.set("HOME", home.to_string_lossy());
+        Telemetry::start_with(
+            TelemetryConfig::builder(&crate::schema::DEMO)
+                .project_key("phc_test")
+                .environment(environment)
+                .working_dir("/")
+                .stderr_is_terminal(false)
+                .build()
+                .unwrap(),
+            &mut std::io::sink(),
+        )
+    }
+
+    /// `status`: exit code, stdout, stderr.
+    fn status(telemetry: &Telemetry) -> (i32, String, String) {
+        let args = TelemetryArgs {
+            command: Some(TelemetryCommand::Status { json: false }),
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run_with(telemetry, &args, &mut out, &mut err);
+        (
+            code,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_home_that_is_a_file_is_called_a_file() {
+        let root = tempfile::tempdir().unwrap();
+        let home = root.path().join("home");
+        std::fs::write(&home, "").unwrap();
+        let (code, _, err) = status(&start(&home, &[]));
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains("home is not a directory (it is a file), so"),
+            "{err}"
+        );
+        assert!(!err.contains("does not exist"), "{err}");
+        assert!(
+            err.contains("fix: point HOME at your home directory"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn on_but_unable_to_record_says_why_with_a_fix() {
+        if !Path::new("/proc/self").exists() {
+            eprintln!("skipped: needs /proc, where no directory can be made");
+            return;
+        }
+        // nothing recorded yet: status itself finds the directory cannot be made
+        let telemetry = start(Path::new("/proc"), &[("DEMO_TELEMETRY", "1")]);
+        let (code, out, err) = status(&telemetry);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            out.starts_with(
+                "Telemetry: DISABLED (telemetry is on, but nothing can be recorded: see the problem below)\n"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("Source: DEMO_TELEMETRY=1"), "{out}");
+        assert!(
+            err.contains("error: telemetry is on (DEMO_TELEMETRY=1), but nothing can be recorded: could not create /proc/.demo"),
+            "{err}"
+        );
+        assert!(err.contains("fix: "), "{err}");
+        assert!(err.contains("DEMO_TELEMETRY_DIR"), "{err}");
+    }
+
+    #[test]
+    fn a_directory_where_the_identity_should_be_is_reported_while_on() {
+        let root = tempfile::tempdir().unwrap();
+        let telemetry = start(root.path(), &[("DEMO_TELEMETRY", "1")]);
+        // the identity cannot be read (a directory where the file should be): recording stops
+        std::fs::create_dir_all(root.path().join(".demo/telemetry-id.json")).unwrap();
+        telemetry.link("acct_1");
+        assert!(
+            telemetry.is_recording(),
+            "a link failure does not stop recording"
+        );
+        let (code, out, err) = status(&telemetry);
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(err.contains("telemetry-id.json"), "{err}");
+    }
+
+    #[test]
+    fn a_debug_value_not_understood_is_named_and_off() {
+        let root = tempfile::tempdir().unwrap();
+        let telemetry = start(root.path(), &[("DEMO_TELEMETRY_DEBUG", "maybe")]);
+        assert_eq!(telemetry.mode(), crate::Mode::Off);
+        let (code, out, err) = status(&telemetry);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.starts_with("Telemetry: DISABLED\n"), "{out}");
+        assert!(
+            err.contains(
+                "warning: DEMO_TELEMETRY_DEBUG=maybe is not understood, so debug mode is off; use 1 or 0"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn off_status_writes_nothing_and_on_status_finds_a_healthy_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let (code, _, err) = status(&start(root.path(), &[]));
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);
+        let (code, out, err) = status(&start(root.path(), &[("DEMO_TELEMETRY", "1")]));
+        assert_eq!((code, err.as_str()), (0, ""), "{out}");
+        assert!(out.starts_with("Telemetry: ENABLED\n"), "{out}");
+        // the probe leaves nothing but the directory and its lock
+        let mut left: Vec<String> = std::fs::read_dir(root.path().join(".demo"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["telemetry.lock"]);
+    }
+
+    #[test]
+    fn the_linked_id_is_shown_never_the_account() {
+        let root = tempfile::tempdir().unwrap();
+        let telemetry = start(root.path(), &[("DEMO_TELEMETRY", "1")]);
+        telemetry.link("acct_7f3b2a8c");
+        let (_, out, _) = status(&telemetry);
+        let id = crate::PrincipalId::derive("phc_test", "acct_7f3b2a8c").unwrap();
+        assert!(
+            out.contains(&format!("Linked account: {id} (a keyed hash")),
+            "{out}"
+        );
+        assert!(!out.contains("acct_7f3b2a8c"), "{out}");
+    }
 }

@@ -3,8 +3,9 @@
 //! Resolved in this order, first match wins:
 //!
 //! 1. `DO_NOT_TRACK`, set to anything but empty, `0` or `false`: off;
-//! 2. the app's own variables: `<APP>_NO_TELEMETRY=1` off; `<APP>_TELEMETRY=0` off,
-//!    `<APP>_TELEMETRY=1` on (any other value is not understood and means off);
+//! 2. the app's own variables: `<APP>_NO_TELEMETRY` set to anything but empty, `0` or `false`:
+//!    off; `<APP>_TELEMETRY=0` off, `<APP>_TELEMETRY=1` on (any other value is not understood
+//!    and means off);
 //! 3. the project file `.<app>-telemetry.toml`, looked up from the working directory upwards:
 //!    off (a project can never turn telemetry on);
 //! 4. the user's config, `telemetry.toml` in the state directory, written by
@@ -15,6 +16,19 @@
 //!
 //! Resolving reads the environment snapshot, looks for the project file, and reads the user's
 //! config and (opt-out only) the notice marker: nothing else, and it never writes.
+//!
+//! # How a switch variable is read
+//!
+//! One rule for every switch (`DO_NOT_TRACK`, `<APP>_NO_TELEMETRY`, `<APP>_TELEMETRY`,
+//! `<APP>_TELEMETRY_DEBUG` and the CI variables), and in doubt toward privacy. The value is
+//! trimmed and compared without regard to case: `1`, `true`, `yes` and `on` say yes; `0` and
+//! `false` say no; an unset or empty variable says nothing. Any other value (`no`, `off`,
+//! `maybe`, only spaces) is not understood and is read the privacy-safe way: a switch that turns
+//! telemetry off (`DO_NOT_TRACK`, `<APP>_NO_TELEMETRY`, CI) is on, a switch that turns something
+//! on (`<APP>_TELEMETRY`, `<APP>_TELEMETRY_DEBUG`) is off, and `telemetry status` says the value
+//! was not understood. `no` and `off` are not read as "no" because with a negative name
+//! (`DO_NOT_TRACK=no`) they mean either. So `DO_NOT_TRACK` opts out on anything but empty, `0`
+//! or `false`, as the convention says. The reading is [`Switch`].
 
 pub mod project;
 pub mod user_config;
@@ -22,7 +36,7 @@ pub mod user_config;
 use std::path::{Path, PathBuf};
 
 use crate::config::{ConsentPolicy, TelemetryConfig};
-use crate::environment::{ci, is_truthy, parse_switch};
+use crate::environment::{Switch, ci};
 use crate::paths::StateDir;
 
 /// The source that decided, with what it said.
@@ -32,6 +46,8 @@ pub enum ConsentSource {
     DoNotTrack {
         /// Its value.
         value: String,
+        /// Whether the value was understood (`1`, `true`, ...); one that was not opts out too.
+        understood: bool,
     },
     /// `<APP>_NO_TELEMETRY` is set.
     NoTelemetryVariable {
@@ -39,6 +55,8 @@ pub enum ConsentSource {
         variable: String,
         /// Its value.
         value: String,
+        /// Whether the value was understood; one that was not opts out too.
+        understood: bool,
     },
     /// `<APP>_TELEMETRY` is set.
     TelemetryVariable {
@@ -90,10 +108,21 @@ impl ConsentSource {
     pub fn describe(&self, home: Option<&Path>) -> String {
         let show = |path: &Path| tilde(path, home);
         match self {
-            ConsentSource::DoNotTrack { value } => format!("DO_NOT_TRACK={value}"),
-            ConsentSource::NoTelemetryVariable { variable, value } => {
-                format!("{variable}={value}")
-            }
+            ConsentSource::DoNotTrack {
+                value,
+                understood: true,
+            } => format!("DO_NOT_TRACK={value}"),
+            ConsentSource::DoNotTrack { value, .. } => format!(
+                "DO_NOT_TRACK={value} (not understood, so read as set: telemetry is off)"
+            ),
+            ConsentSource::NoTelemetryVariable {
+                variable,
+                value,
+                understood: true,
+            } => format!("{variable}={value}"),
+            ConsentSource::NoTelemetryVariable {
+                variable, value, ..
+            } => format!("{variable}={value} (not understood, so read as set: telemetry is off)"),
             ConsentSource::TelemetryVariable {
                 variable,
                 value,
@@ -153,6 +182,21 @@ pub struct ConsentDecision {
     pub ignored_project_opt_in: Option<PathBuf>,
 }
 
+/// The source an opt-out switch (`DO_NOT_TRACK`, `<APP>_NO_TELEMETRY`) with `value` makes, if it
+/// opts out; `source` builds it from the value and whether it was understood.
+fn opt_out_variable(
+    value: Option<&str>,
+    source: impl FnOnce(String, bool) -> ConsentSource,
+) -> Option<ConsentSource> {
+    let switch = Switch::read(value);
+    switch.opts_out().then(|| {
+        source(
+            value.unwrap_or_default().to_string(),
+            switch.is_understood(),
+        )
+    })
+}
+
 /// Resolves consent for `config`, with the state directory `dir` (if any).
 pub fn resolve(config: &TelemetryConfig, dir: Option<&StateDir>) -> ConsentDecision {
     let env = config.environment();
@@ -163,35 +207,31 @@ pub fn resolve(config: &TelemetryConfig, dir: Option<&StateDir>) -> ConsentDecis
         ignored_project_opt_in: None,
     };
 
-    if let Some(value) = env.get("DO_NOT_TRACK")
-        && is_truthy(value)
+    if let Some(source) = opt_out_variable(env.get("DO_NOT_TRACK"), |value, understood| {
+        ConsentSource::DoNotTrack { value, understood }
+    }) {
+        return decided(false, source);
+    }
+    if let Some(source) = opt_out_variable(env.get(&names.no_telemetry), |value, understood| {
+        ConsentSource::NoTelemetryVariable {
+            variable: names.no_telemetry.clone(),
+            value,
+            understood,
+        }
+    }) {
+        return decided(false, source);
+    }
+    let value = env.get(&names.telemetry);
+    let switch = Switch::read(value);
+    if let Some(value) = value
+        && switch != Switch::Unset
     {
         return decided(
-            false,
-            ConsentSource::DoNotTrack {
-                value: value.to_string(),
-            },
-        );
-    }
-    if let Some(value) = env.get(&names.no_telemetry)
-        && is_truthy(value)
-    {
-        return decided(
-            false,
-            ConsentSource::NoTelemetryVariable {
-                variable: names.no_telemetry.clone(),
-                value: value.to_string(),
-            },
-        );
-    }
-    if let Some(value) = env.get_non_empty(&names.telemetry) {
-        let parsed = parse_switch(value);
-        return decided(
-            parsed == Some(true),
+            switch.turns_on(),
             ConsentSource::TelemetryVariable {
                 variable: names.telemetry.clone(),
                 value: value.to_string(),
-                understood: parsed.is_some(),
+                understood: switch.is_understood(),
             },
         );
     }
@@ -324,7 +364,7 @@ mod tests {
         assert!(!d.enabled);
         assert_eq!(d.source.describe(None), "DO_NOT_TRACK=1");
         // but not when it says 0 / false / empty
-        for v in ["0", "false", ""] {
+        for v in ["0", "false", "", " FALSE "] {
             assert!(
                 case.decide(&[("DO_NOT_TRACK", v)], ConsentPolicy::OptIn)
                     .enabled
@@ -360,6 +400,59 @@ mod tests {
         let d = case.decide(&[], ConsentPolicy::OptIn);
         assert!(!d.enabled);
         assert_eq!(d.ignored_project_opt_in, Some(file));
+    }
+
+    #[test]
+    fn switches_in_doubt_side_with_privacy() {
+        let case = Case::new();
+        user_config::write(&case.dir(), "demo", true).unwrap();
+        for value in ["no", "off", "FALSE!", " ", "maybe", "NO "] {
+            let d = case.decide(&[("DO_NOT_TRACK", value)], ConsentPolicy::OptIn);
+            assert!(!d.enabled, "DO_NOT_TRACK={value:?}");
+            assert_eq!(
+                d.source.describe(None),
+                format!("DO_NOT_TRACK={value} (not understood, so read as set: telemetry is off)")
+            );
+            let d = case.decide(&[("DEMO_NO_TELEMETRY", value)], ConsentPolicy::OptIn);
+            assert!(!d.enabled, "DEMO_NO_TELEMETRY={value:?}");
+            // an opt-in switch in doubt is off, and decides (the user's config does not)
+            let d = case.decide(&[("DEMO_TELEMETRY", value)], ConsentPolicy::OptIn);
+            assert!(!d.enabled, "DEMO_TELEMETRY={value:?}");
+            assert!(
+                d.source.describe(None).contains("not understood"),
+                "{value:?}"
+            );
+        }
+        for value in ["1", "TRUE", " yes", "on"] {
+            let d = case.decide(&[("DO_NOT_TRACK", value)], ConsentPolicy::OptIn);
+            assert_eq!(d.source.describe(None), format!("DO_NOT_TRACK={value}"));
+            assert!(
+                case.decide(&[("DEMO_TELEMETRY", value)], ConsentPolicy::OptIn)
+                    .enabled
+            );
+        }
+        // empty says nothing: the user's config decides
+        let d = case.decide(
+            &[
+                ("DO_NOT_TRACK", ""),
+                ("DEMO_NO_TELEMETRY", ""),
+                ("DEMO_TELEMETRY", ""),
+            ],
+            ConsentPolicy::OptIn,
+        );
+        assert!(d.enabled);
+        assert!(matches!(d.source, ConsentSource::UserConfig { .. }));
+        for value in ["0", "false"] {
+            assert!(
+                case.decide(&[("DEMO_NO_TELEMETRY", value)], ConsentPolicy::OptIn)
+                    .enabled
+            );
+            assert!(
+                !case
+                    .decide(&[("DEMO_TELEMETRY", value)], ConsentPolicy::OptIn)
+                    .enabled
+            );
+        }
     }
 
     #[test]

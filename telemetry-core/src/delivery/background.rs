@@ -1,29 +1,34 @@
-//! Delivery from a thread of a long-running host (a server), instead of a detached process:
+//! Delivery while a long-running host (a server) runs, rather than only when it exits:
 //! [`Telemetry::deliver_in_background`](crate::Telemetry::deliver_in_background).
 //!
-//! Every interval (and once at once) the thread takes `telemetry-sender.lock` if it is free,
-//! decides consent again, respects the same back-off, and runs the same
-//! [send loop](super::sender) as the detached sender. Dropping the handle stops it: the
-//! thread is told to stop between batches and waited for at most [`BACKGROUND_STOP_WAIT`];
-//! a request still in flight then ends on its own timeout, or with the process.
+//! Every interval (and once at once) a thread of the host decides consent again and, when
+//! records are waiting, starts the **detached sender** ([`spawn_if_due`]: the same process,
+//! lock, back-off and checks as at exit). It sends nothing itself: the network stack, and
+//! posthog-rs's look at the system (which runs programs, see [`spawn`](super::spawn)), never
+//! run in the host's process, with its `PATH` and working directory.
+//!
+//! A round only reads files and may start a process, so dropping the handle, which tells the
+//! thread to stop and waits at most [`BACKGROUND_STOP_WAIT`], never waits for the network;
+//! it normally waits well under a millisecond. A sender already started goes on by itself,
+//! within its own deadline.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::backoff::SenderState;
-use super::client;
 use super::endpoint::Delivery;
-use super::lock::SenderLock;
 use super::sender;
+use super::spawn::{SpawnDecision, spawn_if_due};
 use crate::config::TelemetryConfig;
-use crate::limits::{LAST_BATCH_START, MIN_BACKGROUND_INTERVAL};
+#[cfg(doc)]
+use crate::limits::BACKGROUND_STOP_WAIT;
+use crate::limits::MIN_BACKGROUND_INTERVAL;
 use crate::paths::StateDir;
 use crate::queue::Queue;
 
-/// A running background sender.
+/// A running background delivery.
 #[derive(Debug)]
 pub(crate) struct Background {
     stop: Arc<AtomicBool>,
@@ -33,14 +38,17 @@ pub(crate) struct Background {
 }
 
 impl Background {
-    /// Starts the thread, delivering to `delivery` (resolved from `config`); `None` if it could
-    /// not be started (traced).
+    /// Starts the thread for `config`'s queue in `dir`; `None` without a key to send with
+    /// (`delivery`, resolved from `config`) or if it could not be started (traced).
     pub(crate) fn start(
         config: TelemetryConfig,
         delivery: Delivery,
         dir: StateDir,
         every: Duration,
     ) -> Option<Background> {
+        if !delivery.has_key() {
+            return None;
+        }
         let every = every.max(MIN_BACKGROUND_INTERVAL);
         let stop = Arc::new(AtomicBool::new(false));
         let (wake, wakes) = mpsc::channel::<()>();
@@ -49,16 +57,15 @@ impl Background {
         let thread = std::thread::Builder::new()
             .name("telemetry-delivery".into())
             .spawn(move || {
-                if let Some(client) = client::build(&delivery) {
-                    loop {
-                        round(&config, &dir, &client, &stop_flag);
-                        match wakes.recv_timeout(every) {
-                            Err(RecvTimeoutError::Timeout) => {}
-                            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-                        }
-                        if stop_flag.load(Ordering::Relaxed) {
-                            break;
-                        }
+                loop {
+                    if stop_flag.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let round = round(&config, &dir);
+                    tracing::debug!(?round, "telemetry background round");
+                    match wakes.recv_timeout(every) {
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
                     }
                 }
                 let _ = finished.send(());
@@ -92,17 +99,88 @@ impl Background {
     }
 }
 
-/// One background round, if consent, back-off and the sender lock allow it.
-fn round(config: &TelemetryConfig, dir: &StateDir, client: &posthog_rs::Client, stop: &AtomicBool) {
-    if !sender::may_send(config, dir) || !SenderState::read(dir).allows_attempt_now() {
-        return;
+/// What one background round did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Round {
+    /// Telemetry is off now (or in debug mode): nothing started.
+    NotSending,
+    /// Nothing is waiting: nothing started.
+    Empty,
+    /// A sender was due: what [`spawn_if_due`] decided.
+    Sender(SpawnDecision),
+}
+
+/// One background round: a sender is started if consent still holds, records are waiting,
+/// and [`spawn_if_due`] agrees (no sender running, no back-off, acknowledgements recordable).
+fn round(config: &TelemetryConfig, dir: &StateDir) -> Round {
+    if !sender::may_send(config, dir) {
+        return Round::NotSending;
     }
-    let Some(_lock) = SenderLock::try_acquire(dir) else {
-        return;
-    };
-    let queue = Queue::new(dir.clone());
-    let report = sender::send_round(&queue, client, Instant::now() + LAST_BATCH_START, &|| {
-        stop.load(Ordering::Relaxed)
-    });
-    tracing::debug!(?report, "telemetry background round");
+    let waiting = Queue::new(dir.clone())
+        .read_batch(1, 1)
+        .is_ok_and(|contents| !contents.records.is_empty());
+    if !waiting {
+        return Round::Empty;
+    }
+    Round::Sender(spawn_if_due(config, dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::paths::StateDirSource;
+    use crate::record::Record;
+    use crate::{Environment, PostHogHost};
+
+    fn config(home: &std::path::Path, env: &[(&str, &str)]) -> TelemetryConfig {
+        let mut environment: Environment = env.iter().copied().collect();
+        environment.set("HOME", home.to_string_lossy());
+        TelemetryConfig::builder(&crate::schema::DEMO)
+            .project_key("phc_test")
+            .host(PostHogHost::parse("http://127.0.0.1:9").unwrap())
+            .environment(environment)
+            .working_dir(home)
+            .stderr_is_terminal(false)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_round_starts_a_sender_only_when_one_is_due() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+        let on = config(home.path(), &[("DEMO_TELEMETRY", "1")]);
+        assert_eq!(round(&on, &dir), Round::Empty);
+        Queue::new(dir.clone())
+            .append(&[Record::alias("anon-1", "user-1")])
+            .unwrap();
+        let off = config(
+            home.path(),
+            &[("DO_NOT_TRACK", "1"), ("DEMO_TELEMETRY", "1")],
+        );
+        assert_eq!(round(&off, &dir), Round::NotSending);
+        // a sender runs already (the lock is held): none is started (starting one is tested end
+        // to end, as the process started is this program)
+        let _held = super::super::lock::SenderLock::try_acquire(&dir).unwrap();
+        assert_eq!(
+            round(&on, &dir),
+            Round::Sender(SpawnDecision::AlreadyRunning)
+        );
+    }
+
+    #[test]
+    fn stopping_waits_for_no_network() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+        let on = config(home.path(), &[("DEMO_TELEMETRY", "1")]);
+        let delivery = Delivery::resolve(&on);
+        let background = Background::start(on, delivery, dir, Duration::from_secs(1)).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let started = Instant::now();
+        background.stop(Duration::from_secs(5));
+        let waited = started.elapsed();
+        assert!(waited < Duration::from_millis(200), "{waited:?}");
+    }
 }

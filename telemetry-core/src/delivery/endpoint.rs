@@ -22,6 +22,8 @@ pub enum DeliverySource {
     /// The host's configuration (the key embedded at build time).
     Embedded,
     /// The development endpoint variable of a debug build (its name).
+    // Never made in a release build, which ignores the variable.
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
     DevEndpoint {
         /// The variable.
         variable: String,

@@ -1,6 +1,6 @@
-//! `telemetry-sender.lock`: at most one sender (detached process or background thread) runs
-//! per state directory. The holder writes its pid into the file, so `status` (and a test) can
-//! name it; the pid is only meaningful while the lock is held.
+//! `telemetry-sender.lock`: at most one sender (a detached process, whether started at exit or
+//! by background delivery) runs per state directory. The holder writes its pid into the file,
+//! so `status` (and a test) can name it; the pid is only meaningful while the lock is held.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,10 @@ impl SenderLock {
     /// Takes the sender lock without waiting and writes this process's pid into it; `None`
     /// when another sender holds it or the file cannot be used.
     pub(crate) fn try_acquire(dir: &StateDir) -> Option<Self> {
+        // as root in another user's directory, not even the directory is made (see fsutil::lock)
+        if StateLock::foreign_owner(dir.path()).is_some() {
+            return None;
+        }
         if let Err(error) = crate::fsutil::ensure_dir(dir.path()) {
             tracing::debug!(%error, "telemetry sender lock unavailable");
             return None;
@@ -36,9 +40,8 @@ impl SenderLock {
 }
 
 impl SenderLock {
-    /// Takes the sender lock, waiting at most `wait` for its holder to let go: the holder may
-    /// be the process that spawned this sender, still finishing a background round as it exits,
-    /// or a sender finishing its last batch. `None` when it stays held or cannot be used.
+    /// Takes the sender lock, waiting at most `wait` for its holder to let go: a sender
+    /// finishing its last batch. `None` when it stays held or cannot be used.
     pub(crate) fn acquire_within(dir: &StateDir, wait: Duration) -> Option<Self> {
         let until = Instant::now() + wait;
         loop {

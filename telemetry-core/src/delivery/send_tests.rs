@@ -55,7 +55,6 @@ fn round(s: &Setup) -> super::sender::RoundReport {
         &s.queue,
         &s.client,
         Instant::now() + Duration::from_secs(30),
-        &|| false,
     )
 }
 
@@ -188,17 +187,10 @@ fn not_found_and_closed_connections_are_retried_later() {
 }
 
 #[test]
-fn a_round_stops_when_asked() {
+fn a_round_ends_at_its_last_start() {
     let s = setup();
     s.queue.append(&[event(1)]).unwrap();
-    let report = send_round(
-        &s.queue,
-        &s.client,
-        Instant::now() + Duration::from_secs(30),
-        &|| true,
-    );
-    assert_eq!(report.end, RoundEnd::Stopped);
-    let report = send_round(&s.queue, &s.client, Instant::now(), &|| false);
+    let report = send_round(&s.queue, &s.client, Instant::now());
     assert_eq!(report.end, RoundEnd::OutOfTime);
     assert!(s.server.requests().is_empty());
 }

@@ -1,7 +1,11 @@
 //! The sender: reads the queue oldest first, sends it in batches, and settles each batch's
-//! records by the answer. One loop serves both the detached sender process and the background
-//! thread of a long-running host; whichever runs holds `telemetry-sender.lock`.
+//! records by the answer. It runs only in the detached sender process (which
+//! [background delivery](super::background) starts too), holding `telemetry-sender.lock`.
 //!
+//! - **Nothing is sent that could not be acknowledged.** Before building the client, the
+//!   sender checks, by writing, that it can record what the server accepts
+//!   ([`Queue::check_acknowledgeable`]); in a read-only directory or on a full disk it sends
+//!   nothing, since it would send the same records again on every run.
 //! - A batch holds at most [`BATCH_MAX_RECORDS`] records and (past the first)
 //!   [`BATCH_MAX_BYTES`] of JSON, far under PostHog's 20 MB body limit (a record is at most
 //!   [`MAX_RECORD_BYTES`](crate::queue::MAX_RECORD_BYTES), far under its 1 MB event limit).
@@ -48,8 +52,6 @@ pub(crate) enum RoundEnd {
     AliasRefused,
     /// Past [`LAST_BATCH_START`] (or the round's own limit).
     OutOfTime,
-    /// Asked to stop (the background thread's handle was dropped).
-    Stopped,
     /// The queue could not be read or updated.
     QueueError,
 }
@@ -65,23 +67,15 @@ pub(crate) struct RoundReport {
     pub end: RoundEnd,
 }
 
-/// Sends the queue in batches until it is empty, a batch fails, `stop` says so, or it is
-/// `last_start`. The caller holds the sender lock.
-pub(crate) fn send_round(
-    queue: &Queue,
-    client: &Client,
-    last_start: Instant,
-    stop: &dyn Fn() -> bool,
-) -> RoundReport {
+/// Sends the queue in batches until it is empty, a batch fails, or it is `last_start`. The
+/// caller holds the sender lock and has checked that acknowledgements can be recorded.
+pub(crate) fn send_round(queue: &Queue, client: &Client, last_start: Instant) -> RoundReport {
     let mut report = RoundReport {
         sent: 0,
         rejected: 0,
         end: RoundEnd::Empty,
     };
     report.end = loop {
-        if stop() {
-            break RoundEnd::Stopped;
-        }
         if Instant::now() >= last_start {
             break RoundEnd::OutOfTime;
         }
@@ -171,12 +165,16 @@ fn cut_after_alias(mut records: Vec<Record>) -> Vec<Record> {
 /// handle spawned (see [`spawn`](super::spawn)).
 pub(crate) fn run_detached_process(config: &TelemetryConfig) -> ! {
     let started = Instant::now();
+    // It runs in `/`, not where the host ran: the host's working directory (for a project's
+    // opt-out file) comes in a variable of its own (see `spawn`).
+    let mut config = config.clone();
+    config.working_dir = super::spawn::host_working_dir(&config);
     // its own session: no terminal, no signal meant for the command that spawned it
     #[cfg(unix)]
     let _ = rustix::process::setsid();
     // a hanging server, a slow DNS or a stuck file lock cannot keep this process alive
     match arm_watchdog(started + SENDER_DEADLINE, || std::process::exit(0)) {
-        Ok(()) => send_detached(config, started),
+        Ok(()) => send_detached(&config, started),
         // without a watchdog the deadline could not be kept: send nothing
         Err(error) => tracing::debug!(%error, "telemetry watchdog not started"),
     }
@@ -211,12 +209,17 @@ fn send_detached(config: &TelemetryConfig, started: Instant) {
     if !SenderState::read(&dir).allows_attempt_now() {
         return;
     }
+    if let Err(error) = queue.check_acknowledgeable() {
+        // records sent now could not be marked as sent, and would go out again next time
+        tracing::warn!(%error, "telemetry sender: cannot record acknowledgements; nothing sent");
+        return;
+    }
     let Some(client) = client::build(&delivery) else {
         return;
     };
     let last_start = started + LAST_BATCH_START;
     loop {
-        let report = send_round(&queue, &client, last_start, &|| false);
+        let report = send_round(&queue, &client, last_start);
         tracing::debug!(?report, "telemetry sender round");
         if report.end != RoundEnd::Empty {
             return;

@@ -27,7 +27,7 @@ pub(crate) fn docs_section(binary: &str, state_dir: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "- **The sender.** When a command that recorded something ends, `{binary}` starts a copy of itself in the background, detached from your terminal and printing nothing, which sends the queue to PostHog and exits. It sends batches of at most {BATCH_MAX_RECORDS} events, oldest first; each request times out after {} and is tried at most {REQUEST_ATTEMPTS} times. It starts no batch after {} and is stopped after {} whatever the network does. Only one sender runs at a time.",
+        "- **The sender.** When a command that recorded something ends, `{binary}` starts a copy of itself in the background, detached from your terminal and printing nothing, which sends the queue to PostHog and exits. It sends batches of at most {BATCH_MAX_RECORDS} events, oldest first; each request times out after {} and is tried at most {REQUEST_ATTEMPTS} times. It starts no batch after {} and is stopped after {} whatever the network does. Only one sender runs at a time. It runs no other program: it is started with a `PATH` in which no program can be found, in `/` rather than in your working directory.",
         human(REQUEST_TIMEOUT),
         human(LAST_BATCH_START),
         human(SENDER_DEADLINE)
@@ -49,7 +49,11 @@ pub(crate) fn docs_section(binary: &str, state_dir: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "- **Servers.** A long-running program (such as `{binary} serve`) sends from a thread of its own while it runs instead, with the same queue and the same rules.\n"
+        "- **A directory telemetry cannot write.** When `{state_dir}` or the files in it cannot be written by you (a read-only directory, or files that belong to another user, as a command run with `sudo` used to leave), nothing is sent from it: events sent could not be marked as sent and would go again with every command. `{binary} telemetry status` names the problem and the command that fixes it, and `{binary} telemetry clear` deletes such files where it can. Run as root in another user's directory (`sudo {binary} ...`), telemetry records and sends nothing, so it leaves no file there that the user cannot use."
+    );
+    let _ = writeln!(
+        out,
+        "- **Servers.** A long-running program (such as `{binary} serve`) starts the same sender every few seconds while it runs, so its events do not wait for it to exit; the program itself never sends, and stopping it never waits for the network.\n"
     );
     let _ = writeln!(
         out,
@@ -98,6 +102,9 @@ mod tests {
             "`$lib`",
             "`$geoip_disable: true`",
             "`demo telemetry inspect`",
+            "runs no other program",
+            "`sudo demo ...`",
+            "never waits for the network",
         ] {
             assert!(text.contains(needle), "{needle} missing in:\n{text}");
         }

@@ -99,7 +99,7 @@ fn posture(out: &mut String, p: &Words<'_>) {
     );
     out.push_str("3. **Many ways to say no.** `DO_NOT_TRACK=1` always wins; then the program's own environment variables, a file a team commits to its repository, your user setting, and CI detection.\n");
     out.push_str("4. **Allowlist, never blocklist.** Only the properties listed below can be sent, each with a value type that cannot carry free-form text: a program that tries to send anything else does not compile.\n");
-    out.push_str("5. **Anonymous by design.** No account, e-mail, user name, host name or machine fingerprint: only a random identifier created on your machine when you opt in.\n");
+    out.push_str("5. **Anonymous by design.** No account id, e-mail, user name, host name or machine fingerprint: only a random identifier created on your machine when you opt in (and, if you log in, a keyed hash of your account id, never the id itself).\n");
     out.push_str("6. **Never in your way.** Telemetry never changes a command's output or exit code, never prints network errors, and never makes a command wait for the network.\n\n");
 }
 
@@ -153,8 +153,10 @@ fn consent(out: &mut String, p: &Words<'_>) {
             ],
             vec![
                 "2".into(),
-                format!("`{e}NO_TELEMETRY=1`, `{e}TELEMETRY=0` or `{e}TELEMETRY=1`"),
-                "off, off, on".into(),
+                format!(
+                    "`{e}NO_TELEMETRY` set to anything but empty, `0` or `false`; `{e}TELEMETRY=0` or `{e}TELEMETRY=1`"
+                ),
+                "off; off or on".into(),
             ],
             vec![
                 "3".into(),
@@ -184,7 +186,12 @@ fn consent(out: &mut String, p: &Words<'_>) {
     out.push('\n');
     let _ = writeln!(
         out,
-        "A development build has no project key embedded and can never send anything, whatever the settings say. The first time `{b}` runs on a terminal without any of these set, it prints a short notice on stderr, once; it never asks a question, and it prints nothing in CI or when telemetry was silenced.\n"
+        "**How a value is read.** Every one of these variables, `{e}TELEMETRY_DEBUG` included, is read the same way, and in doubt in favour of your privacy: the value is trimmed and its case ignored; `1`, `true`, `yes` and `on` say yes; `0` and `false` say no; an empty value says nothing. Any other value (`no`, `off`, `maybe`, only spaces) is not understood: it turns telemetry off where it could (`DO_NOT_TRACK=no` opts out, `{e}TELEMETRY=maybe` is off) and turns nothing on (`{e}TELEMETRY_DEBUG=maybe` is off), and `{b} telemetry status` says it was not understood.\n"
+    );
+    let _ = writeln!(
+        out,
+        "A development build has no project key embedded and can never send anything, whatever the settings say. The first time `{b}` runs on a terminal without any of these set, it prints a short notice on stderr, once (it creates an empty `{}/telemetry-notice-shown` to remember it); it never asks a question, and it prints nothing in CI or when telemetry was silenced.\n",
+        p.state_dir
     );
 }
 
@@ -318,6 +325,7 @@ fn never_sent(out: &mut String, allowlist: &Allowlist) {
         .collect();
     out.push_str(&table(&["Category", "Examples", "Why"], &rows));
     out.push('\n');
+    out.push_str("Nor is the account you log in with: events after a login carry a keyed hash of its id (see below), never the id, your e-mail address or your user name.\n\n");
 }
 
 fn identity(out: &mut String, p: &Words<'_>) {
@@ -331,7 +339,8 @@ fn identity(out: &mut String, p: &Words<'_>) {
     out.push_str("- **Events are personless.** Events sent under the anonymous identifier ask PostHog not to build a person profile (`$process_person_profile: false`).\n");
     let _ = writeln!(
         out,
-        "- **Logging in.** If you log in to the service, the anonymous identifier is linked to your account once (a PostHog alias), and later events are sent under your account. Logging out replaces the anonymous identifier with a new one, so the next person to log in on this machine is not linked to your history."
+        "- **Logging in.** If you log in to the service, the anonymous identifier is linked to your account once (a PostHog alias), and later events are sent under your account, as `p_` and 32 hex digits: a keyed hash of the account id (SHA-256 of the program's PostHog project key and the id), never the id itself, which is not stored in `{}` either. The same account gets the same identifier on each of your machines, so they are counted as one person, and a different identifier in any other program. The key ships in the program, so this is a pseudonym rather than anonymity: someone with the program who already knows your account id can compute it, but the id cannot be read back from it. An e-mail address, a path, a URL, anything with spaces or longer than 64 characters is never linked at all. Logging out replaces the anonymous identifier with a new one, so the next person to log in on this machine is not linked to your history.",
+        p.state_dir
     );
     let _ = writeln!(
         out,
@@ -345,7 +354,7 @@ fn identity(out: &mut String, p: &Words<'_>) {
     );
     let _ = writeln!(
         out,
-        "- **Deletion requests.** Send your anonymous identifier (`{b} telemetry status` shows it) to {} and every event recorded under it is deleted.\n",
+        "- **Deletion requests.** Send your anonymous identifier, and your linked identifier if you logged in (`{b} telemetry status` shows both), to {} and every event recorded under them is deleted.\n",
         p.contact
     );
 }

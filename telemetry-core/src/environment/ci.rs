@@ -1,9 +1,9 @@
 //! Continuous-integration detection from the environment.
 
-use super::{Environment, is_truthy};
+use super::{Environment, Switch};
 
 /// Variables that CI services set; any of them, set to something other than empty, `0` or
-/// `false`, means the program runs in CI.
+/// `false` (read like every switch, see [`Switch`]), means the program runs in CI.
 pub const CI_VARIABLES: &[&str] = &[
     "CI",
     "CONTINUOUS_INTEGRATION",
@@ -45,7 +45,7 @@ pub struct CiSignal {
 pub fn detect(env: &Environment) -> Option<CiSignal> {
     CI_VARIABLES.iter().find_map(|&variable| {
         let value = env.get(variable)?;
-        is_truthy(value).then(|| CiSignal {
+        Switch::read(Some(value)).opts_out().then(|| CiSignal {
             variable,
             value: value.to_string(),
         })

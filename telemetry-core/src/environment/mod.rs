@@ -80,19 +80,55 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Environment {
     }
 }
 
-/// Whether a flag-like value means "yes": anything but empty, `0`, `false`, `no` and `off`
-/// (case-insensitive), as `DO_NOT_TRACK` is read.
-pub fn is_truthy(value: &str) -> bool {
-    !value.trim().is_empty() && parse_switch(value) != Some(false)
+/// What a switch variable says, read by the one rule every switch follows (the [consent
+/// module](crate::consent) documents it): trimmed and without regard to case, `1`, `true`,
+/// `yes` and `on` say yes, `0` and `false` say no, and an unset or empty variable says nothing.
+/// Anything else (`no`, `off`, `maybe`, only spaces) is not understood, and each switch reads it
+/// the way that is safe for privacy: [`opts_out`](Self::opts_out) for a switch that turns
+/// telemetry off, not [`turns_on`](Self::turns_on) for one that turns something on.
+///
+/// `no` and `off` are not "no": with a negative name (`DO_NOT_TRACK=no`) they read both ways,
+/// so they are left to the privacy-safe side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    /// Unset, or set to the empty string.
+    Unset,
+    /// `1`, `true`, `yes`, `on`.
+    Yes,
+    /// `0`, `false`.
+    No,
+    /// Any other value.
+    NotUnderstood,
 }
 
-/// A strict on/off value: `Some(true)` for `1`, `true`, `yes`, `on`; `Some(false)` for `0`,
-/// `false`, `no`, `off`; `None` for anything else.
-pub fn parse_switch(value: &str) -> Option<bool> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
+impl Switch {
+    /// Reads a variable's value (`None` when it is unset).
+    pub fn read(value: Option<&str>) -> Self {
+        let Some(value) = value.filter(|v| !v.is_empty()) else {
+            return Switch::Unset;
+        };
+        match value.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Switch::Yes,
+            "0" | "false" => Switch::No,
+            _ => Switch::NotUnderstood,
+        }
+    }
+
+    /// For a switch that turns telemetry off (`DO_NOT_TRACK`, `<APP>_NO_TELEMETRY`, a CI
+    /// variable): whether it does. A value not understood does.
+    pub fn opts_out(self) -> bool {
+        matches!(self, Switch::Yes | Switch::NotUnderstood)
+    }
+
+    /// For a switch that turns something on (`<APP>_TELEMETRY`, `<APP>_TELEMETRY_DEBUG`):
+    /// whether it does. A value not understood does not.
+    pub fn turns_on(self) -> bool {
+        self == Switch::Yes
+    }
+
+    /// Whether the value was one of the words the rule knows (or empty).
+    pub fn is_understood(self) -> bool {
+        self != Switch::NotUnderstood
     }
 }
 
@@ -116,15 +152,25 @@ mod tests {
     }
 
     #[test]
-    fn truthiness() {
-        for yes in ["1", "true", "yes", "anything"] {
-            assert!(is_truthy(yes), "{yes}");
+    fn one_rule_for_every_switch() {
+        for yes in ["1", "true", "TRUE", " yes ", "On"] {
+            assert_eq!(Switch::read(Some(yes)), Switch::Yes, "{yes}");
         }
-        for no in ["", " ", "0", "false", "FALSE", "no", "off"] {
-            assert!(!is_truthy(no), "{no}");
+        for no in ["0", "false", "FALSE ", " False"] {
+            assert_eq!(Switch::read(Some(no)), Switch::No, "{no}");
         }
-        assert_eq!(parse_switch("ON"), Some(true));
-        assert_eq!(parse_switch("0"), Some(false));
-        assert_eq!(parse_switch("maybe"), None);
+        assert_eq!(Switch::read(None), Switch::Unset);
+        assert_eq!(Switch::read(Some("")), Switch::Unset);
+        // in doubt, toward privacy: these opt out and turn nothing on
+        for doubt in ["no", "off", "NO", "maybe", " ", "\t", "2", "anything"] {
+            let switch = Switch::read(Some(doubt));
+            assert_eq!(switch, Switch::NotUnderstood, "{doubt:?}");
+            assert!(switch.opts_out(), "{doubt:?}");
+            assert!(!switch.turns_on(), "{doubt:?}");
+            assert!(!switch.is_understood(), "{doubt:?}");
+        }
+        assert!(!Switch::read(Some("0")).opts_out());
+        assert!(!Switch::read(Some("")).opts_out());
+        assert!(Switch::read(Some("1")).turns_on());
     }
 }

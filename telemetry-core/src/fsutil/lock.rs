@@ -4,8 +4,18 @@
 //! a new inode), so one lock file, `telemetry.lock`, guards every file in the directory: shared
 //! to read, exclusive to write. Waiting is bounded by [`LOCK_WAIT`] so a stuck process can never
 //! hang the host.
+//!
+//! **Root in another user's directory writes nothing.** A process running as root (a command
+//! run with `sudo`, which keeps the user's `HOME`) would leave root-owned files in the user's
+//! state directory: a queue, a lock, an identity the user can no longer open, which stops
+//! telemetry for them until someone runs `chown`. So when this process runs as root and the
+//! directory (or, while it does not exist, its nearest existing parent) belongs to another
+//! user, an exclusive lock (every write takes one) and a lock that would create its file are
+//! refused: nothing is recorded, and nothing sent, in that run. [`StateLock::foreign_owner`]
+//! says whether that is the case.
 
 use std::fs::{File, OpenOptions};
+use std::io;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -33,6 +43,7 @@ impl StateLock {
     /// Takes the lock on `path` (created with mode 0600 if missing), waiting at most
     /// [`LOCK_WAIT`].
     pub fn acquire(path: &Path, mode: LockMode) -> Result<Self, StateError> {
+        refuse_as_root_elsewhere(path, mode)?;
         let file = open_lock_file(path, true)?;
         let started = Instant::now();
         let mut pause = Duration::from_micros(200);
@@ -53,6 +64,7 @@ impl StateLock {
     /// Takes the lock on `path` (created with mode 0600 if missing) if nobody holds it, without
     /// waiting: `Ok(None)` when it is held.
     pub fn try_acquire(path: &Path, mode: LockMode) -> Result<Option<Self>, StateError> {
+        refuse_as_root_elsewhere(path, mode)?;
         let file = open_lock_file(path, true)?;
         Ok(try_lock(&file, path, mode)?.then_some(StateLock { file }))
     }
@@ -81,6 +93,54 @@ impl StateLock {
             .and_then(|()| file.seek(SeekFrom::Start(0)))
             .and_then(|_| file.write_all(text.as_bytes()));
     }
+}
+
+impl StateLock {
+    /// The owner (uid) of `dir` when this process runs as root and `dir` belongs to another
+    /// user; `None` otherwise (and always off Unix). While `dir` does not exist, its nearest
+    /// existing parent decides: the directory root would create there is the user's too.
+    pub fn foreign_owner(dir: &Path) -> Option<u32> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if !rustix::process::geteuid().is_root() {
+                return None;
+            }
+            let owner = dir
+                .ancestors()
+                .find_map(|d| std::fs::metadata(d).ok())?
+                .uid();
+            (owner != 0).then_some(owner)
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = dir;
+            None
+        }
+    }
+}
+
+/// Refuses, as root, a lock that would write in another user's directory: an exclusive one
+/// (every write takes it), or one whose file does not exist yet (taking it would create it).
+fn refuse_as_root_elsewhere(path: &Path, mode: LockMode) -> Result<(), StateError> {
+    let would_write = mode == LockMode::Exclusive || !path.exists();
+    let Some(owner) = path
+        .parent()
+        .filter(|_| would_write)
+        .and_then(StateLock::foreign_owner)
+    else {
+        return Ok(());
+    };
+    Err(StateError::io(
+        "lock",
+        path,
+        io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "running as root in a directory of uid {owner}: telemetry writes nothing there, so it leaves no file its owner cannot use"
+            ),
+        ),
+    ))
 }
 
 /// Opens a lock file without following a link or blocking on a FIFO, optionally creating it.
@@ -128,6 +188,37 @@ mod tests {
         let c = StateLock::acquire(&path, LockMode::Exclusive).unwrap();
         drop(c);
         StateLock::acquire(&path, LockMode::Exclusive).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn root_takes_no_lock_that_writes_in_another_users_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("telemetry.lock");
+        assert_eq!(StateLock::foreign_owner(dir.path()), None, "our own");
+        if !rustix::process::geteuid().is_root() {
+            eprintln!("skipped the rest: needs root, to give the directory to another user");
+            return;
+        }
+        std::os::unix::fs::chown(dir.path(), Some(65534), None).unwrap();
+        assert_eq!(StateLock::foreign_owner(dir.path()), Some(65534));
+        assert_eq!(
+            StateLock::foreign_owner(&dir.path().join("missing/.demo")),
+            Some(65534),
+            "a directory not made yet is judged by its parent"
+        );
+        let refused = StateLock::acquire(&path, LockMode::Exclusive).unwrap_err();
+        assert!(refused.to_string().contains("running as root"), "{refused}");
+        assert!(StateLock::try_acquire(&path, LockMode::Exclusive).is_err());
+        assert!(
+            StateLock::acquire(&path, LockMode::Shared).is_err(),
+            "would create it"
+        );
+        assert!(!path.exists(), "nothing created");
+        // reading an existing lock file creates nothing: allowed
+        std::fs::write(&path, "").unwrap();
+        drop(StateLock::acquire(&path, LockMode::Shared).unwrap());
+        assert!(StateLock::acquire(&path, LockMode::Exclusive).is_err());
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! file, small files are read with a size cap, every rewrite goes through a temporary file that
 //! is fsynced and renamed over the old one, and every update holds the directory's lock file
 //! (shared to read, exclusive to write). Files are created with mode 0600, the directory with
-//! mode 0700. Nothing outside the state directory is ever created, changed or removed.
+//! mode 0700, set explicitly rather than left to the umask; a directory or file that already
+//! exists (the host may have created `~/.<app>` for its own files first, with its umask) loses
+//! its group and other bits when telemetry writes there, if it belongs to the current user. Nothing outside
+//! the state directory is ever created, changed or removed.
 
 mod lock;
 
@@ -98,13 +101,7 @@ impl StateError {
                 "remove `{}` (or run the `telemetry clear` command); it will be recreated when needed",
                 path.display()
             ),
-            StateError::Io { path, source, .. } => match source.kind() {
-                io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => format!(
-                    "make `{}` writable by your user, or point the telemetry directory elsewhere",
-                    path.display()
-                ),
-                _ => format!("check `{}` and its directory", path.display()),
-            },
+            StateError::Io { path, source, .. } => io_fix(path, source.kind()),
             StateError::LockTimeout { path } => format!(
                 "another process is holding `{}`; try again when it has finished",
                 path.display()
@@ -118,6 +115,79 @@ impl StateError {
             path: path.to_path_buf(),
             source,
         }
+    }
+}
+
+/// How to fix an operating-system error on `path`.
+fn io_fix(path: &Path, kind: io::ErrorKind) -> String {
+    let shown = path.display();
+    match kind {
+        io::ErrorKind::PermissionDenied => permission_fix(path),
+        io::ErrorKind::ReadOnlyFilesystem => format!(
+            "`{shown}` is on a read-only file system: point the telemetry directory elsewhere"
+        ),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => format!(
+            "free some space on the disk that holds `{shown}` (or point the telemetry directory elsewhere)"
+        ),
+        io::ErrorKind::NotADirectory => format!(
+            "a part of `{shown}` is a file, not a directory: check HOME, or point the telemetry directory elsewhere"
+        ),
+        io::ErrorKind::NotFound => format!(
+            "`{shown}` cannot be made there: check HOME, or point the telemetry directory elsewhere"
+        ),
+        _ => format!("check `{shown}` and its directory"),
+    }
+}
+
+/// How to fix a permission error on `path`: `chown` when another user owns it (a run with
+/// `sudo`), `chmod` when it is the user's own, the parent when nothing is there yet.
+fn permission_fix(path: &Path) -> String {
+    let shown = path.display();
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        let parent = path.parent().unwrap_or(path).display();
+        return format!(
+            "make `{parent}` writable by your user, or point the telemetry directory elsewhere"
+        );
+    };
+    if let Some(owner) = foreign_owner(&meta) {
+        // As root, `chown $(id -u)` would hand the file to root: the very problem.
+        if running_as_root() {
+            return format!(
+                "`{shown}` belongs to uid {owner}: run the command as that user, without sudo"
+            );
+        }
+        return format!(
+            "`{shown}` belongs to uid {owner} (perhaps left by a command run with sudo): run `sudo chown $(id -u):$(id -g) '{shown}'`, or remove it"
+        );
+    }
+    let mode = if meta.is_dir() { "u+rwx" } else { "u+rw" };
+    format!("run `chmod {mode} '{shown}'`, or point the telemetry directory elsewhere")
+}
+
+/// Whether this process runs as root (Unix only).
+fn running_as_root() -> bool {
+    #[cfg(unix)]
+    {
+        rustix::process::geteuid().is_root()
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// The owner of `meta` when it is not the current user (Unix only).
+fn foreign_owner(meta: &fs::Metadata) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = rustix::process::geteuid().as_raw();
+        (meta.uid() != me).then_some(meta.uid())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
     }
 }
 
@@ -259,12 +329,13 @@ pub fn read_small_text(path: &Path) -> Result<Option<String>, StateError> {
         })
 }
 
-/// Makes sure the state directory exists, creating it (mode 0700) if needed. Only the last
-/// component is ever created: a missing parent (a missing home) is an error, not something to
-/// build.
+/// Makes sure the state directory exists, creating it (mode 0700) if needed, and takes the
+/// group and other bits off an existing one that is the current user's (the host may have made
+/// it first, with its own umask: 0755 becomes 0700). Only the last component is ever created: a missing parent (a missing home) is
+/// an error, not something to build.
 pub fn ensure_dir(dir: &Path) -> Result<(), StateError> {
     match fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => return Ok(()),
+        Ok(meta) if meta.is_dir() => return tighten_dir(dir, &meta, false),
         Ok(_) => {
             return Err(StateError::NotADirectory {
                 path: dir.to_path_buf(),
@@ -280,14 +351,72 @@ pub fn ensure_dir(dir: &Path) -> Result<(), StateError> {
         builder.mode(0o700);
     }
     match builder.create(dir) {
-        Ok(()) => Ok(()),
+        Ok(()) => match fs::metadata(dir) {
+            // the umask may have taken bits away: set the mode itself
+            Ok(meta) => tighten_dir(dir, &meta, true),
+            Err(e) => Err(StateError::io("inspect", dir, e)),
+        },
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => match fs::metadata(dir) {
-            Ok(meta) if meta.is_dir() => Ok(()),
+            Ok(meta) if meta.is_dir() => tighten_dir(dir, &meta, false),
             _ => Err(StateError::NotADirectory {
                 path: dir.to_path_buf(),
             }),
         },
         Err(e) => Err(StateError::io("create", dir, e)),
+    }
+}
+
+/// The mode to give what is at a path with metadata `meta`, when it must change: `exact` when
+/// telemetry just created it (the umask may have taken bits away), otherwise the mode without
+/// its group and other bits (never adding one: a directory the user made read-only stays so).
+/// `None` when it is already right or belongs to another user (root running with a user's
+/// HOME leaves the user's modes alone).
+#[cfg(unix)]
+fn private_mode_for(meta: &fs::Metadata, created: bool, exact: u32) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o7777;
+    let wanted = if created { exact } else { mode & !0o077 };
+    (mode != wanted && foreign_owner(meta).is_none()).then_some(wanted)
+}
+
+/// Makes the state directory private: exactly 0700 when just `created`, else without group
+/// and other bits.
+fn tighten_dir(dir: &Path, meta: &fs::Metadata, created: bool) -> Result<(), StateError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Some(mode) = private_mode_for(meta, created, 0o700) else {
+            return Ok(());
+        };
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode))
+            .map_err(|e| StateError::io("set the mode of", dir, e))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, meta, created);
+        Ok(())
+    }
+}
+
+/// Makes a file telemetry opened to write private: exactly 0600 when it just `created` it,
+/// else without group and other bits. Through the open file, so never through a link.
+fn make_private(path: &Path, file: &File, created: bool) -> Result<(), StateError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = file
+            .metadata()
+            .map_err(|e| StateError::io("inspect", path, e))?;
+        let Some(mode) = private_mode_for(&meta, created, 0o600) else {
+            return Ok(());
+        };
+        file.set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|e| StateError::io("set the mode of", path, e))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, file, created);
+        Ok(())
     }
 }
 
@@ -323,6 +452,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
         let mut file = private_mode(no_follow(OpenOptions::new().write(true).create_new(true)))
             .open(&temp)
             .map_err(|e| StateError::io("create", &temp, e))?;
+        make_private(&temp, &file, true)?;
         file.write_all(bytes)
             .map_err(|e| StateError::io("write", &temp, e))?;
         file.sync_all()
@@ -350,13 +480,14 @@ pub fn sync_dir(dir: &Path) {
 /// Opens `path` for appending (created with mode 0600 if missing), refusing links and anything
 /// but a regular file.
 pub fn open_append(path: &Path) -> Result<File, StateError> {
-    check_regular(path)?;
+    let existed = check_regular(path)?;
     let file = private_mode(no_follow(
         OpenOptions::new().read(true).append(true).create(true),
     ))
     .open(path)
     .map_err(|e| open_error(path, e))?;
     verify_regular(path, &file)?;
+    make_private(path, &file, !existed)?;
     Ok(file)
 }
 
@@ -366,7 +497,7 @@ pub fn create_marker(path: &Path) -> Result<bool, StateError> {
         return Ok(false);
     }
     match private_mode(no_follow(OpenOptions::new().write(true).create_new(true))).open(path) {
-        Ok(_) => Ok(true),
+        Ok(file) => make_private(path, &file, true).map(|()| true),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(StateError::io("create", path, e)),
     }
@@ -407,6 +538,30 @@ pub fn remove_stale_temps(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// As root, the fix for a file of another user's is never a `chown` to root.
+    #[cfg(unix)]
+    #[test]
+    fn the_fix_for_a_foreign_file_fits_who_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("telemetry-sender.lock");
+        std::fs::write(&file, "").unwrap();
+        let theirs = if running_as_root() { 65534 } else { 0 };
+        if std::os::unix::fs::chown(&file, Some(theirs), None).is_err() {
+            eprintln!("skipped: cannot give a file to uid {theirs} here");
+            return;
+        }
+        let fix = permission_fix(&file);
+        if running_as_root() {
+            assert!(
+                fix.contains("run the command as that user, without sudo"),
+                "{fix}"
+            );
+            assert!(!fix.contains("chown"), "{fix}");
+        } else {
+            assert!(fix.contains("sudo chown $(id -u):$(id -g)"), "{fix}");
+        }
+    }
 
     #[test]
     fn atomic_write_creates_private_file_and_replaces_it() {
@@ -485,5 +640,89 @@ mod tests {
             ensure_dir(&file),
             Err(StateError::NotADirectory { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_the_host_made_first_is_tightened() {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().unwrap();
+        let app = home.path().join(".demo");
+        for loose in [0o755, 0o777, 0o750] {
+            // what the host's own `create_dir` leaves under its umask (022, 000, 027)
+            fs::create_dir_all(&app).unwrap();
+            fs::set_permissions(&app, fs::Permissions::from_mode(loose)).unwrap();
+            ensure_dir(&app).unwrap();
+            assert_eq!(mode(&app), 0o700, "{loose:o}");
+        }
+        // tightening never adds a bit: a directory the user made read-only stays so
+        fs::set_permissions(&app, fs::Permissions::from_mode(0o555)).unwrap();
+        ensure_dir(&app).unwrap();
+        assert_eq!(mode(&app), 0o500);
+        fs::set_permissions(&app, fs::Permissions::from_mode(0o700)).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn another_users_directory_is_left_as_it_is() {
+        use std::os::unix::fs::PermissionsExt;
+        if !rustix::process::geteuid().is_root() {
+            eprintln!("skipped: needs root, to give a directory to another user");
+            return;
+        }
+        let home = tempfile::tempdir().unwrap();
+        let app = home.path().join(".demo");
+        fs::create_dir(&app).unwrap();
+        fs::set_permissions(&app, fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::chown(&app, Some(65534), Some(65534)).unwrap();
+        ensure_dir(&app).unwrap();
+        assert_eq!(mode(&app), 0o755);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_0600_whatever_was_there() {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().unwrap();
+        let queue = home.path().join("telemetry-queue.jsonl");
+        fs::write(&queue, "").unwrap();
+        fs::set_permissions(&queue, fs::Permissions::from_mode(0o644)).unwrap();
+        drop(open_append(&queue).unwrap());
+        assert_eq!(mode(&queue), 0o600);
+        let marker = home.path().join("telemetry-notice-shown");
+        assert!(create_marker(&marker).unwrap());
+        assert_eq!(mode(&marker), 0o600);
+    }
+
+    #[test]
+    fn fixes_name_the_cause() {
+        let path = Path::new("/nonexistent-parent/.demo");
+        let fix = |kind| StateError::io("create", path, io::Error::from(kind)).fix_hint();
+        assert!(fix(io::ErrorKind::StorageFull).contains("free some space"));
+        assert!(fix(io::ErrorKind::ReadOnlyFilesystem).contains("read-only file system"));
+        assert!(fix(io::ErrorKind::NotADirectory).contains("is a file, not a directory"));
+        assert!(
+            fix(io::ErrorKind::PermissionDenied).contains("make `/nonexistent-parent` writable")
+        );
+        #[cfg(unix)]
+        {
+            let home = tempfile::tempdir().unwrap();
+            let file = home.path().join("telemetry-queue.jsonl");
+            fs::write(&file, "").unwrap();
+            let hint = StateError::io(
+                "open",
+                &file,
+                io::Error::from(io::ErrorKind::PermissionDenied),
+            )
+            .fix_hint();
+            assert!(hint.contains("chmod u+rw"), "{hint}");
+            // Another user's file: `the_fix_for_a_foreign_file_fits_who_runs`.
+        }
     }
 }

@@ -13,24 +13,31 @@
 //! The state machine follows Arcade's:
 //! - anonymous: events go out under `anon_id`, personless (`$process_person_profile: false`);
 //! - [`link`](IdentityStore::link) (after a login, or at start-up when the host finds
-//!   credentials): an alias from `anon_id` to the principal is queued, then the principal is
-//!   stored, in one critical section, so the alias precedes every event under the principal.
-//!   A principal is stored even if PostHog later refuses to merge it, so the alias is never
-//!   retried. Linking to a different principal than the stored one rotates the anonymous id
+//!   credentials): an alias from `anon_id` to the account's [`PrincipalId`] is queued, then
+//!   that id is stored, in one critical section, so the alias precedes every event under it.
+//!   A link is stored even if PostHog later refuses to merge it, so the alias is never
+//!   retried. Linking to a different account than the stored one rotates the anonymous id
 //!   first (two accounts must never be merged through one machine id);
 //! - [`unlink`](IdentityStore::unlink) (after a logout, once the logout's own event is
 //!   recorded): a fresh anonymous id replaces the old one and the link is removed.
+//!
+//! Only the keyed hash of the account id ([`principal`]) is stored and sent, never the account
+//! id. A file written by an older version, whose `linked_principal_id` holds the account id
+//! itself, reads as damaged: the next write replaces it with a fresh anonymous identity (as a
+//! logout would), so the old value is erased and never sent; `status` names it until then, and
+//! the host's next `link` aliases the new anonymous id as after a first login.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+pub mod principal;
 
 use crate::fsutil::{self, StateError, StateLock};
 use crate::paths::StateDir;
 use crate::queue::{Queue, QueueError};
 use crate::record::Record;
 
-/// The longest principal id accepted.
-pub const MAX_PRINCIPAL_LEN: usize = 256;
+pub use principal::{MAX_PRINCIPAL_LEN, PrincipalError, PrincipalId};
 
 /// The content of the identity file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,8 +46,8 @@ pub struct IdentityState {
     pub anon_id: Uuid,
     /// When it was created (RFC 3339, UTC).
     pub created_at: String,
-    /// The principal it has been aliased to, once linked.
-    pub linked_principal_id: Option<String>,
+    /// The hashed id of the account it has been aliased to, once linked.
+    pub linked_principal_id: Option<PrincipalId>,
 }
 
 impl IdentityState {
@@ -56,7 +63,7 @@ impl IdentityState {
     /// The id events are attributed to: the principal once linked, else the anonymous id.
     pub fn distinct_id(&self) -> String {
         match &self.linked_principal_id {
-            Some(principal) => principal.clone(),
+            Some(principal) => principal.as_str().to_string(),
             None => self.anon_id.to_string(),
         }
     }
@@ -69,21 +76,26 @@ impl IdentityState {
     /// Linking to `principal`: `None` when already linked to it; otherwise the identity after
     /// linking and, when it was anonymous, the alias from its anonymous id to record first.
     /// Linked to another principal before, the anonymous id is rotated and no alias is made.
-    pub(crate) fn link(&self, principal: &str) -> Option<(IdentityState, Option<Record>)> {
-        match self.linked_principal_id.as_deref() {
+    pub(crate) fn link(&self, principal: &PrincipalId) -> Option<(IdentityState, Option<Record>)> {
+        match &self.linked_principal_id {
             Some(linked) if linked == principal => None,
             Some(_) => {
                 let mut state = IdentityState::fresh();
-                state.linked_principal_id = Some(principal.to_string());
+                state.linked_principal_id = Some(principal.clone());
                 Some((state, None))
             }
             None => {
-                let alias = Record::alias(&self.anon_id.to_string(), principal);
+                let alias = Record::alias(&self.anon_id.to_string(), principal.as_str());
                 let mut state = self.clone();
-                state.linked_principal_id = Some(principal.to_string());
+                state.linked_principal_id = Some(principal.clone());
                 Some((state, Some(alias)))
             }
         }
+    }
+
+    /// Whether this identity is linked to `principal`.
+    pub fn is_linked_to(&self, principal: &PrincipalId) -> bool {
+        self.linked_principal_id.as_ref() == Some(principal)
     }
 
     /// The identity after unlinking: a fresh anonymous one, or `None` when it is not linked
@@ -104,11 +116,6 @@ pub enum IdentityError {
     /// The alias could not be queued.
     #[error(transparent)]
     Queue(#[from] QueueError),
-    /// The principal id is empty, too long or holds control characters.
-    #[error(
-        "invalid principal id: it must be 1 to {MAX_PRINCIPAL_LEN} characters without control characters"
-    )]
-    InvalidPrincipal,
 }
 
 /// What [`IdentityStore::link`] did.
@@ -123,6 +130,8 @@ pub enum LinkOutcome {
     Aliased {
         /// The identity now stored.
         state: IdentityState,
+        /// The alias record's uuid.
+        alias: Uuid,
     },
     /// Linked to another principal before: the anonymous id was rotated and the new principal
     /// stored, without an alias.
@@ -130,18 +139,6 @@ pub enum LinkOutcome {
         /// The identity now stored.
         state: IdentityState,
     },
-}
-
-/// Checks a principal id.
-pub fn validate_principal(principal: &str) -> Result<(), IdentityError> {
-    let ok = !principal.trim().is_empty()
-        && principal.len() <= MAX_PRINCIPAL_LEN
-        && !principal.chars().any(char::is_control);
-    if ok {
-        Ok(())
-    } else {
-        Err(IdentityError::InvalidPrincipal)
-    }
 }
 
 /// The identity file in a state directory.
@@ -216,8 +213,11 @@ impl IdentityStore {
 
     /// Links the identity to `principal`, queueing the alias in `queue` first (see the module
     /// documentation).
-    pub fn link(&self, queue: &Queue, principal: &str) -> Result<LinkOutcome, IdentityError> {
-        validate_principal(principal)?;
+    pub fn link(
+        &self,
+        queue: &Queue,
+        principal: &PrincipalId,
+    ) -> Result<LinkOutcome, IdentityError> {
         let lock = self.dir.lock_exclusive()?;
         let state = self.load_or_create_locked(&lock)?;
         let Some((linked, alias)) = state.link(principal) else {
@@ -225,9 +225,13 @@ impl IdentityStore {
         };
         match alias {
             Some(alias) => {
+                let uuid = alias.uuid;
                 queue.append_locked(&lock, &[alias])?;
                 self.write(&linked)?;
-                Ok(LinkOutcome::Aliased { state: linked })
+                Ok(LinkOutcome::Aliased {
+                    state: linked,
+                    alias: uuid,
+                })
             }
             None => {
                 self.write(&linked)?;
@@ -261,6 +265,24 @@ impl IdentityStore {
                 Ok(Some(fresh))
             }
         }
+    }
+
+    /// Undoes a link whose alias was withdrawn before it was sent (`telemetry off` in the
+    /// process that linked): if the stored identity is still `linked`, it becomes anonymous
+    /// again with the same anonymous id, so the next link queues the alias anew. Returns
+    /// whether it changed anything.
+    pub fn revert_link(&self, linked: &IdentityState) -> Result<bool, StateError> {
+        if !fsutil::check_regular(&self.dir.identity_file())? {
+            return Ok(false);
+        }
+        let _lock = self.dir.lock_exclusive()?;
+        if self.read_unlocked().ok().flatten().as_ref() != Some(linked) {
+            return Ok(false);
+        }
+        let mut anonymous = linked.clone();
+        anonymous.linked_principal_id = None;
+        self.write(&anonymous)?;
+        Ok(true)
     }
 
     /// Deletes the identity file; returns the identity that was there, if it could be read,
@@ -351,28 +373,34 @@ mod tests {
         }
     }
 
+    fn id(principal: &str) -> PrincipalId {
+        PrincipalId::derive("phc_test", principal).unwrap()
+    }
+
     #[test]
     fn link_then_unlink_follows_the_state_machine() {
         let (_home, store, queue) = store();
         let anon = store.load_or_create().unwrap();
-        let LinkOutcome::Aliased { state } = store.link(&queue, "user-42").unwrap() else {
+        let LinkOutcome::Aliased { state, alias } = store.link(&queue, &id("user-42")).unwrap()
+        else {
             panic!("expected an alias");
         };
         assert_eq!(state.anon_id, anon.anon_id);
-        assert_eq!(state.distinct_id(), "user-42");
+        assert_eq!(state.distinct_id(), id("user-42").as_str());
         let queued = queue.read_all().unwrap().records;
         assert_eq!(queued.len(), 1);
         assert_eq!(queued[0].event, "$create_alias");
+        assert_eq!(queued[0].uuid, alias);
         assert_eq!(queued[0].distinct_id, anon.anon_id.to_string());
         assert_eq!(
-            store.link(&queue, "user-42").unwrap(),
+            store.link(&queue, &id("user-42")).unwrap(),
             LinkOutcome::AlreadyLinked {
                 state: state.clone()
             }
         );
         assert_eq!(queue.read_all().unwrap().records.len(), 1);
 
-        let LinkOutcome::Relinked { state } = store.link(&queue, "user-7").unwrap() else {
+        let LinkOutcome::Relinked { state } = store.link(&queue, &id("user-7")).unwrap() else {
             panic!("expected a relink");
         };
         assert_ne!(state.anon_id, anon.anon_id);
@@ -382,13 +410,66 @@ mod tests {
         assert!(fresh.is_anonymous());
         assert_ne!(fresh.anon_id, state.anon_id);
         assert_eq!(store.unlink().unwrap(), None);
+    }
+
+    #[test]
+    fn only_the_hashed_id_is_stored_and_sent() {
+        let (_home, store, queue) = store();
+        store.link(&queue, &id("user-42")).unwrap();
+        let file = std::fs::read_to_string(store.dir.identity_file()).unwrap();
+        let queued = std::fs::read_to_string(store.dir.queue_file()).unwrap();
+        for text in [&file, &queued] {
+            assert!(!text.contains("user-42"), "{text}");
+            assert!(text.contains(id("user-42").as_str()), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_link_stored_by_an_older_version_is_replaced_never_used() {
+        let (_home, store, queue) = store();
+        let old = store.load_or_create().unwrap();
+        let legacy = format!(
+            r#"{{"anon_id":"{}","created_at":"{}","linked_principal_id":"alice@example.com"}}"#,
+            old.anon_id, old.created_at
+        );
+        std::fs::write(store.dir.identity_file(), &legacy).unwrap();
+        // reading it is an error status can name; the raw value is never returned
+        let Err(StateError::Corrupt { detail, .. }) = store.read() else {
+            panic!("a legacy link must not read as an identity");
+        };
+        assert!(detail.contains("older version"), "{detail}");
+        // the next write replaces it: fresh anonymous id, no link, the raw value erased
+        let fresh = store.load_or_create().unwrap();
+        assert!(fresh.is_anonymous());
+        assert_ne!(fresh.anon_id, old.anon_id);
+        let file = std::fs::read_to_string(store.dir.identity_file()).unwrap();
+        assert!(!file.contains("alice"), "{file}");
+        // and the next link aliases the new anonymous id, as after a first login
         assert!(matches!(
-            store.link(&queue, " "),
-            Err(IdentityError::InvalidPrincipal)
+            store.link(&queue, &id("user-42")).unwrap(),
+            LinkOutcome::Aliased { .. }
         ));
+        // a logout of a legacy file rotates it too
+        std::fs::write(store.dir.identity_file(), &legacy).unwrap();
+        assert!(store.unlink().unwrap().unwrap().is_anonymous());
+        let file = std::fs::read_to_string(store.dir.identity_file()).unwrap();
+        assert!(!file.contains("alice"), "{file}");
+    }
+
+    #[test]
+    fn a_withdrawn_alias_reverts_the_link() {
+        let (_home, store, queue) = store();
+        let anon = store.load_or_create().unwrap();
+        let LinkOutcome::Aliased { state, .. } = store.link(&queue, &id("user-42")).unwrap() else {
+            panic!("expected an alias");
+        };
+        assert!(store.revert_link(&state).unwrap());
+        assert_eq!(store.read().unwrap(), Some(anon.clone()));
+        // already reverted, or changed since: nothing to do
+        assert!(!store.revert_link(&state).unwrap());
         assert!(matches!(
-            store.link(&queue, "a\nb"),
-            Err(IdentityError::InvalidPrincipal)
+            store.link(&queue, &id("user-42")).unwrap(),
+            LinkOutcome::Aliased { .. }
         ));
     }
 

@@ -17,11 +17,14 @@
 //! [`Queue::mark_sent`] for what the server accepted (the records move to
 //! `telemetry-sent.jsonl`, which keeps the newest [`MAX_SENT_RECORDS`] for `inspect`),
 //! [`Queue::drop_rejected`] for what it refused for good (counted by reason), or leaves them
-//! for a later attempt.
+//! for a later attempt. Before its first request it calls [`Queue::check_acknowledgeable`]:
+//! a sender that could not record what the server accepted (a read-only directory, a full
+//! disk) would send the same records again on every run, so it sends nothing.
 
 pub mod frame;
 
 use std::collections::BTreeMap;
+use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -38,6 +41,10 @@ use crate::record::Record;
 /// The most of a queue file ever read: a larger file was not written by telemetry, and only
 /// its newest part is read.
 const MAX_READ_BYTES: u64 = 2 * MAX_QUEUE_BYTES;
+
+/// What [`Queue::check_acknowledgeable`] writes: a disk too full for it is too full for the
+/// rewrite that acknowledges a batch.
+const PROBE_BYTES: usize = 4096;
 
 /// Something the queue could not do.
 #[derive(Debug, thiserror::Error)]
@@ -253,6 +260,16 @@ impl Queue {
         Ok(n)
     }
 
+    /// Removes the records with these uuids without counting them anywhere (what a process
+    /// recorded before `telemetry off` withdrew it); returns how many were found.
+    pub fn discard(&self, uuids: &[Uuid]) -> Result<usize, QueueError> {
+        if uuids.is_empty() {
+            return Ok(0);
+        }
+        let _lock = self.dir.lock_exclusive()?;
+        Ok(self.remove_locked(uuids)?.len())
+    }
+
     fn remove_locked(&self, uuids: &[Uuid]) -> Result<Vec<Record>, QueueError> {
         let contents = self.read_locked()?;
         let (removed, kept): (Vec<Record>, Vec<Record>) = contents
@@ -266,6 +283,17 @@ impl Queue {
             }
         }
         Ok(removed)
+    }
+
+    /// Checks, under the exclusive lock, that a sender could record what the server accepts:
+    /// acknowledging a batch rewrites the queue, the recently-sent log and the counters through
+    /// temporary files in the directory, so one is created, written ([`PROBE_BYTES`]), synced
+    /// and removed. An error (a read-only directory or file system, a full disk, a lock file
+    /// this process cannot open) means: send nothing now, or the same records would go out
+    /// again on every run.
+    pub fn check_acknowledgeable(&self) -> Result<(), QueueError> {
+        let _lock = self.dir.lock_exclusive()?;
+        Ok(probe_write(self.dir.path())?)
     }
 
     /// The recently-sent log, oldest first.
@@ -392,6 +420,36 @@ impl Queue {
         let json = serde_json::to_string(&stats).unwrap_or_default();
         Ok(fsutil::write_atomic(&path, json.as_bytes())?)
     }
+}
+
+/// Creates, writes, syncs and removes a temporary file in `dir` (named like the rewrites'
+/// temporary files, so a crash leaves nothing `remove_stale_temps` would not remove).
+fn probe_write(dir: &Path) -> Result<(), StateError> {
+    let probe = dir.join(format!(
+        ".telemetry-probe.tmp-{}-{}",
+        std::process::id(),
+        Uuid::new_v4().simple()
+    ));
+    let mut options = OpenOptions::new();
+    // create_new never follows a link, nor opens what is already there
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let result = options
+        .open(&probe)
+        .map_err(|e| StateError::io("create", &probe, e))
+        .and_then(|mut file| {
+            file.write_all(&[b'\n'; PROBE_BYTES])
+                .and_then(|()| file.sync_all())
+                .map_err(|e| StateError::io("write", &probe, e))
+        });
+    if result.is_ok() || probe.exists() {
+        let _ = std::fs::remove_file(&probe);
+    }
+    result
 }
 
 /// The shortest line a valid record can take (tag, checksum, length and the smallest record
@@ -596,6 +654,29 @@ mod tests {
         let sent = q.recently_sent().unwrap();
         assert_eq!(sent.len(), MAX_SENT_RECORDS);
         assert_eq!(sent.last().unwrap().record, *records.last().unwrap());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn acknowledgements_need_a_writable_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_home, q) = queue();
+        q.append(&[record(1)]).unwrap();
+        q.check_acknowledgeable().unwrap();
+        assert_eq!(
+            std::fs::read_dir(q.dir().path()).unwrap().count(),
+            2,
+            "the probe leaves nothing behind (queue and lock remain)"
+        );
+        if rustix::process::geteuid().is_root() {
+            eprintln!("skipped the rest: root writes in a read-only directory");
+            return;
+        }
+        let dir = q.dir().path();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o500)).unwrap();
+        let refused = q.check_acknowledgeable();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(refused.is_err());
     }
 
     #[test]

@@ -37,6 +37,24 @@ pub struct Demo {
     pub env: Vec<(String, String)>,
 }
 
+/// A sender the sandbox's last command started would go on writing into the directory while it
+/// is removed, and leave it behind in the temporary directory: it is stopped first.
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let pids = self.processes();
+        if pids.is_empty() {
+            return;
+        }
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .args(pids.iter().map(u32::to_string))
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        wait_until(Duration::from_secs(5), || self.processes().is_empty());
+    }
+}
+
 impl Demo {
     /// A fresh sandbox whose demo can record: the development endpoint and key are given
     /// (honoured by debug builds only, on loopback only).
@@ -272,4 +290,385 @@ pub fn can_record() -> bool {
     }
     eprintln!("skipped: a release build without DEMO_POSTHOG_KEY can never record");
     false
+}
+
+// ---------------------------------------------------------------------------------------------
+// The robustness suite's helpers (disabled_path.rs, bad_state.rs): tree snapshots, stray
+// processes, a loopback listener that must see no connection, another user, a small tmpfs.
+
+/// What a snapshot keeps of one entry of a tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// `dir`, `file`, `symlink`, `fifo`, `socket` or `device`.
+    pub kind: &'static str,
+    /// The permission bits.
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub ino: u64,
+    /// Modification time (seconds, nanoseconds): a rewrite with the same bytes changes it.
+    pub mtime: (i64, i64),
+    pub len: u64,
+    /// A regular file's bytes (a digest past 64 KiB), a link's target.
+    pub content: Content,
+}
+
+/// The content part of a [`Node`].
+#[derive(Clone, PartialEq, Eq)]
+pub enum Content {
+    None,
+    Bytes(Vec<u8>),
+    Digest(u64),
+    Target(PathBuf),
+}
+
+impl std::fmt::Debug for Content {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Content::None => f.write_str("-"),
+            Content::Bytes(bytes) => write!(f, "{:?}", String::from_utf8_lossy(bytes)),
+            Content::Digest(digest) => write!(f, "digest {digest:016x}"),
+            Content::Target(target) => write!(f, "-> {}", target.display()),
+        }
+    }
+}
+
+/// Every entry of a tree, by path relative to its root (the root itself is `""`).
+pub type Tree = std::collections::BTreeMap<PathBuf, Node>;
+
+/// A snapshot of everything under `root` (and `root` itself), not following links.
+pub fn snapshot(root: &Path) -> Tree {
+    snapshot_excluding(root, &[])
+}
+
+/// [`snapshot`], leaving out what is at `excluded` (absolute paths), subtrees included.
+pub fn snapshot_excluding(root: &Path, excluded: &[&Path]) -> Tree {
+    let mut tree = Tree::new();
+    snapshot_into(root, root, excluded, &mut tree);
+    tree
+}
+
+fn snapshot_into(root: &Path, path: &Path, excluded: &[&Path], tree: &mut Tree) {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    if excluded.contains(&path) {
+        return;
+    }
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return;
+    };
+    let file_type = meta.file_type();
+    let kind = if file_type.is_dir() {
+        "dir"
+    } else if file_type.is_file() {
+        "file"
+    } else if file_type.is_symlink() {
+        "symlink"
+    } else if file_type.is_fifo() {
+        "fifo"
+    } else if file_type.is_socket() {
+        "socket"
+    } else {
+        "device"
+    };
+    let content = match kind {
+        "file" if meta.len() <= 64 * 1024 => {
+            Content::Bytes(std::fs::read(path).unwrap_or_else(|e| format!("{e}").into_bytes()))
+        }
+        "file" => Content::Digest(digest(path)),
+        "symlink" => Content::Target(std::fs::read_link(path).unwrap_or_default()),
+        _ => Content::None,
+    };
+    let relative = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+    tree.insert(
+        relative,
+        Node {
+            kind,
+            mode: meta.mode() & 0o7777,
+            uid: meta.uid(),
+            gid: meta.gid(),
+            ino: meta.ino(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            len: meta.len(),
+            content,
+        },
+    );
+    if kind == "dir" {
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            snapshot_into(root, &entry.path(), excluded, tree);
+        }
+    }
+}
+
+/// A digest of a large file's bytes.
+fn digest(path: &Path) -> u64 {
+    use std::hash::Hasher;
+    use std::io::Read;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    if let Ok(mut file) = std::fs::File::open(path) {
+        let mut buffer = vec![0u8; 1 << 20];
+        while let Ok(n) = file.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            hasher.write(&buffer[..n]);
+        }
+    }
+    hasher.finish()
+}
+
+/// What differs between two snapshots, one line per path; empty when they are equal.
+pub fn tree_diff(before: &Tree, after: &Tree) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (path, node) in before {
+        match after.get(path) {
+            None => lines.push(format!("removed {}: {node:?}", path.display())),
+            Some(now) if now != node => lines.push(format!(
+                "changed {}:\n    before {node:?}\n    after  {now:?}",
+                path.display()
+            )),
+            Some(_) => {}
+        }
+    }
+    for (path, node) in after {
+        if !before.contains_key(path) {
+            lines.push(format!("created {}: {node:?}", path.display()));
+        }
+    }
+    lines
+}
+
+/// Panics, listing the differences, unless the two snapshots are equal.
+pub fn assert_same_tree(before: &Tree, after: &Tree, what: &str) {
+    let diff = tree_diff(before, after);
+    assert!(diff.is_empty(), "{what}:\n  {}", diff.join("\n  "));
+}
+
+/// Live processes (not zombies) that belong to the sandbox at `root`: their environment,
+/// arguments or working directory name a path under it, or their parent is `parent`. Each
+/// as `pid: command line`.
+pub fn sandbox_processes(root: &Path, parent: Option<u32>) -> Vec<String> {
+    let root = root.to_string_lossy().into_owned();
+    let under = |text: &[u8]| -> bool {
+        let text = String::from_utf8_lossy(text);
+        let value = text.split_once('=').map_or(&*text, |(_, v)| v);
+        [&*text, value]
+            .iter()
+            .any(|t| *t == root || t.starts_with(&format!("{root}/")))
+    };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for pid in entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != std::process::id())
+    {
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .map(str::trim)
+                .unwrap_or_default()
+                .to_string()
+        };
+        if field("State:").starts_with('Z') {
+            continue;
+        }
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+        let child = parent.is_some_and(|p| field("PPid:") == p.to_string());
+        let ours = child
+            || cmdline.split(|b| *b == 0).any(under)
+            || environ.split(|b| *b == 0).any(under)
+            || under(cwd.as_os_str().as_encoded_bytes());
+        if ours {
+            let shown: Vec<String> = cmdline
+                .split(|b| *b == 0)
+                .map(|arg| String::from_utf8_lossy(arg).into_owned())
+                .collect();
+            found.push(format!("{pid}: {}", shown.join(" ").trim()));
+        }
+    }
+    found
+}
+
+/// A TCP listener on 127.0.0.1 that nothing may connect to, and its URL; non-blocking, so
+/// [`connections`] can be asked at any time.
+pub fn loopback_listener() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+/// Accepts (and closes) every connection waiting on `listener`; returns how many there were.
+pub fn connections(listener: &std::net::TcpListener) -> usize {
+    let mut count = 0;
+    while let Ok((stream, _)) = listener.accept() {
+        drop(stream);
+        count += 1;
+    }
+    count
+}
+
+/// The unprivileged user (and group) the suite runs demo as when it can: `nobody`.
+pub const NOBODY: u32 = 65534;
+
+/// This process's effective uid (from `/proc/self/status`).
+pub fn effective_uid() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))
+        .and_then(|ids| ids.split_whitespace().nth(1))
+        .and_then(|uid| uid.parse().ok())
+        .unwrap_or(u32::MAX)
+}
+
+/// Why this process cannot run demo as [`NOBODY`] (it is not root, or the switch failed), or
+/// `None` when it can.
+pub fn cannot_switch_user() -> Option<String> {
+    static ANSWER: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    ANSWER
+        .get_or_init(|| {
+            use std::os::unix::process::CommandExt;
+            let uid = effective_uid();
+            if uid != 0 {
+                return Some(format!(
+                    "this test runs as uid {uid}, not root, so it cannot run demo as uid {NOBODY}"
+                ));
+            }
+            let out = Command::new(DEMO)
+                .arg("--version")
+                .env_clear()
+                .current_dir("/")
+                .stdin(Stdio::null())
+                .uid(NOBODY)
+                .gid(NOBODY)
+                .output();
+            match out {
+                Ok(out) if out.status.success() => None,
+                Ok(out) => Some(format!(
+                    "demo --version as uid {NOBODY} failed: {}",
+                    text(&out.stderr)
+                )),
+                Err(e) => Some(format!("cannot start demo as uid {NOBODY}: {e}")),
+            }
+        })
+        .clone()
+}
+
+/// Hands everything under `root` (and `root`) to `uid`:`uid`, links themselves included.
+pub fn chown_tree(root: &Path, uid: u32) {
+    std::os::unix::fs::lchown(root, Some(uid), Some(uid)).expect("chown");
+    if std::fs::symlink_metadata(root).is_ok_and(|m| m.is_dir()) {
+        for entry in std::fs::read_dir(root).expect("read_dir").flatten() {
+            chown_tree(&entry.path(), uid);
+        }
+    }
+}
+
+/// Runs `demo args...` in `demo`'s sandbox as `user` (`None`: as this process's user).
+pub fn run_as(demo: &Demo, user: Option<u32>, args: &[&str]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = demo.command(args);
+    if let Some(uid) = user {
+        cmd.uid(uid).gid(uid);
+    }
+    cmd.output().expect("demo runs")
+}
+
+/// A tmpfs of a few KiB mounted on a directory, unmounted when dropped.
+pub struct Tmpfs {
+    pub dir: PathBuf,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (`64k`) on `dir`, owned by `owner`; the reason when this
+    /// process may not (it needs root with CAP_SYS_ADMIN).
+    pub fn mount(dir: &Path, size: &str, owner: u32) -> Result<Self, String> {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o"])
+            .arg(format!("size={size},mode=0755,uid={owner},gid={owner}"))
+            .arg("tmpfs")
+            .arg(dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "mount -t tmpfs failed ({}): {}",
+                out.status,
+                text(&out.stderr).trim()
+            ));
+        }
+        Ok(Self {
+            dir: dir.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(&self.dir)
+            .stdin(Stdio::null())
+            .status();
+    }
+}
+
+/// A directory made read-only by a read-only bind mount over itself, until dropped.
+pub struct ReadOnly {
+    pub dir: PathBuf,
+}
+
+impl ReadOnly {
+    /// Bind-mounts `dir` over itself, read-only; the reason when this process may not (it
+    /// needs root with CAP_SYS_ADMIN).
+    pub fn bind(dir: &Path) -> Result<Self, String> {
+        let mount = |args: &[&str], paths: &[&Path]| -> Result<(), String> {
+            let out = Command::new("mount")
+                .args(args)
+                .args(paths)
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| format!("cannot run mount: {e}"))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "mount {} failed ({}): {}",
+                    args.join(" "),
+                    out.status,
+                    text(&out.stderr).trim()
+                ))
+            }
+        };
+        mount(&["--bind"], &[dir, dir])?;
+        let guard = Self {
+            dir: dir.to_path_buf(),
+        };
+        mount(&["-o", "remount,bind,ro"], &[dir])?;
+        Ok(guard)
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(&self.dir)
+            .stdin(Stdio::null())
+            .status();
+    }
 }

@@ -1,0 +1,458 @@
+//! End to end: the sender is safe to run wherever the host runs.
+//!
+//! - It runs no other program: fake `lsb_release`, `getconf`, `uname`, `cut`, `tr` and `getopt`
+//!   that log each call are put first on `PATH` and in the working directory, and the log stays
+//!   empty while events are delivered, from the detached sender and from background delivery
+//!   (posthog-rs asks `os_info`, which would run them).
+//! - State files the user cannot use (left by a run under `sudo`) are reported by `status`
+//!   with the `chown` that fixes them, removed by `clear`, and delivery resumes; a run as root
+//!   in another user's directory leaves no root-owned file there.
+//! - A state directory where acknowledgements cannot be recorded (read-only) sends nothing, so
+//!   nothing is sent twice, and `status` says why.
+//!
+//! The tests that need another user run `demo` as uid 65534 (`nobody`) and are skipped, saying
+//! so, when the tests do not run as root.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Demo, RUN_EVENTS, can_record, text, wait_until};
+use serde_json::Value;
+use telemetry_core::limits::SENDER_DEADLINE;
+use telemetry_devserver::{DevServer, DevServerOptions, Mode};
+
+/// How long a test waits for something that should happen within a second or two.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The user the tests that need another user run `demo` as.
+const NOBODY: u32 = 65534;
+
+/// The programs `os_info` (through posthog-rs) runs on Linux, directly or from the
+/// `lsb_release` script: each is faked by one that logs its call.
+const TRAPPED: [&str; 6] = ["lsb_release", "getconf", "uname", "cut", "tr", "getopt"];
+
+fn server(mode: Mode) -> DevServer {
+    DevServer::start(DevServerOptions::default().mode(mode)).expect("dev server")
+}
+
+/// Waits until no process of this sandbox is alive (senders included).
+fn assert_no_sender_survives(demo: &Demo) {
+    let limit = SENDER_DEADLINE + Duration::from_secs(6);
+    assert!(
+        wait_until(limit, || demo.processes().is_empty()),
+        "a sender outlived its deadline: {:?}",
+        demo.processes()
+    );
+}
+
+/// A directory of fake programs that append their name and arguments to `calls.log`.
+struct Trap {
+    dir: PathBuf,
+    log: PathBuf,
+}
+
+impl Trap {
+    fn new(root: &Path) -> Self {
+        let dir = root.join("repo-with-traps");
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = root.join("calls.log");
+        std::fs::write(&log, "").unwrap();
+        for name in TRAPPED {
+            let path = dir.join(name);
+            std::fs::write(
+                &path,
+                format!(
+                    "#!/bin/sh\necho \"{name} $* (pid $$, cwd $(pwd))\" >> '{}'\n",
+                    log.display()
+                ),
+            )
+            .unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        Self { dir, log }
+    }
+
+    /// `demo args...` with `path_head` before the real `PATH`, from the trap directory.
+    fn command(&self, demo: &Demo, path_head: &str, args: &[&str]) -> Command {
+        let mut cmd = demo.command(args);
+        let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
+        cmd.env("PATH", format!("{path_head}:{path}"))
+            .current_dir(&self.dir);
+        cmd
+    }
+
+    fn run(&self, demo: &Demo, path_head: &str, args: &[&str]) -> Output {
+        let out = self
+            .command(demo, path_head, args)
+            .output()
+            .expect("demo runs");
+        assert!(
+            out.status.success(),
+            "demo {args:?}: {}\n{}",
+            out.status,
+            text(&out.stderr)
+        );
+        out
+    }
+
+    /// The calls logged so far.
+    fn calls(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+#[test]
+fn the_detached_sender_runs_no_program_from_path_or_the_working_directory() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Ok);
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
+    let trap = Trap::new(demo.root());
+    let trap_dir = trap.dir.display().to_string();
+    // the traps first on PATH, and `.` (the working directory, which holds them too)
+    trap.run(&demo, &trap_dir, &["run", "assist"]);
+    assert!(
+        server.wait_for_events(RUN_EVENTS.len(), PATIENCE),
+        "the sender delivered"
+    );
+    assert_no_sender_survives(&demo);
+    trap.run(&demo, ".", &["run", "assist"]);
+    assert!(server.wait_for_events(2 * RUN_EVENTS.len(), PATIENCE));
+    assert_no_sender_survives(&demo);
+    // status and inspect start the sender too (they record their own invocation)
+    trap.run(&demo, &trap_dir, &["telemetry", "status"]);
+    assert_no_sender_survives(&demo);
+    trap.run(&demo, &trap_dir, &["telemetry", "inspect"]);
+    assert_no_sender_survives(&demo);
+    assert!(
+        server.events().len() > 2 * RUN_EVENTS.len(),
+        "status's own events were delivered too"
+    );
+    assert_eq!(trap.calls(), "", "programs were run");
+}
+
+#[test]
+fn background_delivery_runs_no_program_from_path_or_the_working_directory() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Ok);
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
+    let trap = Trap::new(demo.root());
+    let trap_dir = trap.dir.display().to_string();
+    let started = Instant::now();
+    let mut child = trap
+        .command(&demo, &trap_dir, &["serve", "--for", "4"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo serve");
+    // startup, invocation and server start arrive while the server still runs
+    assert!(server.wait_for_events(3, PATIENCE));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "delivered by the running server, not at its exit"
+    );
+    assert!(child.wait().unwrap().success());
+    assert!(
+        started.elapsed() < Duration::from_secs(4 + 3),
+        "stops promptly"
+    );
+    assert!(server.wait_for_events(4, PATIENCE));
+    assert_no_sender_survives(&demo);
+    assert_eq!(server.events_by_uuid().len(), 4);
+    assert!(server.events_by_uuid().values().all(|d| d.len() == 1));
+    assert_eq!(trap.calls(), "", "programs were run");
+}
+
+#[test]
+fn a_server_stops_without_waiting_for_the_network() {
+    if !can_record() {
+        return;
+    }
+    // the capture server holds every request: a sender started by background delivery is
+    // stuck in one when the server stops
+    let server = server(Mode::Hang);
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
+    let started = Instant::now();
+    let out = demo
+        .command(&["serve", "--for", "1"])
+        .stdin(Stdio::piped())
+        .output()
+        .expect("demo serve");
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        server.wait_for_requests(1, PATIENCE),
+        "a sender was started while the server ran"
+    );
+    eprintln!("serve --for 1 took {took:?}");
+    // one second of serving; stopping waits for nothing (it used to wait up to 1 s for a
+    // request in flight in the host's own thread)
+    assert!(took < Duration::from_millis(1700), "{took:?}");
+    assert_no_sender_survives(&demo);
+    assert_eq!(demo.queue().len(), 4, "every record kept for a later run");
+}
+
+/// Whether the tests run as root (they can then run `demo` as another user); says so when not.
+fn root_or_skip() -> bool {
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    if !root {
+        eprintln!("skipped: running demo as another user (uid {NOBODY}) needs root");
+    }
+    root
+}
+
+/// Gives `path` and everything under it to `uid`.
+fn chown_tree(path: &Path, uid: u32) {
+    std::os::unix::fs::chown(path, Some(uid), Some(uid)).unwrap();
+    if path.is_dir() && !path.is_symlink() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            chown_tree(&entry.unwrap().path(), uid);
+        }
+    }
+}
+
+/// `demo args...` run as `nobody` (the sandbox must belong to it).
+fn as_nobody(demo: &Demo, args: &[&str]) -> Output {
+    demo.command(args)
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .output()
+        .expect("demo runs as nobody")
+}
+
+fn ok_as_nobody(demo: &Demo, args: &[&str]) -> String {
+    let out = as_nobody(demo, args);
+    assert!(
+        out.status.success(),
+        "demo {args:?} as nobody: {}\nstdout: {}\nstderr: {}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// A sandbox that belongs to `nobody`, with telemetry turned on by it, sending to `server`.
+fn nobodys_sandbox(server: &DevServer) -> Demo {
+    let demo = Demo::sending_to(&server.url());
+    chown_tree(demo.root(), NOBODY);
+    ok_as_nobody(&demo, &["telemetry", "on"]);
+    demo
+}
+
+/// The files in `dir` (names) that belong to `uid`.
+fn owned_by(dir: &Path, uid: u32) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn status_json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "status --json: {e}\n{}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn a_root_owned_sender_lock_is_reported_cleared_and_delivery_resumes() {
+    if !can_record() || !root_or_skip() {
+        return;
+    }
+    let server = server(Mode::Ok);
+    let demo = nobodys_sandbox(&server);
+    // what `sudo demo ...` left behind: a sender lock (and a sender state) that belong to root
+    let lock = demo.app_dir().join("telemetry-sender.lock");
+    std::fs::write(&lock, "4242\n").unwrap();
+    std::fs::set_permissions(&lock, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let state = demo.app_dir().join("telemetry-sender.json");
+    std::fs::write(&state, "{}").unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    ok_as_nobody(&demo, &["run", "assist"]);
+    assert_no_sender_survives(&demo);
+    assert!(server.requests().is_empty(), "nothing can be sent");
+
+    // status says so, with the chown that fixes it
+    let out = as_nobody(&demo, &["telemetry", "status"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}\n{stderr}",
+        text(&out.stdout)
+    );
+    assert!(stderr.contains("telemetry-sender.lock"), "{stderr}");
+    let chown = format!("sudo chown -R nobody {}", demo.app_dir().display());
+    assert!(stderr.contains(&chown), "{stderr}");
+    let json = status_json(&as_nobody(&demo, &["telemetry", "status", "--json"]));
+    let problems = json["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["fix"].as_str().is_some_and(|fix| fix.contains(&chown))),
+        "{json}"
+    );
+
+    // clear removes what the user cannot use, even though root owns it
+    ok_as_nobody(&demo, &["telemetry", "clear"]);
+    assert_eq!(owned_by(&demo.app_dir(), 0), Vec::<String>::new());
+    let out = as_nobody(&demo, &["telemetry", "status"]);
+    assert!(
+        !text(&out.stderr).contains("sudo chown"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // and delivery resumes
+    ok_as_nobody(&demo, &["run", "assist"]);
+    assert!(
+        server.wait_for_events(RUN_EVENTS.len(), PATIENCE),
+        "{} events received",
+        server.events().len()
+    );
+    assert_no_sender_survives(&demo);
+    assert!(server.events_by_uuid().values().all(|d| d.len() == 1));
+}
+
+#[test]
+fn a_run_as_root_leaves_no_root_owned_file_in_a_users_directory() {
+    if !can_record() || !root_or_skip() {
+        return;
+    }
+    let server = server(Mode::Ok);
+    let demo = nobodys_sandbox(&server);
+    ok_as_nobody(&demo, &["run", "assist"]);
+    assert!(server.wait_for_events(RUN_EVENTS.len(), PATIENCE));
+    assert_no_sender_survives(&demo);
+    let before = server.events().len();
+
+    // `sudo demo run assist`: root, with the user's HOME
+    let out = demo.run(&["run", "assist"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "",
+        "nothing printed because of telemetry"
+    );
+    assert_no_sender_survives(&demo);
+    assert_eq!(
+        owned_by(&demo.app_dir(), 0),
+        Vec::<String>::new(),
+        "root left files behind"
+    );
+    // root recorded nothing in the user's queue, and sent nothing
+    assert!(demo.queue().is_empty());
+    assert_eq!(server.events().len(), before);
+
+    // the user's own runs go on as before
+    ok_as_nobody(&demo, &["run", "assist"]);
+    assert!(server.wait_for_events(before + RUN_EVENTS.len(), PATIENCE));
+    assert_no_sender_survives(&demo);
+}
+
+/// A state directory `nobody` can read but not write: it belongs to root (mode 0755), while
+/// the files in it are nobody's, so records are still appended to the queue but what the
+/// server accepts cannot be recorded. (A directory of nobody's own at mode 0500 would do as
+/// well, but telemetry may set its own directory back to 0700.)
+fn make_read_only_for_nobody(dir: &Path) {
+    std::os::unix::fs::chown(dir, Some(0), Some(0)).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_read_only_state_directory_sends_nothing_twice() {
+    if !can_record() || !root_or_skip() {
+        return;
+    }
+    // events wait in the queue while the server fails
+    let server = server(Mode::Status(503));
+    let demo = nobodys_sandbox(&server);
+    ok_as_nobody(&demo, &["run", "assist"]);
+    assert!(server.wait_for_requests(1, PATIENCE));
+    assert_no_sender_survives(&demo);
+    assert_eq!(demo.queue().len(), RUN_EVENTS.len());
+    // the back-off is over, the server is back, and the directory is read-only
+    let state = demo.app_dir().join("telemetry-sender.json");
+    let mut sender: Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    sender["next_attempt_at"] = Value::String("2000-01-01T00:00:00.000Z".into());
+    std::fs::write(&state, sender.to_string()).unwrap();
+    chown_tree(&state, NOBODY);
+    server.set_mode(Mode::Ok);
+    server.clear();
+    make_read_only_for_nobody(&demo.app_dir());
+
+    for _ in 0..4 {
+        ok_as_nobody(&demo, &["run", "assist"]);
+        assert_no_sender_survives(&demo);
+    }
+    assert_eq!(
+        demo.queue().len(),
+        5 * RUN_EVENTS.len(),
+        "still recorded, nothing lost"
+    );
+    let mut sent: BTreeMap<String, usize> = BTreeMap::new();
+    for request in server.requests() {
+        for uuid in request.event_uuids {
+            *sent.entry(uuid.to_string()).or_default() += 1;
+        }
+    }
+    let twice: Vec<_> = sent.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "{} request(s); sent more than once: {twice:?}",
+        server.requests().len()
+    );
+
+    // status says why nothing is sent, and how to fix it
+    let out = as_nobody(&demo, &["telemetry", "status"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}\n{stderr}",
+        text(&out.stdout)
+    );
+    assert!(
+        stderr.contains(&format!(
+            "sudo chown -R nobody {}",
+            demo.app_dir().display()
+        )),
+        "{stderr}"
+    );
+
+    // once it is writable again, everything waiting is delivered, once
+    chown_tree(&demo.app_dir(), NOBODY);
+    let waiting = demo.queue().len();
+    ok_as_nobody(&demo, &["run", "assist"]);
+    assert!(
+        server.wait_for_events(waiting + RUN_EVENTS.len(), PATIENCE),
+        "{} of {} delivered",
+        server.events().len(),
+        waiting + RUN_EVENTS.len()
+    );
+    assert_no_sender_survives(&demo);
+    assert!(server.events_by_uuid().values().all(|d| d.len() == 1));
+}
