@@ -138,3 +138,14 @@ pub const fn str_eq(a: &str, b: &str) -> bool {
     }
     true
 }
+
+/// What the micro-benchmarks (`telemetry-core/benches/`) time: **not API**, hidden, and free to
+/// change or disappear in any release. It gives no way around the guarantees of the crate
+/// documentation: it takes only an event declared with `#[telemetry_event]` and listed in a
+/// `telemetry_schema!` ([`Listed`](crate::Listed)), attributes it to a fixed anonymous id (not
+/// one of the caller's choosing), returns the text instead of queueing it, and touches no file.
+/// Its code is in `bench_support.rs`, a layer of its own above the handle (it uses the record
+/// and the queue's framing).
+#[cfg(feature = "runtime")]
+#[path = "bench_support.rs"]
+pub mod bench;

@@ -194,19 +194,7 @@ impl AppName {
 
     /// The prefix of its environment variables: `demo` → `DEMO_`, `my-tool` → `MY_TOOL_`.
     pub fn env_prefix(&self) -> String {
-        let mut prefix: String = self
-            .0
-            .chars()
-            .map(|c| {
-                if c == '-' {
-                    '_'
-                } else {
-                    c.to_ascii_uppercase()
-                }
-            })
-            .collect();
-        prefix.push('_');
-        prefix
+        crate::schema::env_prefix(&self.0)
     }
 }
 

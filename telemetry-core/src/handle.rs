@@ -643,7 +643,11 @@ impl Telemetry {
             return;
         }
         if let Some(dir) = ready.dir.as_ref() {
-            let decision = crate::delivery::spawn::spawn_if_due(&ready.config, dir);
+            let decision = crate::delivery::spawn::spawn_if_due(
+                &ready.config,
+                dir,
+                crate::delivery::spawn::Trigger::CommandExit,
+            );
             tracing::debug!(?decision, "telemetry finished");
         }
     }

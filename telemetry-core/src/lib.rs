@@ -131,6 +131,7 @@
 //! | 10 | `delivery` | the detached sender, background delivery, outcomes, back-off |
 //! | 11 | `handle` | the [`Telemetry`] handle and the command timer |
 //! | 12 | [`cli`] | the `telemetry` subcommand |
+//! | 13 | `bench_support` | `__private::bench`, what the micro-benchmarks time (not API) |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

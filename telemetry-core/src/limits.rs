@@ -7,12 +7,14 @@
 //! | constant | value |
 //! | --- | --- |
 //! | [`SENDER_DEADLINE`] | 9 s (the watchdog exits the process) |
-//! | [`LAST_BATCH_START`] | 4 s (no batch starts later) |
+//! | [`LAST_BATCH_START`] | 4 s (no request starts later) |
 //! | [`SENDER_LOCK_WAIT`] | 2 s (a new sender waits this long for the lock) |
 //! | [`BATCH_MAX_RECORDS`] / [`BATCH_MAX_BYTES`] | 50 records / 1 MiB |
-//! | [`REQUEST_TIMEOUT`] / [`REQUEST_ATTEMPTS`] | 2 s / 2 |
+//! | [`REQUEST_TIMEOUT`] / [`REQUEST_ATTEMPTS`] | 5 s / 1 (per run) |
 //! | [`BACKOFF_BASE`] / [`BACKOFF_CAP`] / [`RATE_LIMITED_BACKOFF`] | 30 s / 1 h / 5 min |
 //! | [`MAX_QUEUE_RECORDS`] / [`MAX_QUEUE_BYTES`] | 1000 records / 2 MiB |
+//! | [`FLUSH_INTERVAL`] / [`FLUSH_QUEUE_BYTES`] | 5 s / 256 KiB (when a command's exit starts a sender) |
+//! | [`BACKGROUND_STOP_WAIT`] | 50 ms (a long-running host's stop) |
 //!
 
 use std::time::Duration;
@@ -27,8 +29,8 @@ pub const SENDER_DEADLINE: Duration = Duration::from_secs(9);
 pub const BATCH_MAX_RECORDS: usize = 50;
 /// The most bytes of record JSON in one request (a single larger record still goes alone).
 pub const BATCH_MAX_BYTES: usize = 1024 * 1024;
-/// No batch starts later than this after the sender started, so that even a batch that uses
-/// every attempt and timeout ends before [`SENDER_DEADLINE`].
+/// No request (a batch, or a half of a refused one) starts later than this after the sender
+/// started, so that even a request that times out ends before [`SENDER_DEADLINE`].
 pub const LAST_BATCH_START: Duration = SENDER_DEADLINE.saturating_sub(BATCH_WORST_CASE);
 /// How long a new sender waits for the sender lock before leaving the work to its holder.
 pub const SENDER_LOCK_WAIT: Duration = Duration::from_secs(2);
@@ -51,15 +53,28 @@ pub const REMOVED_LIBRARY_PROPERTIES: &[&str] = &[
     "$is_server",
 ];
 /// The longest one HTTP request may take (connection, upload and answer).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
-/// Attempts per batch within one sender run (the first included); later attempts are made by
-/// later runs, after the back-off.
-pub const REQUEST_ATTEMPTS: u32 = 2;
-/// The wait before the second attempt within a run.
+///
+/// The trade-off: a server that stores a batch but answers after the client stopped waiting
+/// gets that batch again from the next attempt. So the sender makes **one attempt per
+/// request and run** ([`REQUEST_ATTEMPTS`]) with a **long timeout**: a slow but working
+/// server (answering within 5 s; PostHog answers in well under a second) gets each batch
+/// once, and a server slower than that gets it again only from a later run, after the
+/// [back-off](BACKOFF_BASE), which PostHog de-duplicates on the uuid. The cost: a transient
+/// failure (a reset connection, one 503) is not retried at once but waits for a later run,
+/// and a hanging server holds the detached sender (never the host) for the whole timeout.
+/// The timeout is whole seconds (posthog-rs takes seconds) and, with [`LAST_BATCH_START`],
+/// fits within [`SENDER_DEADLINE`].
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts per request within one sender run (the first included): one, so that nothing is
+/// sent twice within a run (see [`REQUEST_TIMEOUT`]); later attempts are made by later runs,
+/// after the back-off.
+pub const REQUEST_ATTEMPTS: u32 = 1;
+/// The wait before a second attempt within a run (none is made while [`REQUEST_ATTEMPTS`]
+/// is 1; posthog-rs takes the setting all the same).
 pub const RETRY_BACKOFF_INITIAL: Duration = Duration::from_millis(250);
 /// The longest wait between attempts within a run (a `Retry-After` is clamped to it).
 pub const RETRY_BACKOFF_MAX: Duration = Duration::from_secs(1);
-/// The longest one batch can take, all attempts included.
+/// The longest one request can take, all attempts included.
 pub const BATCH_WORST_CASE: Duration = Duration::from_millis(
     REQUEST_TIMEOUT.as_millis() as u64 * REQUEST_ATTEMPTS as u64
         + RETRY_BACKOFF_MAX.as_millis() as u64 * (REQUEST_ATTEMPTS as u64 - 1),
@@ -77,11 +92,26 @@ pub const RATE_LIMITED_BACKOFF: Duration = Duration::from_secs(5 * 60);
 // Background delivery in a long-running host.
 
 /// The longest dropping the handle waits for the background delivery thread to stop. A round
-/// only reads files and may start the detached sender (it never sends itself), so the thread
-/// normally stops in well under a millisecond; this bounds a round stuck on a file lock.
-pub const BACKGROUND_STOP_WAIT: Duration = Duration::from_secs(1);
+/// only reads files and may start the detached sender (it never sends itself), and the
+/// thread checks for the stop between rounds, so it normally stops in well under a
+/// millisecond; this bounds a round stuck on a file lock or a slow process start. A thread
+/// still busy then is left to finish its round and end by itself: what it did not start stays
+/// queued for the next sender.
+pub const BACKGROUND_STOP_WAIT: Duration = Duration::from_millis(50);
 /// The shortest interval between two background rounds (each may start a sender).
 pub const MIN_BACKGROUND_INTERVAL: Duration = Duration::from_secs(1);
+
+// The flush policy: when a command's exit (or a background round) starts a sender.
+
+/// A sender is started at most once per this interval while the last one delivered: the
+/// records of commands that end within it (after that sender's last read) wait for the first
+/// command that ends after it. The trade-off: a longer interval starts fewer processes during
+/// a burst of commands and delays the end of the burst longer (see "the flush policy" in the
+/// `delivery::spawn` module).
+pub const FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+/// A queue file at least this large starts a sender whatever the interval (a burst big enough
+/// to be worth a process at once, far under [`MAX_QUEUE_BYTES`]).
+pub const FLUSH_QUEUE_BYTES: u64 = 256 * 1024;
 
 // The on-disk queue.
 
@@ -105,13 +135,23 @@ mod tests {
     /// The table in the module documentation states these values.
     #[test]
     fn documented_values() {
+        assert_eq!(
+            (FLUSH_INTERVAL, FLUSH_QUEUE_BYTES),
+            (Duration::from_secs(5), 256 * 1024)
+        );
+        const { assert!(FLUSH_QUEUE_BYTES < MAX_QUEUE_BYTES) };
         assert_eq!(SENDER_DEADLINE, Duration::from_secs(9));
         assert_eq!(LAST_BATCH_START, Duration::from_secs(4));
         assert_eq!((BATCH_MAX_RECORDS, BATCH_MAX_BYTES), (50, 1024 * 1024));
         assert_eq!(
             (REQUEST_TIMEOUT, REQUEST_ATTEMPTS),
-            (Duration::from_secs(2), 2)
+            (Duration::from_secs(5), 1)
         );
+        // a request started at the last start ends (or times out) by the deadline
+        assert_eq!(BATCH_WORST_CASE, REQUEST_TIMEOUT);
+        assert!(LAST_BATCH_START + BATCH_WORST_CASE <= SENDER_DEADLINE);
+        // posthog-rs takes the timeout in whole seconds
+        assert_eq!(REQUEST_TIMEOUT.subsec_nanos(), 0);
         assert_eq!(
             (BACKOFF_BASE, BACKOFF_CAP, RATE_LIMITED_BACKOFF),
             (
@@ -124,5 +164,7 @@ mod tests {
             (MAX_QUEUE_RECORDS, MAX_QUEUE_BYTES),
             (1000, 2 * 1024 * 1024)
         );
+        // the bound for a long-running host's stop
+        assert_eq!(BACKGROUND_STOP_WAIT, Duration::from_millis(50));
     }
 }

@@ -34,19 +34,29 @@ pub struct CommonProperties {
     os: &'static str,
     arch: &'static str,
     is_ci: bool,
+    /// The members every event record ends with, written once: the common properties and
+    /// `$geoip_disable: true` (`"app_version":"1.2.3",…,"$geoip_disable":true`).
+    members: String,
 }
 
 impl CommonProperties {
     /// The values for `config` on this machine.
     pub fn new(config: &TelemetryConfig) -> Self {
-        Self {
+        let mut common = Self {
             app_version: config.version(),
             app_git_commit: config.git_commit(),
             build_kind: config.build_kind().as_str(),
             os: bucket(std::env::consts::OS, OS_VALUES),
             arch: bucket(std::env::consts::ARCH, ARCH_VALUES),
             is_ci: crate::environment::ci::detect(config.environment()).is_some(),
-        }
+            members: String::new(),
+        };
+        let mut members = String::with_capacity(256);
+        let mut writer = PropertyWriter::new(&mut members, true);
+        common.write(&mut writer);
+        writer.runtime_bool(GEOIP_DISABLE, true);
+        common.members = members;
+        common
     }
 
     /// Writes them as JSON object members.
@@ -75,12 +85,69 @@ pub fn now_rfc3339() -> String {
 
 /// `time` as telemetry writes every timestamp: RFC 3339, UTC, milliseconds.
 pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Millis, true)
+    match Rfc3339Millis::new(time) {
+        Some(text) => text.as_str().to_owned(),
+        None => time.to_rfc3339_opts(SecondsFormat::Millis, true),
+    }
+}
+
+/// A timestamp in the shape [`rfc3339`] writes, formatted on the stack from chrono's fields
+/// (chrono's own formatter goes through `fmt` and allocates: 4 times slower).
+struct Rfc3339Millis([u8; 24]);
+
+impl Rfc3339Millis {
+    /// `None` for what the fixed shape cannot hold (a year outside 0–9999, a leap second):
+    /// [`rfc3339`] then asks chrono.
+    fn new(time: DateTime<Utc>) -> Option<Self> {
+        use chrono::{Datelike, Timelike};
+        let year = u32::try_from(time.year()).ok().filter(|y| *y <= 9999)?;
+        let nanos = time.nanosecond();
+        if nanos >= 1_000_000_000 {
+            return None;
+        }
+        let millis = nanos / 1_000_000;
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, digits: usize, mut value: u32| {
+            for i in (at..at + digits).rev() {
+                out[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, time.month());
+        put(8, 2, time.day());
+        put(11, 2, time.hour());
+        put(14, 2, time.minute());
+        put(17, 2, time.second());
+        put(20, 3, millis);
+        Some(Self(out))
+    }
+
+    fn as_str(&self) -> &str {
+        // only ASCII digits were written into an ASCII template
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// Reads an RFC 3339 timestamp (any offset), in UTC.
 pub(crate) fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc))
+}
+
+/// The UUID v7 of a record made at `time`: ordered by creation within this process (uuid's
+/// counter, as [`Uuid::now_v7`] keeps it), the rest random.
+fn uuid_v7(time: DateTime<Utc>) -> Uuid {
+    use std::sync::Mutex;
+    use uuid::{ContextV7, Timestamp};
+    static CONTEXT: Mutex<ContextV7> = Mutex::new(ContextV7::new());
+    match u64::try_from(time.timestamp()) {
+        Ok(seconds) => Uuid::new_v7(Timestamp::from_unix(
+            &CONTEXT,
+            seconds,
+            time.timestamp_subsec_nanos(),
+        )),
+        Err(_) => Uuid::now_v7(),
+    }
 }
 
 /// One finished record: the JSON object sent in PostHog's `batch` array.
@@ -108,12 +175,16 @@ impl Record {
         common: &CommonProperties,
     ) -> Self {
         Self::build(E::META.name, distinct_id, |props| {
-            let mut writer = PropertyWriter::new(props, true);
-            event.write_properties(&mut writer);
-            common.write(&mut writer);
-            writer.runtime_bool(GEOIP_DISABLE, true);
+            let start = props.len();
+            event.write_properties(&mut PropertyWriter::new(props, true));
+            // then the common properties and `$geoip_disable`, as `common.write` and
+            // `runtime_bool` wrote them when the handle started
+            if props.len() != start {
+                props.push(',');
+            }
+            props.push_str(&common.members);
             if personless {
-                writer.runtime_bool(PROCESS_PERSON_PROFILE, false);
+                PropertyWriter::new(props, false).runtime_bool(PROCESS_PERSON_PROFILE, false);
             }
         })
     }
@@ -132,24 +203,35 @@ impl Record {
     }
 
     fn build(event: &str, distinct_id: &str, properties: impl FnOnce(&mut String)) -> Self {
-        let uuid = Uuid::now_v7();
-        let mut json = String::with_capacity(512);
+        // One clock read for the uuid and the timestamp (a `clock_gettime` costs ~60 ns on a
+        // VM without a fast clock source). The uuid's random bits come from a thread-local
+        // generator (uuid's `fast-rng`), no syscall per id.
+        let now = Utc::now();
+        let uuid = uuid_v7(now);
+        // A `cli.command_completed` record with its common properties is ~450 bytes: one
+        // allocation for the JSON in the common case.
+        let mut json = String::with_capacity(640 + event.len() + distinct_id.len());
         json.push_str("{\"uuid\":\"");
-        json.push_str(&uuid.hyphenated().to_string());
+        json.push_str(uuid.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
         json.push_str("\",\"event\":");
         write_json_str(&mut json, event);
         json.push_str(",\"distinct_id\":");
         write_json_str(&mut json, distinct_id);
         json.push_str(",\"properties\":{");
         properties(&mut json);
-        json.push_str("},\"timestamp\":");
-        let timestamp = now_rfc3339();
-        write_json_str(&mut json, &timestamp);
-        json.push('}');
+        json.push_str("},\"timestamp\":\"");
+        // RFC 3339 needs no JSON escaping: written straight into the record.
+        let start = json.len();
+        match Rfc3339Millis::new(now) {
+            Some(text) => json.push_str(text.as_str()),
+            None => json.push_str(&rfc3339(now)),
+        }
+        let timestamp = json[start..].to_owned();
+        json.push_str("\"}");
         Self {
             uuid,
-            event: event.to_string(),
-            distinct_id: distinct_id.to_string(),
+            event: event.to_owned(),
+            distinct_id: distinct_id.to_owned(),
             timestamp,
             json,
         }
@@ -248,6 +330,51 @@ mod tests {
         let linked = Record::for_event(&Ping { count: 3 }, "user-42", false, &common());
         assert!(!linked.json.contains(PROCESS_PERSON_PROFILE));
         assert!(linked.json.contains("\"$geoip_disable\":true"));
+    }
+
+    #[test]
+    fn timestamps_are_written_as_chrono_writes_them() {
+        use chrono::TimeZone;
+        let times = [
+            Utc::now(),
+            Utc.with_ymd_and_hms(2026, 4, 8, 10, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(1999, 12, 31, 23, 59, 59).unwrap()
+                + chrono::Duration::nanoseconds(999_999_999),
+            Utc.with_ymd_and_hms(2000, 2, 29, 1, 2, 3).unwrap()
+                + chrono::Duration::milliseconds(45),
+            Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+            // outside the fixed shape: chrono writes them
+            Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(-1, 1, 1, 0, 0, 0).unwrap(),
+        ];
+        for time in times {
+            assert_eq!(
+                rfc3339(time),
+                time.to_rfc3339_opts(SecondsFormat::Millis, true),
+                "{time:?}"
+            );
+        }
+        let record = Record::alias("anon-1", "user-42");
+        let value: serde_json::Value = serde_json::from_str(&record.json).unwrap();
+        assert_eq!(value["timestamp"], record.timestamp.as_str());
+        assert!(parse_rfc3339(&record.timestamp).is_ok());
+    }
+
+    #[test]
+    fn uuids_are_v7_of_the_record_time_and_ordered() {
+        let records: Vec<Record> = (0..200).map(|_| Record::alias("a", "b")).collect();
+        for pair in records.windows(2) {
+            assert!(pair[0].uuid < pair[1].uuid);
+        }
+        for record in &records {
+            assert_eq!(record.uuid.get_version_num(), 7);
+            let (secs, nanos) = record.uuid.get_timestamp().unwrap().to_unix();
+            let millis = i64::try_from(secs).unwrap() * 1000 + i64::from(nanos / 1_000_000);
+            let at = parse_rfc3339(&record.timestamp).unwrap().timestamp_millis();
+            // the counter may move the uuid's time ahead of the clock, never far
+            assert!((0..=5).contains(&(millis - at)), "{millis} {at}");
+        }
     }
 
     #[test]

@@ -67,25 +67,30 @@ impl Product {
     /// The prefix of the program's environment variables: `demo` → `DEMO_`, `my-tool` →
     /// `MY_TOOL_`.
     pub fn env_prefix(&self) -> String {
-        let mut prefix: String = self
-            .name
-            .chars()
-            .map(|c| {
-                if c == '-' {
-                    '_'
-                } else {
-                    c.to_ascii_uppercase()
-                }
-            })
-            .collect();
-        prefix.push('_');
-        prefix
+        env_prefix(self.name)
     }
 
     /// The file a team commits to turn telemetry off for a repository: `.demo-telemetry.toml`.
     pub fn project_file(&self) -> String {
         format!(".{}-telemetry.toml", self.name)
     }
+}
+
+/// The prefix of the environment variables of a program called `name` (the one rule, for the
+/// page and the runtime): upper case, `-` as `_`, then `_`.
+pub(crate) fn env_prefix(name: &str) -> String {
+    let mut prefix: String = name
+        .chars()
+        .map(|c| {
+            if c == '-' {
+                '_'
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect();
+    prefix.push('_');
+    prefix
 }
 
 /// A program's telemetry schema: its [`Product`], its events, and the allowlist they were

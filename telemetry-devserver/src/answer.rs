@@ -30,7 +30,7 @@ pub(crate) fn for_mode(mode: &Mode) -> Answer {
         ),
         Mode::Unauthorized => ("invalid_api_key", "API key is not valid".into()),
         Mode::Status(_) => ("failure_mode", format!("failure mode: status {status}")),
-        Mode::Ok | Mode::Slow(_) | Mode::Hang | Mode::CloseConnection => {
+        Mode::Ok | Mode::Slow(_) | Mode::RejectEvent(_) | Mode::Hang | Mode::CloseConnection => {
             ("failure_mode", "no response expected".into())
         }
     };

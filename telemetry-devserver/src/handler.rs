@@ -129,7 +129,7 @@ async fn capture(
     let mode = shared.take_mode();
     record.mode = mode.clone();
     match mode {
-        Mode::Ok => Ok(accept(&shared, record, json, compressed)),
+        Mode::Ok | Mode::RejectEvent(_) => Ok(accept(&shared, record, json, compressed)),
         Mode::Slow(delay) => {
             // On a task of its own: hyper drops this handler when the client
             // gives up, but the events are recorded after the delay all the
@@ -269,6 +269,14 @@ fn accept(
             return answered(shared, record, answer, Vec::new());
         }
     };
+    if let Mode::RejectEvent(name) = &record.mode
+        && let Some(index) = batch.events.iter().position(|event| event.event == *name)
+    {
+        let detail = format!("failure mode: event {index} is named {name}");
+        let answer = answer::json(400, &capture::error_body(400, "invalid_payload", &detail));
+        record.error = Some(detail);
+        return answered(shared, record, answer, Vec::new());
+    }
     let header = |name: &str| record.header(name).map(str::to_string);
     let events: Vec<RecordedEvent> = batch
         .events

@@ -10,13 +10,15 @@ use serde::Serialize;
 ///
 /// Set with [`DevServer::set_mode`](crate::DevServer::set_mode) (until changed)
 /// or [`DevServer::set_mode_for`](crate::DevServer::set_mode_for) (for the next
-/// N capture requests). Only [`Mode::Ok`] and [`Mode::Slow`] ever record events
-/// as accepted; every other mode refuses the request, whatever it contains.
+/// N capture requests). Only [`Mode::Ok`], [`Mode::Slow`] and
+/// [`Mode::RejectEvent`] ever record events as accepted; every other mode
+/// refuses the request, whatever it contains.
 ///
 /// The textual form (see [`FromStr`] and [`Display`](fmt::Display)) is what the
 /// `telemetry-devserver --mode` flag takes: `ok`, `hang`, `close`,
-/// `slow:500ms` / `slow:2s`, `429` / `429:5` (Retry-After seconds), or any HTTP
-/// status code (`400`, `401` and `413` map to their named variants).
+/// `slow:500ms` / `slow:2s`, `429` / `429:5` (Retry-After seconds),
+/// `reject:EVENT_NAME`, or any HTTP status code (`400`, `401` and `413` map to
+/// their named variants).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub enum Mode {
     /// Validate like PostHog's capture service, record what is valid, and answer
@@ -51,6 +53,11 @@ pub enum Mode {
     /// even if the client stopped waiting meanwhile (a real server would have
     /// stored them too), which is how a client timeout can produce duplicates.
     Slow(Duration),
+    /// Behave like [`Mode::Ok`], except that a request carrying any event with
+    /// this name is refused as a whole with `400 Bad Request` (as PostHog
+    /// refuses a batch holding one invalid event), recording none of its events.
+    /// A client that isolates the bad event gets the others accepted.
+    RejectEvent(String),
 }
 
 impl Mode {
@@ -59,7 +66,11 @@ impl Mode {
     /// answer ([`Mode::Hang`], [`Mode::CloseConnection`]).
     pub fn fixed_status(&self) -> Option<u16> {
         match self {
-            Mode::Ok | Mode::Slow(_) | Mode::Hang | Mode::CloseConnection => None,
+            Mode::Ok
+            | Mode::Slow(_)
+            | Mode::RejectEvent(_)
+            | Mode::Hang
+            | Mode::CloseConnection => None,
             Mode::Status(code) => Some(*code),
             Mode::TooManyRequests { .. } => Some(429),
             Mode::BadRequest => Some(400),
@@ -86,6 +97,7 @@ impl fmt::Display for Mode {
             Mode::Hang => f.write_str("hang"),
             Mode::CloseConnection => f.write_str("close"),
             Mode::Slow(delay) => write!(f, "slow:{}ms", delay.as_millis()),
+            Mode::RejectEvent(name) => write!(f, "reject:{name}"),
         }
     }
 }
@@ -94,7 +106,7 @@ impl fmt::Display for Mode {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown mode {0:?}: expected ok, hang, close, slow:DURATION (e.g. slow:500ms, slow:2s), \
-     429[:RETRY_AFTER_SECS] or an HTTP status code between 100 and 599"
+     429[:RETRY_AFTER_SECS], reject:EVENT_NAME or an HTTP status code between 100 and 599"
 )]
 pub struct ParseModeError(pub String);
 
@@ -102,6 +114,16 @@ impl FromStr for Mode {
     type Err = ParseModeError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // the event name keeps its case
+        let trimmed = s.trim();
+        if let Some((prefix, name)) = trimmed.split_once(':')
+            && prefix.eq_ignore_ascii_case("reject")
+        {
+            if name.is_empty() {
+                return Err(ParseModeError(s.to_string()));
+            }
+            return Ok(Mode::RejectEvent(name.to_string()));
+        }
         let text = s.trim().to_ascii_lowercase();
         let err = || ParseModeError(s.to_string());
         match text.as_str() {
@@ -167,17 +189,31 @@ mod tests {
             Mode::Hang,
             Mode::CloseConnection,
             Mode::Slow(Duration::from_millis(1500)),
+            Mode::RejectEvent("test.Bad".into()),
         ];
         for mode in modes {
             assert_eq!(mode.to_string().parse::<Mode>(), Ok(mode.clone()), "{mode}");
         }
         assert_eq!("slow:2s".parse(), Ok(Mode::Slow(Duration::from_secs(2))));
         assert_eq!(" HANG ".parse(), Ok(Mode::Hang));
+        assert_eq!(
+            "REJECT:cli.x".parse(),
+            Ok(Mode::RejectEvent("cli.x".into()))
+        );
     }
 
     #[test]
     fn rejects_unknown_text() {
-        for text in ["", "nope", "99", "600", "429:x", "slow:", "slow:fast"] {
+        for text in [
+            "",
+            "nope",
+            "99",
+            "600",
+            "429:x",
+            "slow:",
+            "slow:fast",
+            "reject:",
+        ] {
             assert!(text.parse::<Mode>().is_err(), "{text:?}");
         }
     }

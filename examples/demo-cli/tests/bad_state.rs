@@ -207,10 +207,13 @@ impl Template {
         demo.ok(&["run", "assist"]);
         wait_for_senders(&demo);
         server.set_mode(Mode::Status(503));
+        // (as if the flush interval had passed: this command starts a sender)
+        common::expire_flush_interval(&demo);
         demo.ok(&["run", "assist"]);
         wait_for_senders(&demo);
         server.set_mode(Mode::Ok);
-        // the back-off after that failure is over
+        // the back-off after that failure, and the flush interval, are over
+        common::expire_flush_interval(&demo);
         let sender_state = demo.app_dir().join("telemetry-sender.json");
         let mut state: Value =
             serde_json::from_str(&std::fs::read_to_string(&sender_state).unwrap()).unwrap();

@@ -123,12 +123,16 @@ fn the_detached_sender_runs_no_program_from_path_or_the_working_directory() {
         "the sender delivered"
     );
     assert_no_sender_survives(&demo);
+    // (as if the flush interval had passed: each run below starts a sender)
+    common::expire_flush_interval(&demo);
     trap.run(&demo, ".", &["run", "assist"]);
     assert!(server.wait_for_events(2 * RUN_EVENTS.len(), PATIENCE));
     assert_no_sender_survives(&demo);
     // status and inspect start the sender too (they record their own invocation)
+    common::expire_flush_interval(&demo);
     trap.run(&demo, &trap_dir, &["telemetry", "status"]);
     assert_no_sender_survives(&demo);
+    common::expire_flush_interval(&demo);
     trap.run(&demo, &trap_dir, &["telemetry", "inspect"]);
     assert_no_sender_survives(&demo);
     assert!(
@@ -366,7 +370,8 @@ fn a_run_as_root_leaves_no_root_owned_file_in_a_users_directory() {
     assert!(demo.queue().is_empty());
     assert_eq!(server.events().len(), before);
 
-    // the user's own runs go on as before
+    // the user's own runs go on as before (the flush interval over, as if its time had passed)
+    common::expire_flush_interval(&demo);
     ok_as_nobody(&demo, &["run", "assist"]);
     assert!(server.wait_for_events(before + RUN_EVENTS.len(), PATIENCE));
     assert_no_sender_survives(&demo);

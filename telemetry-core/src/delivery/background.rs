@@ -8,8 +8,11 @@
 //! run in the host's process, with its `PATH` and working directory.
 //!
 //! A round only reads files and may start a process, so dropping the handle, which tells the
-//! thread to stop and waits at most [`BACKGROUND_STOP_WAIT`], never waits for the network;
-//! it normally waits well under a millisecond. A sender already started goes on by itself,
+//! thread to stop and waits at most [`BACKGROUND_STOP_WAIT`] (50 ms), never waits for the
+//! network; it normally waits well under a millisecond. The stop is checked before each round
+//! and wakes the wait between rounds; a round still under way at the end of the wait is left
+//! to finish on its own, and the thread then ends without starting another (what it did not
+//! start stays queued for the next sender). A sender already started goes on by itself,
 //! within its own deadline.
 
 use std::sync::Arc;
@@ -20,9 +23,9 @@ use std::time::Duration;
 
 use super::endpoint::Delivery;
 use super::sender;
-use super::spawn::{SpawnDecision, spawn_if_due};
+use super::spawn::{SpawnDecision, Trigger, spawn_if_due};
 use crate::config::TelemetryConfig;
-#[cfg(doc)]
+#[cfg(any(doc, test))]
 use crate::limits::BACKGROUND_STOP_WAIT;
 use crate::limits::MIN_BACKGROUND_INTERVAL;
 use crate::paths::StateDir;
@@ -49,7 +52,16 @@ impl Background {
         if !delivery.has_key() {
             return None;
         }
-        let every = every.max(MIN_BACKGROUND_INTERVAL);
+        Background::spawn(every.max(MIN_BACKGROUND_INTERVAL), move || {
+            let round = round(&config, &dir);
+            tracing::debug!(?round, "telemetry background round");
+        })
+    }
+
+    /// Runs `round` at once and then every `every` on a thread of its own, until told to stop.
+    /// The stop is checked before each round and wakes the wait between rounds, so the thread
+    /// ends as soon as the round under way (if any) returns.
+    fn spawn(every: Duration, mut round: impl FnMut() + Send + 'static) -> Option<Background> {
         let stop = Arc::new(AtomicBool::new(false));
         let (wake, wakes) = mpsc::channel::<()>();
         let (finished, done) = mpsc::channel::<()>();
@@ -61,8 +73,7 @@ impl Background {
                     if stop_flag.load(Ordering::Relaxed) {
                         break;
                     }
-                    let round = round(&config, &dir);
-                    tracing::debug!(?round, "telemetry background round");
+                    round();
                     match wakes.recv_timeout(every) {
                         Err(RecvTimeoutError::Timeout) => {}
                         Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
@@ -84,19 +95,31 @@ impl Background {
         }
     }
 
-    /// Stops the thread, waiting at most `wait` for it.
-    pub(crate) fn stop(self, wait: Duration) {
+    /// Tells the thread to stop and waits at most `wait` for it: joined if it ended in time,
+    /// otherwise left to end by itself once its round returns (it starts no other).
+    pub(crate) fn stop(self, wait: Duration) -> Stopped {
         self.stop.store(true, Ordering::Relaxed);
         let _ = self.wake.send(());
         match self.done.recv_timeout(wait) {
             Ok(()) | Err(RecvTimeoutError::Disconnected) => {
                 let _ = self.thread.join();
+                Stopped::Joined
             }
             Err(RecvTimeoutError::Timeout) => {
                 tracing::debug!("telemetry background delivery still busy; not waiting for it");
+                Stopped::LeftRunning
             }
         }
     }
+}
+
+/// How [`Background::stop`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stopped {
+    /// The thread ended within the wait and was joined.
+    Joined,
+    /// A round was still under way at the end of the wait; the thread ends after it.
+    LeftRunning,
 }
 
 /// What one background round did.
@@ -122,13 +145,11 @@ fn round(config: &TelemetryConfig, dir: &StateDir) -> Round {
     if !waiting {
         return Round::Empty;
     }
-    Round::Sender(spawn_if_due(config, dir))
+    Round::Sender(spawn_if_due(config, dir, Trigger::BackgroundRound))
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
-
     use super::*;
     use crate::paths::StateDirSource;
     use crate::record::Record;
@@ -177,10 +198,44 @@ mod tests {
         let on = config(home.path(), &[("DEMO_TELEMETRY", "1")]);
         let delivery = Delivery::resolve(&on);
         let background = Background::start(on, delivery, dir, Duration::from_secs(1)).unwrap();
-        std::thread::sleep(Duration::from_millis(50));
-        let started = Instant::now();
-        background.stop(Duration::from_secs(5));
-        let waited = started.elapsed();
-        assert!(waited < Duration::from_millis(200), "{waited:?}");
+        // the thread is told to stop and ends on its own (a generous wait, not a timing
+        // assertion: it would only be used up if the thread ignored the stop)
+        assert_eq!(background.stop(Duration::from_secs(30)), Stopped::Joined);
+    }
+
+    #[test]
+    fn the_thread_stops_between_rounds_and_runs_no_round_after_the_stop() {
+        let (ran, rounds) = mpsc::channel::<()>();
+        let background = Background::spawn(Duration::from_secs(3600), move || {
+            let _ = ran.send(());
+        })
+        .unwrap();
+        // the first round runs at once; the next is an hour away
+        rounds.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(background.stop(Duration::from_secs(30)), Stopped::Joined);
+        // the stop woke the wait: no round ran after it, and the thread is gone
+        assert_eq!(rounds.try_recv(), Err(mpsc::TryRecvError::Disconnected));
+    }
+
+    #[test]
+    fn stopping_never_waits_for_a_stuck_round() {
+        let (entered, round_entered) = mpsc::channel::<()>();
+        let (release, released) = mpsc::channel::<()>();
+        let (left, round_left) = mpsc::channel::<()>();
+        let background = Background::spawn(Duration::from_secs(3600), move || {
+            let _ = entered.send(());
+            // stuck (on a file lock, say) until the test releases it
+            let _ = released.recv();
+            let _ = left.send(());
+        })
+        .unwrap();
+        round_entered.recv_timeout(Duration::from_secs(30)).unwrap();
+        // the round cannot return before the stop does: stop gives up after its wait
+        // (the host's drop passes BACKGROUND_STOP_WAIT), leaving the thread behind
+        assert_eq!(background.stop(BACKGROUND_STOP_WAIT), Stopped::LeftRunning);
+        assert_eq!(round_left.try_recv(), Err(mpsc::TryRecvError::Empty));
+        // released, the round returns and the thread ends without another round
+        release.send(()).unwrap();
+        round_left.recv_timeout(Duration::from_secs(30)).unwrap();
     }
 }

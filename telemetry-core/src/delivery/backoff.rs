@@ -7,13 +7,19 @@
 //! ```json
 //! {"consecutive_failures":2,"next_attempt_at":"2026-04-08T10:01:00.000Z",
 //!  "last_failure":{"at":"2026-04-08T10:00:00.000Z","class":"server_error","status":503},
-//!  "last_success_at":"2026-04-07T18:00:00.000Z"}
+//!  "last_success_at":"2026-04-07T18:00:00.000Z",
+//!  "last_started_at":"2026-04-08T10:00:00.000Z","senders_started":12}
 //! ```
 //!
 //! The wait after the n-th failure in a row is [`BACKOFF_BASE`] × 2^(n-1), at most
 //! [`BACKOFF_CAP`]; after a 429 it is at least [`RATE_LIMITED_BACKOFF`] (posthog-rs honours a
 //! `Retry-After` within its own short retries but does not report its value). A success resets
 //! it. A missing or damaged file means "no failure": the next sender tries at once.
+//!
+//! The same file holds what the [flush policy](super::spawn#the-flush-policy) needs: when the
+//! last sender was started (`last_started_at`, written by the process that starts it, before
+//! it does) and how many have been started (`senders_started`). The policy itself is
+//! [`SenderState::start_due_at`].
 
 use std::time::Duration;
 
@@ -22,7 +28,9 @@ use serde::{Deserialize, Serialize};
 
 use super::outcome::{Failure, FailureClass};
 use crate::fsutil::{self, StateError};
-use crate::limits::{BACKOFF_BASE, BACKOFF_CAP, RATE_LIMITED_BACKOFF};
+use crate::limits::{
+    BACKOFF_BASE, BACKOFF_CAP, FLUSH_INTERVAL, FLUSH_QUEUE_BYTES, RATE_LIMITED_BACKOFF,
+};
 use crate::paths::StateDir;
 use crate::record::{parse_rfc3339, rfc3339};
 
@@ -49,6 +57,36 @@ pub struct SenderState {
     pub last_failure: Option<LastFailure>,
     /// When the server last accepted a batch (RFC 3339, UTC).
     pub last_success_at: Option<String>,
+    /// When a sender was last started (RFC 3339, UTC), by the process that started it.
+    pub last_started_at: Option<String>,
+    /// How many senders have been started for this state directory (by this version on).
+    pub senders_started: u64,
+}
+
+/// Why a sender is due now under the [flush policy](super::spawn#the-flush-policy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartReason {
+    /// No sender has been started yet, or the last one at least [`FLUSH_INTERVAL`] ago (or
+    /// further in the future than that: the clock was set back).
+    IntervalOver,
+    /// The last sender failed after it started: the back-off (over, or no sender would be
+    /// considered) decides instead of the interval.
+    AfterFailure,
+    /// The last sender took the lock and let it go without an answer from the server (it was
+    /// killed, its batch was refused, or it found the queue empty): it earned no rest.
+    LastSentNothing,
+    /// The queue file holds at least [`FLUSH_QUEUE_BYTES`].
+    QueueLarge,
+}
+
+/// What the flush policy looks at besides the state: two `stat`s, never the queue's content.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StartFacts {
+    /// When the sender lock file was last written (a sender writes its pid into it when it
+    /// takes the lock); `None` when it does not exist.
+    pub lock_written_at: Option<DateTime<Utc>>,
+    /// The queue file's size in bytes (0 when it does not exist).
+    pub queue_bytes: u64,
 }
 
 impl SenderState {
@@ -83,6 +121,56 @@ impl SenderState {
     /// Whether an attempt may start now.
     pub fn allows_attempt_now(&self) -> bool {
         self.allows_attempt_at(Utc::now())
+    }
+
+    /// When the last sender was started, if the time is readable.
+    pub fn last_started(&self) -> Option<DateTime<Utc>> {
+        self.last_started_at
+            .as_deref()
+            .and_then(|text| parse_rfc3339(text).ok())
+    }
+
+    /// Whether a sender is due at `now` under the flush policy (the back-off, the lock and the
+    /// rest are checked by the caller): the reason, or `None` when the records wait for a later
+    /// command. O(1): `facts` are two `stat`s.
+    pub fn start_due_at(&self, now: DateTime<Utc>, facts: StartFacts) -> Option<StartReason> {
+        let Some(started) = self.last_started() else {
+            return Some(StartReason::IntervalOver);
+        };
+        let interval = chrono_duration(FLUSH_INTERVAL);
+        if now - started >= interval || started - now > interval {
+            return Some(StartReason::IntervalOver);
+        }
+        let at_or_after_start = |text: Option<&str>| {
+            text.and_then(|t| parse_rfc3339(t).ok())
+                .is_some_and(|at| at >= started)
+        };
+        if at_or_after_start(self.last_failure.as_ref().map(|f| f.at.as_str())) {
+            return Some(StartReason::AfterFailure);
+        }
+        let sent_since = at_or_after_start(self.last_success_at.as_deref());
+        let took_lock = facts.lock_written_at.is_some_and(|at| at >= started);
+        if took_lock && !sent_since {
+            return Some(StartReason::LastSentNothing);
+        }
+        if facts.queue_bytes >= FLUSH_QUEUE_BYTES {
+            return Some(StartReason::QueueLarge);
+        }
+        None
+    }
+
+    /// Records that a sender is being started at `now` (before it is: the next command sees it
+    /// at once). Written without `fsync` (it is on the host's path, and losing it to a crash
+    /// only lets one more sender start); the state directory's lock is held while it is, as
+    /// for every change to this file.
+    pub(crate) fn record_start(dir: &StateDir, now: DateTime<Utc>) -> Result<Self, StateError> {
+        let _lock = dir.lock_exclusive()?;
+        let mut state = Self::read(dir);
+        state.last_started_at = Some(rfc3339(now));
+        state.senders_started = state.senders_started.saturating_add(1);
+        let json = serde_json::to_string(&state).unwrap_or_default();
+        write_unsynced(&dir.sender_state_file(), json.as_bytes())?;
+        Ok(state)
     }
 
     /// Records a failed attempt at `now` and sets the next attempt's time; returns the new
@@ -121,6 +209,38 @@ impl SenderState {
         fsutil::write_atomic(&dir.sender_state_file(), json.as_bytes())?;
         Ok(state)
     }
+}
+
+/// Replaces `path` with `bytes` through a private temporary file and a rename, without the
+/// `fsync`s of [`fsutil::write_atomic`]: a reader sees the old file or the new one, whole.
+fn write_unsynced(path: &std::path::Path, bytes: &[u8]) -> Result<(), StateError> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.tmp-{}-start", std::process::id()));
+    let result = (|| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            // (`create_new` never follows a link left at the temporary name)
+            options.mode(0o600);
+        }
+        let mut file = options
+            .open(&temp)
+            .map_err(|e| StateError::io("create", &temp, e))?;
+        file.write_all(bytes)
+            .map_err(|e| StateError::io("write", &temp, e))?;
+        std::fs::rename(&temp, path).map_err(|e| StateError::io("replace", path, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
 }
 
 /// The wait after the `failures`-th failure in a row (counting from 1) of class `class`.

@@ -4,8 +4,9 @@
 //! sender**, a process of the same binary of which at most one runs per state directory (it
 //! holds `telemetry-sender.lock`, with its pid). It is started ([`spawn`]):
 //!
-//! - when a handle that recorded something is dropped.
-//!   [`Telemetry::start`](crate::Telemetry::start) recognises that process and runs the
+//! - when a handle that recorded something is dropped, if the
+//!   [flush policy](spawn#the-flush-policy) says one is due (a burst of commands starts one
+//!   sender, not one each). [`Telemetry::start`](crate::Telemetry::start) recognises that process and runs the
 //!   sender in it instead of returning, **so a host must start telemetry first thing in
 //!   `main`**, before parsing arguments or doing anything else;
 //! - in a long-running host, also every interval while it runs

@@ -8,9 +8,10 @@
 //! | 408 | retry later ([`FailureClass::RequestTimeout`]) |
 //! | 404 | retry later ([`FailureClass::NotFound`]), see below |
 //! | 5xx | retry later ([`FailureClass::ServerError`]) |
-//! | 429 | retry later, after a longer wait ([`FailureClass::RateLimited`]) |
+//! | 429 | retry later, after a longer wait ([`FailureClass::RateLimited`]); see below on `Retry-After` |
 //! | any other status | retry later ([`FailureClass::UnexpectedStatus`]) |
-//! | 400, 413 | dropped and counted ([`RejectionClass::BadRequest`]) |
+//! | 400, 413, batch of one record | dropped and counted ([`RejectionClass::BadRequest`], [`RejectionClass::TooLarge`]) |
+//! | 400, 413, batch of several | split in halves, each sent again (see [`sender`](super::sender)) |
 //! | 401 | dropped and counted ([`RejectionClass::Unauthorized`]) |
 //! | 402 | dropped and counted ([`RejectionClass::BillingLimit`]) |
 //! | 403 | dropped and counted ([`RejectionClass::Forbidden`]) |
@@ -25,7 +26,18 @@
 //! The same rule covers any other unexpected status: only the statuses PostHog uses to say
 //! "never" (400, 401, 402, 403, 413) drop records.
 //!
-//! posthog-rs reports 400 and 413 with the same error (`BadRequest`), so the two share a class.
+//! posthog-rs reports 400 and 413 with the same error (`BadRequest(body)`), without the status.
+//! Both are handled alike (the sender bisects the batch down to the refused records); which
+//! of the two a dropped record is counted as is read from the answer's body
+//! ([`RejectionClass::TooLarge`] when it says "too large", "too big" or "payload_too_large",
+//! [`RejectionClass::BadRequest`] otherwise).
+//!
+//! **`Retry-After` cannot be honoured.** posthog-rs 0.30's blocking client reads a 429's
+//! `Retry-After` only for its own retry within the call (`retry::v0_after_response`, clamped to
+//! `retry_max_backoff_ms`, and only while attempts are left: with one attempt per run, never);
+//! what reaches the caller is `Error::RateLimit`, a unit variant with neither the header nor
+//! the body. So a 429 waits [`RATE_LIMITED_BACKOFF`](crate::limits::RATE_LIMITED_BACKOFF)
+//! at least, whatever the server asked.
 
 use serde::{Deserialize, Serialize};
 
@@ -67,8 +79,10 @@ impl FailureClass {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectionClass {
-    /// 400 Bad Request or 413 Payload Too Large.
+    /// 400 Bad Request (a record the server found invalid, isolated by bisection).
     BadRequest,
+    /// 413 Payload Too Large for a record sent alone.
+    TooLarge,
     /// 401 Unauthorized: the project key is not valid.
     Unauthorized,
     /// 402: the project's billing limit is reached.
@@ -84,6 +98,7 @@ impl RejectionClass {
     pub fn as_str(self) -> &'static str {
         match self {
             RejectionClass::BadRequest => "bad_request",
+            RejectionClass::TooLarge => "too_large",
             RejectionClass::Unauthorized => "unauthorized",
             RejectionClass::BillingLimit => "billing_limit",
             RejectionClass::Forbidden => "forbidden",
@@ -95,6 +110,7 @@ impl RejectionClass {
     pub fn from_name(name: &str) -> Option<Self> {
         [
             RejectionClass::BadRequest,
+            RejectionClass::TooLarge,
             RejectionClass::Unauthorized,
             RejectionClass::BillingLimit,
             RejectionClass::Forbidden,
@@ -107,7 +123,8 @@ impl RejectionClass {
     /// A few words for `status`.
     pub fn describe(self) -> &'static str {
         match self {
-            RejectionClass::BadRequest => "refused as invalid or too large (400/413)",
+            RejectionClass::BadRequest => "refused as invalid (400)",
+            RejectionClass::TooLarge => "refused as too large (413)",
             RejectionClass::Unauthorized => "refused: project key not valid (401)",
             RejectionClass::BillingLimit => "refused: billing limit reached (402)",
             RejectionClass::Forbidden => "refused: forbidden (403)",
@@ -132,7 +149,9 @@ pub enum Outcome {
     Accepted,
     /// Keep the records and try again later.
     Retry(Failure),
-    /// Drop the records and count them.
+    /// Drop the records and count them. For [`RejectionClass::BadRequest`] and
+    /// [`RejectionClass::TooLarge`] this is about some record(s) of the batch, not all: the
+    /// sender splits a batch of several and sends the halves again.
     Rejected(RejectionClass),
 }
 
@@ -143,10 +162,11 @@ impl Outcome {
         let retry = |class, status| Outcome::Retry(Failure { class, status });
         match result {
             Ok(_) => Outcome::Accepted,
-            Err(Error::BadRequest(_)) => Outcome::Rejected(RejectionClass::BadRequest),
+            Err(Error::BadRequest(body)) => Outcome::Rejected(bad_request_class(body)),
             Err(Error::Unauthorized) => Outcome::Rejected(RejectionClass::Unauthorized),
             Err(Error::BillingLimitExceeded(_)) => Outcome::Rejected(RejectionClass::BillingLimit),
             Err(Error::Serialization(_)) => Outcome::Rejected(RejectionClass::Unsendable),
+            // posthog-rs gives no `Retry-After` with it (see the module documentation)
             Err(Error::RateLimit) => retry(FailureClass::RateLimited, Some(429)),
             Err(Error::ServerError { status, .. }) => {
                 retry(FailureClass::ServerError, Some(*status))
@@ -160,6 +180,30 @@ impl Outcome {
             },
             Err(_) => retry(FailureClass::UnexpectedStatus, None),
         }
+    }
+}
+
+impl Outcome {
+    /// Whether the refusal may concern only some records of the batch (400 or 413), so that
+    /// a batch of several is split and its halves sent again.
+    pub fn splits(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Rejected(RejectionClass::BadRequest | RejectionClass::TooLarge)
+        )
+    }
+}
+
+/// 413 or 400, from the body of posthog-rs's `BadRequest(body)` (it has no status).
+fn bad_request_class(body: &str) -> RejectionClass {
+    let body = body.to_ascii_lowercase();
+    if ["too large", "too_large", "too big", "too_big"]
+        .iter()
+        .any(|needle| body.contains(needle))
+    {
+        RejectionClass::TooLarge
+    } else {
+        RejectionClass::BadRequest
     }
 }
 
@@ -181,6 +225,20 @@ mod tests {
     }
 
     #[test]
+    fn every_class_is_counted_under_a_name_of_its_own() {
+        for class in [
+            RejectionClass::BadRequest,
+            RejectionClass::TooLarge,
+            RejectionClass::Unauthorized,
+            RejectionClass::BillingLimit,
+            RejectionClass::Forbidden,
+            RejectionClass::Unsendable,
+        ] {
+            assert_eq!(RejectionClass::from_name(class.as_str()), Some(class));
+        }
+    }
+
+    #[test]
     fn classes() {
         assert_eq!(
             Outcome::of(&Ok(posthog_rs::CaptureSummary::default())),
@@ -190,6 +248,19 @@ mod tests {
             of(Error::BadRequest("x".into())),
             Outcome::Rejected(RejectionClass::BadRequest)
         );
+        assert_eq!(
+            of(Error::BadRequest(
+                r#"{"type":"validation_error","code":"payload_too_large","detail":"x"}"#.into()
+            )),
+            Outcome::Rejected(RejectionClass::TooLarge)
+        );
+        assert_eq!(
+            of(Error::BadRequest("Payload Too Large".into())),
+            Outcome::Rejected(RejectionClass::TooLarge)
+        );
+        assert!(of(Error::BadRequest(String::new())).splits());
+        assert!(of(Error::BadRequest("too large".into())).splits());
+        assert!(!of(Error::Unauthorized).splits());
         assert_eq!(
             of(Error::Unauthorized),
             Outcome::Rejected(RejectionClass::Unauthorized)

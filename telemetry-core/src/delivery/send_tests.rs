@@ -9,9 +9,10 @@ use super::backoff::SenderState;
 use super::outcome::FailureClass;
 use super::sender::{RoundEnd, send_round};
 use super::{Delivery, client};
+use crate::limits::REQUEST_TIMEOUT;
 use crate::paths::{StateDir, StateDirSource};
 use crate::queue::Queue;
-use crate::record::{Record, now_rfc3339};
+use crate::record::{ALIAS_EVENT, Record, now_rfc3339};
 use crate::{PostHogHost, TelemetryConfig};
 
 struct Setup {
@@ -22,9 +23,13 @@ struct Setup {
 }
 
 fn setup() -> Setup {
+    setup_with(DevServerOptions::default())
+}
+
+fn setup_with(options: DevServerOptions) -> Setup {
     let home = tempfile::tempdir().unwrap();
     let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
-    let server = DevServer::start(DevServerOptions::default()).unwrap();
+    let server = DevServer::start(options).unwrap();
     let config = TelemetryConfig::builder(&crate::schema::DEMO)
         .project_key("phc_test")
         .host(PostHogHost::parse(&format!("{}/ingest", server.url())).unwrap())
@@ -42,12 +47,23 @@ fn setup() -> Setup {
 }
 
 fn event(n: u32) -> Record {
+    record("test.ping", n, 0)
+}
+
+/// A record named `name` whose properties carry `pad` bytes of padding.
+fn record(name: &str, n: u32, pad: usize) -> Record {
     Record::parse(&format!(
-        r#"{{"uuid":"{}","event":"test.ping","distinct_id":"anon-1","properties":{{"n":{n},"os":"linux","$geoip_disable":true,"$process_person_profile":false}},"timestamp":"{}"}}"#,
+        r#"{{"uuid":"{}","event":"{name}","distinct_id":"anon-1","properties":{{"n":{n},"os":"linux","pad":"{}","$geoip_disable":true,"$process_person_profile":false}},"timestamp":"{}"}}"#,
         Uuid::now_v7(),
+        "x".repeat(pad),
         now_rfc3339()
     ))
     .unwrap()
+}
+
+/// The uuids the server accepted, in the order it received them.
+fn accepted(s: &Setup) -> Vec<Uuid> {
+    s.server.events().iter().filter_map(|e| e.uuid).collect()
 }
 
 fn round(s: &Setup) -> super::sender::RoundReport {
@@ -111,7 +127,7 @@ fn a_batch_ends_after_an_alias_and_nothing_follows_a_failed_alias() {
     let report = round(&s);
     assert!(matches!(report.end, RoundEnd::Failed(f) if f.class == FailureClass::ServerError));
     let requests = s.server.requests();
-    assert_eq!(requests.len(), 2, "two attempts within the run");
+    assert_eq!(requests.len(), 1, "one attempt within the run");
     for request in &requests {
         assert_eq!(request.event_uuids, uuids(&[before.clone(), alias.clone()]));
     }
@@ -142,11 +158,12 @@ fn refused_records_are_dropped_and_counted_by_reason() {
     s.server.set_mode(Mode::PayloadTooLarge);
     let report = round(&s);
     assert_eq!((report.rejected, report.end), (2, RoundEnd::Empty));
-    assert_eq!(s.server.requests().len(), 1, "never retried");
+    // the pair, then each record alone; none is retried after being refused alone
+    assert_eq!(s.server.requests().len(), 3);
     assert!(s.queue.read_all().unwrap().records.is_empty());
     let stats = s.queue.stats().unwrap();
     assert_eq!(stats.rejected, 2);
-    assert_eq!(stats.rejected_by["bad_request"], 2);
+    assert_eq!(stats.rejected_by["too_large"], 2);
     assert!(SenderState::read(s.queue.dir()).allows_attempt_now());
 
     s.queue.append(&[event(3)]).unwrap();
@@ -193,4 +210,149 @@ fn a_round_ends_at_its_last_start() {
     let report = send_round(&s.queue, &s.client, Instant::now());
     assert_eq!(report.end, RoundEnd::OutOfTime);
     assert!(s.server.requests().is_empty());
+}
+
+#[test]
+fn a_413_splits_the_batch_until_the_parts_fit_and_drops_only_a_record_too_large_alone() {
+    // the server takes at most 4000 bytes of body: one padded record fits, eight do not,
+    // and the big one never does
+    let s = setup_with(DevServerOptions::default().max_body_bytes(4000));
+    let mut records: Vec<Record> = (0..4).map(|n| record("test.ping", n, 1000)).collect();
+    let big = record("test.big", 99, 6000);
+    records.push(big.clone());
+    records.extend((4..8).map(|n| record("test.ping", n, 1000)));
+    s.queue.append(&records).unwrap();
+
+    let report = round(&s);
+    assert_eq!(
+        (report.sent, report.rejected, report.end),
+        (8, 1, RoundEnd::Empty)
+    );
+    let expected: Vec<Uuid> = records
+        .iter()
+        .filter(|r| r.uuid != big.uuid)
+        .map(|r| r.uuid)
+        .collect();
+    assert_eq!(accepted(&s), expected, "each once, in queue order");
+    assert!(s.server.requests().len() > 3, "the batch was split");
+    assert!(s.queue.read_all().unwrap().records.is_empty());
+    let stats = s.queue.stats().unwrap();
+    assert_eq!(stats.rejected, 1);
+    assert_eq!(stats.rejected_by["too_large"], 1);
+    assert!(SenderState::read(s.queue.dir()).allows_attempt_now());
+}
+
+#[test]
+fn a_400_isolates_the_bad_records_and_the_alias_still_goes_last() {
+    let s = setup();
+    let bad_1 = record("test.bad", 2, 0);
+    let bad_2 = record("test.bad", 5, 0);
+    let alias = Record::alias("anon-1", "user-42");
+    let mut records: Vec<Record> = (0..2).map(event).collect();
+    records.push(bad_1.clone());
+    records.extend((3..5).map(event));
+    records.push(bad_2.clone());
+    records.extend((6..9).map(event));
+    records.push(alias.clone());
+    let after: Vec<Record> = (10..12).map(event).collect();
+    s.queue.append(&records).unwrap();
+    s.queue.append(&after).unwrap();
+    s.server.set_mode(Mode::RejectEvent("test.bad".into()));
+
+    let report = round(&s);
+    assert_eq!(
+        (report.sent, report.rejected, report.end),
+        (10, 2, RoundEnd::Empty)
+    );
+    let good: Vec<Uuid> = records
+        .iter()
+        .chain(&after)
+        .filter(|r| r.event != "test.bad")
+        .map(|r| r.uuid)
+        .collect();
+    // queue order: the alias after every record before it, the rest after the alias
+    assert_eq!(accepted(&s), good);
+    let requests = s.server.requests();
+    let alias_request = requests
+        .iter()
+        .position(|r| r.status == Some(200) && r.event_uuids.contains(&alias.uuid))
+        .unwrap();
+    for later in &requests[alias_request + 1..] {
+        assert!(
+            later
+                .event_uuids
+                .iter()
+                .all(|u| after.iter().any(|r| r.uuid == *u))
+        );
+    }
+    // the bad records were each refused alone, once, and are gone
+    for bad in [&bad_1, &bad_2] {
+        let alone = requests
+            .iter()
+            .filter(|r| r.event_uuids == [bad.uuid])
+            .count();
+        assert_eq!(alone, 1);
+    }
+    assert!(s.queue.read_all().unwrap().records.is_empty());
+    let stats = s.queue.stats().unwrap();
+    assert_eq!(stats.rejected, 2);
+    assert_eq!(stats.rejected_by["bad_request"], 2);
+}
+
+#[test]
+fn a_refused_alias_found_by_bisection_stops_the_round() {
+    let s = setup();
+    let before = event(1);
+    let alias = Record::alias("anon-1", "user-42");
+    let after = event(2);
+    s.queue.append(&[before.clone(), alias]).unwrap();
+    s.queue.append(std::slice::from_ref(&after)).unwrap();
+    s.server.set_mode(Mode::RejectEvent(ALIAS_EVENT.into()));
+    let report = round(&s);
+    assert_eq!(
+        (report.sent, report.rejected, report.end),
+        (1, 1, RoundEnd::AliasRefused)
+    );
+    assert_eq!(accepted(&s), [before.uuid]);
+    assert_eq!(uuids(&s.queue.read_all().unwrap().records), [after.uuid]);
+}
+
+#[test]
+fn a_slow_server_gets_each_batch_once_within_a_run() {
+    // slower than the former 2 s timeout, within the current one
+    let s = setup();
+    let records: Vec<Record> = (0..3).map(event).collect();
+    s.queue.append(&records).unwrap();
+    let delay = Duration::from_millis(2500);
+    assert!(delay < REQUEST_TIMEOUT);
+    s.server.set_mode(Mode::Slow(delay));
+    let report = round(&s);
+    assert_eq!((report.sent, report.end), (3, RoundEnd::Empty));
+    assert_eq!(s.server.requests().len(), 1);
+    for (uuid, deliveries) in s.server.events_by_uuid() {
+        assert_eq!(deliveries.len(), 1, "{uuid} received more than once");
+    }
+    assert_eq!(accepted(&s), uuids(&records));
+}
+
+#[test]
+fn a_server_slower_than_the_timeout_is_not_sent_the_batch_again_within_the_run() {
+    // it stores the batch after the client stopped waiting
+    let s = setup();
+    let records: Vec<Record> = (0..3).map(event).collect();
+    s.queue.append(&records).unwrap();
+    s.server
+        .set_mode(Mode::Slow(REQUEST_TIMEOUT + Duration::from_millis(500)));
+    let report = round(&s);
+    assert!(
+        matches!(&report.end, RoundEnd::Failed(f) if f.class == FailureClass::Network),
+        "{report:?}"
+    );
+    assert!(s.server.wait_for_events(3, Duration::from_secs(30)));
+    assert_eq!(s.server.requests().len(), 1, "one attempt within the run");
+    for (uuid, deliveries) in s.server.events_by_uuid() {
+        assert_eq!(deliveries.len(), 1, "{uuid} received more than once");
+    }
+    // kept for a later run (PostHog de-duplicates on the uuid)
+    assert_eq!(s.queue.read_all().unwrap().records.len(), 3);
 }

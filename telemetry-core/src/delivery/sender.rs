@@ -16,9 +16,20 @@
 //!   failure: the records stay, the failure and the next attempt's time are written to
 //!   `telemetry-sender.json` ([back-off](super::backoff)), and the run ends. Refused for good:
 //!   the records are dropped and counted by class, and the run goes on.
+//! - **400 and 413 refuse records, not batches.** A batch of several refused with 400 (some
+//!   record is invalid) or 413 (too large) is split in halves and each half sent again, first
+//!   half first, recursively: only a record refused when sent alone is dropped, counted as
+//!   `bad_request` or `too_large`; the others are delivered. One bad record among 50 costs
+//!   about 2·log₂(50) ≈ 12 requests. The alias stays last: it goes after every record before
+//!   it, and if the alias itself is refused, nothing after it is sent in this run.
+//! - **One attempt per request and run.** A request that times out or fails is not repeated
+//!   by this run (see [`REQUEST_ATTEMPTS`](crate::limits::REQUEST_ATTEMPTS)): the run ends and
+//!   a later run sends the batch again, so a slow server that stores a batch after the client
+//!   stopped waiting is not sent it twice within a run.
 //! - The detached process exits within [`SENDER_DEADLINE`] whatever the network does: a
-//!   watchdog thread exits the process at the deadline, and no batch starts after
-//!   [`LAST_BATCH_START`], so a batch normally finishes before the watchdog fires. A process
+//!   watchdog thread exits the process at the deadline, and no request (a batch or a half of
+//!   one) starts after [`LAST_BATCH_START`], so a request finishes or times out before the
+//!   watchdog fires. A process
 //!   killed mid-batch loses nothing: its records are still queued and are sent again, with the
 //!   same uuids (PostHog de-duplicates on them), by the next run.
 
@@ -89,58 +100,89 @@ pub(crate) fn send_round(queue: &Queue, client: &Client, last_start: Instant) ->
         if records.is_empty() {
             break RoundEnd::Empty;
         }
-        let ends_with_alias = records.last().is_some_and(|r| r.event == ALIAS_EVENT);
-        let mut events = Vec::with_capacity(records.len());
-        let mut uuids = Vec::with_capacity(records.len());
-        let mut unsendable = Vec::new();
-        for record in &records {
-            match client::to_event(record) {
-                Some(event) => {
-                    events.push(event);
-                    uuids.push(record.uuid);
-                }
-                None => unsendable.push(record.uuid),
-            }
-        }
-        if !unsendable.is_empty() {
-            report.rejected += drop_rejected(queue, &unsendable, RejectionClass::Unsendable);
-        }
-        if events.is_empty() {
-            continue;
-        }
-        let result = client.capture_batch_immediate(events, false);
-        match Outcome::of(&result) {
-            Outcome::Accepted => {
-                match queue.mark_sent(&uuids) {
-                    Ok(n) => report.sent += n,
-                    Err(error) => {
-                        tracing::warn!(%error, "telemetry sent records not marked; they may be sent again");
-                        break RoundEnd::QueueError;
-                    }
-                }
-                if let Err(error) = SenderState::record_success(queue.dir(), chrono::Utc::now()) {
-                    tracing::debug!(%error, "telemetry sender state not written");
-                }
-            }
-            Outcome::Retry(failure) => {
-                tracing::debug!(?failure, error = ?result.err(), "telemetry batch not delivered; kept");
-                if let Err(error) =
-                    SenderState::record_failure(queue.dir(), &failure, chrono::Utc::now())
-                {
-                    tracing::debug!(%error, "telemetry sender state not written");
-                }
-                break RoundEnd::Failed(failure);
-            }
-            Outcome::Rejected(class) => {
-                tracing::debug!(?class, error = ?result.err(), "telemetry batch refused; dropped");
-                report.rejected += drop_rejected(queue, &uuids, class);
-                if ends_with_alias {
-                    break RoundEnd::AliasRefused;
-                }
-            }
+        match send_batch(queue, client, &records, last_start, &mut report) {
+            Ok(()) => {}
+            Err(end) => break end,
         }
     };
     report
+}
+
+/// Sends `records` (queue order, at most one alias, last) as one request and settles them by
+/// the answer. A 400 or 413 for several records splits them in halves, each sent the same way
+/// in order (first half first), so only the record(s) refused alone are dropped, and an alias
+/// still goes after every record before it. `Err` ends the round.
+fn send_batch(
+    queue: &Queue,
+    client: &Client,
+    records: &[Record],
+    last_start: Instant,
+    report: &mut RoundReport,
+) -> Result<(), RoundEnd> {
+    if Instant::now() >= last_start {
+        return Err(RoundEnd::OutOfTime);
+    }
+    let ends_with_alias = records.last().is_some_and(|r| r.event == ALIAS_EVENT);
+    let mut events = Vec::with_capacity(records.len());
+    let mut uuids = Vec::with_capacity(records.len());
+    let mut unsendable = Vec::new();
+    for record in records {
+        match client::to_event(record) {
+            Some(event) => {
+                events.push(event);
+                uuids.push(record.uuid);
+            }
+            None => unsendable.push(record.uuid),
+        }
+    }
+    if !unsendable.is_empty() {
+        report.rejected += drop_rejected(queue, &unsendable, RejectionClass::Unsendable);
+    }
+    if events.is_empty() {
+        return Ok(());
+    }
+    let result = client.capture_batch_immediate(events, false);
+    let outcome = Outcome::of(&result);
+    match outcome {
+        Outcome::Accepted => {
+            match queue.mark_sent(&uuids) {
+                Ok(n) => report.sent += n,
+                Err(error) => {
+                    tracing::warn!(%error, "telemetry sent records not marked; they may be sent again");
+                    return Err(RoundEnd::QueueError);
+                }
+            }
+            if let Err(error) = SenderState::record_success(queue.dir(), chrono::Utc::now()) {
+                tracing::debug!(%error, "telemetry sender state not written");
+            }
+            Ok(())
+        }
+        Outcome::Retry(failure) => {
+            tracing::debug!(?failure, error = ?result.err(), "telemetry batch not delivered; kept");
+            if let Err(error) =
+                SenderState::record_failure(queue.dir(), &failure, chrono::Utc::now())
+            {
+                tracing::debug!(%error, "telemetry sender state not written");
+            }
+            Err(RoundEnd::Failed(failure))
+        }
+        _ if outcome.splits() && records.len() > 1 => {
+            // 400: some record is invalid; 413: too much at once. Either way the halves go
+            // again, down to the record(s) refused alone.
+            tracing::debug!(records = records.len(), error = ?result.err(), "telemetry batch refused; splitting it");
+            let (first, second) = records.split_at(records.len() / 2);
+            send_batch(queue, client, first, last_start, report)?;
+            send_batch(queue, client, second, last_start, report)
+        }
+        Outcome::Rejected(class) => {
+            tracing::debug!(?class, error = ?result.err(), "telemetry batch refused; dropped");
+            report.rejected += drop_rejected(queue, &uuids, class);
+            if ends_with_alias {
+                return Err(RoundEnd::AliasRefused);
+            }
+            Ok(())
+        }
+    }
 }
 
 fn drop_rejected(queue: &Queue, uuids: &[Uuid], class: RejectionClass) -> usize {

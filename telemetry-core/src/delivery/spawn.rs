@@ -5,11 +5,43 @@
 //! [`finish`](crate::Telemetry::finish)ed) and telemetry is still on, and at every round of
 //! [background delivery](super::background), it starts `current_exe()
 //! --telemetry-sender-process` with null stdin, stdout and stderr — unless a sender is already
-//! running (`telemetry-sender.lock` is held), the back-off after a failure is not over, or what
-//! the server accepts could not be recorded in the state directory (see [`access`]). It never
+//! running (`telemetry-sender.lock` is held), the back-off after a failure is not over, what
+//! the server accepts could not be recorded in the state directory (see [`access`]), or the
+//! [flush policy](#the-flush-policy) says the records can wait for a later command. It never
 //! waits for it: a detached thread reaps it if this process lives longer than the sender (a
 //! server), so neither a zombie nor an orphan is left; if this process exits first, the sender
 //! is reparented and reaped by the system. The sender puts itself in its own session at once.
+//!
+//! # The flush policy
+//!
+//! A sender is a process: on a 2-core machine one costs ~17 ms of CPU that competes with the
+//! user's next commands, and starting it costs the host a fraction of a millisecond. Started
+//! whenever none runs, a burst of 50 back-to-back commands started one every few commands.
+//! So a sender is started only when one of these holds ([`SenderState::start_due_at`]):
+//!
+//! 1. no sender has been started for [`FLUSH_INTERVAL`] (or ever): a single command, or the
+//!    first of a burst, is sent by the sender its own exit starts, as before;
+//! 2. the last sender failed after it started: the back-off, over by now, decides alone;
+//! 3. the last sender took the lock and let it go without an answer from the server (it was
+//!    killed, its batch was refused, or it found nothing to send): it earned no rest;
+//! 4. the queue file holds at least [`FLUSH_QUEUE_BYTES`].
+//!
+//! While a sender runs, a command's records are sent by it (it reads the queue until it is
+//! empty), as before. The **trade-off** is the delivery delay of the end of a burst: records
+//! of commands that end within [`FLUSH_INTERVAL`] of the last start, after that sender's
+//! last read, stay queued until the first command (any command that records, `telemetry
+//! status` included) that ends after the interval — in the meantime nothing is lost, and a
+//! queue that grows large (4.) is sent at once. A burst of commands within the interval
+//! starts one sender, or two when the first one finished before the burst did; a longer burst
+//! about one per interval. The host learns this from two `stat`s and the state file it
+//! already reads (O(1), never the queue's content); the process that starts a sender writes
+//! `last_started_at` into `telemetry-sender.json` first (without `fsync`), so the next
+//! command sees it even before the sender has taken its lock.
+//!
+//! Background delivery in a long-running host is not affected: its rounds are already at
+//! least [`MIN_BACKGROUND_INTERVAL`](crate::limits::MIN_BACKGROUND_INTERVAL) apart, start a
+//! sender whenever records wait (lock and back-off permitting) and do not count as a start,
+//! so the host's exit hands what it recorded last to a sender as a command's exit does.
 //!
 //! # The sender runs no other program
 //!
@@ -43,9 +75,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use super::access;
-use super::backoff::SenderState;
+use super::backoff::{SenderState, StartFacts, StartReason};
 use crate::config::TelemetryConfig;
 use crate::fsutil::StateLock;
+#[cfg(doc)]
+use crate::limits::{FLUSH_INTERVAL, FLUSH_QUEUE_BYTES};
 use crate::paths::StateDir;
 
 /// The argument the detached sender is started with.
@@ -91,33 +125,75 @@ pub(crate) enum SpawnDecision {
     /// writable, or this process runs as root and it is another user's): a sender would send
     /// the same records again every time. `status` says why.
     CannotRecord,
+    /// The [flush policy](self#the-flush-policy) lets the records wait: a sender started less
+    /// than [`FLUSH_INTERVAL`] ago delivered, and the queue is small.
+    NotDue,
     /// It could not be started (the error is traced).
     Failed,
 }
 
-/// Why no sender should be started for `dir` now, or `None` when one should.
-fn reason_not_to_spawn(dir: &StateDir) -> Option<SpawnDecision> {
+/// Why no sender should be started for `dir` now, or the flush policy's reason to start one.
+fn reason_not_to_spawn(dir: &StateDir, trigger: Trigger) -> Result<StartReason, SpawnDecision> {
     if !access::can_record_acknowledgements(dir) {
-        return Some(SpawnDecision::CannotRecord);
+        return Err(SpawnDecision::CannotRecord);
     }
-    if !SenderState::read(dir).allows_attempt_now() {
-        return Some(SpawnDecision::BackingOff);
+    let state = SenderState::read(dir);
+    let now = chrono::Utc::now();
+    if !state.allows_attempt_at(now) {
+        return Err(SpawnDecision::BackingOff);
     }
     match StateLock::is_held(&dir.sender_lock_file()) {
-        Ok(false) => None,
-        Ok(true) => Some(SpawnDecision::AlreadyRunning),
+        Ok(false) => {}
+        Ok(true) => return Err(SpawnDecision::AlreadyRunning),
         Err(error) => {
             tracing::debug!(%error, "telemetry sender lock unusable; no sender started");
-            Some(SpawnDecision::Failed)
+            return Err(SpawnDecision::Failed);
         }
+    }
+    if trigger == Trigger::BackgroundRound {
+        return Ok(StartReason::IntervalOver);
+    }
+    state
+        .start_due_at(now, start_facts(dir))
+        .ok_or(SpawnDecision::NotDue)
+}
+
+/// What asks for a sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trigger {
+    /// A command ends (its handle is dropped or finished): the flush policy decides.
+    CommandExit,
+    /// A round of [background delivery](super::background), on its own interval: the flush
+    /// policy leaves it alone, and it is not counted as a start, so a server's exit still
+    /// hands its last events to a sender.
+    BackgroundRound,
+}
+
+/// What the flush policy needs besides the state: one `stat` of the sender lock and one of
+/// the queue file.
+fn start_facts(dir: &StateDir) -> StartFacts {
+    let lock_written_at = std::fs::metadata(dir.sender_lock_file())
+        .and_then(|meta| meta.modified())
+        .ok()
+        .map(chrono::DateTime::<chrono::Utc>::from);
+    let queue_bytes = std::fs::metadata(dir.queue_file()).map_or(0, |meta| meta.len());
+    StartFacts {
+        lock_written_at,
+        queue_bytes,
     }
 }
 
-/// Starts the detached sender for `dir` if none is running and the back-off allows it.
-pub(crate) fn spawn_if_due(config: &TelemetryConfig, dir: &StateDir) -> SpawnDecision {
-    if let Some(decision) = reason_not_to_spawn(dir) {
-        return decision;
-    }
+/// Starts the detached sender for `dir` if none is running, the back-off allows it and the
+/// [flush policy](self#the-flush-policy) says one is due.
+pub(crate) fn spawn_if_due(
+    config: &TelemetryConfig,
+    dir: &StateDir,
+    trigger: Trigger,
+) -> SpawnDecision {
+    let reason = match reason_not_to_spawn(dir, trigger) {
+        Ok(reason) => reason,
+        Err(decision) => return decision,
+    };
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
         Err(error) => {
@@ -144,11 +220,17 @@ pub(crate) fn spawn_if_due(config: &TelemetryConfig, dir: &StateDir) -> SpawnDec
     if dir.path().is_dir() {
         command.current_dir(absolute(dir.path()));
     }
+    // recorded first, so that the next command sees it before the sender takes its lock
+    if trigger == Trigger::CommandExit
+        && let Err(error) = SenderState::record_start(dir, chrono::Utc::now())
+    {
+        tracing::debug!(%error, "telemetry sender start not recorded");
+    }
     match command.spawn() {
         Ok(child) => {
             let pid = child.id();
             reap_later(child);
-            tracing::debug!(pid, "telemetry sender started");
+            tracing::debug!(pid, ?reason, "telemetry sender started");
             SpawnDecision::Started(pid)
         }
         Err(error) => {
@@ -188,22 +270,212 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
         crate::fsutil::ensure_dir(dir.path()).unwrap();
-        assert!(reason_not_to_spawn(&dir).is_none(), "free lock: start one");
+        assert!(
+            reason_not_to_spawn(&dir, Trigger::CommandExit).is_ok(),
+            "free lock: start one"
+        );
 
         let lock = StateLock::try_acquire(&dir.sender_lock_file(), LockMode::Exclusive)
             .unwrap()
             .unwrap();
         lock.set_contents("1\n");
-        assert!(matches!(
-            reason_not_to_spawn(&dir),
-            Some(SpawnDecision::AlreadyRunning)
-        ));
+        assert_eq!(
+            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            Err(SpawnDecision::AlreadyRunning)
+        );
         // (nothing in this process holds it any more: background delivery starts senders too)
         lock.set_contents(&format!("{}\n", std::process::id()));
-        assert!(matches!(
-            reason_not_to_spawn(&dir),
-            Some(SpawnDecision::AlreadyRunning)
-        ));
+        assert_eq!(
+            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            Err(SpawnDecision::AlreadyRunning)
+        );
+    }
+
+    use crate::delivery::outcome::{Failure, FailureClass};
+    use crate::limits::{FLUSH_INTERVAL, FLUSH_QUEUE_BYTES};
+    use chrono::{DateTime, Utc};
+
+    fn secs(n: i64) -> chrono::Duration {
+        chrono::Duration::seconds(n)
+    }
+
+    fn interval() -> chrono::Duration {
+        chrono::Duration::from_std(FLUSH_INTERVAL).unwrap()
+    }
+
+    /// The policy as a burst of commands meets it: `ends` are the commands' exit times; a
+    /// sender started at `t` takes its lock at once, delivers at `t + 0.1 s` and is gone
+    /// before the next exit. Returns the start times.
+    fn simulate(ends: &[DateTime<Utc>]) -> Vec<DateTime<Utc>> {
+        let mut state = SenderState::default();
+        let mut starts = Vec::new();
+        for &now in ends {
+            let facts = StartFacts {
+                lock_written_at: starts.last().copied(),
+                queue_bytes: 1000,
+            };
+            if state.start_due_at(now, facts).is_some() {
+                state.last_started_at = Some(crate::record::rfc3339(now));
+                state.last_success_at = Some(crate::record::rfc3339(
+                    now + chrono::Duration::milliseconds(100),
+                ));
+                starts.push(now);
+            }
+        }
+        starts
+    }
+
+    #[test]
+    fn a_burst_within_the_interval_starts_one_sender_and_the_next_interval_another() {
+        let t0 = Utc::now();
+        // 50 commands 20 ms apart: one sender
+        let burst: Vec<_> = (0..50)
+            .map(|i| t0 + chrono::Duration::milliseconds(20 * i))
+            .collect();
+        assert_eq!(simulate(&burst), vec![t0]);
+        // commands spread over three intervals: one sender per interval
+        let long: Vec<_> = (0..150).map(|i| t0 + (interval() * 3) * i / 150).collect();
+        let starts = simulate(&long);
+        assert_eq!(starts.len(), 3, "{starts:?}");
+        assert!(starts.windows(2).all(|w| w[1] - w[0] >= interval()));
+    }
+
+    #[test]
+    fn what_a_burst_leaves_is_sent_by_the_first_command_after_the_interval() {
+        let t0 = Utc::now();
+        let mut state = SenderState {
+            last_started_at: Some(crate::record::rfc3339(t0)),
+            last_success_at: Some(crate::record::rfc3339(t0 + secs(1))),
+            ..SenderState::default()
+        };
+        let small = StartFacts {
+            lock_written_at: Some(t0),
+            queue_bytes: 500,
+        };
+        // records queued within the interval wait...
+        assert_eq!(state.start_due_at(t0 + secs(1), small), None);
+        assert_eq!(state.start_due_at(t0 + interval() - secs(1), small), None);
+        // ...for the first command after it, whenever that is
+        assert_eq!(
+            state.start_due_at(t0 + interval(), small),
+            Some(StartReason::IntervalOver)
+        );
+        assert_eq!(
+            state.start_due_at(t0 + secs(86_400), small),
+            Some(StartReason::IntervalOver)
+        );
+        // a clock set back by more than the interval does not hold them
+        assert_eq!(
+            state.start_due_at(t0 - interval() - secs(1), small),
+            Some(StartReason::IntervalOver)
+        );
+        // nor does a large queue
+        let large = StartFacts {
+            queue_bytes: FLUSH_QUEUE_BYTES,
+            ..small
+        };
+        assert_eq!(
+            state.start_due_at(t0 + secs(1), large),
+            Some(StartReason::QueueLarge)
+        );
+        // a sender that took the lock and was gone before any answer (killed, refused, nothing
+        // to send) earned no rest
+        state.last_success_at = None;
+        assert_eq!(
+            state.start_due_at(t0 + secs(1), small),
+            Some(StartReason::LastSentNothing)
+        );
+        // ...but one that has not taken its lock yet (it is being started) is waited for
+        let starting = StartFacts {
+            lock_written_at: Some(t0 - secs(60)),
+            ..small
+        };
+        assert_eq!(state.start_due_at(t0 + secs(1), starting), None);
+        // a failure after the start: the back-off decides (the caller checks it)
+        state.last_failure = Some(super::super::backoff::LastFailure {
+            at: crate::record::rfc3339(t0 + secs(1)),
+            class: FailureClass::ServerError,
+            status: Some(503),
+        });
+        assert_eq!(
+            state.start_due_at(t0 + secs(2), starting),
+            Some(StartReason::AfterFailure)
+        );
+    }
+
+    #[test]
+    fn a_recorded_start_holds_the_next_command_until_the_interval_is_over() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+        crate::fsutil::ensure_dir(dir.path()).unwrap();
+        assert_eq!(
+            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            Ok(StartReason::IntervalOver)
+        );
+        let now = Utc::now();
+        let state = SenderState::record_start(&dir, now).unwrap();
+        assert_eq!(state.senders_started, 1);
+        assert_eq!(SenderState::read(&dir), state);
+        // the sender has not taken its lock yet: the next command starts none
+        assert_eq!(
+            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            Err(SpawnDecision::NotDue)
+        );
+        // a background round is not held back by the flush policy
+        assert_eq!(
+            reason_not_to_spawn(&dir, Trigger::BackgroundRound),
+            Ok(StartReason::IntervalOver)
+        );
+        // it took the lock and delivered: still none within the interval
+        let lock = StateLock::try_acquire(&dir.sender_lock_file(), LockMode::Exclusive)
+            .unwrap()
+            .unwrap();
+        lock.set_contents("1\n");
+        assert_eq!(
+            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            Err(SpawnDecision::AlreadyRunning)
+        );
+        SenderState::record_success(&dir, Utc::now()).unwrap();
+        drop(lock);
+        assert_eq!(
+            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            Err(SpawnDecision::NotDue)
+        );
+        // a failure, then the back-off over: the next command tries again
+        let failure = Failure {
+            class: FailureClass::Network,
+            status: None,
+        };
+        SenderState::record_failure(&dir, &failure, Utc::now()).unwrap();
+        assert_eq!(
+            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            Err(SpawnDecision::BackingOff)
+        );
+        let mut state = SenderState::read(&dir);
+        state.next_attempt_at = Some("2000-01-01T00:00:00.000Z".into());
+        std::fs::write(
+            dir.sender_state_file(),
+            serde_json::to_string(&state).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            Ok(StartReason::AfterFailure)
+        );
+        // the interval over (as if its time had passed): due whatever happened
+        let state = SenderState::record_start(&dir, now - interval()).unwrap();
+        assert_eq!(state.senders_started, 2);
+        SenderState::record_success(&dir, Utc::now()).unwrap();
+        assert_eq!(
+            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            Ok(StartReason::IntervalOver)
+        );
+        // no temporary file is left behind
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
     }
 
     #[cfg(unix)]
@@ -212,13 +484,16 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
         crate::fsutil::ensure_dir(dir.path()).unwrap();
-        assert!(reason_not_to_spawn(&dir).is_none());
+        assert!(reason_not_to_spawn(&dir, Trigger::CommandExit).is_ok());
         if !rustix::process::geteuid().is_root() {
             eprintln!("skipped: needs root, to give the directory to another user");
             return;
         }
         // root in another user's directory (a read-only one is covered end to end)
         std::os::unix::fs::chown(dir.path(), Some(65534), None).unwrap();
-        assert_eq!(reason_not_to_spawn(&dir), Some(SpawnDecision::CannotRecord));
+        assert_eq!(
+            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            Err(SpawnDecision::CannotRecord)
+        );
     }
 }

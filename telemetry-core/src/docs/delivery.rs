@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use crate::event::common::{GEOIP_DISABLE, PROCESS_PERSON_PROFILE};
 use crate::limits::{
-    BACKOFF_BASE, BACKOFF_CAP, BATCH_MAX_RECORDS, KEPT_DOLLAR_PROPERTIES, LAST_BATCH_START,
-    MAX_QUEUE_BYTES, MAX_QUEUE_RECORDS, MAX_SENT_RECORDS, RATE_LIMITED_BACKOFF,
-    REMOVED_LIBRARY_PROPERTIES, REQUEST_ATTEMPTS, REQUEST_TIMEOUT, SENDER_DEADLINE,
+    BACKGROUND_STOP_WAIT, BACKOFF_BASE, BACKOFF_CAP, BATCH_MAX_RECORDS, KEPT_DOLLAR_PROPERTIES,
+    LAST_BATCH_START, MAX_QUEUE_BYTES, MAX_QUEUE_RECORDS, MAX_SENT_RECORDS, RATE_LIMITED_BACKOFF,
+    REMOVED_LIBRARY_PROPERTIES, REQUEST_TIMEOUT, SENDER_DEADLINE,
 };
 
 /// The Markdown section "How events travel" for a program run as `binary` whose state
@@ -27,10 +27,16 @@ pub(crate) fn docs_section(binary: &str, state_dir: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "- **The sender.** When a command that recorded something ends, `{binary}` starts a copy of itself in the background, detached from your terminal and printing nothing, which sends the queue to PostHog and exits. It sends batches of at most {BATCH_MAX_RECORDS} events, oldest first; each request times out after {} and is tried at most {REQUEST_ATTEMPTS} times. It starts no batch after {} and is stopped after {} whatever the network does. Only one sender runs at a time. It runs no other program: it is started with a `PATH` in which no program can be found, in `/` rather than in your working directory.",
+        "- **The sender.** When a command that recorded something ends and a sender is due (see below), `{binary}` starts a copy of itself in the background, detached from your terminal and printing nothing, which sends the queue to PostHog and exits. It sends batches of at most {BATCH_MAX_RECORDS} events, oldest first. Each request is tried once per sender and times out after {}: a slow server that answers within that time gets each batch once, and one slower than that gets it again only from a later sender, after the back-off below (the cost of not retrying at once: a passing network error also waits for the next sender). It starts no request after {} and is stopped after {} whatever the network does. Only one sender runs at a time. It runs no other program: it is started with a `PATH` in which no program can be found, in `/` rather than in your working directory.",
         human(REQUEST_TIMEOUT),
         human(LAST_BATCH_START),
         human(SENDER_DEADLINE)
+    );
+    let _ = writeln!(
+        out,
+        "- **When a sender starts.** A sender is due when none has started for {} (a single command is sent by the sender its own end starts), when the last one failed and its back-off is over, when the last one sent nothing (it was stopped, say), or when the queue holds {} KiB or more; while one runs, it also sends what later commands record. So a burst of commands starts one sender, not one every few commands; the cost is that the events of the burst's last commands may wait until the first command that ends after that interval (`{binary} telemetry status` is one). Nothing is lost while they wait.",
+        human(crate::limits::FLUSH_INTERVAL),
+        crate::limits::FLUSH_QUEUE_BYTES / 1024
     );
     let _ = writeln!(
         out,
@@ -38,7 +44,7 @@ pub(crate) fn docs_section(binary: &str, state_dir: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "- **Failures.** When the server cannot be reached, or answers with an error that may pass (a timeout, 404, 408, 429 or 5xx), the events stay queued and no sender starts for {}, doubling after each failure in a row up to {} ({} at least after a 429), so a tool used offline does not try on every command. Events the server refuses for good (400, 401, 402, 403, 413) are dropped and counted by reason. `{binary} telemetry status` shows the last success, the last failure and when the next attempt is allowed.",
+        "- **Failures.** When the server cannot be reached, or answers with an error that may pass (a timeout, 404, 408, 429 or 5xx), the events stay queued and no sender starts for {}, doubling after each failure in a row up to {} ({} at least after a 429, whatever its `Retry-After` says: the PostHog library does not pass that header on), so a tool used offline does not try on every command. When the server refuses a batch as invalid (400) or too large (413), the batch is split in halves and each half sent again, down to single events, so only an event refused on its own is dropped (counted as invalid or as too large) and the others are delivered. Events refused for good for any other reason (401, 402, 403) are dropped and counted by reason. `{binary} telemetry status` shows the last success, the last failure and when the next attempt is allowed.",
         human(BACKOFF_BASE),
         human(BACKOFF_CAP),
         human(RATE_LIMITED_BACKOFF)
@@ -53,7 +59,8 @@ pub(crate) fn docs_section(binary: &str, state_dir: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "- **Servers.** A long-running program (such as `{binary} serve`) starts the same sender every few seconds while it runs, so its events do not wait for it to exit; the program itself never sends, and stopping it never waits for the network.\n"
+        "- **Servers.** A long-running program (such as `{binary} serve`) starts the same sender every few seconds while it runs, so its events do not wait for it to exit; the program itself never sends, and stopping it never waits for the network: it waits at most {} for that thread, and whatever is still queued goes with the next sender.\n",
+        human(BACKGROUND_STOP_WAIT)
     );
     let _ = writeln!(
         out,
@@ -72,8 +79,11 @@ pub(crate) fn docs_section(binary: &str, state_dir: &str) -> String {
     out
 }
 
-/// `2 s`, `5 min`, `1 h`.
+/// `50 ms`, `2 s`, `5 min`, `1 h`.
 fn human(duration: Duration) -> String {
+    if duration.subsec_nanos() != 0 || duration.is_zero() {
+        return format!("{} ms", duration.as_millis());
+    }
     let secs = duration.as_secs();
     match secs {
         s if s >= 3600 && s % 3600 == 0 => format!("{} h", s / 3600),
@@ -94,8 +104,12 @@ mod tests {
             "`~/.demo`",
             "1000 events and 2 MiB",
             "at most 50 events",
-            "after 2 s",
+            "times out after 5 s",
+            "no request after 4 s",
             "after 9 s",
+            "split in halves",
+            "`Retry-After`",
+            "at most 50 ms",
             "for 30 s",
             "up to 1 h",
             "5 min at least",
@@ -109,5 +123,8 @@ mod tests {
             assert!(text.contains(needle), "{needle} missing in:\n{text}");
         }
         assert_eq!(human(Duration::from_secs(90)), "90 s");
+        assert_eq!(human(Duration::from_millis(50)), "50 ms");
+        // the page says each request is tried once per sender
+        assert_eq!(crate::limits::REQUEST_ATTEMPTS, 1);
     }
 }

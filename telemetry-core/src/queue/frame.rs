@@ -13,11 +13,30 @@ const TAG: &str = "T1";
 
 /// The bytes of one framed line for `json` (which must not contain a newline).
 pub fn encode(json: &str) -> String {
-    format!(
-        "{TAG} {:08x} {} {json}\n",
-        crc32(json.as_bytes()),
-        json.len()
-    )
+    let mut len = itoa::Buffer::new();
+    let len = len.format(json.len());
+    // "T1 " + 8 hex digits + " " + length + " " + JSON + "\n": allocated once, exactly.
+    let mut line = String::with_capacity(TAG.len() + 1 + 8 + 1 + len.len() + 1 + json.len() + 1);
+    line.push_str(TAG);
+    line.push(' ');
+    push_hex8(&mut line, crc32(json.as_bytes()));
+    line.push(' ');
+    line.push_str(len);
+    line.push(' ');
+    line.push_str(json);
+    line.push('\n');
+    line
+}
+
+/// `value` as 8 lower-case hex digits (`{:08x}` without the formatting machinery).
+fn push_hex8(out: &mut String, value: u32) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = [0u8; 8];
+    for (i, digit) in hex.iter_mut().enumerate() {
+        *digit = DIGITS[((value >> (28 - 4 * i)) & 0xf) as usize];
+    }
+    // only ASCII hex digits were written
+    out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
 }
 
 /// The JSON of one line (without its newline), if the line is valid.
@@ -66,32 +85,12 @@ pub enum Line<'a> {
     Torn(&'a [u8]),
 }
 
-/// CRC-32 (IEEE 802.3, as zlib and PNG use).
+/// CRC-32 (IEEE 802.3, as zlib and PNG use: reflected polynomial `0xEDB88320`, initial value
+/// and final XOR `0xFFFFFFFF`), computed by `crc32fast` (SIMD where the CPU has it). The
+/// format of existing queue files is unchanged: the same checksum as the byte-at-a-time table
+/// this replaced (a test below keeps that table as the reference).
 pub fn crc32(bytes: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut table = [0u32; 256];
-        let mut i = 0;
-        while i < 256 {
-            let mut c = i as u32;
-            let mut k = 0;
-            while k < 8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
-            }
-            table[i] = c;
-            i += 1;
-        }
-        table
-    };
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc = TABLE[((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8);
-    }
-    !crc
+    crc32fast::hash(bytes)
 }
 
 #[cfg(test)]
@@ -102,6 +101,51 @@ mod tests {
     fn crc_matches_the_standard() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         assert_eq!(crc32(b""), 0);
+    }
+
+    /// The byte-at-a-time table earlier versions wrote queue files with.
+    fn reference_crc32(bytes: &[u8]) -> u32 {
+        let mut table = [0u32; 256];
+        for (i, entry) in table.iter_mut().enumerate() {
+            let mut c = i as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+            *entry = c;
+        }
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc = table[((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8);
+        }
+        !crc
+    }
+
+    #[test]
+    fn crc_is_the_one_existing_queue_files_were_written_with() {
+        // lengths around crc32fast's SIMD block sizes, and every byte value
+        let bytes: Vec<u8> = (0..4099u32).map(|i| (i * 31 + i / 7) as u8).collect();
+        for len in [
+            0, 1, 3, 15, 16, 17, 63, 64, 65, 127, 128, 129, 400, 1000, 4099,
+        ] {
+            assert_eq!(
+                crc32(&bytes[..len]),
+                reference_crc32(&bytes[..len]),
+                "{len}"
+            );
+        }
+        // a line as an earlier version wrote it still decodes
+        let json = r#"{"uuid":"0190a3c2-7b1e-7c3a-9f4e-2d8b6a1c5e70","event":"x"}"#;
+        let old = format!(
+            "T1 {:08x} {} {json}",
+            reference_crc32(json.as_bytes()),
+            json.len()
+        );
+        assert_eq!(decode(old.as_bytes()), Some(json));
+        assert_eq!(encode(json), format!("{old}\n"));
     }
 
     #[test]

@@ -2,8 +2,17 @@
 //! and no C: what `cargo run --bin gen-docs` selects, the example's event crate, and the
 //! trybuild project's dependencies are checked with `cargo tree` (no build needed).
 
-use std::path::Path;
 use std::process::Command;
+
+/// This package's directory: what cargo says when it runs the test (a binary it reuses from a
+/// build in another checkout of the same sources still finds this one's files), else where it
+/// was compiled.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
+    )
+}
 
 /// Crates of the runtime's delivery stack, and anything that compiles C.
 const HEAVY: &[&str] = &[
@@ -21,7 +30,7 @@ const HEAVY: &[&str] = &[
 
 /// The crate names `cargo tree ARGS` lists.
 fn tree(args: &[&str]) -> Vec<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = manifest_dir().join("../..");
     let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args([
             "tree",

@@ -10,9 +10,19 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// This package's directory: what cargo says when it runs the test (a binary it reuses from a
+/// build in another checkout of the same sources still finds this one's files), else where it
+/// was compiled.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
+    )
+}
+
 /// The workspace this test belongs to.
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    manifest_dir()
         .ancestors()
         .nth(2)
         .expect("tests/adoption is two levels below the workspace root")
@@ -21,7 +31,7 @@ fn workspace() -> PathBuf {
 
 /// Copies the recipe into `dir`, pointing its dependency at this workspace's telemetry-core.
 fn lay_out(dir: &Path) {
-    let recipe = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/recipe");
+    let recipe = manifest_dir().join("tests/recipe");
     let manifest = std::fs::read_to_string(recipe.join("Cargo.toml.in"))
         .unwrap()
         .replace(

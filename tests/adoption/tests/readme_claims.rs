@@ -3,8 +3,18 @@
 
 use std::path::{Path, PathBuf};
 
+/// This package's directory: what cargo says when it runs the test (a binary it reuses from a
+/// build in another checkout of the same sources still finds this one's files), else where it
+/// was compiled.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
+    )
+}
+
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    manifest_dir().join("../..")
 }
 
 /// The source a cited file stands for: `recording.rs` is an end-to-end test of the example,
@@ -42,7 +52,10 @@ fn cited(readme: &str) -> Vec<(String, String)> {
         .next()
         .unwrap();
     let mut cited = Vec::new();
-    for row in table.lines().filter(|l| l.starts_with("| ") && !l.contains("| --- |")) {
+    for row in table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.contains("| --- |"))
+    {
         let Some(tests) = row.rsplit(" | ").next() else {
             continue;
         };
@@ -83,5 +96,8 @@ fn every_cited_test_exists() {
             missing.push(format!("{file}::{name}"));
         }
     }
-    assert!(missing.is_empty(), "the README cites tests that do not exist: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "the README cites tests that do not exist: {missing:?}"
+    );
 }

@@ -672,3 +672,34 @@ impl Drop for ReadOnly {
             .status();
     }
 }
+
+/// `~/.demo/telemetry-sender.json`, or an empty object.
+pub fn sender_state_json(demo: &Demo) -> Value {
+    std::fs::read_to_string(demo.app_dir().join("telemetry-sender.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| serde_json::json!({}))
+}
+
+/// How many senders the sandbox's commands have started (the flush policy's counter).
+pub fn senders_started(demo: &Demo) -> u64 {
+    sender_state_json(demo)["senders_started"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// Pretends the flush interval since the last sender's start is over (as if its time had
+/// passed, like a user's next command a few seconds later): the next command that records
+/// starts a sender.
+pub fn expire_flush_interval(demo: &Demo) {
+    let mut state = sender_state_json(demo);
+    if state.get("last_started_at").is_none() {
+        return;
+    }
+    state["last_started_at"] = Value::String("2000-01-01T00:00:00.000Z".into());
+    std::fs::write(
+        demo.app_dir().join("telemetry-sender.json"),
+        state.to_string(),
+    )
+    .unwrap();
+}
