@@ -1,12 +1,15 @@
-//! Whole-process wall time of `demo run assist`: telemetry off, on with the dev server
-//! answering, and on with the dev server hanging. Speed goals live here, never in timed tests.
+//! Whole-process wall time of `demo run assist`: telemetry off; on with the dev server
+//! answering, a sender started by every run (the most a command pays) and back to back (the
+//! flush policy: one sender per burst); and on with the dev server hanging. Speed goals live
+//! here, never in timed tests.
 //!
 //! `cargo bench -p demo-cli` (the workspace's bench profile keeps debug assertions on, so the
 //! optimised binary honours the loopback development endpoint). Each configuration has its own
 //! HOME and runs the command [`RUNS`] times after [`WARMUP`] untimed runs; the time is that of
-//! `Command::output()` (fork, exec, the command, exit). In the "answering" configuration every
-//! run starts a detached sender, and the next run waits (untimed) until it is gone, so each
-//! timed run pays for recording and spawning but does not compete with a sender for the CPU.
+//! `Command::output()` (fork, exec, the command, exit). In the "a sender every run"
+//! configuration the next run waits (untimed) until the previous sender is gone and the flush
+//! interval is made to have passed, so each timed run pays for recording and spawning but does
+//! not compete with a sender for the CPU.
 //! With the server hanging, the first sender hangs until its deadline and later runs find it
 //! running (then backing off), which is what a user on a broken network sees.
 
@@ -15,7 +18,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Demo, wait_until};
+use common::{Demo, expire_flush_interval, wait_until};
 use telemetry_devserver::{DevServer, DevServerOptions, Mode};
 
 const RUNS: usize = 30;
@@ -40,12 +43,24 @@ fn wait_for_no_sender(demo: &Demo, limit: Duration) {
     wait_until(limit, || demo.processes().is_empty());
 }
 
+/// What happens between two timed runs (untimed).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Between {
+    /// Nothing: commands back to back, as a script or a busy user runs them (with telemetry
+    /// on, the flush policy starts a sender for the first and not for the next ones).
+    Nothing,
+    /// The previous run's sender is waited for, and the flush interval is made to have passed,
+    /// so that every timed run starts a sender: the most a command pays.
+    SenderEachRun,
+}
+
 /// Runs `demo run assist` WARMUP + RUNS times; returns the timed durations.
-fn measure(sandbox: &Demo, wait_for_sender: bool) -> Vec<Duration> {
+fn measure(sandbox: &Demo, between: Between) -> Vec<Duration> {
     let mut times = Vec::with_capacity(RUNS);
     for i in 0..WARMUP + RUNS {
-        if wait_for_sender {
+        if between == Between::SenderEachRun {
             wait_for_no_sender(sandbox, Duration::from_secs(15));
+            expire_flush_interval(sandbox);
         }
         let started = Instant::now();
         let out = sandbox
@@ -85,17 +100,27 @@ fn main() {
         eprintln!("note: built without debug assertions; the 'on' rows may not record");
     }
     let off = sandbox(None);
-    let off_times = measure(&off, false);
+    let off_times = measure(&off, Between::Nothing);
 
     let answering = DevServer::start(DevServerOptions::default()).expect("dev server");
     let on_ok = sandbox(Some(&answering.url()));
-    let ok_times = measure(&on_ok, true);
+    let ok_times = measure(&on_ok, Between::SenderEachRun);
     wait_for_no_sender(&on_ok, Duration::from_secs(15));
     let delivered = answering.events().len();
 
+    let steady_server = DevServer::start(DevServerOptions::default()).expect("dev server");
+    let steady = sandbox(Some(&steady_server.url()));
+    let steady_times = measure(&steady, Between::Nothing);
+    // what the burst left queued goes with the next command after the interval
+    wait_for_no_sender(&steady, Duration::from_secs(15));
+    expire_flush_interval(&steady);
+    let _ = steady.command(&["run", "assist"]).output();
+    wait_for_no_sender(&steady, Duration::from_secs(15));
+    let steady_delivered = steady_server.events().len();
+
     let hanging = DevServer::start(DevServerOptions::default().mode(Mode::Hang)).expect("server");
     let on_hang = sandbox(Some(&hanging.url()));
-    let hang_times = measure(&on_hang, false);
+    let hang_times = measure(&on_hang, Between::Nothing);
     wait_for_no_sender(&on_hang, Duration::from_secs(15));
 
     let base = median(&off_times);
@@ -108,7 +133,8 @@ fn main() {
     );
     for (name, times) in [
         ("telemetry off", &off_times),
-        ("on, server answering (spawns)", &ok_times),
+        ("on, answering, a sender every run", &ok_times),
+        ("on, answering, back to back", &steady_times),
         ("on, server hanging", &hang_times),
     ] {
         let m = median(times);
@@ -120,13 +146,16 @@ fn main() {
             m.as_secs_f64() / base.as_secs_f64()
         );
     }
+    let added = |times: &[Duration]| (median(times).as_secs_f64() - base.as_secs_f64()) * 1000.0;
     println!(
-        "median added by telemetry: {:+.2} ms answering, {:+.2} ms hanging",
-        (median(&ok_times).as_secs_f64() - base.as_secs_f64()) * 1000.0,
-        (median(&hang_times).as_secs_f64() - base.as_secs_f64()) * 1000.0
+        "median added by telemetry: {:+.2} ms (a sender every run), {:+.2} ms (back to back), {:+.2} ms (hanging)",
+        added(&ok_times),
+        added(&steady_times),
+        added(&hang_times)
     );
     println!(
-        "events the answering server received: {delivered} (expected {})",
-        (WARMUP + RUNS) * 5
+        "events received: {delivered} of {} (a sender every run), {steady_delivered} of {} (back to back, then one command after the interval)",
+        (WARMUP + RUNS) * 5,
+        (WARMUP + RUNS + 1) * 5
     );
 }
