@@ -12,27 +12,13 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Demo, RUN_EVENTS, can_record, text, wait_until};
+use common::{Demo, RUN_EVENTS, assert_no_sender_survives, can_record, server, text, wait_until};
 use serde_json::Value;
 use telemetry_core::limits::SENDER_DEADLINE;
 use telemetry_devserver::{DevServer, DevServerOptions, Mode, RecordedEvent};
 
 /// How long a test waits for something that should happen within a second or two.
 const PATIENCE: Duration = Duration::from_secs(30);
-
-fn server(mode: Mode) -> DevServer {
-    DevServer::start(DevServerOptions::default().mode(mode)).expect("dev server")
-}
-
-/// Waits until no sender of this sandbox is alive; panics after its deadline and a margin.
-fn assert_no_sender_survives(demo: &Demo) {
-    let limit = SENDER_DEADLINE + Duration::from_secs(6);
-    assert!(
-        wait_until(limit, || demo.processes().is_empty()),
-        "a sender outlived its deadline: {:?}",
-        demo.processes()
-    );
-}
 
 /// Waits until the queue is empty and no sender runs.
 fn wait_until_delivered(demo: &Demo) {

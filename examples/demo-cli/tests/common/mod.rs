@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use telemetry_devserver::{DevServer, DevServerOptions, Mode};
 
 /// The binary under test.
 pub const DEMO: &str = env!("CARGO_BIN_EXE_demo");
@@ -702,4 +703,20 @@ pub fn expire_flush_interval(demo: &Demo) {
         state.to_string(),
     )
     .unwrap();
+}
+
+/// A PostHog-compatible server on 127.0.0.1 answering as `mode` says.
+pub fn server(mode: Mode) -> DevServer {
+    DevServer::start(DevServerOptions::default().mode(mode)).expect("dev server")
+}
+
+/// Waits until no process of this sandbox (a sender) is alive; panics after a sender's
+/// deadline and a margin.
+pub fn assert_no_sender_survives(demo: &Demo) {
+    let limit = telemetry_core::limits::SENDER_DEADLINE + Duration::from_secs(6);
+    assert!(
+        wait_until(limit, || demo.processes().is_empty()),
+        "a sender outlived its deadline: {:?}",
+        demo.processes()
+    );
 }
