@@ -9,44 +9,14 @@
 //! is not API.
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use telemetry_core::__private::bench::{Common, record_json, record_line};
-use telemetry_core::{
-    Environment, ErrorClass, TelemetryConfig, telemetry_bucket, telemetry_event, telemetry_schema,
-};
+use telemetry_core::{Environment, TelemetryConfig};
 
-/// A top-level command.
-#[telemetry_bucket(property = "command")]
-pub struct CommandName;
+mod support;
 
-/// A subcommand.
-#[telemetry_bucket(property = "subcommand")]
-pub struct SubcommandName;
-
-/// Sent when a command finishes.
-#[telemetry_event(name = "cli.command_completed")]
-pub struct CommandCompleted {
-    /// The command.
-    pub command: CommandName,
-    /// The subcommand.
-    pub subcommand: Option<SubcommandName>,
-    /// The exit code.
-    pub exit_code: i32,
-    /// How long it ran.
-    pub duration_ms: Duration,
-    /// The error's class.
-    pub error_class: Option<ErrorClass>,
-}
-
-telemetry_schema! {
-    /// The benchmark's one event.
-    pub static SCHEMA = [CommandCompleted];
-}
-
-#[derive(Debug)]
-struct ConfigError;
+use support::{SCHEMA, event};
 
 fn records(c: &mut Criterion) {
     let config = TelemetryConfig::builder(&SCHEMA)
@@ -57,13 +27,7 @@ fn records(c: &mut Criterion) {
         .build()
         .unwrap();
     let common = Common::new(&config);
-    let event = CommandCompleted {
-        command: CommandName::sanitize("telemetry"),
-        subcommand: Some(SubcommandName::sanitize("status")),
-        exit_code: 2,
-        duration_ms: Duration::from_millis(1234),
-        error_class: Some(ErrorClass::of(&ConfigError)),
-    };
+    let event = event();
     let distinct_id = "0190a3c2-7b1e-7c3a-9f4e-2d8b6a1c5e70";
 
     let mut group = c.benchmark_group("record of cli.command_completed");

@@ -14,54 +14,14 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use telemetry_core::limits::MAX_QUEUE_RECORDS;
-use telemetry_core::{
-    Environment, ErrorClass, Telemetry, TelemetryConfig, telemetry_bucket, telemetry_event,
-    telemetry_schema,
-};
+use telemetry_core::{Environment, Telemetry, TelemetryConfig};
 
-/// A top-level command.
-#[telemetry_bucket(property = "command")]
-pub struct CommandName;
+mod support;
 
-/// A subcommand.
-#[telemetry_bucket(property = "subcommand")]
-pub struct SubcommandName;
-
-/// Sent when a command finishes.
-#[telemetry_event(name = "cli.command_completed")]
-pub struct CommandCompleted {
-    /// The command.
-    pub command: CommandName,
-    /// The subcommand.
-    pub subcommand: Option<SubcommandName>,
-    /// The exit code.
-    pub exit_code: i32,
-    /// How long it ran.
-    pub duration_ms: Duration,
-    /// The error's class.
-    pub error_class: Option<ErrorClass>,
-}
-
-telemetry_schema! {
-    /// The benchmark's one event.
-    pub static SCHEMA = [CommandCompleted];
-}
+use support::{SCHEMA, event};
 
 /// How many records the short queue holds at most.
 const SHORT_QUEUE: u64 = 50;
-
-#[derive(Debug)]
-struct ConfigError;
-
-fn event() -> CommandCompleted {
-    CommandCompleted {
-        command: CommandName::sanitize("telemetry"),
-        subcommand: Some(SubcommandName::sanitize("status")),
-        exit_code: 2,
-        duration_ms: Duration::from_millis(1234),
-        error_class: Some(ErrorClass::of(&ConfigError)),
-    }
-}
 
 fn handle(state: &Path) -> Telemetry {
     let telemetry = TelemetryConfig::builder(&SCHEMA)
