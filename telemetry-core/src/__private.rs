@@ -52,91 +52,68 @@ pub const fn product(
     }
 }
 
-use std::marker::PhantomData;
-
 use crate::event::kinds::{BucketedValue, EnumValue};
 
-/// Asks whether `T` is an enum value type without failing when it is not (the writer's
-/// bound reports that): the inherent constant exists only when `T: EnumValue`, otherwise
-/// the trait's `None` is found.
-pub struct EnumProbe<T: ?Sized>(PhantomData<T>);
+/// The values of an `enum` or `bucketed` property at type level: a fingerprint of the set of
+/// values, which the macros compute from the allowlist (`#[telemetry_enum]` and
+/// `#[telemetry_bucket]` for the type they declare, `#[telemetry_event]` for each field's
+/// property). The property's name is not part of it: a type declared for another property with
+/// the same values fits (one `Provider` for `provider` and `default_assistant`).
+pub struct Values<const FINGERPRINT: u64>;
 
-/// The fallback of [`EnumProbe`].
-pub trait NotEnumValue {
-    /// No values: `T` is not an enum value type.
-    const VALUES: Option<&'static [&'static str]> = None;
-    /// No property: `T` is not an enum value type.
-    const PROPERTY: Option<&'static str> = None;
+/// What [`enumeration`] requires of an enum field's type: that its values are the ones the
+/// allowlist lists for the field's property, `Expected` (compared as types, through
+/// [`EnumValue::Fingerprint`]).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not have the values the allowlist lists for `{P}`",
+    label = "declared for a property with other values: use an enum declared with `#[telemetry_enum(property = \"{P}\")]`",
+    note = "a `#[telemetry_enum]` fits a property whose allowlisted values are its variants: the property it names, or another with the same values"
+)]
+pub trait EnumValuesOf<Expected, P: ?Sized> {}
+
+// `do_not_recommend`: a type whose values differ is reported as not `EnumValuesOf`, in the
+// words above, instead of as a type mismatch between two fingerprints.
+#[diagnostic::do_not_recommend]
+impl<T: EnumValue<Fingerprint = Expected> + ?Sized, Expected, P: ?Sized> EnumValuesOf<Expected, P>
+    for T
+{
 }
 
-impl<T: ?Sized> NotEnumValue for EnumProbe<T> {}
+/// As [`EnumValuesOf`], for bucketed names.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not have the known names the allowlist lists for `{P}`",
+    label = "declared for a property with other names: use a type declared with `#[telemetry_bucket(property = \"{P}\")]`",
+    note = "a `#[telemetry_bucket]` fits a property whose allowlisted names are its known names: the property it names, or another with the same names"
+)]
+pub trait BucketValuesOf<Expected, P: ?Sized> {}
 
-impl<T: EnumValue> EnumProbe<T> {
-    /// The enum's values.
-    pub const VALUES: Option<&'static [&'static str]> = Some(T::VALUES);
-    /// The property the enum was declared for.
-    pub const PROPERTY: Option<&'static str> = Some(T::PROPERTY);
+#[diagnostic::do_not_recommend]
+impl<T: BucketedValue<Fingerprint = Expected> + ?Sized, Expected, P: ?Sized>
+    BucketValuesOf<Expected, P> for T
+{
 }
 
-/// As [`EnumProbe`], for bucketed names.
-pub struct BucketProbe<T: ?Sized>(PhantomData<T>);
-
-/// The fallback of [`BucketProbe`].
-pub trait NotBucketedValue {
-    /// No values: `T` is not a bucketed name.
-    const VALUES: Option<&'static [&'static str]> = None;
-    /// No property: `T` is not a bucketed name.
-    const PROPERTY: Option<&'static str> = None;
+/// An `enum` property `P` (a type parameter named after it, for the message) whose allowlisted
+/// values have the fingerprint `V`: the writer's method, and a type whose values are not the
+/// property's fails to compile at the field. A type that is no enum at all is reported once, in
+/// [`EnumValue`]'s words.
+#[inline]
+pub fn enumeration<T: EnumValue + EnumValuesOf<Values<V>, P>, P: ?Sized, const V: u64>(
+    out: &mut PropertyWriter<'_>,
+    name: &'static str,
+    value: &T,
+) {
+    out.enumeration(name, value);
 }
 
-impl<T: ?Sized> NotBucketedValue for BucketProbe<T> {}
-
-impl<T: BucketedValue> BucketProbe<T> {
-    /// The bucket's known names.
-    pub const VALUES: Option<&'static [&'static str]> = Some(T::KNOWN);
-    /// The property the name was declared for.
-    pub const PROPERTY: Option<&'static str> = Some(T::PROPERTY);
-}
-
-/// Whether two lists hold the same values, in any order (usable in constants).
-pub const fn same_values(a: &[&str], b: &[&str]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if !contains(b, a[i]) {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-const fn contains(list: &[&str], value: &str) -> bool {
-    let mut i = 0;
-    while i < list.len() {
-        if str_eq(list[i], value) {
-            return true;
-        }
-        i += 1;
-    }
-    false
-}
-
-pub const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
+/// As [`enumeration`], for a `bucketed` property.
+#[inline]
+pub fn bucketed<T: BucketedValue + BucketValuesOf<Values<V>, P>, P: ?Sized, const V: u64>(
+    out: &mut PropertyWriter<'_>,
+    name: &'static str,
+    value: &T,
+) {
+    out.bucketed(name, value);
 }
 
 /// What the micro-benchmarks (`telemetry-core/benches/`) time: **not API**, hidden, and free to

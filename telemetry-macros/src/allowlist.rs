@@ -30,17 +30,36 @@ pub(crate) struct Located {
 }
 
 impl Located {
-    /// Tokens that make cargo rebuild the invoking crate when the file or the variable changes.
+    /// Tokens that make cargo rebuild the invoking crate when the file or the variable changes;
+    /// empty after the first time in this compilation.
+    ///
+    /// Once is enough: rustc lists what `include_bytes!` and `option_env!` read in the dep-info
+    /// of the whole crate, and a rebuild expands every macro again. Once per event, the copies
+    /// of the file cost an event crate a seventh of its rebuild (`scripts/bench-compile-time`:
+    /// 331 ms against 292 ms of CPU for 200 events). Every caller emits what it gets, errors or
+    /// not (a compilation that fails is run again whole).
     pub(crate) fn dependency_tokens(&self) -> TokenStream {
+        static DONE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+        let mut done = DONE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let first_in_compilation = done.is_empty();
+        if done.contains(&self.path) {
+            return TokenStream::new();
+        }
+        done.push(self.path.clone());
         let path = self.path.to_string_lossy();
         let file = if self.path.is_file() {
             quote! { const _: &[u8] = ::core::include_bytes!(#path); }
         } else {
             TokenStream::new()
         };
+        let variable = if first_in_compilation {
+            quote! { const _: ::core::option::Option<&str> = ::core::option_env!(#ENV_VAR); }
+        } else {
+            TokenStream::new()
+        };
         quote! {
             #file
-            const _: ::core::option::Option<&str> = ::core::option_env!(#ENV_VAR);
+            #variable
         }
     }
 

@@ -56,6 +56,10 @@ pub trait EnumValue: PropertyValue {
     const VALUES: &'static [&'static str];
     /// The property the enum was declared for (`#[telemetry_enum(property = "...")]`).
     const PROPERTY: &'static str;
+    /// [`VALUES`](Self::VALUES) at type level, a fingerprint of the set (not API): what
+    /// `#[telemetry_event]` requires of an enum field's type, instead of comparing the lists.
+    #[doc(hidden)]
+    type Fingerprint;
 }
 
 /// Values of a `bucketed` property: implemented by `#[telemetry_bucket]`.
@@ -69,6 +73,10 @@ pub trait BucketedValue: PropertyValue {
     const KNOWN: &'static [&'static str];
     /// The property the name was declared for (`#[telemetry_bucket(property = "...")]`).
     const PROPERTY: &'static str;
+    /// [`KNOWN`](Self::KNOWN) at type level, a fingerprint of the set (not API): what
+    /// `#[telemetry_event]` requires of a bucketed field's type, instead of comparing the lists.
+    #[doc(hidden)]
+    type Fingerprint;
 }
 
 /// Values of an `error_class` property.
@@ -111,10 +119,12 @@ implement!(CodeLocationValue: CodeLocation);
 impl<T: EnumValue> EnumValue for Option<T> {
     const VALUES: &'static [&'static str] = T::VALUES;
     const PROPERTY: &'static str = T::PROPERTY;
+    type Fingerprint = T::Fingerprint;
 }
 
 #[diagnostic::do_not_recommend]
 impl<T: BucketedValue> BucketedValue for Option<T> {
     const KNOWN: &'static [&'static str] = T::KNOWN;
     const PROPERTY: &'static str = T::PROPERTY;
+    type Fingerprint = T::Fingerprint;
 }

@@ -64,6 +64,7 @@ fn generate(
         derives,
     } = attrs;
     let module = format_ident!("__telemetry_bucket_{}", ident);
+    let fingerprint = super::values_fingerprint(known);
     quote! {
         #(#cfgs)*
         #[doc(hidden)]
@@ -123,6 +124,7 @@ fn generate(
             impl ::telemetry_core::kinds::BucketedValue for #ident {
                 const KNOWN: &'static [&'static str] = #ident::KNOWN;
                 const PROPERTY: &'static str = #property;
+                type Fingerprint = ::telemetry_core::__private::Values<#fingerprint>;
             }
         }
 

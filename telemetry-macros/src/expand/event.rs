@@ -1,11 +1,12 @@
 //! `#[telemetry_event]`: the struct, its `Event` impl and the checks of its enum and bucketed
 //! fields' types.
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Fields, Item, ItemStruct};
-use telemetry_allowlist::{Allowlist, Kind};
+use telemetry_allowlist::Kind;
 
 use crate::allowlist;
 use crate::attr::EventArgs;
@@ -80,7 +81,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         strip_refused_attributes(&mut emitted);
     }
     let errors = cx.to_compile_errors();
-    let generated = generate(&emitted, &name, &doc, &fields, allowlist, dependency);
+    let generated = generate(&emitted, &name, &doc, &fields, dependency);
     quote!(#generated #errors)
 }
 
@@ -101,7 +102,6 @@ fn generate(
     name: &str,
     doc: &str,
     fields: &[CheckedField<'_>],
-    allowlist: Option<&Allowlist>,
     dependency: TokenStream,
 ) -> TokenStream {
     let ident = &item.ident;
@@ -109,22 +109,14 @@ fn generate(
         .iter()
         .map(|f| meta::property(f.property, f.field.optional))
         .collect();
-    let writes = writes(fields);
-    let value_checks = allowlist.into_iter().flat_map(|allowlist| {
-        fields
-            .iter()
-            .filter_map(move |f| value_check(ident, f, allowlist))
-    });
+    let writes = writes(ident, item.generics.params.is_empty(), fields);
     let event_impl = event_impl(ident, &item.generics, name, doc, &properties, writes);
     quote! {
         #item
 
         #event_impl
 
-        const _: () = {
-            #dependency
-            #(#value_checks)*
-        };
+        #dependency
     }
 }
 
@@ -166,113 +158,120 @@ fn event_impl(
 
 /// The body of `write_properties`: one call per field of the writer's method for its kind,
 /// with the field's type in the turbofish (`PropertyWriter::duration_ms::<Millis>(out, ...)`).
-/// A type that does not fit its kind is reported at the type, once, in the words of the kind
-/// trait's `on_unimplemented`.
+/// A type that does not fit is reported at the type, once, in the words of the kind trait's
+/// `on_unimplemented`.
+///
+/// An enum or bucketed field goes through `__private::enumeration` / `bucketed`, whose const
+/// parameter is the fingerprint of the values the allowlist lists for the property: the type's
+/// own fingerprint (`EnumValue::Fingerprint`, from its `#[telemetry_enum]`) must be the same, or the
+/// field fails to compile with `__private::EnumValuesOf`'s message. A trait bound, not a
+/// constant that compares the lists: with a constant per field, 200 events took 1.7× the
+/// rebuild of serde's derive (`scripts/bench-compile-time`, BENCHMARKS.md).
+///
+/// That message names the property through a type parameter named after it (rustc prints a
+/// type parameter by its name; a type declared here would print with its path, `_::command`,
+/// when several events declare one): the calls are in a function local to `write_properties`,
+/// generic over one parameter per enum or bucketed property, and called with `()` for each.
+/// It costs 0.14× of serde's rebuild time for the 200 events; an event without such a
+/// property writes directly.
 ///
 /// The writer's methods are shared by every event of the crate (one instance per kind and
-/// type). Local generic functions per event would let rustc's "required by a bound" note point
-/// at the event's attribute instead of the writer, but each event would then instantiate its
-/// own copies: for 200 events that cost 30% of the crate's build (`scripts/bench-compile-time`:
-/// 542 ms against 419 ms), and no diagnostic attribute removes the note.
-fn writes(fields: &[CheckedField<'_>]) -> TokenStream {
-    fields
+/// type, the local function's parameters being `()` in every event). Local generic functions
+/// per kind and event would let rustc's "required by a bound" note point at the event's
+/// attribute instead of the writer, but each event would then instantiate its own copies: for
+/// 200 events that cost 30% of the crate's build (`scripts/bench-compile-time`: 542 ms against
+/// 419 ms), and no diagnostic attribute removes the note.
+fn writes(event: &syn::Ident, not_generic: bool, fields: &[CheckedField<'_>]) -> TokenStream {
+    // One name per enum or bucketed property, but for the event's own (`this: &event` would
+    // name the parameter).
+    let mut names: Vec<syn::Ident> = Vec::new();
+    for field in fields {
+        let name = &field.property.name;
+        if matches!(field.property.kind, Kind::Enum(_) | Kind::Bucketed(_))
+            && event.unraw() != *name
+            && !names.iter().any(|p| p.unraw() == *name)
+        {
+            names.push(syn::Ident::new_raw(name, Span::call_site()));
+        }
+    }
+    // The local names at the call site (a field's type may come from another macro's input).
+    let out = quote!(out);
+    let this = if names.is_empty() || !not_generic {
+        quote!(self)
+    } else {
+        quote!(this)
+    };
+    let calls: TokenStream = fields
         .iter()
         .map(|field| {
-            let method = writer_method(&field.property.kind);
-            let ident = field.field.ident;
             let name = &field.property.name;
             let ty = &field.field.field.ty;
-            quote! {
-                ::telemetry_core::__private::PropertyWriter::#method::<#ty>(out, #name, &self.#ident);
+            let span = ty.span();
+            // A name must not hide one that the field's type uses (a module `provider` in
+            // `provider::Provider`): such a type is inferred from the field instead.
+            let ty = if mentions(ty.to_token_stream(), &names) {
+                quote_spanned!(span=> _)
+            } else {
+                quote!(#ty)
+            };
+            // Every other token at the field's type: whichever bound fails is reported there.
+            let ident = field.field.ident;
+            let ident = syn::Ident::new_raw(&ident.unraw().to_string(), span);
+            match &field.property.kind {
+                Kind::Enum(values) | Kind::Bucketed(values) => {
+                    let function = writer_method(&field.property.kind);
+                    let fingerprint = super::values_fingerprint(values);
+                    let property = match names.iter().find(|p| p.unraw() == *name) {
+                        Some(param) => quote!(#param),
+                        None => quote!(()),
+                    };
+                    quote_spanned! {span=>
+                        ::telemetry_core::__private::#function::<#ty, #property, #fingerprint>(#out, #name, &#this.#ident);
+                    }
+                }
+                kind => {
+                    let method = writer_method(kind);
+                    quote_spanned! {span=>
+                        ::telemetry_core::__private::PropertyWriter::#method::<#ty>(#out, #name, &#this.#ident);
+                    }
+                }
             }
         })
-        .collect()
+        .collect();
+    if names.is_empty() {
+        return calls;
+    }
+    if !not_generic {
+        // A generic event (already reported): a local function could not name its type, so
+        // the names are local types instead, printed with their path when not unique.
+        return quote! {
+            #(
+                #[allow(non_camel_case_types)]
+                struct #names;
+            )*
+            #calls
+        };
+    }
+    let units = names.iter().map(|_| quote!(()));
+    quote! {
+        #[allow(non_camel_case_types)]
+        #[inline(always)]
+        fn write<#(#names),*>(
+            this: &#event,
+            out: &mut ::telemetry_core::__private::PropertyWriter<'_>,
+        ) {
+            #calls
+        }
+        write::<#(#units),*>(self, out);
+    }
 }
 
-/// For enum and bucketed properties, a constant that checks the type's values are the ones the
-/// allowlist lists for this property. A type declared for another property with the same
-/// values fits (one `Provider` for `provider` and `default_assistant`); when the values differ,
-/// the error says which property the type was declared for
-/// (`#[telemetry_bucket(property = "subcommand")]`), or, when it was declared for this one,
-/// that its values are another allowlist's. It says nothing when the type is not of the kind:
-/// the writer's bound does.
-///
-/// A constant's panic message must be a literal, so the declared property is compared with
-/// every property of the same kind in the allowlist, one message each, with a general message
-/// for a property of another allowlist.
-fn value_check(
-    event: &syn::Ident,
-    field: &CheckedField<'_>,
-    allowlist: &Allowlist,
-) -> Option<TokenStream> {
-    let kind = &field.property.kind;
-    let (probe, fallback, values, what, attribute) = match kind {
-        Kind::Enum(values) => (
-            quote!(EnumProbe),
-            quote!(NotEnumValue),
-            values,
-            "the variants of",
-            "telemetry_enum",
-        ),
-        Kind::Bucketed(values) => (
-            quote!(BucketProbe),
-            quote!(NotBucketedValue),
-            values,
-            "the known names of",
-            "telemetry_bucket",
-        ),
-        _ => return None,
-    };
-    let ty = field.field.value_ty;
-    // Every token at the field's type, so that whichever panic fires is reported there.
-    let span = ty.span();
-    let ty_text = quote!(#ty).to_string().replace(' ', "");
-    let expected = &field.property.name;
-    let values_message = format!(
-        "field `{expected}` of event `{event}`: {what} `{ty_text}` are not the values the allowlist lists for `{expected}` ({})",
-        values.join(", ")
-    );
-    let use_instead =
-        format!("use a type declared with `#[{attribute}(property = \"{expected}\")]`");
-    let others = allowlist
-        .properties
-        .iter()
-        .filter(|p| p.name != *expected && p.kind.keyword() == kind.keyword())
-        .map(|p| {
-            let other = &p.name;
-            let message =
-                format!("`{ty_text}` is declared for `{other}`, not `{expected}`: {use_instead}");
-            quote_spanned! {span=>
-                else if str_eq(declared, #other) {
-                    ::core::panic!(#message)
-                }
-            }
-        });
-    let elsewhere = format!(
-        "`{ty_text}` is declared for a property of another allowlist, not `{expected}`: {use_instead}"
-    );
-    // Named, so that rustc's "evaluation of `_::check_command` failed" says which field.
-    let check = format_ident!("check_{}", field.field.name);
-    Some(quote_spanned! {span=>
-        #[allow(non_upper_case_globals, dead_code)]
-        const #check: () = {
-            #[allow(unused_imports)]
-            use ::telemetry_core::__private::{#probe, #fallback as _, same_values, str_eq};
-            match (#probe::<#ty>::PROPERTY, #probe::<#ty>::VALUES) {
-                (::core::option::Option::Some(declared), ::core::option::Option::Some(values))
-                    if !same_values(values, &[#(#values),*]) =>
-                {
-                    if str_eq(declared, #expected) {
-                        ::core::panic!(#values_message)
-                    }
-                    #(#others)*
-                    else {
-                        ::core::panic!(#elsewhere)
-                    }
-                }
-                _ => {}
-            }
-        };
+/// Whether `tokens` use one of `names` (as an identifier, anywhere).
+fn mentions(tokens: TokenStream, names: &[syn::Ident]) -> bool {
+    tokens.into_iter().any(|token| match token {
+        TokenTree::Ident(ident) => names.iter().any(|name| name.unraw() == ident.unraw()),
+        TokenTree::Group(group) => mentions(group.stream(), names),
+        _ => false,
     })
 }
 

@@ -85,3 +85,51 @@ pub(crate) fn named_property_values(
     };
     (dependency, values)
 }
+
+/// The fingerprint of an `enum` or `bucketed` property's values, the const parameter of
+/// `telemetry_core::__private::Values`: FNV-1a (64 bits) of the set, its values sorted, each
+/// followed by a `0xff` byte (never part of UTF-8). The same set gives the same fingerprint in
+/// every crate, whatever the order the allowlist lists it in and whichever property it is for.
+pub(crate) fn values_fingerprint(values: &[String]) -> u64 {
+    let mut sorted: Vec<&str> = values.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in sorted
+        .iter()
+        .flat_map(|value| value.bytes().chain(std::iter::once(0xff)))
+    {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::values_fingerprint;
+
+    fn strings(values: &[&str]) -> Vec<String> {
+        values.iter().map(|v| (*v).to_owned()).collect()
+    }
+
+    #[test]
+    fn fingerprint_is_of_the_set() {
+        let a = values_fingerprint(&strings(&["claude", "codex", "local"]));
+        assert_eq!(
+            a,
+            values_fingerprint(&strings(&["local", "claude", "codex"]))
+        );
+        assert_ne!(a, values_fingerprint(&strings(&["claude", "codex"])));
+        assert_ne!(
+            a,
+            values_fingerprint(&strings(&["claude", "codex", "locals"]))
+        );
+        // The separator: the values are not concatenated.
+        assert_ne!(
+            values_fingerprint(&strings(&["ab", "c"])),
+            values_fingerprint(&strings(&["a", "bc"]))
+        );
+        assert_ne!(values_fingerprint(&[]), a);
+    }
+}

@@ -115,7 +115,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         // No schema value without its product; the listed events still count as listed, so
         // code that records them reports nothing more.
         let listed = events.iter().map(|ty| listed_impl(ty));
-        return quote! { #errors #(#listed)* };
+        return quote! { #errors #(#listed)* const _: () = { #dependency }; };
     };
 
     let SchemaInput {

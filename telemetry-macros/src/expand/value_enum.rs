@@ -131,6 +131,7 @@ fn generate(
     property: &str,
 ) -> TokenStream {
     let ident = &item.ident;
+    let fingerprint = super::values_fingerprint(values);
     let arms = variants
         .iter()
         .map(|(variant, value)| quote!(#ident::#variant => #value));
@@ -170,6 +171,7 @@ fn generate(
         impl ::telemetry_core::kinds::EnumValue for #ident {
             const VALUES: &'static [&'static str] = &[#(#values),*];
             const PROPERTY: &'static str = #property;
+            type Fingerprint = ::telemetry_core::__private::Values<#fingerprint>;
         }
     }
 }
