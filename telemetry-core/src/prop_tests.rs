@@ -287,8 +287,13 @@ fn check_record(
                     // no longer piece from here is in the record either
                     break;
                 }
+                // The error class was checked above to be exactly the one its type and kind
+                // give (`io::Error(Uncategorized)` for an OS error of no listed kind, say), so
+                // a piece of it is not a leak.
                 prop_assert!(
-                    words.iter().any(|w| w.contains(&piece)) || DISTINCT_ID.contains(&piece),
+                    words.iter().any(|w| w.contains(&piece))
+                        || DISTINCT_ID.contains(&piece)
+                        || class.contains(&piece),
                     "{:?} of the input {:?} reached the record: {}",
                     piece,
                     input,
@@ -336,6 +341,94 @@ proptest! {
     }
 }
 
+/// Strings that do reach a record as themselves (a distinct id, an alias's principal id, a
+/// common property's value) are escaped: the record parses back to exactly them.
+fn escaped_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        hostile(),
+        // every length around the 8-byte words the escape check reads, with one byte to escape
+        // anywhere (or none)
+        (
+            0..40usize,
+            0..41usize,
+            proptest::sample::select(vec![
+                "", "\"", "\\", "\n", "\r", "\t", "\0", "\u{1f}", "\u{7f}", "\u{80}", "é",
+                "\u{2028}",
+            ])
+        )
+            .prop_map(|(len, at, special)| {
+                let mut text = "a".repeat(len);
+                text.insert_str(at.min(len), special);
+                text
+            }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// `write_json_str` escapes exactly `"`, `\\` and control characters (as serde_json does,
+    /// but for backspace and form feed, written `\u0008` and `\u000c` where serde_json has `\b`
+    /// and `\f`), and its output reads back.
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them(text in escaped_text()) {
+        let mut out = String::new();
+        crate::event::writer::write_json_str(&mut out, &text);
+        let mut expected = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '"' => expected.push_str("\\\""),
+                '\\' => expected.push_str("\\\\"),
+                '\n' => expected.push_str("\\n"),
+                '\r' => expected.push_str("\\r"),
+                '\t' => expected.push_str("\\t"),
+                c if c < ' ' => expected.push_str(&format!("\\u{:04x}", u32::from(c))),
+                c => expected.push(c),
+            }
+        }
+        expected.push('"');
+        prop_assert_eq!(&out, &expected);
+        if !text.contains(['\u{8}', '\u{c}']) {
+            prop_assert_eq!(&out, &serde_json::to_string(&text).expect("a string"));
+        }
+        let back: Option<String> = serde_json::from_str(&out).ok();
+        prop_assert_eq!(back, Some(text));
+    }
+
+    /// A hostile distinct id or principal id cannot break out of its string.
+    #[test]
+    fn ids_stay_inside_their_strings(anonymous in escaped_text(), principal in escaped_text()) {
+        prop_assume!(!anonymous.is_empty());
+        let alias = Record::alias(&anonymous, &principal);
+        let value: Value = serde_json::from_str(&alias.json)
+            .map_err(|e| TestCaseError::fail(format!("not JSON ({e}): {}", alias.json)))?;
+        prop_assert_eq!(&value["distinct_id"], anonymous.as_str());
+        prop_assert_eq!(
+            &value["properties"],
+            &serde_json::json!({
+                "distinct_id": anonymous,
+                "alias": principal,
+                "$geoip_disable": true,
+            })
+        );
+        prop_assert_eq!(alias.distinct_id.as_str(), anonymous.as_str());
+        prop_assert_eq!(Record::parse(&alias.json), Some(alias.clone()));
+
+        let event = HostileRunFailed {
+            workflow_name: WorkflowName::sanitize(&principal),
+            command: CommandName::sanitize("run"),
+            subcommand: None,
+            error_class: ErrorClass::of_type::<OwnError>(),
+        };
+        let record = Record::for_event(&event, &anonymous, true, common());
+        let value: Value = serde_json::from_str(&record.json)
+            .map_err(|e| TestCaseError::fail(format!("not JSON ({e}): {}", record.json)))?;
+        prop_assert_eq!(&value["distinct_id"], anonymous.as_str());
+        prop_assert_eq!(value["properties"].as_object().map(|p| p.len()), Some(3 + 6 + 2));
+        prop_assert_eq!(Record::parse(&record.json), Some(record.clone()));
+    }
+}
+
 #[test]
 fn the_buckets_know_exactly_the_allowlist_s_names() {
     let of = |property: &str| -> Vec<&'static str> {
@@ -353,6 +446,27 @@ fn the_buckets_know_exactly_the_allowlist_s_names() {
     for known in WorkflowName::KNOWN {
         assert_eq!(WorkflowName::sanitize(known).as_str(), *known);
     }
+}
+
+/// An input that happens to share a piece with the error class (which comes from the error's
+/// type and kind, never its text) is not taken for a leak: a case proptest found.
+#[test]
+fn a_piece_of_the_error_class_is_not_a_leak() {
+    let error = HostileError::Io(io::Error::from_raw_os_error(41));
+    let (class, expected) = classify(&error);
+    let kind = expected
+        .strip_prefix("io::Error(")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .expect("an io::Error class");
+    let input = format!("ghp_{kind}0Aaaa");
+    let event = HostileRunFailed {
+        workflow_name: WorkflowName::sanitize(&input),
+        command: CommandName::sanitize(""),
+        subcommand: None,
+        error_class: class,
+    };
+    let record = Record::for_event(&event, DISTINCT_ID, false, common());
+    assert!(check_record(&record, &[&input], &expected, vocabulary()).is_ok());
 }
 
 /// The check itself finds what it is there to find: a record whose JSON was changed to carry

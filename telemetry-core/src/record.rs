@@ -6,21 +6,30 @@
 //!  "timestamp":"2026-04-08T10:00:00.000Z"}
 //! ```
 //!
-//! The event's own properties come first, then the [common properties](COMMON_PROPERTIES),
-//! then `$geoip_disable: true` (every record: PostHog must not look up where the sender's IP
-//! address is), then `$process_person_profile: false` when the event is anonymous
-//! (personless). These two are the only `$` properties a record carries, and they are sent as
-//! recorded: see [`delivery::KEPT_DOLLAR_PROPERTIES`](crate::delivery::KEPT_DOLLAR_PROPERTIES).
-//! The uuid is a UUID v7 (time-ordered, stable across retries so PostHog can de-duplicate),
-//! the timestamp UTC with milliseconds.
+//! The event's own properties come first, then the
+//! [common properties](crate::COMMON_PROPERTIES), then `$geoip_disable: true` (every record:
+//! PostHog must not look up where the sender's IP address is), then
+//! `$process_person_profile: false` when the event is anonymous (personless). These two are
+//! the only `$` properties a record carries, and they are sent as recorded: see
+//! [`limits::KEPT_DOLLAR_PROPERTIES`](crate::limits::KEPT_DOLLAR_PROPERTIES). The uuid is a
+//! UUID v7 (time-ordered, stable across retries so PostHog can de-duplicate), the timestamp UTC
+//! with milliseconds.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
+
+mod text;
+mod time;
+mod uuid7;
+
+pub use text::RecordText;
+use time::UnixTime;
+use uuid7::uuid_v7;
 
 use crate::config::TelemetryConfig;
 use crate::event::Event;
-use crate::event::common::{ARCH_VALUES, GEOIP_DISABLE, OS_VALUES, PROCESS_PERSON_PROFILE};
-use crate::event::writer::{PropertyWriter, write_json_str};
+use crate::event::common::{ARCH_VALUES, GEOIP_DISABLE, OS_VALUES};
+use crate::event::writer::{PropertyWriter, needs_escape, write_json_str};
 
 /// PostHog's alias event, which merges the anonymous id into a principal.
 pub const ALIAS_EVENT: &str = "$create_alias";
@@ -80,74 +89,17 @@ fn bucket(value: &'static str, known: &'static [&'static str]) -> &'static str {
 
 /// The current time as sent: RFC 3339, UTC, milliseconds (`2026-04-08T10:00:00.000Z`).
 pub fn now_rfc3339() -> String {
-    rfc3339(Utc::now())
+    UnixTime::now().rfc3339().as_str().to_owned()
 }
 
 /// `time` as telemetry writes every timestamp: RFC 3339, UTC, milliseconds.
 pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
-    match Rfc3339Millis::new(time) {
-        Some(text) => text.as_str().to_owned(),
-        None => time.to_rfc3339_opts(SecondsFormat::Millis, true),
-    }
-}
-
-/// A timestamp in the shape [`rfc3339`] writes, formatted on the stack from chrono's fields
-/// (chrono's own formatter goes through `fmt` and allocates: 4 times slower).
-struct Rfc3339Millis([u8; 24]);
-
-impl Rfc3339Millis {
-    /// `None` for what the fixed shape cannot hold (a year outside 0–9999, a leap second):
-    /// [`rfc3339`] then asks chrono.
-    fn new(time: DateTime<Utc>) -> Option<Self> {
-        use chrono::{Datelike, Timelike};
-        let year = u32::try_from(time.year()).ok().filter(|y| *y <= 9999)?;
-        let nanos = time.nanosecond();
-        if nanos >= 1_000_000_000 {
-            return None;
-        }
-        let millis = nanos / 1_000_000;
-        let mut out = *b"0000-00-00T00:00:00.000Z";
-        let mut put = |at: usize, digits: usize, mut value: u32| {
-            for i in (at..at + digits).rev() {
-                out[i] = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
-        };
-        put(0, 4, year);
-        put(5, 2, time.month());
-        put(8, 2, time.day());
-        put(11, 2, time.hour());
-        put(14, 2, time.minute());
-        put(17, 2, time.second());
-        put(20, 3, millis);
-        Some(Self(out))
-    }
-
-    fn as_str(&self) -> &str {
-        // only ASCII digits were written into an ASCII template
-        std::str::from_utf8(&self.0).unwrap_or_default()
-    }
+    time::from_chrono(time).rfc3339().as_str().to_owned()
 }
 
 /// Reads an RFC 3339 timestamp (any offset), in UTC.
 pub(crate) fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc))
-}
-
-/// The UUID v7 of a record made at `time`: ordered by creation within this process (uuid's
-/// counter, as [`Uuid::now_v7`] keeps it), the rest random.
-fn uuid_v7(time: DateTime<Utc>) -> Uuid {
-    use std::sync::Mutex;
-    use uuid::{ContextV7, Timestamp};
-    static CONTEXT: Mutex<ContextV7> = Mutex::new(ContextV7::new());
-    match u64::try_from(time.timestamp()) {
-        Ok(seconds) => Uuid::new_v7(Timestamp::from_unix(
-            &CONTEXT,
-            seconds,
-            time.timestamp_subsec_nanos(),
-        )),
-        Err(_) => Uuid::now_v7(),
-    }
 }
 
 /// One finished record: the JSON object sent in PostHog's `batch` array.
@@ -156,14 +108,27 @@ pub struct Record {
     /// Its UUID v7.
     pub uuid: Uuid,
     /// The event's name.
-    pub event: String,
+    pub event: RecordText,
     /// Who it is attributed to.
-    pub distinct_id: String,
+    pub distinct_id: RecordText,
     /// When it happened (RFC 3339, UTC).
-    pub timestamp: String,
+    pub timestamp: RecordText,
     /// The whole record, as compact JSON (no newline).
     pub json: String,
 }
+
+/// `$process_person_profile: false` as the last member of an anonymous event's properties
+/// (written as one piece; a test checks it against the writer).
+const PERSONLESS_MEMBER: &str = ",\"$process_person_profile\":false";
+
+/// What a record's JSON holds besides its event name, distinct id (each unescaped) and
+/// properties: `{"uuid":"…","event":"","distinct_id":"","properties":{},"timestamp":"…"}`.
+const ENVELOPE_LEN: usize =
+    r#"{"uuid":"","event":"","distinct_id":"","properties":{},"timestamp":""}"#.len() + 36 + 24;
+
+/// Room for an event's own properties (the benchmark's `cli.command_completed` writes ~100
+/// bytes); an event that writes more grows the JSON once.
+const OWN_PROPERTIES_ROOM: usize = 256;
 
 impl Record {
     /// The record for `event`, attributed to `distinct_id`; `personless` adds
@@ -174,7 +139,8 @@ impl Record {
         personless: bool,
         common: &CommonProperties,
     ) -> Self {
-        Self::build(E::META.name, distinct_id, |props| {
+        let room = OWN_PROPERTIES_ROOM + common.members.len() + PERSONLESS_MEMBER.len();
+        Self::build(E::META.name, distinct_id, room, |props| {
             let start = props.len();
             event.write_properties(&mut PropertyWriter::new(props, true));
             // then the common properties and `$geoip_disable`, as `common.write` and
@@ -184,7 +150,7 @@ impl Record {
             }
             props.push_str(&common.members);
             if personless {
-                PropertyWriter::new(props, false).runtime_bool(PROCESS_PERSON_PROFILE, false);
+                props.push_str(PERSONLESS_MEMBER);
             }
         })
     }
@@ -194,7 +160,8 @@ impl Record {
     /// `$geoip_disable`, as every record), and never `$process_person_profile` (PostHog drops
     /// an alias that carries it).
     pub fn alias(anonymous_id: &str, principal_id: &str) -> Self {
-        Self::build(ALIAS_EVENT, anonymous_id, |props| {
+        let room = 64 + anonymous_id.len() + principal_id.len();
+        Self::build(ALIAS_EVENT, anonymous_id, room, |props| {
             let mut writer = PropertyWriter::new(props, true);
             writer.runtime_str("distinct_id", anonymous_id);
             writer.runtime_str("alias", principal_id);
@@ -202,39 +169,46 @@ impl Record {
         })
     }
 
-    fn build(event: &str, distinct_id: &str, properties: impl FnOnce(&mut String)) -> Self {
-        // One clock read for the uuid and the timestamp (a `clock_gettime` costs ~60 ns on a
-        // VM without a fast clock source). The uuid's random bits come from a thread-local
-        // generator (uuid's `fast-rng`), no syscall per id.
-        let now = Utc::now();
+    /// `properties` writes the members of the properties object, for which `room` bytes are
+    /// reserved: with it, one allocation per record in the common case.
+    fn build(
+        event: &'static str,
+        distinct_id: &str,
+        room: usize,
+        properties: impl FnOnce(&mut String),
+    ) -> Self {
+        let now = UnixTime::now();
         let uuid = uuid_v7(now);
-        // A `cli.command_completed` record with its common properties is ~450 bytes: one
-        // allocation for the JSON in the common case.
-        let mut json = String::with_capacity(640 + event.len() + distinct_id.len());
+        let timestamp = now.rfc3339();
+        // The texts are copied where they stay, in the record returned: copied into a local
+        // and moved, they were read back right after being stored, which waits on store
+        // forwarding and cost more than the copies themselves.
+        let mut record = Self {
+            uuid,
+            event: RecordText::from_static(event),
+            distinct_id: RecordText::EMPTY,
+            timestamp: RecordText::EMPTY,
+            json: String::with_capacity(ENVELOPE_LEN + event.len() + distinct_id.len() + room),
+        };
+        record.distinct_id.set(distinct_id);
+        record.timestamp.set_timestamp(&timestamp);
+        let timestamp = timestamp.as_str();
+        let json = &mut record.json;
         json.push_str("{\"uuid\":\"");
         json.push_str(uuid.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
-        json.push_str("\",\"event\":");
-        write_json_str(&mut json, event);
-        json.push_str(",\"distinct_id\":");
-        write_json_str(&mut json, distinct_id);
+        // An event name is an identifier the allowlist checked (or `$create_alias`): plain.
+        debug_assert!(!needs_escape(event.as_bytes()), "{event}");
+        json.push_str("\",\"event\":\"");
+        json.push_str(event);
+        json.push_str("\",\"distinct_id\":");
+        write_json_str(json, distinct_id);
         json.push_str(",\"properties\":{");
-        properties(&mut json);
+        properties(json);
+        // RFC 3339 needs no JSON escaping.
         json.push_str("},\"timestamp\":\"");
-        // RFC 3339 needs no JSON escaping: written straight into the record.
-        let start = json.len();
-        match Rfc3339Millis::new(now) {
-            Some(text) => json.push_str(text.as_str()),
-            None => json.push_str(&rfc3339(now)),
-        }
-        let timestamp = json[start..].to_owned();
+        json.push_str(timestamp);
         json.push_str("\"}");
-        Self {
-            uuid,
-            event: event.to_owned(),
-            distinct_id: distinct_id.to_owned(),
-            timestamp,
-            json,
-        }
+        record
     }
 
     /// Checks that `json` is a record (an object with a uuid, an event name, a distinct id,
@@ -255,9 +229,9 @@ impl Record {
         }
         Some(Self {
             uuid: shape.uuid,
-            event: shape.event,
-            distinct_id: shape.distinct_id,
-            timestamp: shape.timestamp,
+            event: shape.event.into(),
+            distinct_id: shape.distinct_id.into(),
+            timestamp: shape.timestamp.into(),
             json: json.to_string(),
         })
     }
@@ -266,7 +240,7 @@ impl Record {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::common::COMMON_PROPERTIES;
+    use crate::event::common::{COMMON_PROPERTIES, PROCESS_PERSON_PROFILE};
     use crate::event::meta::EventMeta;
 
     struct Ping {
@@ -333,28 +307,8 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_are_written_as_chrono_writes_them() {
-        use chrono::TimeZone;
-        let times = [
-            Utc::now(),
-            Utc.with_ymd_and_hms(2026, 4, 8, 10, 0, 0).unwrap(),
-            Utc.with_ymd_and_hms(1999, 12, 31, 23, 59, 59).unwrap()
-                + chrono::Duration::nanoseconds(999_999_999),
-            Utc.with_ymd_and_hms(2000, 2, 29, 1, 2, 3).unwrap()
-                + chrono::Duration::milliseconds(45),
-            Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap(),
-            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
-            // outside the fixed shape: chrono writes them
-            Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap(),
-            Utc.with_ymd_and_hms(-1, 1, 1, 0, 0, 0).unwrap(),
-        ];
-        for time in times {
-            assert_eq!(
-                rfc3339(time),
-                time.to_rfc3339_opts(SecondsFormat::Millis, true),
-                "{time:?}"
-            );
-        }
+    fn the_timestamp_is_the_record_s() {
+        assert_eq!(now_rfc3339().len(), 24);
         let record = Record::alias("anon-1", "user-42");
         let value: serde_json::Value = serde_json::from_str(&record.json).unwrap();
         assert_eq!(value["timestamp"], record.timestamp.as_str());
@@ -369,12 +323,61 @@ mod tests {
         }
         for record in &records {
             assert_eq!(record.uuid.get_version_num(), 7);
+            assert_eq!(record.uuid.get_variant(), uuid::Variant::RFC4122);
             let (secs, nanos) = record.uuid.get_timestamp().unwrap().to_unix();
             let millis = i64::try_from(secs).unwrap() * 1000 + i64::from(nanos / 1_000_000);
             let at = parse_rfc3339(&record.timestamp).unwrap().timestamp_millis();
             // the counter may move the uuid's time ahead of the clock, never far
             assert!((0..=5).contains(&(millis - at)), "{millis} {at}");
+            let json: serde_json::Value = serde_json::from_str(&record.json).unwrap();
+            assert_eq!(json["uuid"], record.uuid.hyphenated().to_string());
         }
+    }
+
+    /// A built record and the same JSON read back are equal, field for field.
+    #[test]
+    fn a_parsed_record_equals_the_built_one() {
+        for record in [
+            Record::alias("anon-1", "user-42"),
+            Record::for_event(
+                &Ping { count: 7 },
+                "p_0123456789abcdef0123456789abcdef",
+                false,
+                &common(),
+            ),
+        ] {
+            assert_eq!(Record::parse(&record.json), Some(record.clone()));
+        }
+        // escaped text reads back unescaped
+        let record = Record::alias("anon \"1\"\n", "user-42");
+        let parsed = Record::parse(&record.json).unwrap();
+        assert_eq!(parsed.distinct_id, "anon \"1\"\n");
+        assert_eq!(parsed, record);
+    }
+
+    #[test]
+    fn the_personless_member_is_what_the_writer_writes() {
+        let mut out = String::from("{\"a\":1");
+        PropertyWriter::new(&mut out, false).runtime_bool(PROCESS_PERSON_PROFILE, false);
+        assert_eq!(out, format!("{{\"a\":1{PERSONLESS_MEMBER}"));
+    }
+
+    /// The JSON is allocated once at a size that holds the record.
+    #[test]
+    fn the_json_is_reserved_at_its_size() {
+        let alias = Record::alias("anon-1", "user-42");
+        let props = r#""distinct_id":"anon-1","alias":"user-42","$geoip_disable":true"#;
+        assert_eq!(
+            alias.json.len(),
+            ENVELOPE_LEN + ALIAS_EVENT.len() + "anon-1".len() + props.len()
+        );
+        assert!(alias.json.capacity() >= alias.json.len());
+        let record = Record::for_event(&Ping { count: 7 }, "anon-1", true, &common());
+        let room = OWN_PROPERTIES_ROOM + common().members.len() + PERSONLESS_MEMBER.len();
+        assert_eq!(
+            record.json.capacity(),
+            ENVELOPE_LEN + "test.ping".len() + "anon-1".len() + room
+        );
     }
 
     #[test]
