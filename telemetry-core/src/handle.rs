@@ -14,9 +14,15 @@ use crate::event::Listed;
 use crate::event::values::ErrorClass;
 use crate::identity::{IdentityState, IdentityStore, LinkOutcome, PrincipalId};
 use crate::paths::StateDir;
-use crate::queue::{Queue, QueueError};
+use crate::queue::frame;
+use crate::queue::{Appender, Position, Queue, QueueError};
 use crate::record::{CommonProperties, Record};
 use crate::{debug, notice};
+
+/// How many of its own records a process remembers, to withdraw them if the user turns
+/// telemetry off in it (the newest ones: a command's own start-up events are what `telemetry
+/// off` takes back).
+const WITHDRAWABLE_RECORDS: usize = 10_000;
 
 /// What the handle does with events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,9 +119,15 @@ struct Ready {
     /// Whether this process appended something to the queue (then dropping the handle starts
     /// a sender).
     recorded: AtomicBool,
-    /// The uuids of the records this process appended, newest last, at most as many as the
-    /// queue can hold (older ones have left it anyway): what `telemetry off` withdraws.
-    appended: Mutex<VecDeque<uuid::Uuid>>,
+    /// This process's handle on the queue: the lock file and the head, opened by the first
+    /// event and kept, so an append is a lock, an `fstat` and a `write`.
+    appender: Mutex<Option<Appender>>,
+    /// Where the records this process appended are, newest last, at most
+    /// [`WITHDRAWABLE_RECORDS`]: what `telemetry off` withdraws.
+    appended: Mutex<VecDeque<Position>>,
+    /// The uuids of the aliases this process queued (under the identity's lock, so without
+    /// a position): withdrawn by reading the queue.
+    aliases: Mutex<Vec<uuid::Uuid>>,
     /// The identity as linked by this process when the link queued an alias, so withdrawing
     /// the alias can undo the link.
     aliased: Mutex<Option<IdentityState>>,
@@ -211,7 +223,9 @@ impl Telemetry {
                 identity: Mutex::new(None),
                 notice_shown,
                 recorded: AtomicBool::new(false),
+                appender: Mutex::new(None),
                 appended: Mutex::new(VecDeque::new()),
+                aliases: Mutex::new(Vec::new()),
                 aliased: Mutex::new(None),
                 failure: Mutex::new(None),
                 background: Mutex::new(None),
@@ -305,12 +319,16 @@ impl Telemetry {
         let Some(ready) = self.ready() else {
             return Ok(0);
         };
-        let uuids: Vec<uuid::Uuid> = match ready.appended.lock() {
+        let positions: Vec<Position> = match ready.appended.lock() {
             Ok(mut appended) => appended.drain(..).collect(),
             Err(_) => Vec::new(),
         };
+        let aliases: Vec<uuid::Uuid> = match ready.aliases.lock() {
+            Ok(mut aliases) => aliases.drain(..).collect(),
+            Err(_) => Vec::new(),
+        };
         let removed = match self.queue() {
-            Some(queue) => queue.discard(&uuids)?,
+            Some(queue) => queue.discard(&positions, &aliases)?,
             None => 0,
         };
         let aliased = ready.aliased.lock().ok().and_then(|mut a| a.take());
@@ -320,15 +338,31 @@ impl Telemetry {
         Ok(removed)
     }
 
-    /// Remembers that this process appended `uuid`.
-    fn remember_appended(ready: &Ready, uuid: uuid::Uuid) {
+    /// Remembers that this process appended a record at `position`.
+    fn remember_appended(ready: &Ready, position: Position) {
         ready.recorded.store(true, Ordering::Relaxed);
         if let Ok(mut appended) = ready.appended.lock() {
-            if appended.len() >= crate::limits::MAX_QUEUE_RECORDS {
+            if appended.len() >= WITHDRAWABLE_RECORDS {
                 appended.pop_front();
             }
-            appended.push_back(uuid);
+            appended.push_back(position);
         }
+    }
+
+    /// Appends `record` through this process's appender (opened on first use).
+    fn append(ready: &Ready, record: &Record) -> Result<Position, QueueError> {
+        let line = frame::encode(&record.json);
+        let mut appender = ready.appender.lock().map_err(|_| QueueError::Unavailable)?;
+        let appender = match appender.as_mut() {
+            Some(appender) => appender,
+            None => match &ready.dir {
+                Some(dir) => appender.insert(Appender::new(dir.clone())),
+                None => return Err(QueueError::Unavailable),
+            },
+        };
+        appender
+            .append(line.as_bytes(), record.uuid)
+            .map(|(position, _)| position)
     }
 
     /// Remembers the first failure to record, for `status`.
@@ -397,14 +431,11 @@ impl Telemetry {
                     identity.is_anonymous(),
                     &ready.common,
                 );
-                if let Some(queue) = self.queue() {
-                    let uuid = record.uuid;
-                    match queue.append(&[record]) {
-                        Ok(_) => Self::remember_appended(ready, uuid),
-                        Err(error) => {
-                            tracing::warn!(%error, "telemetry event not recorded");
-                            Self::remember_failure(ready, RecordingFailure::of_queue(&error));
-                        }
+                match Self::append(ready, &record) {
+                    Ok(position) => Self::remember_appended(ready, position),
+                    Err(error) => {
+                        tracing::warn!(%error, "telemetry event not recorded");
+                        Self::remember_failure(ready, RecordingFailure::of_queue(&error));
                     }
                 }
             }
@@ -523,7 +554,10 @@ impl Telemetry {
         };
         let state = match store.link(&queue, principal) {
             Ok(LinkOutcome::Aliased { state, alias }) => {
-                Self::remember_appended(ready, alias);
+                ready.recorded.store(true, Ordering::Relaxed);
+                if let Ok(mut aliases) = ready.aliases.lock() {
+                    aliases.push(alias);
+                }
                 if let Ok(mut aliased) = ready.aliased.lock() {
                     *aliased = Some(state.clone());
                 }

@@ -422,13 +422,25 @@ fn unhealthy(path: &Path, kind: Kind, uid: Option<u32>) -> Option<String> {
     (!ok).then(|| format!("its content is still damaged ({} bytes)", bytes.len()))
 }
 
-/// Every line of a framed file, if each is whole, checksummed and JSON.
+/// Every line of a framed file, if each is whole, checksummed and JSON. A queue segment's
+/// header (`#TQ1 <id> <acknowledged offset>`) must be whole, and only the lines past the
+/// acknowledged offset (already sent: left to be removed with the segment) are checked;
+/// withdrawn records (`#` lines) are skipped.
 fn framed_lines(bytes: &[u8]) -> Option<Vec<Value>> {
     let text = std::str::from_utf8(bytes).ok()?;
     if !text.is_empty() && !text.ends_with('\n') {
         return None;
     }
+    let text = match text.strip_prefix("#TQ1 ") {
+        Some(header) => {
+            let (id, acked) = (header.get(..32)?, header.get(33..53)?);
+            u128::from_str_radix(id, 16).ok()?;
+            text.get(acked.parse::<usize>().ok()?..)?
+        }
+        None => text,
+    };
     text.lines()
+        .filter(|line| !line.starts_with('#'))
         .map(|line| {
             let mut parts = line.splitn(4, ' ');
             let (tag, crc, len, json) =

@@ -165,7 +165,7 @@ fn twenty_commands_are_delivered_once_with_the_properties_inspect_shows() {
     for request in server.requests() {
         assert_eq!(request.path, "/batch/");
         assert_eq!(request.status, Some(200));
-        assert!(request.event_uuids.len() <= 50);
+        assert!(request.event_uuids.len() <= telemetry_core::limits::BATCH_MAX_RECORDS);
     }
 
     // inspect shows every delivered record as sent, with the same properties

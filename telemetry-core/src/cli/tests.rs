@@ -168,10 +168,11 @@ fn on_then_record_then_inspect_and_clear() {
     assert!(o.out.contains("\"event\": \"test.ping\""));
 
     // a sent record shows as sent
-    second
-        .queue()
-        .unwrap()
-        .mark_sent(&[queued[0].uuid])
+    let queue = second.queue().unwrap();
+    let mut batch = queue.read_batch(1, usize::MAX).unwrap();
+    assert_eq!(batch.records[0].uuid, queued[0].uuid);
+    queue
+        .settle(&mut batch, &[crate::queue::Settled::Sent])
         .unwrap();
     let o = run(&second, &["inspect", "--json"]);
     let doc: serde_json::Value = serde_json::from_str(&o.out).unwrap();

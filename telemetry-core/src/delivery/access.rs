@@ -35,31 +35,32 @@ pub struct AccessProblem {
 /// The files telemetry writes (all but the first-run notice's marker, which only needs to
 /// exist).
 #[cfg_attr(not(unix), allow(dead_code))]
-fn state_files(dir: &StateDir) -> [PathBuf; 8] {
-    [
-        dir.config_file(),
-        dir.identity_file(),
-        dir.queue_file(),
+fn state_files(dir: &StateDir) -> Vec<PathBuf> {
+    let mut files = vec![dir.config_file(), dir.identity_file()];
+    files.extend(crate::queue::segment::files(dir.path()));
+    files.extend([
         dir.sent_file(),
         dir.stats_file(),
         dir.lock_file(),
         dir.sender_lock_file(),
         dir.sender_state_file(),
-    ]
+    ]);
+    files
 }
 
 /// The files [`remove_unusable`] may delete: everything `clear` deletes anyway, and the two
 /// lock files. Never the user's consent (`telemetry.toml`).
-fn removable_files(dir: &StateDir) -> [PathBuf; 7] {
-    [
-        dir.identity_file(),
-        dir.queue_file(),
+fn removable_files(dir: &StateDir) -> Vec<PathBuf> {
+    let mut files = vec![dir.identity_file()];
+    files.extend(crate::queue::segment::files(dir.path()));
+    files.extend([
         dir.sent_file(),
         dir.stats_file(),
         dir.lock_file(),
         dir.sender_lock_file(),
         dir.sender_state_file(),
-    ]
+    ]);
+    files
 }
 
 /// Whether a sender could record what the server accepts in `dir`, asked of the file system

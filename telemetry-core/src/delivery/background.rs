@@ -139,9 +139,7 @@ fn round(config: &TelemetryConfig, dir: &StateDir) -> Round {
     if !sender::may_send(config, dir) {
         return Round::NotSending;
     }
-    let waiting = Queue::new(dir.clone())
-        .read_batch(1, 1)
-        .is_ok_and(|contents| !contents.records.is_empty());
+    let waiting = Queue::new(dir.clone()).has_waiting();
     if !waiting {
         return Round::Empty;
     }

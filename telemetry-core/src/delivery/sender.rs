@@ -8,19 +8,22 @@
 //!   nothing, since it would send the same records again on every run.
 //! - A batch holds at most [`BATCH_MAX_RECORDS`] records and (past the first)
 //!   [`BATCH_MAX_BYTES`] of JSON, far under PostHog's 20 MB body limit (a record is at most
-//!   [`MAX_RECORD_BYTES`](crate::queue::MAX_RECORD_BYTES), far under its 1 MB event limit).
+//!   [`MAX_RECORD_BYTES`](crate::limits::MAX_RECORD_BYTES), far under its 1 MB event limit).
 //! - **Aliases before events.** Records go in queue order, and a batch ends right after an
 //!   alias (`$create_alias`), so the alias request is answered (2xx) before any later record is
 //!   sent. If the alias batch is not accepted, nothing after it is sent in this run.
-//! - Accepted (2xx): exactly that batch's records move to the recently-sent log. Retryable
-//!   failure: the records stay, the failure and the next attempt's time are written to
-//!   `telemetry-sender.json` ([back-off](super::backoff)), and the run ends. Refused for good:
-//!   the records are dropped and counted by class, and the run goes on.
+//! - Accepted (2xx): exactly that batch's records move to the recently-sent log. Records are
+//!   settled in queue order ([`Queue::settle`]: the segment's acknowledged offset moves past
+//!   them), after every request, so a sender stopped half-way sends again only what was not
+//!   answered.
+//! - Retryable failure: the records stay, the failure and the next attempt's time are written
+//!   to `telemetry-sender.json` ([back-off](super::backoff)), and the run ends. Refused for
+//!   good: the records are dropped and counted by class, and the run goes on.
 //! - **400 and 413 refuse records, not batches.** A batch of several refused with 400 (some
 //!   record is invalid) or 413 (too large) is split in halves and each half sent again, first
 //!   half first, recursively: only a record refused when sent alone is dropped, counted as
-//!   `bad_request` or `too_large`; the others are delivered. One bad record among 50 costs
-//!   about 2·log₂(50) ≈ 12 requests. The alias stays last: it goes after every record before
+//!   `bad_request` or `too_large`; the others are delivered. One bad record among 2000 costs
+//!   about 2·log₂(2000) ≈ 22 requests. The alias stays last: it goes after every record before
 //!   it, and if the alias itself is refused, nothing after it is sent in this run.
 //! - **One attempt per request and run.** A request that times out or fails is not repeated
 //!   by this run (see [`REQUEST_ATTEMPTS`](crate::limits::REQUEST_ATTEMPTS)): the run ends and
@@ -36,7 +39,6 @@
 use std::time::Instant;
 
 use posthog_rs::Client;
-use uuid::Uuid;
 
 use super::backoff::SenderState;
 use super::client;
@@ -49,7 +51,7 @@ use crate::limits::{
     BATCH_MAX_BYTES, BATCH_MAX_RECORDS, LAST_BATCH_START, SENDER_DEADLINE, SENDER_LOCK_WAIT,
 };
 use crate::paths::StateDir;
-use crate::queue::Queue;
+use crate::queue::{Batch, Queue, Settled};
 use crate::record::{ALIAS_EVENT, Record};
 
 /// How a round of sending ended.
@@ -90,78 +92,140 @@ pub(crate) fn send_round(queue: &Queue, client: &Client, last_start: Instant) ->
         if Instant::now() >= last_start {
             break RoundEnd::OutOfTime;
         }
-        let records = match queue.read_batch(BATCH_MAX_RECORDS, BATCH_MAX_BYTES) {
-            Ok(contents) => cut_after_alias(contents.records),
+        let mut batch = match queue.read_batch(BATCH_MAX_RECORDS, BATCH_MAX_BYTES) {
+            Ok(batch) => batch,
             Err(error) => {
                 tracing::warn!(%error, "telemetry queue unreadable; nothing sent");
                 break RoundEnd::QueueError;
             }
         };
-        if records.is_empty() {
+        if batch.records.is_empty() {
+            // only damaged or withdrawn lines: pass them
+            if !batch.is_empty()
+                && let Err(error) = queue.settle(&mut batch, &[])
+            {
+                tracing::debug!(%error, "telemetry damaged records not dropped");
+            }
             break RoundEnd::Empty;
         }
-        match send_batch(queue, client, &records, last_start, &mut report) {
-            Ok(()) => {}
-            Err(end) => break end,
+        let count = through_first_alias(&batch.records);
+        let mut settling = Settling {
+            results: vec![None; count],
+            written: 0,
+        };
+        let records: Vec<Record> = batch.records[..count].to_vec();
+        let sent = send_batch(
+            queue.dir(),
+            client,
+            &records,
+            0,
+            last_start,
+            &mut settling,
+            &mut |s| s.flush(queue, &mut batch, &mut report),
+        );
+        if let Err(end) = sent {
+            break end;
         }
     };
     report
 }
 
-/// Sends `records` (queue order, at most one alias, last) as one request and settles them by
-/// the answer. A 400 or 413 for several records splits them in halves, each sent the same way
-/// in order (first half first), so only the record(s) refused alone are dropped, and an alias
-/// still goes after every record before it. `Err` ends the round.
+/// What the server said about each record of the batch being sent, and how many of them (from
+/// the first) are written to the queue.
+struct Settling {
+    results: Vec<Option<Settled>>,
+    written: usize,
+}
+
+impl Settling {
+    /// Settles in the queue the records answered since the last flush, as far as they are
+    /// answered in order (an unanswered record stops it: it stays queued, with what follows).
+    fn flush(
+        &mut self,
+        queue: &Queue,
+        batch: &mut Batch,
+        report: &mut RoundReport,
+    ) -> Result<(), RoundEnd> {
+        let answered = self
+            .results
+            .iter()
+            .position(Option::is_none)
+            .unwrap_or(self.results.len());
+        if answered <= self.written {
+            return Ok(());
+        }
+        let results: Vec<Settled> = self.results[self.written..answered]
+            .iter()
+            .flatten()
+            .copied()
+            .collect();
+        match queue.settle(batch, &results) {
+            Ok(settled) => {
+                self.written = answered;
+                report.sent += settled.sent;
+                report.rejected += settled.rejected;
+                Ok(())
+            }
+            Err(error) => {
+                tracing::warn!(%error, "telemetry sent records not marked; they may be sent again");
+                Err(RoundEnd::QueueError)
+            }
+        }
+    }
+}
+
+/// Sends `records` (queue order, at most one alias, last; the batch's records from `first`)
+/// as one request and settles them by the answer. A 400 or 413 for several records splits them
+/// in halves, each sent the same way in order (first half first), so only the record(s)
+/// refused alone are dropped, and an alias still goes after every record before it. `Err`
+/// ends the round.
 fn send_batch(
-    queue: &Queue,
+    dir: &StateDir,
     client: &Client,
     records: &[Record],
+    first: usize,
     last_start: Instant,
-    report: &mut RoundReport,
+    settling: &mut Settling,
+    flush: &mut dyn FnMut(&mut Settling) -> Result<(), RoundEnd>,
 ) -> Result<(), RoundEnd> {
     if Instant::now() >= last_start {
         return Err(RoundEnd::OutOfTime);
     }
     let ends_with_alias = records.last().is_some_and(|r| r.event == ALIAS_EVENT);
     let mut events = Vec::with_capacity(records.len());
-    let mut uuids = Vec::with_capacity(records.len());
-    let mut unsendable = Vec::new();
-    for record in records {
+    let mut indices = Vec::with_capacity(records.len());
+    for (i, record) in records.iter().enumerate() {
         match client::to_event(record) {
             Some(event) => {
                 events.push(event);
-                uuids.push(record.uuid);
+                indices.push(first + i);
             }
-            None => unsendable.push(record.uuid),
+            None => {
+                settling.results[first + i] =
+                    Some(Settled::Rejected(RejectionClass::Unsendable.as_str()));
+            }
         }
     }
-    if !unsendable.is_empty() {
-        report.rejected += drop_rejected(queue, &unsendable, RejectionClass::Unsendable);
-    }
     if events.is_empty() {
-        return Ok(());
+        return flush(settling);
     }
     let result = client.capture_batch_immediate(events, false);
     let outcome = Outcome::of(&result);
     match outcome {
         Outcome::Accepted => {
-            match queue.mark_sent(&uuids) {
-                Ok(n) => report.sent += n,
-                Err(error) => {
-                    tracing::warn!(%error, "telemetry sent records not marked; they may be sent again");
-                    return Err(RoundEnd::QueueError);
-                }
+            for &i in &indices {
+                settling.results[i] = Some(Settled::Sent);
             }
-            if let Err(error) = SenderState::record_success(queue.dir(), chrono::Utc::now()) {
+            flush(settling)?;
+            if let Err(error) = SenderState::record_success(dir, chrono::Utc::now()) {
                 tracing::debug!(%error, "telemetry sender state not written");
             }
             Ok(())
         }
         Outcome::Retry(failure) => {
             tracing::debug!(?failure, error = ?result.err(), "telemetry batch not delivered; kept");
-            if let Err(error) =
-                SenderState::record_failure(queue.dir(), &failure, chrono::Utc::now())
-            {
+            flush(settling)?;
+            if let Err(error) = SenderState::record_failure(dir, &failure, chrono::Utc::now()) {
                 tracing::debug!(%error, "telemetry sender state not written");
             }
             Err(RoundEnd::Failed(failure))
@@ -170,13 +234,17 @@ fn send_batch(
             // 400: some record is invalid; 413: too much at once. Either way the halves go
             // again, down to the record(s) refused alone.
             tracing::debug!(records = records.len(), error = ?result.err(), "telemetry batch refused; splitting it");
-            let (first, second) = records.split_at(records.len() / 2);
-            send_batch(queue, client, first, last_start, report)?;
-            send_batch(queue, client, second, last_start, report)
+            let half = records.len() / 2;
+            let (front, back) = records.split_at(half);
+            send_batch(dir, client, front, first, last_start, settling, flush)?;
+            send_batch(dir, client, back, first + half, last_start, settling, flush)
         }
         Outcome::Rejected(class) => {
             tracing::debug!(?class, error = ?result.err(), "telemetry batch refused; dropped");
-            report.rejected += drop_rejected(queue, &uuids, class);
+            for &i in &indices {
+                settling.results[i] = Some(Settled::Rejected(class.as_str()));
+            }
+            flush(settling)?;
             if ends_with_alias {
                 return Err(RoundEnd::AliasRefused);
             }
@@ -185,21 +253,12 @@ fn send_batch(
     }
 }
 
-fn drop_rejected(queue: &Queue, uuids: &[Uuid], class: RejectionClass) -> usize {
-    queue
-        .drop_rejected(uuids, class.as_str())
-        .unwrap_or_else(|error| {
-            tracing::warn!(%error, "telemetry refused records not dropped");
-            0
-        })
-}
-
-/// The batch up to and including its first alias.
-fn cut_after_alias(mut records: Vec<Record>) -> Vec<Record> {
-    if let Some(i) = records.iter().position(|r| r.event == ALIAS_EVENT) {
-        records.truncate(i + 1);
-    }
+/// How many records of the batch to send now: up to and including its first alias.
+fn through_first_alias(records: &[Record]) -> usize {
     records
+        .iter()
+        .position(|r| r.event == ALIAS_EVENT)
+        .map_or(records.len(), |i| i + 1)
 }
 
 /// Runs the detached sender process for `config` and exits the process: it never returns.
@@ -270,9 +329,7 @@ fn send_detached(config: &TelemetryConfig, started: Instant) {
         // sender: release the lock, look again, and take it back if there is more to send
         // (if someone else took it, they send it).
         drop(lock);
-        let more = queue
-            .read_batch(1, 1)
-            .is_ok_and(|contents| !contents.records.is_empty());
+        let more = queue.has_waiting();
         if !more || Instant::now() >= last_start {
             return;
         }
@@ -306,17 +363,18 @@ mod tests {
         let event = |n: u32| {
             Record::parse(&format!(
                 r#"{{"uuid":"{}","event":"test.ping","distinct_id":"a","properties":{{"n":{n}}},"timestamp":"t"}}"#,
-                Uuid::now_v7()
+                uuid::Uuid::now_v7()
             ))
             .unwrap()
         };
         let alias = Record::alias("a", "user");
-        let batch = cut_after_alias(vec![event(1), event(2), alias.clone(), event(3)]);
-        assert_eq!(batch.len(), 3);
-        assert_eq!(batch.last(), Some(&alias));
-        assert_eq!(cut_after_alias(vec![alias.clone(), event(1)]), vec![alias]);
-        assert_eq!(cut_after_alias(vec![event(1), event(2)]).len(), 2);
-        assert!(cut_after_alias(Vec::new()).is_empty());
+        assert_eq!(
+            through_first_alias(&[event(1), event(2), alias.clone(), event(3)]),
+            3
+        );
+        assert_eq!(through_first_alias(&[alias.clone(), event(1)]), 1);
+        assert_eq!(through_first_alias(&[event(1), event(2)]), 2);
+        assert_eq!(through_first_alias(&[]), 0);
     }
 
     #[test]

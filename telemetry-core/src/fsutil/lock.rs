@@ -16,7 +16,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::StateError;
@@ -45,20 +45,8 @@ impl StateLock {
     pub fn acquire(path: &Path, mode: LockMode) -> Result<Self, StateError> {
         refuse_as_root_elsewhere(path, mode)?;
         let file = open_lock_file(path, true)?;
-        let started = Instant::now();
-        let mut pause = Duration::from_micros(200);
-        loop {
-            if try_lock(&file, path, mode)? {
-                return Ok(StateLock { file });
-            }
-            if started.elapsed() >= LOCK_WAIT {
-                return Err(StateError::LockTimeout {
-                    path: path.to_path_buf(),
-                });
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(10));
-        }
+        wait_for_lock(&file, path, mode)?;
+        Ok(StateLock { file })
     }
 
     /// Takes the lock on `path` (created with mode 0600 if missing) if nobody holds it, without
@@ -153,6 +141,79 @@ fn open_lock_file(path: &Path, create: bool) -> Result<File, StateError> {
     .map_err(|e| super::open_error(path, e))?;
     super::verify_regular(path, &file)?;
     Ok(file)
+}
+
+/// Locks `file`, waiting at most [`LOCK_WAIT`]. Holders keep the lock for microseconds (an
+/// append, a sender's acknowledgement), so the first pauses are short; they double up to 10 ms.
+fn wait_for_lock(file: &File, path: &Path, mode: LockMode) -> Result<(), StateError> {
+    let started = Instant::now();
+    let mut pause = Duration::from_micros(20);
+    loop {
+        if try_lock(file, path, mode)? {
+            return Ok(());
+        }
+        if started.elapsed() >= LOCK_WAIT {
+            return Err(StateError::LockTimeout {
+                path: path.to_path_buf(),
+            });
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+/// A lock file a process opens once and locks many times (the queue's appender): the checks
+/// and the `open` happen once, each lock is then two `flock` calls.
+#[derive(Debug)]
+pub struct LockFile {
+    file: File,
+    path: PathBuf,
+}
+
+impl LockFile {
+    /// Opens (creating, mode 0600) the lock file at `path` for exclusive locks; refused as root
+    /// in another user's directory, as [`StateLock::acquire`] refuses.
+    pub fn open(path: &Path) -> Result<Self, StateError> {
+        refuse_as_root_elsewhere(path, LockMode::Exclusive)?;
+        Ok(Self {
+            file: open_lock_file(path, true)?,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Takes the exclusive lock, waiting at most [`LOCK_WAIT`]; released when the guard drops.
+    pub fn lock(&self) -> Result<HeldLock<'_>, StateError> {
+        wait_for_lock(&self.file, &self.path, LockMode::Exclusive)?;
+        Ok(HeldLock { file: &self.file })
+    }
+}
+
+impl LockFile {
+    /// Whether the lock file is still in its directory: a lock on a removed one (the directory
+    /// was deleted) excludes nobody.
+    pub fn is_linked(&self) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            self.file.metadata().is_ok_and(|meta| meta.nlink() > 0)
+        }
+        #[cfg(not(unix))]
+        {
+            true
+        }
+    }
+}
+
+/// The exclusive lock of a [`LockFile`], held until dropped.
+#[derive(Debug)]
+pub struct HeldLock<'a> {
+    file: &'a File,
+}
+
+impl Drop for HeldLock<'_> {
+    fn drop(&mut self) {
+        let _ = fs4::FileExt::unlock(self.file);
+    }
 }
 
 /// One attempt to lock `file`: whether it was taken.

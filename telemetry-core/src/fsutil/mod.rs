@@ -15,7 +15,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-pub use lock::{LOCK_WAIT, LockMode, StateLock};
+pub use lock::{LOCK_WAIT, LockFile, LockMode, StateLock};
+// `TempFile` is named by `write_temp`'s callers only through inference.
 
 /// The largest small state file (identity, consent, counters) that is read; anything larger is
 /// not one of ours.
@@ -430,6 +431,57 @@ fn make_private(path: &Path, file: &File, created: bool) -> Result<(), StateErro
 /// parts that matter (no-follow, fsync of file and directory, cleanup of a crashed writer's
 /// temporary files by name) would stay ours.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    replace(path, bytes, true)
+}
+
+/// [`write_atomic`] without the `fsync`s: readers still see the old content or the new, but a
+/// crash may lose the change. For what a lock is held for while hosts wait (the queue's
+/// counters and recently-sent log), where losing the last change costs a counter or an
+/// `inspect` line, never an event.
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    replace(path, bytes, false)
+}
+
+fn replace(path: &Path, bytes: &[u8], sync: bool) -> Result<(), StateError> {
+    let temp = write_temp(path, bytes, sync)?;
+    temp.commit()?;
+    if sync {
+        sync_dir(path.parent().unwrap_or(Path::new(".")));
+    }
+    Ok(())
+}
+
+/// A temporary file written next to the file it will replace, so that replacing is one
+/// `rename`; removed when dropped uncommitted.
+#[derive(Debug)]
+pub struct TempFile {
+    temp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl TempFile {
+    /// Renames it over its target (never through a link at the target).
+    pub fn commit(mut self) -> Result<(), StateError> {
+        self.committed = true;
+        fs::rename(&self.temp, &self.target).map_err(|e| {
+            let _ = fs::remove_file(&self.temp);
+            StateError::io("replace", &self.target, e)
+        })
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Writes `bytes` to a new temporary file (mode 0600) next to `path`, fsynced if `sync`, to
+/// replace `path` later with [`TempFile::commit`].
+pub fn write_temp(path: &Path, bytes: &[u8], sync: bool) -> Result<TempFile, StateError> {
     if let Ok(meta) = fs::symlink_metadata(path)
         && meta.is_dir()
     {
@@ -443,28 +495,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = dir.join(format!(
-        ".{name}.tmp-{}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    ));
-    let result = (|| {
-        let mut file = private_mode(no_follow(OpenOptions::new().write(true).create_new(true)))
-            .open(&temp)
-            .map_err(|e| StateError::io("create", &temp, e))?;
-        make_private(&temp, &file, true)?;
-        file.write_all(bytes)
-            .map_err(|e| StateError::io("write", &temp, e))?;
+    let temp = TempFile {
+        temp: dir.join(format!(
+            ".{name}.tmp-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        )),
+        target: path.to_path_buf(),
+        committed: false,
+    };
+    let mut file = private_mode(no_follow(OpenOptions::new().write(true).create_new(true)))
+        .open(&temp.temp)
+        .map_err(|e| StateError::io("create", &temp.temp, e))?;
+    make_private(&temp.temp, &file, true)?;
+    file.write_all(bytes)
+        .map_err(|e| StateError::io("write", &temp.temp, e))?;
+    if sync {
         file.sync_all()
-            .map_err(|e| StateError::io("sync", &temp, e))?;
-        fs::rename(&temp, path).map_err(|e| StateError::io("replace", path, e))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
+            .map_err(|e| StateError::io("sync", &temp.temp, e))?;
     }
-    result?;
-    sync_dir(dir);
-    Ok(())
+    Ok(temp)
 }
 
 /// Fsyncs a directory so a rename in it survives a crash (best effort).
@@ -489,6 +539,21 @@ pub fn open_append(path: &Path) -> Result<File, StateError> {
     verify_regular(path, &file)?;
     make_private(path, &file, !existed)?;
     Ok(file)
+}
+
+/// Opens an existing regular file to read and to write in place (not appending: positioned
+/// writes go where they are told); `Ok(None)` when nothing is there. Never follows a link.
+pub fn open_in_place(path: &Path) -> Result<Option<File>, StateError> {
+    if !check_regular(path)? {
+        return Ok(None);
+    }
+    let file = match no_follow(OpenOptions::new().read(true).write(true)).open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(open_error(path, e)),
+    };
+    verify_regular(path, &file)?;
+    Ok(Some(file))
 }
 
 /// Creates an empty file (mode 0600) if nothing is at `path`; returns whether it created it.

@@ -161,7 +161,19 @@ impl Demo {
     /// Every record in the queue file, checking each line's framing (a damaged line fails the
     /// test).
     pub fn queue(&self) -> Vec<Value> {
-        read_framed(&self.queue_path())
+        let mut sealed: Vec<PathBuf> = std::fs::read_dir(self.app_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.starts_with("telemetry-queue.") && name != "telemetry-queue.jsonl"
+            })
+            .collect();
+        sealed.sort();
+        sealed.push(self.queue_path());
+        sealed.iter().flat_map(|path| read_framed(path)).collect()
     }
 
     /// `~/.demo/telemetry-queue.jsonl`.
@@ -231,7 +243,9 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Reads a framed queue file: `T1 <crc32> <len> <json>` per line.
+/// Reads a framed file: `T1 <crc32> <len> <json>` per line. A queue segment starts with a
+/// header, `#TQ1 <id> <acknowledged offset>`: only the records past that offset are waiting;
+/// lines starting with `#` (the header, withdrawn records) are skipped.
 pub fn read_framed(path: &Path) -> Vec<Value> {
     let Ok(content) = std::fs::read_to_string(path) else {
         return Vec::new();
@@ -240,8 +254,13 @@ pub fn read_framed(path: &Path) -> Vec<Value> {
         content.is_empty() || content.ends_with('\n'),
         "torn last line"
     );
-    content
+    let start = match content.strip_prefix("#TQ1 ") {
+        Some(header) => header[33..53].parse::<usize>().unwrap(),
+        None => 0,
+    };
+    content[start..]
         .lines()
+        .filter(|line| !line.starts_with('#'))
         .map(|line| {
             let mut parts = line.splitn(4, ' ');
             let (tag, _crc, len, json) = (

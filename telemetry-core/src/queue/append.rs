@@ -1,0 +1,306 @@
+//! Appending: O(1) whatever the queue holds.
+//!
+//! A process keeps its lock file and the head open for its whole life ([`Appender`]). An
+//! append is then: take the lock (`flock`), `fstat` the head, write the line (`O_APPEND`, one
+//! `write`), release the lock — the queue is never read on this path. The `fstat` says
+//! whether the head is still the head: removed (the sender sent all of it, `clear`) or grown
+//! past [`QUEUE_SEGMENT_BYTES`] (sealed by this process or another), in which case the head is
+//! opened again, or sealed first. A size other than the one this process left means another
+//! process wrote since; only then is the last byte read, to close off a line a crash left
+//! half written.
+//!
+//! The bound is enforced when the head is sealed, which happens once per
+//! [`QUEUE_SEGMENT_BYTES`] appended: the oldest sealed segments are removed until the sealed
+//! ones and a new head fit in [`MAX_QUEUE_BYTES`], and the records they still held are counted
+//! as dropped. Only that removal reads anything (the removed segments, to count them).
+
+use std::fs::File;
+use std::io::Write;
+
+use super::segment::{self, HEAD_NAME, HEADER_LEN, Header};
+use super::{QueueError, stats};
+use crate::fsutil::{self, LockFile, StateError};
+use crate::limits::{MAX_QUEUE_BYTES, MAX_RECORD_BYTES, QUEUE_SEGMENT_BYTES};
+use crate::paths::StateDir;
+
+/// Where an appended record is: what `telemetry off` needs to withdraw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Position {
+    /// The id of the segment it was appended to.
+    pub segment: u128,
+    /// Its first byte.
+    pub offset: u64,
+    /// Its length, newline included.
+    pub len: u32,
+    /// Its uuid (checked before it is withdrawn).
+    pub uuid: uuid::Uuid,
+}
+
+/// The open head.
+#[derive(Debug)]
+struct Head {
+    file: File,
+    id: u128,
+    /// Its size after this process's last write.
+    end: u64,
+}
+
+/// A process's handle on the queue for appending: the lock file and the head, opened once.
+#[derive(Debug)]
+pub(crate) struct Appender {
+    dir: StateDir,
+    lock: Option<LockFile>,
+    head: Option<Head>,
+}
+
+impl Appender {
+    /// An appender for the queue in `dir`; nothing is opened until the first append.
+    pub fn new(dir: StateDir) -> Self {
+        Self {
+            dir,
+            lock: None,
+            head: None,
+        }
+    }
+
+    /// Appends one framed record (`line` ends with its newline); returns where it went and how
+    /// many old records were dropped to make room.
+    pub fn append(
+        &mut self,
+        line: &[u8],
+        uuid: uuid::Uuid,
+    ) -> Result<(Position, usize), QueueError> {
+        if line.len() > MAX_RECORD_BYTES {
+            return Err(QueueError::RecordTooLarge {
+                size: line.len(),
+                limit: MAX_RECORD_BYTES,
+            });
+        }
+        // a second round only when the directory itself was replaced since the first open
+        for _ in 0..2 {
+            let lock = match &self.lock {
+                Some(lock) => lock,
+                None => {
+                    fsutil::ensure_dir(self.dir.path())?;
+                    self.head = None;
+                    self.lock.insert(LockFile::open(&self.dir.lock_file())?)
+                }
+            };
+            let held = lock.lock()?;
+            let appended =
+                append_locked(&self.dir, &mut self.head, &|| lock.is_linked(), line, uuid)?;
+            if let Some(appended) = appended {
+                return Ok(appended);
+            }
+            drop(held);
+            self.lock = None;
+        }
+        Err(StateError::io(
+            "append to",
+            &self.dir.queue_file(),
+            std::io::Error::other("the state directory keeps being replaced"),
+        )
+        .into())
+    }
+}
+
+/// Appends `lines` (framed records) for a caller that holds the exclusive lock (linking
+/// queues its alias under the lock it takes for the identity); returns how many old records
+/// were dropped to make room.
+pub(crate) fn append_with_lock_held(
+    dir: &StateDir,
+    lines: &[(Vec<u8>, uuid::Uuid)],
+) -> Result<usize, QueueError> {
+    let mut head = None;
+    let mut dropped = 0;
+    for (line, uuid) in lines {
+        if line.len() > MAX_RECORD_BYTES {
+            return Err(QueueError::RecordTooLarge {
+                size: line.len(),
+                limit: MAX_RECORD_BYTES,
+            });
+        }
+        match append_locked(dir, &mut head, &|| true, line, *uuid)? {
+            Some((_, n)) => dropped += n,
+            None => return Err(directory_removed(dir)),
+        }
+    }
+    Ok(dropped)
+}
+
+fn directory_removed(dir: &StateDir) -> QueueError {
+    StateError::io(
+        "append to",
+        &dir.queue_file(),
+        std::io::Error::other("the state directory was removed"),
+    )
+    .into()
+}
+
+/// The append, under the lock. `None` when the lock file itself was removed (the directory was
+/// deleted): the caller opens everything again.
+fn append_locked(
+    dir: &StateDir,
+    head: &mut Option<Head>,
+    lock_is_linked: &dyn Fn() -> bool,
+    line: &[u8],
+    uuid: uuid::Uuid,
+) -> Result<Option<(Position, usize)>, QueueError> {
+    let io = |action: &'static str| move |e| StateError::io(action, &dir.queue_file(), e);
+    let mut dropped = 0;
+    let mut size = None;
+    for _ in 0..3 {
+        let current = match head {
+            Some(current) => current,
+            None => head.insert(open_head(dir)?),
+        };
+        let meta = current.file.metadata().map_err(io("inspect"))?;
+        if !segment::is_linked(&meta) {
+            // removed since: by a sender that sent all of it, `clear`, or with the directory
+            if !lock_is_linked() {
+                return Ok(None);
+            }
+            *head = None;
+            continue;
+        }
+        if meta.len() >= QUEUE_SEGMENT_BYTES {
+            if segment::is_at(&dir.queue_file(), &meta) {
+                dropped += seal_head(dir)?;
+            }
+            *head = None;
+            continue;
+        }
+        size = Some(meta.len());
+        break;
+    }
+    let (Some(size), Some(current)) = (size, head.as_mut()) else {
+        return Err(StateError::io(
+            "append to",
+            &dir.queue_file(),
+            std::io::Error::other("the queue's head keeps changing"),
+        )
+        .into());
+    };
+    // another process wrote since this one: close off a line a crash left half written
+    let torn = size != current.end && size > 0 && {
+        let mut last = [0u8; 1];
+        segment::read_exact_at(&current.file, &mut last, size - 1).map_err(io("read"))?;
+        last[0] != b'\n'
+    };
+    let written = if torn {
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.push(b'\n');
+        bytes.extend_from_slice(line);
+        current.file.write_all(&bytes).map(|()| bytes.len())
+    } else {
+        current.file.write_all(line).map(|()| line.len())
+    };
+    match written {
+        Ok(written) => current.end = size + written as u64,
+        Err(error) => {
+            // a short write (a full disk) left a torn line: the next append closes it off
+            current.end = u64::MAX;
+            return Err(io("append to")(error).into());
+        }
+    }
+    let position = Position {
+        segment: current.id,
+        offset: size + u64::from(torn),
+        len: line.len() as u32,
+        uuid,
+    };
+    Ok(Some((position, dropped)))
+}
+
+/// Opens the head (creating it with a fresh header), under the lock. A head without a header,
+/// written before segments, is converted first.
+fn open_head(dir: &StateDir) -> Result<Head, QueueError> {
+    let path = dir.queue_file();
+    let io = |action: &'static str| move |e| StateError::io(action, &dir.queue_file(), e);
+    for _ in 0..2 {
+        let mut file = fsutil::open_append(&path)?;
+        let size = file.metadata().map_err(io("inspect"))?.len();
+        if size == 0 {
+            let header = Header::fresh();
+            file.write_all(&header.encode()).map_err(io("write"))?;
+            return Ok(Head {
+                file,
+                id: header.id,
+                end: HEADER_LEN,
+            });
+        }
+        if let Some(header) = segment::read_header(&file) {
+            return Ok(Head {
+                file,
+                id: header.id,
+                // unknown: the first append checks the last byte
+                end: u64::MAX,
+            });
+        }
+        convert_legacy(dir)?;
+    }
+    Err(StateError::Corrupt {
+        path,
+        detail: "the queue's header could not be written".into(),
+    }
+    .into())
+}
+
+/// Gives a head without a header one, under the lock: its records are kept (a head that is
+/// only the start of a header, left by a crash, is removed). Once per queue written before
+/// segments; O(its size).
+pub(crate) fn convert_legacy(dir: &StateDir) -> Result<(), QueueError> {
+    let path = dir.queue_file();
+    let Some(content) = super::read::read_from(&path, 0)? else {
+        return Ok(());
+    };
+    if content.iter().all(|&b| b != b'\n') && segment::is_blank(&content) {
+        fsutil::remove_file(&path)?;
+        return Ok(());
+    }
+    let mut bytes = Header::fresh().encode();
+    bytes.extend_from_slice(&content);
+    if content.last().is_some_and(|&b| b != b'\n') {
+        bytes.push(b'\n');
+    }
+    fsutil::write_atomic(&path, &bytes)?;
+    tracing::debug!("telemetry queue converted to segments");
+    Ok(())
+}
+
+/// Seals the head (renames it to the next sealed segment), then removes the oldest sealed
+/// segments until the rest and a new head fit in [`MAX_QUEUE_BYTES`]; returns how many
+/// records the removed ones still held (counted as dropped). Under the lock.
+fn seal_head(dir: &StateDir) -> Result<usize, QueueError> {
+    let root = dir.path();
+    let segments = segment::list(root);
+    let next = segments.iter().filter_map(|s| s.sealed).max().unwrap_or(0) + 1;
+    let sealed = segment::sealed_path(root, next);
+    let head = root.join(HEAD_NAME);
+    std::fs::rename(&head, &sealed).map_err(|e| StateError::io("seal", &head, e))?;
+    let mut sizes: Vec<(std::path::PathBuf, u64)> = segment::list(root)
+        .into_iter()
+        .filter(|s| s.sealed.is_some())
+        .map(|s| {
+            let size = std::fs::symlink_metadata(&s.path).map_or(0, |m| m.len());
+            (s.path, size)
+        })
+        .collect();
+    let mut total: u64 = sizes.iter().map(|(_, size)| size).sum();
+    let mut dropped = 0;
+    let room = MAX_QUEUE_BYTES - QUEUE_SEGMENT_BYTES;
+    sizes.reverse();
+    while total > room {
+        let Some((path, size)) = sizes.pop() else {
+            break;
+        };
+        dropped += super::read::count_waiting(&path);
+        fsutil::remove_file(&path)?;
+        total -= size;
+    }
+    if dropped > 0 {
+        stats::update(dir, |stats| stats.dropped_overflow += dropped as u64)?;
+        tracing::debug!(dropped, "telemetry queue full: dropped the oldest records");
+    }
+    Ok(dropped)
+}

@@ -1,0 +1,245 @@
+//! Reading the queue, without its lock: oldest segment first, each from its acknowledged
+//! offset. Lines are checksummed and written whole by one `write` under the lock, so a reader
+//! needs no lock; the one thing it can meet is the last line of the head being written at
+//! that instant, which a batch never includes or passes (it may be whole by the next read).
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use super::segment::{self, Header};
+use super::{QueueContents, QueueError, frame};
+use crate::fsutil::{self, StateError};
+use crate::paths::StateDir;
+use crate::record::Record;
+
+/// The most read from one segment at once: a segment holds at most
+/// [`QUEUE_SEGMENT_BYTES`](crate::limits::QUEUE_SEGMENT_BYTES) and one record, a queue
+/// written before segments at most 2 MiB; what lies past this in a larger file is read once
+/// what comes before it is acknowledged.
+const MAX_SEGMENT_READ: u64 = 4 * 1024 * 1024;
+
+/// Reads at most [`MAX_SEGMENT_READ`] bytes of `path` from `offset`; `Ok(None)` when there is
+/// no file.
+pub(crate) fn read_from(path: &Path, offset: u64) -> Result<Option<Vec<u8>>, StateError> {
+    let Some(file) = fsutil::open_regular(path)? else {
+        return Ok(None);
+    };
+    read_file_from(&file, offset)
+        .map(Some)
+        .map_err(|e| StateError::io("read", path, e))
+}
+
+fn read_file_from(mut file: &File, offset: u64) -> std::io::Result<Vec<u8>> {
+    file.seek(SeekFrom::Start(offset))?;
+    let mut content = Vec::new();
+    file.take(MAX_SEGMENT_READ).read_to_end(&mut content)?;
+    Ok(content)
+}
+
+/// How many records (damaged ones included) a segment still holds past its acknowledged
+/// offset: what removing it drops.
+pub(crate) fn count_waiting(path: &Path) -> usize {
+    let Ok(Some(file)) = fsutil::open_regular(path) else {
+        return 0;
+    };
+    let base = segment::read_header(&file).map_or(0, |h| h.acked);
+    let Ok(content) = read_file_from(&file, base) else {
+        return 0;
+    };
+    frame::lines(&content)
+        .filter(|line| match line {
+            frame::Line::Complete(bytes) | frame::Line::Torn(bytes) => !segment::is_blank(bytes),
+        })
+        .count()
+}
+
+/// Where a record of a [`Batch`] ends, and how many damaged lines come just before it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark {
+    /// Index into [`Batch::segments`].
+    pub segment: usize,
+    /// The offset just past its line.
+    pub end: u64,
+    /// Damaged lines between the previous record (or the acknowledged offset) and this one.
+    pub damaged_before: usize,
+}
+
+/// A segment a [`Batch`] read from.
+#[derive(Debug)]
+pub(crate) struct BatchSegment {
+    /// Its path when it was read (a head may be sealed, renamed, since).
+    pub path: PathBuf,
+    /// Open to read and write in place (the acknowledged offset).
+    pub file: File,
+    /// Its header; `None` for a file without one (not written by telemetry, or damaged).
+    pub header: Option<Header>,
+    /// How far the batch read it: acknowledging everything the batch holds moves the
+    /// acknowledged offset here.
+    pub read_end: u64,
+    /// Damaged lines after its last record, up to `read_end`.
+    pub trailing_damaged: usize,
+}
+
+/// The oldest records waiting, as the sender reads them: with where each ends, so that what
+/// the server answers can be acknowledged by moving offsets (see `settle`).
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The records, oldest first.
+    pub records: Vec<Record>,
+    pub(crate) marks: Vec<Mark>,
+    pub(crate) segments: Vec<BatchSegment>,
+    /// How many of the records are settled (see `settle`).
+    pub(crate) settled: usize,
+    /// How many of the segments are settled to their `read_end`.
+    pub(crate) segments_settled: usize,
+}
+
+impl Batch {
+    /// Damaged lines the batch passes over (skipped, dropped when the batch is settled).
+    pub fn damaged(&self) -> usize {
+        self.marks.iter().map(|m| m.damaged_before).sum::<usize>()
+            + self
+                .segments
+                .iter()
+                .map(|s| s.trailing_damaged)
+                .sum::<usize>()
+    }
+
+    /// Whether there is nothing to send and nothing to drop.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.damaged() == 0 && !self.passes_anything()
+    }
+
+    /// Whether settling it would move an offset (past withdrawn records, say).
+    fn passes_anything(&self) -> bool {
+        self.segments
+            .iter()
+            .any(|s| s.read_end > s.header.map_or(0, |h| h.acked))
+    }
+}
+
+/// How a read opens segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// To read only (`status`, `inspect`): works in a read-only directory.
+    ReadOnly,
+    /// To read and acknowledge (the sender).
+    Settle,
+}
+
+/// The oldest waiting records: at most `max_records`, and (past the first) at most `max_bytes`
+/// of JSON. With [`Access::Settle`], a head written before segments is converted first.
+pub(crate) fn batch(
+    dir: &StateDir,
+    max_records: usize,
+    max_bytes: usize,
+    access: Access,
+) -> Result<Batch, QueueError> {
+    let mut batch = Batch::default();
+    let mut bytes = 0usize;
+    for seg in segment::list(dir.path()) {
+        if batch.records.len() >= max_records {
+            break;
+        }
+        let opened = match access {
+            Access::ReadOnly => fsutil::open_regular(&seg.path)?,
+            Access::Settle => fsutil::open_in_place(&seg.path)?,
+        };
+        let Some(mut file) = opened else {
+            continue;
+        };
+        let mut header = segment::read_header(&file);
+        if header.is_none() && seg.sealed.is_none() && access == Access::Settle {
+            let _lock = dir.lock_exclusive()?;
+            super::append::convert_legacy(dir)?;
+            let Some(converted) = fsutil::open_in_place(&seg.path)? else {
+                continue;
+            };
+            file = converted;
+            header = segment::read_header(&file);
+        }
+        let base = header.map_or(0, |h| h.acked);
+        let content =
+            read_file_from(&file, base).map_err(|e| StateError::io("read", &seg.path, e))?;
+        let index = batch.segments.len();
+        let mut pos = 0usize;
+        let mut damaged = 0usize;
+        let mut full = false;
+        for line in frame::lines(&content) {
+            match line {
+                frame::Line::Complete(line) => {
+                    let next = pos + line.len() + 1;
+                    if !segment::is_blank(line) {
+                        match frame::decode(line).and_then(Record::parse) {
+                            Some(record) => {
+                                let size = bytes.saturating_add(record.json.len());
+                                if batch.records.len() >= max_records
+                                    || (!batch.records.is_empty() && size > max_bytes)
+                                {
+                                    full = true;
+                                    break;
+                                }
+                                bytes = size;
+                                batch.records.push(record);
+                                batch.marks.push(Mark {
+                                    segment: index,
+                                    end: base + next as u64,
+                                    damaged_before: damaged,
+                                });
+                                damaged = 0;
+                            }
+                            None => damaged += 1,
+                        }
+                    }
+                    pos = next;
+                }
+                // the head's last line may be being written; a sealed segment's is damaged
+                frame::Line::Torn(line) => {
+                    if seg.sealed.is_some() {
+                        damaged += usize::from(!segment::is_blank(line));
+                        pos = content.len();
+                    }
+                }
+            }
+        }
+        batch.segments.push(BatchSegment {
+            path: seg.path,
+            file,
+            header,
+            read_end: base + pos as u64,
+            trailing_damaged: damaged,
+        });
+        if full {
+            break;
+        }
+    }
+    Ok(batch)
+}
+
+/// Every waiting record, oldest first, and the damaged lines skipped (a torn last line of the
+/// head counted among them), read-only.
+pub(crate) fn all(dir: &StateDir) -> Result<QueueContents, QueueError> {
+    let mut contents = QueueContents::default();
+    for seg in segment::list(dir.path()) {
+        let Some(file) = fsutil::open_regular(&seg.path)? else {
+            continue;
+        };
+        let base = segment::read_header(&file).map_or(0, |h| h.acked);
+        let content =
+            read_file_from(&file, base).map_err(|e| StateError::io("read", &seg.path, e))?;
+        for line in frame::lines(&content) {
+            match line {
+                frame::Line::Complete(line) if segment::is_blank(line) => {}
+                frame::Line::Complete(line) => match frame::decode(line).and_then(Record::parse) {
+                    Some(record) => contents.records.push(record),
+                    None => contents.damaged += 1,
+                },
+                frame::Line::Torn(line) => {
+                    contents.damaged += usize::from(!segment::is_blank(line))
+                }
+            }
+        }
+    }
+    Ok(contents)
+}

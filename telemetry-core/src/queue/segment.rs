@@ -1,0 +1,277 @@
+//! The queue's files: segments, each starting with a header that names it and says how much of
+//! it the server has acknowledged.
+//!
+//! ```text
+//! #TQ1 <32 hex digits: the segment's id> <20 decimal digits: acknowledged up to this byte>\n
+//! T1 <crc> <len> <record JSON>\n      (framed records, see `frame`)
+//! #                               \n  (a record withdrawn by `telemetry off`: same length)
+//! ```
+//!
+//! - The **head**, `telemetry-queue.jsonl`, is the one segment appended to.
+//! - When the head reaches [`QUEUE_SEGMENT_BYTES`] it is **sealed**: renamed to
+//!   `telemetry-queue.<10-digit sequence>.jsonl` (sequence numbers grow with age), and a new
+//!   head is started. Sealed segments are only ever read, acknowledged and removed whole.
+//! - The acknowledged offset lives in the segment itself, so sealing (a rename) carries it
+//!   along, and the sender updates it with one positioned write of 20 bytes, never a rewrite.
+//!   Its id lets a process find again, after a rename, the records it appended.
+//! - A head without a header (written by a version before segments) is converted once, under
+//!   the lock, by whoever meets it first.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+#[cfg(doc)]
+use crate::limits::QUEUE_SEGMENT_BYTES;
+
+/// The head's file name.
+pub(crate) const HEAD_NAME: &str = "telemetry-queue.jsonl";
+const SEALED_PREFIX: &str = "telemetry-queue.";
+const SEALED_SUFFIX: &str = ".jsonl";
+const TAG: &[u8] = b"#TQ1 ";
+/// Where the acknowledged offset's 20 digits start.
+pub(crate) const ACKED_AT: u64 = (TAG.len() + 32 + 1) as u64;
+/// The header's length, newline included.
+pub(crate) const HEADER_LEN: u64 = ACKED_AT + 20 + 1;
+
+/// What a segment's header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    /// The segment's id (random, fixed for its life).
+    pub id: u128,
+    /// Bytes from the start of the file that were acknowledged (at least [`HEADER_LEN`]).
+    pub acked: u64,
+}
+
+impl Header {
+    /// A new segment's header: nothing acknowledged.
+    pub fn fresh() -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().as_u128(),
+            acked: HEADER_LEN,
+        }
+    }
+
+    /// The header's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER_LEN as usize);
+        out.extend_from_slice(TAG);
+        out.extend_from_slice(format!("{:032x} ", self.id).as_bytes());
+        out.extend_from_slice(&encode_acked(self.acked));
+        out.push(b'\n');
+        out
+    }
+
+    /// The header at the start of `bytes`, if it is one.
+    pub fn parse(bytes: &[u8]) -> Option<Self> {
+        let header = bytes.get(..HEADER_LEN as usize)?;
+        let rest = header.strip_prefix(TAG)?;
+        let (id, rest) = rest.split_at(32);
+        let (space, rest) = rest.split_first()?;
+        let (acked, newline) = rest.split_at(20);
+        if *space != b' ' || newline != b"\n" {
+            return None;
+        }
+        let id = u128::from_str_radix(std::str::from_utf8(id).ok()?, 16).ok()?;
+        let acked: u64 = std::str::from_utf8(acked).ok()?.parse().ok()?;
+        (acked >= HEADER_LEN).then_some(Self { id, acked })
+    }
+}
+
+/// The 20 digits of an acknowledged offset.
+pub(crate) fn encode_acked(acked: u64) -> [u8; 20] {
+    let mut digits = [b'0'; 20];
+    let mut buffer = itoa::Buffer::new();
+    let text = buffer.format(acked).as_bytes();
+    digits[20 - text.len()..].copy_from_slice(text);
+    digits
+}
+
+/// Reads the header of an open segment (one positioned read).
+pub(crate) fn read_header(file: &File) -> Option<Header> {
+    let mut bytes = [0u8; HEADER_LEN as usize];
+    read_exact_at(file, &mut bytes, 0).ok()?;
+    Header::parse(&bytes)
+}
+
+/// Whether a record line (or a torn line) is a withdrawn record or a header: skipped without
+/// counting it as damaged.
+pub(crate) fn is_blank(line: &[u8]) -> bool {
+    line.first() == Some(&b'#')
+}
+
+/// The bytes a withdrawn record of `len` bytes (newline included) is overwritten with.
+pub(crate) fn blank(len: usize) -> Vec<u8> {
+    let mut bytes = vec![b' '; len];
+    if let Some(first) = bytes.first_mut() {
+        *first = b'#';
+    }
+    if let Some(last) = bytes.last_mut() {
+        *last = b'\n';
+    }
+    bytes
+}
+
+/// One segment file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SegmentPath {
+    pub path: PathBuf,
+    /// The sequence number of a sealed segment; `None` for the head.
+    pub sealed: Option<u64>,
+}
+
+/// The sealed segment with sequence number `seq`.
+pub(crate) fn sealed_path(dir: &Path, seq: u64) -> PathBuf {
+    dir.join(format!("{SEALED_PREFIX}{seq:010}{SEALED_SUFFIX}"))
+}
+
+/// The sequence number in a sealed segment's file name.
+fn sealed_seq(name: &str) -> Option<u64> {
+    let digits = name
+        .strip_prefix(SEALED_PREFIX)?
+        .strip_suffix(SEALED_SUFFIX)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The segments in `dir`, oldest first: the sealed ones by sequence number, then the head (if
+/// it exists). A directory that cannot be listed has none.
+pub(crate) fn list(dir: &Path) -> Vec<SegmentPath> {
+    let mut sealed: Vec<u64> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| sealed_seq(entry.file_name().to_str()?))
+        .collect();
+    sealed.sort_unstable();
+    let mut segments: Vec<SegmentPath> = sealed
+        .into_iter()
+        .map(|seq| SegmentPath {
+            path: sealed_path(dir, seq),
+            sealed: Some(seq),
+        })
+        .collect();
+    let head = dir.join(HEAD_NAME);
+    if std::fs::symlink_metadata(&head).is_ok() {
+        segments.push(SegmentPath {
+            path: head,
+            sealed: None,
+        });
+    }
+    segments
+}
+
+/// Every queue file in `dir` (the head and the sealed segments), for the checks of who can
+/// write them and for `clear`.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = list(dir).into_iter().map(|s| s.path).collect();
+    let head = dir.join(HEAD_NAME);
+    if !files.contains(&head) {
+        files.push(head);
+    }
+    files
+}
+
+/// Positioned read of exactly `buf.len()` bytes at `offset`.
+pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = file;
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(buf)
+    }
+}
+
+/// Positioned write of all of `buf` at `offset` (on a file not opened to append).
+pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut file = file;
+        file.seek(SeekFrom::Start(offset))?;
+        file.write_all(buf)
+    }
+}
+
+/// Whether `path` is the file `meta` describes (it was not replaced or renamed away).
+pub(crate) fn is_at(path: &Path, meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(path)
+            .is_ok_and(|m| m.ino() == meta.ino() && m.dev() == meta.dev())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        path.exists()
+    }
+}
+
+/// Whether an open file is still in a directory (not removed while open).
+pub(crate) fn is_linked(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        meta.nlink() > 0
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_round_trip_and_damage_is_refused() {
+        let header = Header::fresh();
+        let bytes = header.encode();
+        assert_eq!(bytes.len() as u64, HEADER_LEN);
+        assert_eq!(Header::parse(&bytes), Some(header));
+        let moved = Header {
+            acked: 123_456,
+            ..header
+        };
+        let mut bytes = header.encode();
+        bytes[ACKED_AT as usize..ACKED_AT as usize + 20].copy_from_slice(&encode_acked(123_456));
+        assert_eq!(Header::parse(&bytes), Some(moved));
+        assert_eq!(Header::parse(&bytes[..40]), None);
+        assert_eq!(Header::parse(b"T1 00000000 2 {}\n"), None);
+        let mut bad = header.encode();
+        bad[ACKED_AT as usize] = b'x';
+        assert_eq!(Header::parse(&bad), None);
+        // an offset inside the header is not one
+        let mut inside = header.encode();
+        inside[ACKED_AT as usize..ACKED_AT as usize + 20].copy_from_slice(&encode_acked(3));
+        assert_eq!(Header::parse(&inside), None);
+    }
+
+    #[test]
+    fn names_sort_by_age() {
+        let dir = tempfile::tempdir().unwrap();
+        for seq in [10, 2, 1] {
+            std::fs::write(sealed_path(dir.path(), seq), "").unwrap();
+        }
+        std::fs::write(dir.path().join(HEAD_NAME), "").unwrap();
+        std::fs::write(dir.path().join("telemetry-queue.x.jsonl"), "").unwrap();
+        std::fs::write(dir.path().join("telemetry-queue..jsonl"), "").unwrap();
+        let order: Vec<Option<u64>> = list(dir.path()).iter().map(|s| s.sealed).collect();
+        assert_eq!(order, [Some(1), Some(2), Some(10), None]);
+        assert!(is_blank(&blank(10)));
+        assert_eq!(blank(3), b"# \n");
+    }
+}

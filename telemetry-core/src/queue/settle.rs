@@ -1,0 +1,269 @@
+//! Settling what the sender read: records the server accepted or refused for good leave the
+//! queue by moving the acknowledged offset of their segment past them (one positioned write of
+//! 20 bytes), or by removing a segment they were the last of; withdrawing a record
+//! overwrites it in place with a blank line of the same length. Nothing is rewritten, so the
+//! exclusive lock is held for a few small writes while hosts may be waiting for it: the
+//! offsets, the counters and the recently-sent log (both replaced without `fsync`).
+
+use std::collections::HashMap;
+use std::fs::File;
+
+use super::read::Batch;
+use super::segment::{self, ACKED_AT, HEAD_NAME};
+use super::{Position, QueueError, frame, sent_log, stats};
+use crate::fsutil::{self, StateError};
+use crate::paths::StateDir;
+use crate::record::Record;
+
+/// What happened to a record the sender read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// The server accepted it: it moves to the recently-sent log.
+    Sent,
+    /// Refused for good, for this reason (`bad_request`, `unauthorized`, ...): dropped and
+    /// counted.
+    Rejected(&'static str),
+}
+
+/// What [`settle`] recorded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SettleReport {
+    /// Records counted as sent.
+    pub sent: usize,
+    /// Records counted as refused.
+    pub rejected: usize,
+}
+
+/// Settles the next `results.len()` records of `batch` (in order, after those settled
+/// before): moves the acknowledged offsets past them (and past the damaged or withdrawn lines
+/// before them, or, once every record of the batch is settled, up to where the batch's reading
+/// stopped), removes the segments left with nothing, and records them in the recently-sent
+/// log and the counters. Settling no record of a batch that holds none passes the damaged and
+/// withdrawn lines it read.
+///
+/// Records of a segment removed since the batch was read (`clear`, or dropped as the oldest
+/// when the queue was full) are neither logged nor counted: `clear` means forgetting them.
+pub(crate) fn settle(
+    dir: &StateDir,
+    batch: &mut Batch,
+    results: &[Settled],
+) -> Result<SettleReport, QueueError> {
+    let from = batch.settled.min(batch.records.len());
+    let to = (from + results.len()).min(batch.records.len());
+    let results = &results[..to - from];
+    let everything = to == batch.records.len();
+    // how far each segment is settled now, and the damaged lines passed in it
+    let mut ack: Vec<Option<(u64, usize)>> = vec![None; batch.segments.len()];
+    let whole_segments = if everything {
+        batch.segments.len()
+    } else {
+        match to.checked_sub(1).map(|i| batch.marks[i]) {
+            Some(last) if to > from => {
+                ack[last.segment] = Some((last.end, 0));
+                last.segment
+            }
+            _ => return Ok(SettleReport::default()),
+        }
+    };
+    for (i, seg) in batch
+        .segments
+        .iter()
+        .enumerate()
+        .take(whole_segments)
+        .skip(batch.segments_settled)
+    {
+        ack[i] = Some((seg.read_end, seg.trailing_damaged));
+    }
+    for mark in &batch.marks[from..to] {
+        if let Some((_, damaged)) = &mut ack[mark.segment] {
+            *damaged += mark.damaged_before;
+        }
+    }
+    batch.settled = to;
+    batch.segments_settled = batch.segments_settled.max(whole_segments);
+    let batch = &*batch;
+
+    // the recently-sent log is prepared before the lock is taken, and renamed into place
+    // under it unless a segment went away meanwhile (`clear`)
+    let sent: Vec<&Record> = batch.records[from..to]
+        .iter()
+        .zip(results)
+        .filter(|(_, result)| **result == Settled::Sent)
+        .map(|(record, _)| record)
+        .collect();
+    let log = if sent.is_empty() {
+        None
+    } else {
+        Some(sent_log::prepare(
+            dir,
+            &crate::record::now_rfc3339(),
+            sent.iter().copied(),
+        )?)
+    };
+
+    let _lock = dir.lock_exclusive()?;
+    let mut gone = vec![false; batch.segments.len()];
+    let mut damaged = 0usize;
+    for (i, seg) in batch.segments.iter().enumerate() {
+        let Some((offset, passed)) = ack[i] else {
+            continue;
+        };
+        let meta = seg
+            .file
+            .metadata()
+            .map_err(|e| StateError::io("inspect", &seg.path, e))?;
+        if !segment::is_linked(&meta) {
+            gone[i] = true;
+            continue;
+        }
+        damaged += passed;
+        if offset >= meta.len() {
+            remove_settled(dir, seg, &meta)?;
+        } else if seg.header.is_some() {
+            segment::write_all_at(&seg.file, &segment::encode_acked(offset), ACKED_AT)
+                .map_err(|e| StateError::io("acknowledge in", &seg.path, e))?;
+        }
+        // a file without a header cannot keep an offset: it is removed once read whole
+    }
+
+    let mut report = SettleReport::default();
+    let mut rejected: HashMap<&'static str, u64> = HashMap::new();
+    for (mark, result) in batch.marks[from..to].iter().zip(results) {
+        if gone[mark.segment] {
+            continue;
+        }
+        match result {
+            Settled::Sent => report.sent += 1,
+            Settled::Rejected(reason) => *rejected.entry(reason).or_default() += 1,
+        }
+    }
+    report.rejected = rejected.values().sum::<u64>() as usize;
+    if let Some(log) = log
+        && !gone.iter().any(|g| *g)
+    {
+        log.commit()?;
+    }
+    if report.sent > 0 || report.rejected > 0 || damaged > 0 {
+        stats::update(dir, |stats| {
+            stats.sent += report.sent as u64;
+            stats.rejected += report.rejected as u64;
+            for (reason, count) in &rejected {
+                *stats.rejected_by.entry((*reason).to_string()).or_default() += count;
+            }
+            stats.dropped_damaged += damaged as u64;
+        })?;
+    }
+    Ok(report)
+}
+
+/// Removes a segment whose every line is settled, under the lock. The head may have been
+/// sealed (renamed) since it was read: then it is found by its id.
+fn remove_settled(
+    dir: &StateDir,
+    seg: &super::read::BatchSegment,
+    meta: &std::fs::Metadata,
+) -> Result<(), QueueError> {
+    if segment::is_at(&seg.path, meta) {
+        fsutil::remove_file(&seg.path)?;
+        return Ok(());
+    }
+    let Some(id) = seg.header.map(|h| h.id) else {
+        return Ok(());
+    };
+    for other in segment::list(dir.path()) {
+        if other.path.file_name().is_some_and(|n| n == HEAD_NAME) {
+            continue;
+        }
+        let same = fsutil::open_regular(&other.path)?
+            .and_then(|file| segment::read_header(&file))
+            .is_some_and(|h| h.id == id);
+        if same {
+            fsutil::remove_file(&other.path)?;
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Withdraws the records at `positions`, and those with the uuids `elsewhere`, that are
+/// still waiting (not yet acknowledged), each checked to be the record appended there;
+/// returns how many.
+pub(crate) fn discard(
+    dir: &StateDir,
+    positions: &[Position],
+    elsewhere: &[uuid::Uuid],
+) -> Result<usize, QueueError> {
+    if (positions.is_empty() && elsewhere.is_empty()) || !dir.path().is_dir() {
+        return Ok(0);
+    }
+    let _lock = dir.lock_exclusive()?;
+    let mut segments: HashMap<u128, (File, u64)> = HashMap::new();
+    let mut wanted: Vec<Position> = positions.to_vec();
+    for seg in segment::list(dir.path()) {
+        let Some(file) = fsutil::open_in_place(&seg.path)? else {
+            continue;
+        };
+        let Some(header) = segment::read_header(&file) else {
+            continue;
+        };
+        if !elsewhere.is_empty() {
+            wanted.extend(find(&file, header, elsewhere));
+        }
+        segments.insert(header.id, (file, header.acked));
+    }
+    let mut withdrawn = 0;
+    for position in &wanted {
+        let Some((file, acked)) = segments.get(&position.segment) else {
+            continue;
+        };
+        if position.offset < *acked {
+            continue;
+        }
+        let mut line = vec![0u8; position.len as usize];
+        if segment::read_exact_at(file, &mut line, position.offset).is_err() {
+            continue;
+        }
+        let is_it = line
+            .strip_suffix(b"\n")
+            .and_then(frame::decode)
+            .and_then(Record::parse)
+            .is_some_and(|record| record.uuid == position.uuid);
+        if is_it {
+            segment::write_all_at(file, &segment::blank(line.len()), position.offset)
+                .map_err(|e| StateError::io("withdraw from", &dir.queue_file(), e))?;
+            withdrawn += 1;
+        }
+    }
+    Ok(withdrawn)
+}
+
+/// Where the waiting records of a segment with these uuids are.
+fn find(file: &File, header: segment::Header, uuids: &[uuid::Uuid]) -> Vec<Position> {
+    let mut found = Vec::new();
+    let mut content = Vec::new();
+    let mut reader = file;
+    use std::io::{Read, Seek, SeekFrom};
+    if reader.seek(SeekFrom::Start(header.acked)).is_err()
+        || reader.read_to_end(&mut content).is_err()
+    {
+        return found;
+    }
+    let mut offset = header.acked;
+    for line in frame::lines(&content) {
+        let frame::Line::Complete(bytes) = line else {
+            break;
+        };
+        if let Some(record) = frame::decode(bytes).and_then(Record::parse)
+            && uuids.contains(&record.uuid)
+        {
+            found.push(Position {
+                segment: header.id,
+                offset,
+                len: bytes.len() as u32 + 1,
+                uuid: record.uuid,
+            });
+        }
+        offset += bytes.len() as u64 + 1;
+    }
+    found
+}
