@@ -2,11 +2,10 @@
 //! telemetry schema compiled into it (what VS Code's `--telemetry` prints): the same events
 //! as its generated page.
 
-use serde_json::json;
-
 use super::{Io, command_name};
 use crate::event::common::{COMMON_PROPERTIES, GEOIP_DISABLE, PROCESS_PERSON_PROFILE};
 use crate::event::meta::{EventMeta, PropertyKind, PropertyMeta};
+use crate::event::writer::write_json_str;
 use crate::record::ALIAS_EVENT;
 
 pub(super) fn run(telemetry: &super::Telemetry, as_json: bool, io: &mut Io<'_>) -> i32 {
@@ -80,27 +79,99 @@ fn to_text(cmd: &str, events: &[&'static EventMeta]) -> String {
     out
 }
 
-fn property_json(p: &PropertyMeta) -> serde_json::Value {
-    json!({
-        "name": p.name,
-        "kind": p.kind.keyword(),
-        "values": p.kind.values(),
-        "sensitivity": p.sensitivity.keyword(),
-        "description": p.description,
-        "optional": p.optional,
-    })
+/// Appends the JSON of `properties`, members in the order `serde_json` sorts them.
+///
+/// Written out rather than built with `serde_json::json!`: every `json!` member instantiates
+/// serde code of its own, and this output is fixed.
+fn properties_json(out: &mut String, properties: &[PropertyMeta]) {
+    for (i, p) in properties.iter().enumerate() {
+        out.push_str(if i == 0 { "{" } else { ",{" });
+        for (name, value) in [
+            ("description", p.description),
+            ("kind", p.kind.keyword()),
+            ("name", p.name),
+        ] {
+            write_json_str(out, name);
+            out.push(':');
+            write_json_str(out, value);
+            out.push(',');
+        }
+        out.push_str(if p.optional {
+            "\"optional\":true,\"sensitivity\":"
+        } else {
+            "\"optional\":false,\"sensitivity\":"
+        });
+        write_json_str(out, p.sensitivity.keyword());
+        out.push_str(",\"values\":");
+        match p.kind.values() {
+            Some(values) => {
+                for (j, value) in values.iter().enumerate() {
+                    out.push(if j == 0 { '[' } else { ',' });
+                    write_json_str(out, value);
+                }
+                out.push_str(if values.is_empty() { "[]}" } else { "]}" });
+            }
+            None => out.push_str("null}"),
+        }
+    }
 }
 
 fn to_json(events: &[&'static EventMeta]) -> String {
-    let value = json!({
-        "common_properties": COMMON_PROPERTIES.iter().map(property_json).collect::<Vec<_>>(),
-        "events": events.iter().map(|e| json!({
-            "name": e.name,
-            "description": e.description.trim(),
-            "properties": e.properties.iter().map(property_json).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    });
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    let mut out = String::from("{\"common_properties\":[");
+    properties_json(&mut out, COMMON_PROPERTIES);
+    out.push_str("],\"events\":[");
+    for (i, event) in events.iter().enumerate() {
+        out.push_str(if i == 0 { "{" } else { ",{" });
+        out.push_str("\"description\":");
+        write_json_str(&mut out, event.description.trim());
+        out.push_str(",\"name\":");
+        write_json_str(&mut out, event.name);
+        out.push_str(",\"properties\":[");
+        properties_json(&mut out, event.properties);
+        out.push_str("]}");
+    }
+    out.push_str("]}");
+    let mut text = super::json::pretty(&out);
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// What `serde_json` makes of the same catalog (the implementation before it was written
+    /// out).
+    fn by_serde_json(events: &[&'static EventMeta]) -> String {
+        let property = |p: &PropertyMeta| {
+            json!({
+                "name": p.name,
+                "kind": p.kind.keyword(),
+                "values": p.kind.values(),
+                "sensitivity": p.sensitivity.keyword(),
+                "description": p.description,
+                "optional": p.optional,
+            })
+        };
+        let value = json!({
+            "common_properties": COMMON_PROPERTIES.iter().map(property).collect::<Vec<_>>(),
+            "events": events.iter().map(|e| json!({
+                "name": e.name,
+                "description": e.description.trim(),
+                "properties": e.properties.iter().map(property).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        });
+        let mut text = serde_json::to_string_pretty(&value).unwrap();
+        text.push('\n');
+        text
+    }
+
+    #[test]
+    fn the_json_is_what_serde_json_writes() {
+        let events = crate::schema::DEMO.events_by_name();
+        assert_eq!(to_json(&events), by_serde_json(&events));
+        assert_eq!(to_json(&[]), by_serde_json(&[]));
+    }
 }

@@ -54,16 +54,18 @@ use crate::handle::Telemetry;
 pub use json::pretty;
 
 /// `<app> telemetry [COMMAND]`.
-#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
-#[command(
-    about = "See and change what anonymous usage data this program records",
-    long_about = long_about()
-)]
+///
+/// Its clap traits are written out rather than derived: the derive builds every argument in
+/// line, once for parsing and once for updating, and that code (about 20 KB) is linked into
+/// every host; a table read in a loop gives the same command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TelemetryArgs {
     /// What to do (default: status).
-    #[command(subcommand)]
     pub command: Option<TelemetryCommand>,
 }
+
+/// The short help of `<app> telemetry` (a host's doc comment on its variant replaces it).
+const ABOUT: &str = "See and change what anonymous usage data this program records";
 
 /// The long help of `<app> telemetry`, with the program's own names once telemetry started
 /// (first thing in `main`, before the host parses its arguments).
@@ -77,11 +79,57 @@ fn long_about() -> String {
                  `telemetry status` names every setting that decides it."
             .to_owned(),
     };
-    format!("See and change what anonymous usage data this program records.\n\n{ways}")
+    format!("{ABOUT}.\n\n{ways}")
+}
+
+impl clap::Args for TelemetryArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        <TelemetryCommand as clap::Subcommand>::augment_subcommands(cmd)
+            .about(ABOUT)
+            .long_about(long_about())
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl clap::FromArgMatches for TelemetryArgs {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut matches.clone())
+    }
+
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        let command = matches
+            .subcommand_name()
+            .is_some_and(<TelemetryCommand as clap::Subcommand>::has_subcommand)
+            .then(|| <TelemetryCommand as clap::FromArgMatches>::from_arg_matches_mut(matches))
+            .transpose()?;
+        Ok(Self { command })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.update_from_arg_matches_mut(&mut matches.clone())
+    }
+
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        match &mut self.command {
+            Some(command) => clap::FromArgMatches::update_from_arg_matches_mut(command, matches),
+            None => {
+                self.command = Some(
+                    <TelemetryCommand as clap::FromArgMatches>::from_arg_matches_mut(matches)?,
+                );
+                Ok(())
+            }
+        }
+    }
 }
 
 /// The `telemetry` subcommands.
-#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TelemetryCommand {
     /// Turn telemetry on (saved in your user config)
     On,
@@ -90,28 +138,143 @@ pub enum TelemetryCommand {
     /// Show whether telemetry is on, which setting decided, and what has been recorded
     Status {
         /// Print the status as JSON, for scripts
-        #[arg(long)]
         json: bool,
     },
     /// Show the last recorded events, exactly as they are or will be sent (never sends)
     Inspect {
-        /// How many events to show
-        #[arg(short = 'n', long = "number", default_value_t = 10)]
+        /// How many events to show (`-n`, `--number`; default 10)
         number: usize,
         /// Print one JSON document, for scripts
-        #[arg(long)]
         json: bool,
     },
     /// List every event and property this program can send, with descriptions
     Catalog {
         /// Print the catalog as JSON, for scripts
-        #[arg(long)]
         json: bool,
     },
     /// Delete the anonymous ID and the recorded events (a new ID is made if telemetry stays on)
     Clear,
     /// Show where the telemetry policy is
     Policy,
+}
+
+/// Each subcommand: its name, its help, and the help of its `--json` flag if it has one
+/// (`inspect` also takes `-n`).
+const SUBCOMMANDS: [(&str, &str, Option<&str>); 7] = [
+    ("on", "Turn telemetry on (saved in your user config)", None),
+    (
+        "off",
+        "Turn telemetry off (saved in your user config; the anonymous ID is kept, see `clear`)",
+        None,
+    ),
+    (
+        "status",
+        "Show whether telemetry is on, which setting decided, and what has been recorded",
+        Some("Print the status as JSON, for scripts"),
+    ),
+    (
+        "inspect",
+        "Show the last recorded events, exactly as they are or will be sent (never sends)",
+        Some("Print one JSON document, for scripts"),
+    ),
+    (
+        "catalog",
+        "List every event and property this program can send, with descriptions",
+        Some("Print the catalog as JSON, for scripts"),
+    ),
+    (
+        "clear",
+        "Delete the anonymous ID and the recorded events (a new ID is made if telemetry stays on)",
+        None,
+    ),
+    ("policy", "Show where the telemetry policy is", None),
+];
+
+impl clap::Subcommand for TelemetryCommand {
+    fn augment_subcommands(cmd: clap::Command) -> clap::Command {
+        SUBCOMMANDS.iter().fold(cmd, |cmd, &(name, about, json)| {
+            let mut sub = clap::Command::new(name).about(about);
+            if name == "inspect" {
+                sub = sub.arg(
+                    clap::Arg::new("number")
+                        .short('n')
+                        .long("number")
+                        .value_name("NUMBER")
+                        .help("How many events to show")
+                        .default_value("10")
+                        .value_parser(clap::value_parser!(usize)),
+                );
+            }
+            if let Some(help) = json {
+                sub = sub.arg(
+                    clap::Arg::new("json")
+                        .long("json")
+                        .help(help)
+                        .action(clap::ArgAction::SetTrue),
+                );
+            }
+            cmd.subcommand(sub)
+        })
+    }
+
+    fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_subcommands(cmd)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        SUBCOMMANDS.iter().any(|s| s.0 == name)
+    }
+}
+
+impl clap::FromArgMatches for TelemetryCommand {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut matches.clone())
+    }
+
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        use clap::error::ErrorKind;
+        let Some((name, sub)) = matches.remove_subcommand() else {
+            return Err(clap::Error::raw(
+                ErrorKind::MissingSubcommand,
+                "a subcommand is required but one was not provided",
+            ));
+        };
+        // Only asked of the subcommands that define the flag (clap panics on an unknown id).
+        let json = || sub.get_flag("json");
+        Ok(match name.as_str() {
+            "on" => Self::On,
+            "off" => Self::Off,
+            "status" => Self::Status { json: json() },
+            "inspect" => Self::Inspect {
+                number: sub.get_one::<usize>("number").copied().unwrap_or(10),
+                json: json(),
+            },
+            "catalog" => Self::Catalog { json: json() },
+            "clear" => Self::Clear,
+            "policy" => Self::Policy,
+            _ => {
+                return Err(clap::Error::raw(
+                    ErrorKind::InvalidSubcommand,
+                    format!("the subcommand '{name}' wasn't recognized"),
+                ));
+            }
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.update_from_arg_matches_mut(&mut matches.clone())
+    }
+
+    fn update_from_arg_matches_mut(
+        &mut self,
+        matches: &mut clap::ArgMatches,
+    ) -> Result<(), clap::Error> {
+        // Every argument has a default, so parsing again gives what updating would.
+        if matches.subcommand_name().is_some() {
+            *self = Self::from_arg_matches_mut(matches)?;
+        }
+        Ok(())
+    }
 }
 
 impl TelemetryCommand {
@@ -232,3 +395,104 @@ fn report_config_error(telemetry: &Telemetry, io: &mut Io<'_>) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod args_tests {
+    use clap::{CommandFactory, FromArgMatches, Parser};
+
+    use super::{TelemetryArgs, TelemetryCommand};
+
+    #[derive(Parser, Debug)]
+    struct Host {
+        #[command(subcommand)]
+        command: HostCommand,
+    }
+
+    #[derive(clap::Subcommand, Debug)]
+    enum HostCommand {
+        Telemetry(TelemetryArgs),
+    }
+
+    fn parse(argv: &[&str]) -> Result<TelemetryArgs, clap::Error> {
+        let full = ["demo", "telemetry"].iter().chain(argv);
+        Host::try_parse_from(full).map(|host| {
+            let HostCommand::Telemetry(args) = host.command;
+            args
+        })
+    }
+
+    #[test]
+    fn the_written_out_parser_is_a_valid_clap_command() {
+        Host::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_and_its_defaults() {
+        let cases = [
+            (vec![], None),
+            (vec!["on"], Some(TelemetryCommand::On)),
+            (vec!["off"], Some(TelemetryCommand::Off)),
+            (
+                vec!["status"],
+                Some(TelemetryCommand::Status { json: false }),
+            ),
+            (
+                vec!["status", "--json"],
+                Some(TelemetryCommand::Status { json: true }),
+            ),
+            (
+                vec!["inspect"],
+                Some(TelemetryCommand::Inspect {
+                    number: 10,
+                    json: false,
+                }),
+            ),
+            (
+                vec!["inspect", "--json", "--number", "2"],
+                Some(TelemetryCommand::Inspect {
+                    number: 2,
+                    json: true,
+                }),
+            ),
+            (
+                vec!["catalog", "--json"],
+                Some(TelemetryCommand::Catalog { json: true }),
+            ),
+            (vec!["clear"], Some(TelemetryCommand::Clear)),
+            (vec!["policy"], Some(TelemetryCommand::Policy)),
+        ];
+        for (argv, command) in cases {
+            let args = parse(&argv).unwrap();
+            assert_eq!(args.command, command, "{argv:?}");
+            if let Some(command) = command {
+                assert_eq!(args.subcommand_name(), argv[0]);
+                assert_eq!(command.name(), argv[0]);
+            }
+        }
+        for wrong in [
+            &["bogus"][..],
+            &["on", "--json"],
+            &["inspect", "-n", "x"],
+            &["status", "--json", "--json"],
+        ] {
+            assert!(parse(wrong).is_err(), "{wrong:?}");
+        }
+    }
+
+    #[test]
+    fn updating_takes_the_new_subcommand() {
+        let mut args = parse(&["status"]).unwrap();
+        let matches = Host::command()
+            .try_get_matches_from(["demo", "telemetry", "inspect", "-n", "4"])
+            .unwrap();
+        let (_, telemetry) = matches.subcommand().unwrap();
+        args.update_from_arg_matches(telemetry).unwrap();
+        assert_eq!(
+            args.command,
+            Some(TelemetryCommand::Inspect {
+                number: 4,
+                json: false
+            })
+        );
+    }
+}

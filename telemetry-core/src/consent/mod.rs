@@ -31,6 +31,7 @@
 //! or `false`, as the convention says. The reading is [`Switch`].
 
 pub mod project;
+mod toml_key;
 pub mod user_config;
 
 use std::path::{Path, PathBuf};

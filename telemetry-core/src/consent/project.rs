@@ -9,8 +9,6 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use crate::fsutil;
 
 /// What a project file says.
@@ -33,11 +31,6 @@ pub fn file_name(app: &str) -> String {
     format!(".{app}-telemetry.toml")
 }
 
-#[derive(Deserialize)]
-struct Content {
-    enabled: Option<bool>,
-}
-
 /// The nearest project file at or above `start`, if any.
 pub fn find(app: &str, start: &Path) -> Option<ProjectFile> {
     let name = file_name(app);
@@ -52,8 +45,7 @@ pub fn find(app: &str, start: &Path) -> Option<ProjectFile> {
         let says_on = fsutil::read_small_text(&path)
             .ok()
             .flatten()
-            .and_then(|text| toml::from_str::<Content>(&text).ok())
-            .and_then(|content| content.enabled)
+            .and_then(|text| super::toml_key::read_enabled(&text).ok().flatten())
             == Some(true);
         return Some(if says_on {
             ProjectFile::IgnoredOptIn { path }

@@ -9,8 +9,6 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
-
 use crate::fsutil::{self, StateError};
 use crate::paths::StateDir;
 
@@ -21,22 +19,17 @@ pub struct UserSetting {
     pub enabled: bool,
 }
 
-#[derive(Deserialize)]
-struct Content {
-    enabled: Option<bool>,
-}
-
 /// Reads the user's setting: `Ok(None)` when there is no file or it says nothing, an error for
 /// a file that cannot be understood.
 pub fn read(path: &Path) -> Result<Option<UserSetting>, StateError> {
     let Some(text) = fsutil::read_small_text(path)? else {
         return Ok(None);
     };
-    let content: Content = toml::from_str(&text).map_err(|e| StateError::Corrupt {
+    let enabled = super::toml_key::read_enabled(&text).map_err(|e| StateError::Corrupt {
         path: path.to_path_buf(),
-        detail: format!("it is not valid ({})", e.message()),
+        detail: format!("it is not valid ({e})"),
     })?;
-    Ok(content.enabled.map(|enabled| UserSetting { enabled }))
+    Ok(enabled.map(|enabled| UserSetting { enabled }))
 }
 
 /// Writes the user's setting (atomically, under the exclusive lock).

@@ -3,30 +3,30 @@
 
 pub mod ci;
 
-use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
 
 /// A snapshot of environment variables: everything telemetry reads from the environment comes
 /// from here, so tests pass their own and never touch the process environment.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Environment {
-    vars: BTreeMap<String, String>,
+    /// Sorted by name, each name once. Not a `BTreeMap`: its code (and the sort its
+    /// `collect` runs) is linked into every host for a few look-ups of a hundred variables.
+    vars: Vec<(String, String)>,
 }
 
 impl Environment {
     /// The process environment, read once (variables that are not valid Unicode are kept in a
     /// lossy form).
     pub fn from_process() -> Self {
-        Self {
-            vars: std::env::vars_os()
-                .map(|(k, v)| {
-                    (
-                        k.to_string_lossy().into_owned(),
-                        v.to_string_lossy().into_owned(),
-                    )
-                })
-                .collect(),
-        }
+        std::env::vars_os()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.to_string_lossy().into_owned(),
+                )
+            })
+            .collect()
     }
 
     /// No variables at all.
@@ -36,18 +36,30 @@ impl Environment {
 
     /// This snapshot with `name` set to `value`.
     pub fn with(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.vars.insert(name.into(), value.into());
+        self.set(name, value);
         self
     }
 
     /// Sets `name` to `value`.
     pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.vars.insert(name.into(), value.into());
+        self.insert(name.into(), value.into());
+    }
+
+    fn insert(&mut self, name: String, value: String) {
+        match self.position(&name) {
+            Ok(i) => self.vars[i].1 = value,
+            Err(i) => self.vars.insert(i, (name, value)),
+        }
+    }
+
+    fn position(&self, name: &str) -> Result<usize, usize> {
+        self.vars.binary_search_by(|(k, _)| k.as_str().cmp(name))
     }
 
     /// The value of `name`, if set.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str)
+        let i = self.position(name).ok()?;
+        Some(&self.vars[i].1)
     }
 
     /// The value of `name` if it is set to something other than whitespace.
@@ -71,12 +83,19 @@ impl Environment {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Environment {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self {
-            vars: iter
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
+        let mut env = Self::default();
+        for (k, v) in iter {
+            env.insert(k.into(), v.into());
         }
+        env
+    }
+}
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.vars.iter().map(|(k, v)| (k, v)))
+            .finish()
     }
 }
 
@@ -149,6 +168,15 @@ mod tests {
                 None
             );
         }
+    }
+
+    #[test]
+    fn equal_whatever_the_order_and_the_last_value_wins() {
+        let a: Environment = [("B", "1"), ("A", "2"), ("B", "3")].into_iter().collect();
+        let b = Environment::empty().with("A", "2").with("B", "3");
+        assert_eq!(a, b);
+        assert_eq!(a.get("B"), Some("3"));
+        assert_eq!(format!("{a:?}"), r#"{"A": "2", "B": "3"}"#);
     }
 
     #[test]

@@ -27,11 +27,12 @@
 //! logout would), so the old value is erased and never sent; `status` names it until then, and
 //! the host's next `link` aliases the new anonymous id as after a first login.
 
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 pub mod principal;
 
+use crate::event::writer::write_json_str;
 use crate::fsutil::{self, StateError, StateLock};
 use crate::paths::StateDir;
 use crate::queue::{Queue, QueueError};
@@ -40,7 +41,7 @@ use crate::record::Record;
 pub use principal::{MAX_PRINCIPAL_LEN, PrincipalError, PrincipalId};
 
 /// The content of the identity file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityState {
     /// The anonymous id (UUID v4).
     pub anon_id: Uuid,
@@ -66,6 +67,45 @@ impl IdentityState {
             Some(principal) => principal.as_str().to_string(),
             None => self.anon_id.to_string(),
         }
+    }
+
+    /// The identity file's text. Its JSON is read and written through `serde_json::Value`
+    /// rather than derived serde impls: the derives add a deserializer of their own to every
+    /// host (several KB) for three members.
+    fn from_json(text: &str) -> Result<Self, String> {
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let member = |name: &str| match value.get(name) {
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(Value::Null) | None => Ok(None),
+            Some(_) => Err(format!("`{name}` is not a string")),
+        };
+        if !value.is_object() {
+            return Err("it is not a JSON object".to_string());
+        }
+        let (Some(anon_id), Some(created_at)) = (member("anon_id")?, member("created_at")?) else {
+            return Err("`anon_id` or `created_at` is missing".to_string());
+        };
+        Ok(Self {
+            anon_id: Uuid::try_parse(&anon_id).map_err(|e| format!("`anon_id`: {e}"))?,
+            created_at,
+            linked_principal_id: member("linked_principal_id")?
+                .map(PrincipalId::try_from)
+                .transpose()
+                .map_err(|e| e.to_string())?,
+        })
+    }
+
+    /// The JSON written to the identity file.
+    fn to_json(&self) -> String {
+        let mut out = format!(r#"{{"anon_id":"{}","created_at":"#, self.anon_id);
+        write_json_str(&mut out, &self.created_at);
+        out.push_str(r#","linked_principal_id":"#);
+        match &self.linked_principal_id {
+            Some(id) => write_json_str(&mut out, id.as_str()),
+            None => out.push_str("null"),
+        }
+        out.push('}');
+        out
     }
 
     /// Whether events are anonymous (and so personless).
@@ -165,7 +205,7 @@ impl IdentityStore {
         let Some(text) = fsutil::read_small_text(&path)? else {
             return Ok(None);
         };
-        serde_json::from_str(&text)
+        IdentityState::from_json(&text)
             .map(Some)
             .map_err(|e| StateError::Corrupt {
                 path,
@@ -207,8 +247,7 @@ impl IdentityStore {
     }
 
     fn write(&self, state: &IdentityState) -> Result<(), StateError> {
-        let json = serde_json::to_string(state).unwrap_or_default();
-        fsutil::write_atomic(&self.dir.identity_file(), json.as_bytes())
+        fsutil::write_atomic(&self.dir.identity_file(), state.to_json().as_bytes())
     }
 
     /// Links the identity to `principal`, queueing the alias in `queue` first (see the module
@@ -341,6 +380,40 @@ mod tests {
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         assert!(ids.iter().all(|id| *id == ids[0]));
+    }
+
+    #[test]
+    fn the_file_format_is_kept() {
+        let anon_id = "7f3b2a8c-1d2e-4f5a-8b6c-7d8e9f0a1b2c";
+        let linked = id("user-42");
+        let text = format!(
+            r#"{{"anon_id":"{anon_id}","created_at":"2026-04-08T10:00:00.000Z","linked_principal_id":"{}"}}"#,
+            linked.as_str()
+        );
+        let state = IdentityState::from_json(&text).unwrap();
+        assert_eq!(state.anon_id.to_string(), anon_id);
+        assert_eq!(state.linked_principal_id.as_ref(), Some(&linked));
+        assert_eq!(state.to_json(), text);
+        let anonymous = format!(
+            r#"{{"anon_id":"{anon_id}","created_at":"2026-04-08T10:00:00.000Z","linked_principal_id":null}}"#
+        );
+        assert_eq!(
+            IdentityState::from_json(&anonymous).unwrap().to_json(),
+            anonymous
+        );
+        // members in any order, unknown ones ignored, a missing link is none
+        let state = IdentityState::from_json(&format!(
+            r#"{{"x":1,"created_at":"t","anon_id":"{anon_id}"}}"#
+        ))
+        .unwrap();
+        assert!(state.is_anonymous());
+        for bad in [
+            r#"{"created_at":"t"}"#.to_string(),
+            format!(r#"{{"anon_id":"{anon_id}","created_at":5}}"#),
+            format!(r#"{{"anon_id":"{anon_id}","created_at":"t","linked_principal_id":7}}"#),
+        ] {
+            assert!(IdentityState::from_json(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
