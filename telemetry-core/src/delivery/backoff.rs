@@ -169,7 +169,7 @@ impl SenderState {
         state.last_started_at = Some(rfc3339(now));
         state.senders_started = state.senders_started.saturating_add(1);
         let json = serde_json::to_string(&state).unwrap_or_default();
-        write_unsynced(&dir.sender_state_file(), json.as_bytes())?;
+        fsutil::write_atomic_unsynced(&dir.sender_state_file(), json.as_bytes())?;
         Ok(state)
     }
 
@@ -206,41 +206,11 @@ impl SenderState {
         let mut state = Self::read(dir);
         change(&mut state);
         let json = serde_json::to_string(&state).unwrap_or_default();
-        fsutil::write_atomic(&dir.sender_state_file(), json.as_bytes())?;
+        // without `fsync`: hosts may be waiting for the lock, and a crash that loses this
+        // costs at most one attempt more or less, never an event
+        fsutil::write_atomic_unsynced(&dir.sender_state_file(), json.as_bytes())?;
         Ok(state)
     }
-}
-
-/// Replaces `path` with `bytes` through a private temporary file and a rename, without the
-/// `fsync`s of [`fsutil::write_atomic`]: a reader sees the old file or the new one, whole.
-fn write_unsynced(path: &std::path::Path, bytes: &[u8]) -> Result<(), StateError> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.tmp-{}-start", std::process::id()));
-    let result = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            // (`create_new` never follows a link left at the temporary name)
-            options.mode(0o600);
-        }
-        let mut file = options
-            .open(&temp)
-            .map_err(|e| StateError::io("create", &temp, e))?;
-        file.write_all(bytes)
-            .map_err(|e| StateError::io("write", &temp, e))?;
-        std::fs::rename(&temp, path).map_err(|e| StateError::io("replace", path, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
 }
 
 /// The wait after the `failures`-th failure in a row (counting from 1) of class `class`.

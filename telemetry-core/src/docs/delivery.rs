@@ -103,8 +103,9 @@ mod tests {
         assert!(text.starts_with("## How events travel\n\n"));
         for needle in [
             "`~/.demo`",
-            "1000 events and 2 MiB",
-            "at most 50 events",
+            "at most 8 MiB of disk",
+            "512 KiB at a time",
+            "at most 2000 events",
             "times out after 5 s",
             "no request after 4 s",
             "after 9 s",

@@ -102,30 +102,26 @@ pub(crate) fn settle(
     };
 
     let _lock = dir.lock_exclusive()?;
-    let mut gone = vec![false; batch.segments.len()];
-    let mut damaged = 0usize;
-    for (i, seg) in batch.segments.iter().enumerate() {
-        let Some((offset, passed)) = ack[i] else {
-            continue;
+    // which segments are still there (`clear` may have removed them since the read)
+    let mut metas: Vec<Option<std::fs::Metadata>> = Vec::with_capacity(batch.segments.len());
+    for (seg, ack) in batch.segments.iter().zip(&ack) {
+        let meta = match ack {
+            Some(_) => Some(
+                seg.file
+                    .metadata()
+                    .map_err(|e| StateError::io("inspect", &seg.path, e))?,
+            ),
+            None => None,
         };
-        let meta = seg
-            .file
-            .metadata()
-            .map_err(|e| StateError::io("inspect", &seg.path, e))?;
-        if !segment::is_linked(&meta) {
-            gone[i] = true;
-            continue;
-        }
-        damaged += passed;
-        if offset >= meta.len() {
-            remove_settled(dir, seg, &meta)?;
-        } else if seg.header.is_some() {
-            segment::write_all_at(&seg.file, &segment::encode_acked(offset), ACKED_AT)
-                .map_err(|e| StateError::io("acknowledge in", &seg.path, e))?;
-        }
-        // a file without a header cannot keep an offset: it is removed once read whole
+        metas.push(meta);
     }
+    let gone: Vec<bool> = metas
+        .iter()
+        .map(|m| m.as_ref().is_some_and(|m| !segment::is_linked(m)))
+        .collect();
 
+    // the log and the counters first: a reader that sees a record leave the queue finds it
+    // in the log (a crash in between sends it again, with its uuid)
     let mut report = SettleReport::default();
     let mut rejected: HashMap<&'static str, u64> = HashMap::new();
     for (mark, result) in batch.marks[from..to].iter().zip(results) {
@@ -143,6 +139,12 @@ pub(crate) fn settle(
     {
         log.commit()?;
     }
+    let damaged: usize = ack
+        .iter()
+        .zip(&gone)
+        .filter(|(_, gone)| !**gone)
+        .filter_map(|(ack, _)| ack.map(|(_, passed)| passed))
+        .sum();
     if report.sent > 0 || report.rejected > 0 || damaged > 0 {
         stats::update(dir, |stats| {
             stats.sent += report.sent as u64;
@@ -152,6 +154,22 @@ pub(crate) fn settle(
             }
             stats.dropped_damaged += damaged as u64;
         })?;
+    }
+
+    for ((seg, ack), meta) in batch.segments.iter().zip(&ack).zip(&metas) {
+        let (Some((offset, _)), Some(meta)) = (ack, meta) else {
+            continue;
+        };
+        if !segment::is_linked(meta) {
+            continue;
+        }
+        if *offset >= meta.len() {
+            remove_settled(dir, seg, meta)?;
+        } else if seg.header.is_some() {
+            segment::write_all_at(&seg.file, &segment::encode_acked(*offset), ACKED_AT)
+                .map_err(|e| StateError::io("acknowledge in", &seg.path, e))?;
+        }
+        // a file without a header cannot keep an offset: it is removed once read whole
     }
     Ok(report)
 }
