@@ -19,6 +19,8 @@ use crate::queue::{Appender, Position, Queue, QueueError};
 use crate::record::{CommonProperties, Record};
 use crate::{debug, notice};
 
+crate::fsutil::error_event_fns!(warn warn_error);
+
 /// How many of its own records a process remembers, to withdraw them if the user turns
 /// telemetry off in it (the newest ones: a command's own start-up events are what `telemetry
 /// off` takes back).
@@ -434,7 +436,7 @@ impl Telemetry {
                 match Self::append(ready, &record) {
                     Ok(position) => Self::remember_appended(ready, position),
                     Err(error) => {
-                        tracing::warn!(%error, "telemetry event not recorded");
+                        warn_error("telemetry event not recorded", &error);
                         Self::remember_failure(ready, RecordingFailure::of_queue(&error));
                     }
                 }
@@ -455,7 +457,10 @@ impl Telemetry {
                 Some(identity)
             }
             Err(error) => {
-                tracing::warn!(%error, "telemetry identity unusable; telemetry is off for this run");
+                warn_error(
+                    "telemetry identity unusable; telemetry is off for this run",
+                    &error,
+                );
                 Self::remember_failure(ready, RecordingFailure::of_state(&error));
                 ready.active.store(false, Ordering::Relaxed);
                 None
@@ -565,7 +570,7 @@ impl Telemetry {
             }
             Ok(LinkOutcome::Relinked { state } | LinkOutcome::AlreadyLinked { state }) => state,
             Err(error) => {
-                tracing::warn!(%error, "telemetry link failed");
+                warn_error("telemetry link failed", &error);
                 return;
             }
         };
@@ -602,7 +607,7 @@ impl Telemetry {
                 }
             }
             Ok(None) => {}
-            Err(error) => tracing::warn!(%error, "telemetry unlink failed"),
+            Err(error) => warn_error("telemetry unlink failed", &error),
         }
     }
 
@@ -899,7 +904,7 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        names.sort();
+        names.sort_unstable();
         names
     }
 

@@ -15,9 +15,7 @@
 //! start stays queued for the next sender). A sender already started goes on by itself,
 //! within its own deadline.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -34,10 +32,44 @@ use crate::queue::Queue;
 /// A running background delivery.
 #[derive(Debug)]
 pub(crate) struct Background {
-    stop: Arc<AtomicBool>,
-    wake: mpsc::Sender<()>,
-    done: mpsc::Receiver<()>,
+    shared: Arc<Shared>,
     thread: JoinHandle<()>,
+}
+
+/// What the host and the thread share: one lock and one condition variable, notified when the
+/// stop is set (waking the thread's wait between rounds) and when the thread ends (waking
+/// [`Background::stop`]'s bounded wait).
+#[derive(Debug, Default)]
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Set by [`Background::stop`]: the thread starts no other round.
+    stop: bool,
+    /// Set when the thread's loop is over (even if a round panicked).
+    finished: bool,
+}
+
+/// Marks the thread finished when dropped: at the end of its loop, or while unwinding out of a
+/// round that panicked, so that [`Background::stop`] joins it rather than waiting out its bound.
+struct Finished(Arc<Shared>);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        // a poisoned lock (only a panic while it is held could poison it, and no code panics
+        // under it) is still written: the flag is all it protects
+        let mut state = self
+            .0
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.finished = true;
+        drop(state);
+        self.0.changed.notify_all();
+    }
 }
 
 impl Background {
@@ -62,32 +94,31 @@ impl Background {
     /// The stop is checked before each round and wakes the wait between rounds, so the thread
     /// ends as soon as the round under way (if any) returns.
     fn spawn(every: Duration, mut round: impl FnMut() + Send + 'static) -> Option<Background> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let (wake, wakes) = mpsc::channel::<()>();
-        let (finished, done) = mpsc::channel::<()>();
-        let stop_flag = Arc::clone(&stop);
+        let shared = Arc::new(Shared::default());
+        let finished = Finished(Arc::clone(&shared));
         let thread = std::thread::Builder::new()
             .name("telemetry-delivery".into())
             .spawn(move || {
+                let shared = &finished.0;
                 loop {
-                    if stop_flag.load(Ordering::Relaxed) {
-                        break;
+                    match shared.state.lock() {
+                        Ok(state) if !state.stop => {}
+                        _ => break,
                     }
                     round();
-                    match wakes.recv_timeout(every) {
-                        Err(RecvTimeoutError::Timeout) => {}
-                        Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+                    let Ok(state) = shared.state.lock() else {
+                        break;
+                    };
+                    // waits out `every` unless the stop is set (spurious wake-ups wait again)
+                    match shared.changed.wait_timeout_while(state, every, |s| !s.stop) {
+                        Ok((state, _)) if !state.stop => {}
+                        _ => break,
                     }
                 }
-                let _ = finished.send(());
+                drop(finished);
             });
         match thread {
-            Ok(thread) => Some(Background {
-                stop,
-                wake,
-                done,
-                thread,
-            }),
+            Ok(thread) => Some(Background { shared, thread }),
             Err(error) => {
                 tracing::debug!(%error, "telemetry background delivery not started");
                 None
@@ -98,17 +129,26 @@ impl Background {
     /// Tells the thread to stop and waits at most `wait` for it: joined if it ended in time,
     /// otherwise left to end by itself once its round returns (it starts no other).
     pub(crate) fn stop(self, wait: Duration) -> Stopped {
-        self.stop.store(true, Ordering::Relaxed);
-        let _ = self.wake.send(());
-        match self.done.recv_timeout(wait) {
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => {
-                let _ = self.thread.join();
-                Stopped::Joined
+        let shared = &self.shared;
+        let finished = match shared.state.lock() {
+            Ok(mut state) => {
+                state.stop = true;
+                shared.changed.notify_all();
+                shared
+                    .changed
+                    .wait_timeout_while(state, wait, |s| !s.finished)
+                    .is_ok_and(|(state, _)| state.finished)
             }
-            Err(RecvTimeoutError::Timeout) => {
-                tracing::debug!("telemetry background delivery still busy; not waiting for it");
-                Stopped::LeftRunning
-            }
+            // no code panics under the lock, so this cannot happen; were it to, the thread
+            // (which stops at a poisoned lock) is not waited for
+            Err(_) => false,
+        };
+        if finished {
+            let _ = self.thread.join();
+            Stopped::Joined
+        } else {
+            tracing::debug!("telemetry background delivery still busy; not waiting for it");
+            Stopped::LeftRunning
         }
     }
 }
@@ -149,6 +189,8 @@ fn round(config: &TelemetryConfig, dir: &StateDir) -> Round {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc;
+
     use crate::paths::StateDirSource;
     use crate::record::Record;
     use crate::{Environment, PostHogHost};
@@ -235,5 +277,33 @@ mod tests {
         // released, the round returns and the thread ends without another round
         release.send(()).unwrap();
         round_left.recv_timeout(Duration::from_secs(30)).unwrap();
+    }
+
+    #[test]
+    fn a_round_that_panicked_ends_the_thread_and_the_stop_joins_it() {
+        let (ran, rounds) = mpsc::channel::<()>();
+        let background = Background::spawn(Duration::from_secs(3600), move || {
+            let _ = ran.send(());
+            panic!("a round panicked");
+        })
+        .unwrap();
+        rounds.recv_timeout(Duration::from_secs(30)).unwrap();
+        // the thread is over (its wait for the next round never started): joined, not left
+        assert_eq!(background.stop(Duration::from_secs(30)), Stopped::Joined);
+    }
+
+    #[test]
+    fn the_wait_between_rounds_lasts_the_interval() {
+        let (ran, rounds) = mpsc::channel::<std::time::Instant>();
+        let every = Duration::from_millis(50);
+        let background = Background::spawn(every, move || {
+            let _ = ran.send(std::time::Instant::now());
+        })
+        .unwrap();
+        let first = rounds.recv_timeout(Duration::from_secs(30)).unwrap();
+        let second = rounds.recv_timeout(Duration::from_secs(30)).unwrap();
+        // no busy loop: the next round waited out the interval
+        assert!(second.duration_since(first) >= every);
+        assert_eq!(background.stop(Duration::from_secs(30)), Stopped::Joined);
     }
 }

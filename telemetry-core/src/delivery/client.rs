@@ -32,6 +32,8 @@ use crate::limits::{
 };
 use crate::record::Record;
 
+crate::fsutil::error_event_fns!(debug debug_error);
+
 /// How long dropping the client may wait for its background worker (nothing is ever queued
 /// in it: every send is `capture_batch_immediate`).
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(100);
@@ -93,10 +95,10 @@ pub(crate) fn to_event(record: &Record) -> Option<Event> {
         Ok(timestamp) => {
             if let Err(error) = event.set_timestamp(timestamp) {
                 // a clock that was ahead when the event was recorded: the server stamps it
-                tracing::debug!(%error, "telemetry record timestamp not sent");
+                debug_error("telemetry record timestamp not sent", &error);
             }
         }
-        Err(error) => tracing::debug!(%error, "telemetry record timestamp unreadable"),
+        Err(error) => debug_error("telemetry record timestamp unreadable", &error),
     }
     Some(event)
 }

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use crate::fsutil::{LockMode, StateLock};
 use crate::paths::StateDir;
 
+crate::fsutil::error_event_fns!(debug debug_error);
+
 /// The held sender lock; released when dropped (or when the process dies, however it dies).
 #[derive(Debug)]
 pub(crate) struct SenderLock {
@@ -22,7 +24,7 @@ impl SenderLock {
             return None;
         }
         if let Err(error) = crate::fsutil::ensure_dir(dir.path()) {
-            tracing::debug!(%error, "telemetry sender lock unavailable");
+            debug_error("telemetry sender lock unavailable", &error);
             return None;
         }
         match StateLock::try_acquire(&dir.sender_lock_file(), LockMode::Exclusive) {
@@ -32,7 +34,7 @@ impl SenderLock {
             }
             Ok(None) => None,
             Err(error) => {
-                tracing::debug!(%error, "telemetry sender lock unavailable");
+                debug_error("telemetry sender lock unavailable", &error);
                 None
             }
         }

@@ -54,6 +54,8 @@ use crate::paths::StateDir;
 use crate::queue::{Batch, Queue, Settled};
 use crate::record::{ALIAS_EVENT, Record};
 
+crate::fsutil::error_event_fns!(warn warn_error, debug debug_error);
+
 /// How a round of sending ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RoundEnd {
@@ -95,7 +97,7 @@ pub(crate) fn send_round(queue: &Queue, client: &Client, last_start: Instant) ->
         let mut batch = match queue.read_batch(BATCH_MAX_RECORDS, BATCH_MAX_BYTES) {
             Ok(batch) => batch,
             Err(error) => {
-                tracing::warn!(%error, "telemetry queue unreadable; nothing sent");
+                warn_error("telemetry queue unreadable; nothing sent", &error);
                 break RoundEnd::QueueError;
             }
         };
@@ -104,7 +106,7 @@ pub(crate) fn send_round(queue: &Queue, client: &Client, last_start: Instant) ->
             if !batch.is_empty()
                 && let Err(error) = queue.settle(&mut batch, &[])
             {
-                tracing::debug!(%error, "telemetry damaged records not dropped");
+                debug_error("telemetry damaged records not dropped", &error);
             }
             break RoundEnd::Empty;
         }
@@ -167,7 +169,10 @@ impl Settling {
                 Ok(())
             }
             Err(error) => {
-                tracing::warn!(%error, "telemetry sent records not marked; they may be sent again");
+                warn_error(
+                    "telemetry sent records not marked; they may be sent again",
+                    &error,
+                );
                 Err(RoundEnd::QueueError)
             }
         }
@@ -218,7 +223,7 @@ fn send_batch(
             }
             flush(settling)?;
             if let Err(error) = SenderState::record_success(dir, chrono::Utc::now()) {
-                tracing::debug!(%error, "telemetry sender state not written");
+                debug_error("telemetry sender state not written", &error);
             }
             Ok(())
         }
@@ -226,7 +231,7 @@ fn send_batch(
             tracing::debug!(?failure, error = ?result.err(), "telemetry batch not delivered; kept");
             flush(settling)?;
             if let Err(error) = SenderState::record_failure(dir, &failure, chrono::Utc::now()) {
-                tracing::debug!(%error, "telemetry sender state not written");
+                debug_error("telemetry sender state not written", &error);
             }
             Err(RoundEnd::Failed(failure))
         }
@@ -277,7 +282,7 @@ pub(crate) fn run_detached_process(config: &TelemetryConfig) -> ! {
     match arm_watchdog(started + SENDER_DEADLINE, || std::process::exit(0)) {
         Ok(()) => send_detached(&config, started),
         // without a watchdog the deadline could not be kept: send nothing
-        Err(error) => tracing::debug!(%error, "telemetry watchdog not started"),
+        Err(error) => debug_error("telemetry watchdog not started", &error),
     }
     std::process::exit(0)
 }
@@ -312,7 +317,10 @@ fn send_detached(config: &TelemetryConfig, started: Instant) {
     }
     if let Err(error) = queue.check_acknowledgeable() {
         // records sent now could not be marked as sent, and would go out again next time
-        tracing::warn!(%error, "telemetry sender: cannot record acknowledgements; nothing sent");
+        warn_error(
+            "telemetry sender: cannot record acknowledgements; nothing sent",
+            &error,
+        );
         return;
     }
     let Some(client) = client::build(&delivery) else {

@@ -82,6 +82,8 @@ use crate::fsutil::StateLock;
 use crate::limits::{FLUSH_INTERVAL, FLUSH_QUEUE_BYTES};
 use crate::paths::StateDir;
 
+crate::fsutil::error_event_fns!(debug debug_error);
+
 /// The argument the detached sender is started with.
 pub const SENDER_ARG: &str = "--telemetry-sender-process";
 
@@ -146,7 +148,7 @@ fn reason_not_to_spawn(dir: &StateDir, trigger: Trigger) -> Result<StartReason, 
         Ok(false) => {}
         Ok(true) => return Err(SpawnDecision::AlreadyRunning),
         Err(error) => {
-            tracing::debug!(%error, "telemetry sender lock unusable; no sender started");
+            debug_error("telemetry sender lock unusable; no sender started", &error);
             return Err(SpawnDecision::Failed);
         }
     }
@@ -197,7 +199,10 @@ pub(crate) fn spawn_if_due(
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
         Err(error) => {
-            tracing::debug!(%error, "telemetry sender not started: no path to this program");
+            debug_error(
+                "telemetry sender not started: no path to this program",
+                &error,
+            );
             return SpawnDecision::Failed;
         }
     };
@@ -224,7 +229,7 @@ pub(crate) fn spawn_if_due(
     if trigger == Trigger::CommandExit
         && let Err(error) = SenderState::record_start(dir, chrono::Utc::now())
     {
-        tracing::debug!(%error, "telemetry sender start not recorded");
+        debug_error("telemetry sender start not recorded", &error);
     }
     match command.spawn() {
         Ok(child) => {
@@ -234,7 +239,7 @@ pub(crate) fn spawn_if_due(
             SpawnDecision::Started(pid)
         }
         Err(error) => {
-            tracing::debug!(%error, "telemetry sender not started");
+            debug_error("telemetry sender not started", &error);
             SpawnDecision::Failed
         }
     }
@@ -255,7 +260,10 @@ fn reap_later(mut child: Child) {
             let _ = child.wait();
         });
     if let Err(error) = spawned {
-        tracing::debug!(%error, "telemetry sender will be reaped when this process exits");
+        debug_error(
+            "telemetry sender will be reaped when this process exits",
+            &error,
+        );
     }
 }
 
