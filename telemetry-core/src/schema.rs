@@ -171,3 +171,38 @@ pub(crate) static DEMO: Schema = Schema {
     events: &[],
     allowlist: DISABLED.allowlist,
 };
+
+#[cfg(all(test, feature = "runtime"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_by_name_sorts_by_name_keeping_the_schema_order_of_equal_names() {
+        const fn event(name: &'static str, type_name: &'static str) -> EventMeta {
+            EventMeta {
+                name,
+                description: "",
+                properties: &[],
+                type_name,
+            }
+        }
+        static EVENTS: [EventMeta; 5] = [
+            event("b.x", "B1"),
+            event("a.x", "A"),
+            event("b.x", "B2"),
+            event("c.x", "C"),
+            event("b.x", "B3"),
+        ];
+        static SCHEMA: Schema = Schema {
+            events: &[&EVENTS[0], &EVENTS[1], &EVENTS[2], &EVENTS[3], &EVENTS[4]],
+            ..DISABLED
+        };
+        let order: Vec<&str> = SCHEMA
+            .events_by_name()
+            .iter()
+            .map(|e| e.type_name)
+            .collect();
+        assert_eq!(order, ["A", "B1", "B2", "B3", "C"]);
+        assert!(DISABLED.events_by_name().is_empty());
+    }
+}

@@ -1,11 +1,11 @@
 //! `telemetry status`.
 
-use serde_json::json;
-
 use super::{Io, command_name, home, report_config_error};
 use crate::config::TelemetryConfig;
 use crate::consent::{ConsentDecision, ConsentSource, tilde};
+use crate::delivery::outcome::FailureClass;
 use crate::delivery::{DeliverySource, RejectionClass, SenderState};
+use crate::event::writer::write_json_str;
 use crate::fsutil::{self, StateError};
 use crate::handle::{Mode, Telemetry};
 use crate::identity::IdentityState;
@@ -620,46 +620,168 @@ pub(super) fn ago(timestamp: &str) -> String {
     }
 }
 
+/// Appends `value` as a JSON string, or `null`.
+fn opt_str(out: &mut String, value: Option<&str>) {
+    match value {
+        Some(value) => write_json_str(out, value),
+        None => out.push_str("null"),
+    }
+}
+
+/// Appends `n` as a JSON number.
+fn num(out: &mut String, n: u64) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// Appends `b` as a JSON boolean.
+fn boolean(out: &mut String, b: bool) {
+    out.push_str(if b { "true" } else { "false" });
+}
+
+/// How `serde` names a failure class (`rename_all = "snake_case"`).
+fn failure_class_name(class: FailureClass) -> &'static str {
+    match class {
+        FailureClass::Network => "network",
+        FailureClass::RequestTimeout => "request_timeout",
+        FailureClass::NotFound => "not_found",
+        FailureClass::ServerError => "server_error",
+        FailureClass::RateLimited => "rate_limited",
+        FailureClass::UnexpectedStatus => "unexpected_status",
+    }
+}
+
+/// `status --json`: members in the order `serde_json` sorts them, indented as
+/// `serde_json::to_string_pretty` does.
+///
+/// Written out rather than built with `serde_json::json!` (as `catalog --json` is): every
+/// `json!` member instantiates serde code of its own, which the binary carries.
 fn to_json(r: &Report) -> String {
-    let value = json!({
-        "enabled": r.recording,
-        "mode": match r.mode { Mode::Off => "off", Mode::Recording => "recording", Mode::Debug => "debug" },
-        "consent": { "enabled": r.consent_enabled, "source": r.source_text },
-        "key_embedded": r.has_key,
-        "host": r.host,
-        "state_dir": r.state_dir.as_ref().map(|d| d.to_string_lossy()),
-        "anonymous_id": r.identity.as_ref().map(|i| i.anon_id.to_string()),
-        "anonymous_id_created_at": r.identity.as_ref().map(|i| i.created_at.clone()),
-        "linked": r.identity.as_ref().is_some_and(|i| i.linked_principal_id.is_some()),
-        "linked_id": r.identity.as_ref().and_then(|i| i.linked_principal_id.as_ref()).map(|id| id.as_str()),
-        "queue": {
-            "waiting": r.queued,
-            "damaged": r.damaged,
-            "sent_recently": r.sent_recently,
-            "dropped_overflow": r.stats.dropped_overflow,
-            "dropped_damaged": r.stats.dropped_damaged,
-            "rejected": r.stats.rejected,
-            "rejected_by": r.stats.rejected_by,
-            "sent": r.stats.sent,
+    let mut out = String::with_capacity(1024);
+    let o = &mut out;
+    let identity = r.identity.as_ref();
+    o.push_str("{\"anonymous_id\":");
+    match identity {
+        Some(i) => write_json_str(
+            o,
+            i.anon_id
+                .hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer()),
+        ),
+        None => o.push_str("null"),
+    }
+    o.push_str(",\"anonymous_id_created_at\":");
+    opt_str(o, identity.map(|i| i.created_at.as_str()));
+    o.push_str(",\"consent\":{\"enabled\":");
+    boolean(o, r.consent_enabled);
+    o.push_str(",\"source\":");
+    write_json_str(o, &r.source_text);
+    o.push_str("},\"delivery\":{\"backing_off\":");
+    boolean(o, !r.sender.allows_attempt_now());
+    o.push_str(",\"consecutive_failures\":");
+    num(o, r.sender.consecutive_failures.into());
+    o.push_str(",\"last_failure\":");
+    match &r.sender.last_failure {
+        Some(f) => {
+            o.push_str("{\"at\":");
+            write_json_str(o, &f.at);
+            o.push_str(",\"class\":");
+            write_json_str(o, failure_class_name(f.class));
+            o.push_str(",\"status\":");
+            match f.status {
+                Some(status) => num(o, status.into()),
+                None => o.push_str("null"),
+            }
+            o.push('}');
+        }
+        None => o.push_str("null"),
+    }
+    o.push_str(",\"last_success_at\":");
+    opt_str(o, r.sender.last_success_at.as_deref());
+    o.push_str(",\"next_attempt_at\":");
+    opt_str(o, r.sender.next_attempt_at.as_deref());
+    o.push_str(",\"sender_pid\":");
+    match r.sender_running.filter(|pid| *pid != 0) {
+        Some(pid) => num(o, pid.into()),
+        None => o.push_str("null"),
+    }
+    o.push_str(",\"sender_running\":");
+    boolean(o, r.sender_running.is_some());
+    o.push_str("},\"enabled\":");
+    boolean(o, r.recording);
+    o.push_str(",\"host\":");
+    write_json_str(o, &r.host);
+    o.push_str(",\"key_embedded\":");
+    boolean(o, r.has_key);
+    o.push_str(",\"last_event\":");
+    match &r.last_event {
+        Some((event, timestamp)) => {
+            o.push_str("{\"event\":");
+            write_json_str(o, event);
+            o.push_str(",\"timestamp\":");
+            write_json_str(o, timestamp);
+            o.push('}');
+        }
+        None => o.push_str("null"),
+    }
+    o.push_str(",\"linked\":");
+    let linked = identity.and_then(|i| i.linked_principal_id.as_ref());
+    boolean(o, linked.is_some());
+    o.push_str(",\"linked_id\":");
+    opt_str(o, linked.map(|id| id.as_str()));
+    o.push_str(",\"mode\":");
+    write_json_str(
+        o,
+        match r.mode {
+            Mode::Off => "off",
+            Mode::Recording => "recording",
+            Mode::Debug => "debug",
         },
-        "delivery": {
-            "last_success_at": r.sender.last_success_at,
-            "last_failure": r.sender.last_failure.as_ref().map(|f| json!({
-                "at": f.at,
-                "class": f.class,
-                "status": f.status,
-            })),
-            "consecutive_failures": r.sender.consecutive_failures,
-            "next_attempt_at": r.sender.next_attempt_at,
-            "backing_off": !r.sender.allows_attempt_now(),
-            "sender_running": r.sender_running.is_some(),
-            "sender_pid": r.sender_running.filter(|pid| *pid != 0),
-        },
-        "last_event": r.last_event.as_ref().map(|(event, timestamp)| json!({"event": event, "timestamp": timestamp})),
-        "problems": r.problems.iter().map(|p| json!({"problem": p.what, "fix": p.fix})).collect::<Vec<_>>(),
-        "notes": r.notes,
-    });
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    );
+    o.push_str(",\"notes\":[");
+    for (i, note) in r.notes.iter().enumerate() {
+        if i > 0 {
+            o.push(',');
+        }
+        write_json_str(o, note);
+    }
+    o.push_str("],\"problems\":[");
+    for (i, p) in r.problems.iter().enumerate() {
+        o.push_str(if i == 0 { "{\"fix\":" } else { ",{\"fix\":" });
+        write_json_str(o, &p.fix);
+        o.push_str(",\"problem\":");
+        write_json_str(o, &p.what);
+        o.push('}');
+    }
+    o.push_str("],\"queue\":{\"damaged\":");
+    num(o, r.damaged as u64);
+    o.push_str(",\"dropped_damaged\":");
+    num(o, r.stats.dropped_damaged);
+    o.push_str(",\"dropped_overflow\":");
+    num(o, r.stats.dropped_overflow);
+    o.push_str(",\"rejected\":");
+    num(o, r.stats.rejected);
+    o.push_str(",\"rejected_by\":{");
+    for (i, (reason, count)) in r.stats.rejected_by.iter().enumerate() {
+        if i > 0 {
+            o.push(',');
+        }
+        write_json_str(o, reason);
+        o.push(':');
+        num(o, *count);
+    }
+    o.push_str("},\"sent\":");
+    num(o, r.stats.sent);
+    o.push_str(",\"sent_recently\":");
+    num(o, r.sent_recently as u64);
+    o.push_str(",\"waiting\":");
+    num(o, r.queued as u64);
+    o.push_str("},\"state_dir\":");
+    match &r.state_dir {
+        Some(dir) => write_json_str(o, &dir.to_string_lossy()),
+        None => o.push_str("null"),
+    }
+    o.push('}');
+    let mut text = super::json::pretty(&out);
     text.push('\n');
     text
 }
@@ -698,6 +820,190 @@ mod tests {
             String::from_utf8(out).unwrap(),
             String::from_utf8(err).unwrap(),
         )
+    }
+
+    /// What `serde_json` makes of the same report (the implementation before it was written
+    /// out).
+    fn by_serde_json(r: &super::Report) -> String {
+        use serde_json::json;
+
+        use crate::handle::Mode;
+        let value = json!({
+            "enabled": r.recording,
+            "mode": match r.mode { Mode::Off => "off", Mode::Recording => "recording", Mode::Debug => "debug" },
+            "consent": { "enabled": r.consent_enabled, "source": r.source_text },
+            "key_embedded": r.has_key,
+            "host": r.host,
+            "state_dir": r.state_dir.as_ref().map(|d| d.to_string_lossy()),
+            "anonymous_id": r.identity.as_ref().map(|i| i.anon_id.to_string()),
+            "anonymous_id_created_at": r.identity.as_ref().map(|i| i.created_at.clone()),
+            "linked": r.identity.as_ref().is_some_and(|i| i.linked_principal_id.is_some()),
+            "linked_id": r.identity.as_ref().and_then(|i| i.linked_principal_id.as_ref()).map(|id| id.as_str()),
+            "queue": {
+                "waiting": r.queued,
+                "damaged": r.damaged,
+                "sent_recently": r.sent_recently,
+                "dropped_overflow": r.stats.dropped_overflow,
+                "dropped_damaged": r.stats.dropped_damaged,
+                "rejected": r.stats.rejected,
+                "rejected_by": r.stats.rejected_by,
+                "sent": r.stats.sent,
+            },
+            "delivery": {
+                "last_success_at": r.sender.last_success_at,
+                "last_failure": r.sender.last_failure.as_ref().map(|f| json!({
+                    "at": f.at,
+                    "class": f.class,
+                    "status": f.status,
+                })),
+                "consecutive_failures": r.sender.consecutive_failures,
+                "next_attempt_at": r.sender.next_attempt_at,
+                "backing_off": !r.sender.allows_attempt_now(),
+                "sender_running": r.sender_running.is_some(),
+                "sender_pid": r.sender_running.filter(|pid| *pid != 0),
+            },
+            "last_event": r.last_event.as_ref().map(|(event, timestamp)| json!({"event": event, "timestamp": timestamp})),
+            "problems": r.problems.iter().map(|p| json!({"problem": p.what, "fix": p.fix})).collect::<Vec<_>>(),
+            "notes": r.notes,
+        });
+        let mut text = serde_json::to_string_pretty(&value).unwrap();
+        text.push('\n');
+        text
+    }
+
+    /// The written-out JSON against `serde_json`'s: the same bytes, and (as a check of the
+    /// check) the same value.
+    fn assert_as_serde_json(report: &super::Report) {
+        let ours = super::to_json(report);
+        let theirs = by_serde_json(report);
+        let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
+        assert_eq!(parse(&ours), parse(&theirs), "{ours}");
+        assert_eq!(ours, theirs);
+    }
+
+    /// A report as `gather` makes it when telemetry is off and nothing was ever recorded.
+    fn empty_report() -> super::Report {
+        super::Report {
+            recording: false,
+            mode: crate::Mode::Off,
+            consent_enabled: false,
+            source: crate::consent::ConsentSource::DoNotTrack {
+                value: "1".into(),
+                understood: true,
+            },
+            source_text: "DO_NOT_TRACK=1".into(),
+            has_key: false,
+            key_source: None,
+            host: "https://us.i.posthog.com".into(),
+            state_dir: None,
+            state_dir_shown: None,
+            identity: None,
+            queued: 0,
+            damaged: 0,
+            sent_recently: 0,
+            stats: crate::queue::QueueStats::default(),
+            last_event: None,
+            sender: crate::delivery::SenderState::default(),
+            sender_running: None,
+            problems: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_json_is_what_serde_json_writes() {
+        use crate::delivery::backoff::LastFailure;
+        use crate::delivery::outcome::FailureClass;
+        use crate::identity::IdentityState;
+
+        let empty = empty_report();
+        assert_as_serde_json(&empty);
+
+        // on, with an identity, a linked account, counters, a failure, back-off, a sender
+        let mut full = empty_report();
+        full.recording = true;
+        full.mode = crate::Mode::Recording;
+        full.consent_enabled = true;
+        full.source_text = "user config ~/.demo/telemetry.toml".into();
+        full.has_key = true;
+        full.state_dir = Some("/home/ünï \"q\"\\x/.demo".into());
+        full.identity = Some(IdentityState {
+            linked_principal_id: Some(crate::PrincipalId::derive("phc_test", "acct_1").unwrap()),
+            ..IdentityState::fresh()
+        });
+        full.queued = 12;
+        full.damaged = 2;
+        full.sent_recently = 40;
+        full.stats.dropped_overflow = 3;
+        full.stats.dropped_damaged = 1;
+        full.stats.rejected = 7;
+        full.stats.rejected_by.insert("unauthorized".into(), 4);
+        full.stats.rejected_by.insert("bad_request".into(), 3);
+        full.stats.sent = u64::MAX;
+        full.last_event = Some(("forecast.shown".into(), "2026-01-02T03:04:05.678Z".into()));
+        full.sender.consecutive_failures = 3;
+        full.sender.last_success_at = Some("2026-01-01T00:00:00Z".into());
+        full.sender.next_attempt_at = Some("2999-01-01T00:00:00Z".into());
+        full.sender.last_failure = Some(LastFailure {
+            at: "2026-01-02T00:00:00Z".into(),
+            class: FailureClass::ServerError,
+            status: Some(503),
+        });
+        full.sender_running = Some(4242);
+        full.problems = vec![
+            super::Problem::new("a \"quoted\"\n\tthing\u{1}", "fix it\\now"),
+            super::Problem::new("another", "{not: json}, [x]"),
+        ];
+        full.notes = vec!["a note".into(), "ünïcode, \"and\" {braces}".into()];
+        assert_as_serde_json(&full);
+
+        // every failure class, with and without a status; a sender with no pid; back-off over
+        let mut failing = empty_report();
+        failing.mode = crate::Mode::Debug;
+        failing.identity = Some(IdentityState::fresh());
+        failing.state_dir = Some("/tmp/.demo".into());
+        failing.sender_running = Some(0);
+        failing.sender.next_attempt_at = Some("2000-01-01T00:00:00Z".into());
+        failing.notes = vec!["only a note".into()];
+        for class in [
+            FailureClass::Network,
+            FailureClass::RequestTimeout,
+            FailureClass::NotFound,
+            FailureClass::ServerError,
+            FailureClass::RateLimited,
+            FailureClass::UnexpectedStatus,
+        ] {
+            for status in [None, Some(0), Some(429)] {
+                failing.sender.last_failure = Some(LastFailure {
+                    at: "2026-01-02T00:00:00Z".into(),
+                    class,
+                    status,
+                });
+                assert_as_serde_json(&failing);
+            }
+        }
+    }
+
+    #[test]
+    fn the_json_of_gathered_states_is_what_serde_json_writes() {
+        let root = tempfile::tempdir().unwrap();
+        // off, nothing on disk
+        let off = start(root.path(), &[]);
+        assert_as_serde_json(&super::gather(&off).unwrap());
+        // on, with an event recorded and an account linked
+        let on = start(root.path(), &[("DEMO_TELEMETRY", "1")]);
+        on.link("acct_1");
+        assert_as_serde_json(&super::gather(&on).unwrap());
+        // on, with problems and a note
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join(".demo/telemetry-id.json")).unwrap();
+        let broken = start(
+            root.path(),
+            &[("DEMO_TELEMETRY", "1"), ("DEMO_TELEMETRY_DEBUG", "maybe")],
+        );
+        let report = super::gather(&broken).unwrap();
+        assert!(!report.problems.is_empty() && !report.notes.is_empty());
+        assert_as_serde_json(&report);
     }
 
     #[test]
