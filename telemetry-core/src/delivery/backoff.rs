@@ -149,7 +149,13 @@ impl SenderState {
             return Some(StartReason::AfterFailure);
         }
         let sent_since = at_or_after_start(self.last_success_at.as_deref());
-        let took_lock = facts.lock_written_at.is_some_and(|at| at >= started);
+        // the lock file's mtime comes from the kernel's coarse clock (a tick, up to 10 ms,
+        // behind), `started` from the precise one: a sender that took the lock within a tick
+        // of its start can look as if it had taken it before. Erring this way only ever
+        // starts one sender more.
+        let took_lock = facts
+            .lock_written_at
+            .is_some_and(|at| at + chrono_duration(MTIME_SLACK) >= started);
         if took_lock && !sent_since {
             return Some(StartReason::LastSentNothing);
         }
@@ -212,6 +218,10 @@ impl SenderState {
         Ok(state)
     }
 }
+
+/// How far behind the precise clock a file's modification time can be (the kernel stamps it
+/// from a coarse clock that advances once per tick, 1 to 10 ms).
+const MTIME_SLACK: Duration = Duration::from_millis(20);
 
 /// The wait after the `failures`-th failure in a row (counting from 1) of class `class`.
 pub fn backoff_delay(failures: u32, class: FailureClass) -> Duration {

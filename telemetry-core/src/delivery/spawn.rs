@@ -393,6 +393,15 @@ mod tests {
             state.start_due_at(t0 + secs(1), small),
             Some(StartReason::LastSentNothing)
         );
+        // (the lock file's time is from a coarse clock: a few ms "before" the start is after it)
+        let coarse = StartFacts {
+            lock_written_at: Some(t0 - chrono::Duration::milliseconds(4)),
+            ..small
+        };
+        assert_eq!(
+            state.start_due_at(t0 + secs(1), coarse),
+            Some(StartReason::LastSentNothing)
+        );
         // ...but one that has not taken its lock yet (it is being started) is waited for
         let starting = StartFacts {
             lock_written_at: Some(t0 - secs(60)),
