@@ -48,7 +48,7 @@
 mod common;
 
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -212,11 +212,10 @@ fn run_once(sandbox: &Demo, program: Program) -> Duration {
     elapsed
 }
 
-/// The bytes and files of the sandbox's queue: every `telemetry-queue*` file in its state
-/// directory.
-fn queue_size(demo: &Demo) -> (u64, usize) {
-    let Ok(entries) = std::fs::read_dir(demo.app_dir()) else {
-        return (0, 0);
+/// Every `telemetry-queue*` file in a state directory (the head and the sealed segments).
+fn queue_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
     };
     entries
         .flatten()
@@ -226,7 +225,15 @@ fn queue_size(demo: &Demo) -> (u64, usize) {
                 .to_string_lossy()
                 .starts_with("telemetry-queue")
         })
-        .filter_map(|entry| entry.metadata().ok())
+        .map(|entry| entry.path())
+        .collect()
+}
+
+/// The bytes and files of the sandbox's queue.
+fn queue_size(demo: &Demo) -> (u64, usize) {
+    queue_files(&demo.app_dir())
+        .iter()
+        .filter_map(|path| std::fs::metadata(path).ok())
         .fold((0, 0), |(bytes, files), meta| {
             (bytes + meta.len(), files + 1)
         })
@@ -234,18 +241,9 @@ fn queue_size(demo: &Demo) -> (u64, usize) {
 
 /// The records in the sandbox's queue files (framed lines, `T1 ...`).
 fn queue_records(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .filter(|entry| {
-            entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with("telemetry-queue")
-        })
-        .filter_map(|entry| std::fs::read(entry.path()).ok())
+    queue_files(dir)
+        .iter()
+        .filter_map(|path| std::fs::read(path).ok())
         .map(|bytes| {
             bytes
                 .split(|b| *b == b'\n')

@@ -51,15 +51,9 @@ fn state_files(dir: &StateDir) -> Vec<PathBuf> {
 /// The files [`remove_unusable`] may delete: everything `clear` deletes anyway, and the two
 /// lock files. Never the user's consent (`telemetry.toml`).
 fn removable_files(dir: &StateDir) -> Vec<PathBuf> {
-    let mut files = vec![dir.identity_file()];
-    files.extend(crate::queue::segment::files(dir.path()));
-    files.extend([
-        dir.sent_file(),
-        dir.stats_file(),
-        dir.lock_file(),
-        dir.sender_lock_file(),
-        dir.sender_state_file(),
-    ]);
+    let consent = dir.config_file();
+    let mut files = state_files(dir);
+    files.retain(|file| *file != consent);
     files
 }
 

@@ -192,15 +192,9 @@ impl LockFile {
     /// Whether the lock file is still in its directory: a lock on a removed one (the directory
     /// was deleted) excludes nobody.
     pub fn is_linked(&self) -> bool {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            self.file.metadata().is_ok_and(|meta| meta.nlink() > 0)
-        }
-        #[cfg(not(unix))]
-        {
-            true
-        }
+        self.file
+            .metadata()
+            .is_ok_and(|meta| super::is_linked(&meta))
     }
 }
 

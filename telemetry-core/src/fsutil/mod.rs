@@ -543,6 +543,35 @@ pub fn open_append(path: &Path) -> Result<File, StateError> {
     Ok(file)
 }
 
+/// Whether `path` is the file `meta` describes (it was not replaced or renamed away).
+pub fn is_at(path: &Path, meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(path)
+            .is_ok_and(|m| m.ino() == meta.ino() && m.dev() == meta.dev())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        path.exists()
+    }
+}
+
+/// Whether an open file is still in a directory (not removed while open).
+pub fn is_linked(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        meta.nlink() > 0
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        true
+    }
+}
+
 /// Opens an existing regular file to read and to write in place (not appending: positioned
 /// writes go where they are told); `Ok(None)` when nothing is there. Never follows a link.
 pub fn open_in_place(path: &Path) -> Result<Option<File>, StateError> {

@@ -70,12 +70,6 @@ impl Appender {
         line: &[u8],
         uuid: uuid::Uuid,
     ) -> Result<(Position, usize), QueueError> {
-        if line.len() > MAX_RECORD_BYTES {
-            return Err(QueueError::RecordTooLarge {
-                size: line.len(),
-                limit: MAX_RECORD_BYTES,
-            });
-        }
         // a second round only when the directory itself was replaced since the first open
         for _ in 0..2 {
             let lock = match &self.lock {
@@ -114,12 +108,6 @@ pub(crate) fn append_with_lock_held(
     let mut head = None;
     let mut dropped = 0;
     for (line, uuid) in lines {
-        if line.len() > MAX_RECORD_BYTES {
-            return Err(QueueError::RecordTooLarge {
-                size: line.len(),
-                limit: MAX_RECORD_BYTES,
-            });
-        }
         match append_locked(dir, &mut head, &|| true, line, *uuid)? {
             Some((_, n)) => dropped += n,
             None => return Err(directory_removed(dir)),
@@ -146,6 +134,12 @@ fn append_locked(
     line: &[u8],
     uuid: uuid::Uuid,
 ) -> Result<Option<(Position, usize)>, QueueError> {
+    if line.len() > MAX_RECORD_BYTES {
+        return Err(QueueError::RecordTooLarge {
+            size: line.len(),
+            limit: MAX_RECORD_BYTES,
+        });
+    }
     let io = |action: &'static str| move |e| StateError::io(action, &dir.queue_file(), e);
     let mut dropped = 0;
     let mut size = None;
@@ -155,7 +149,7 @@ fn append_locked(
             None => head.insert(open_head(dir)?),
         };
         let meta = current.file.metadata().map_err(io("inspect"))?;
-        if !segment::is_linked(&meta) {
+        if !fsutil::is_linked(&meta) {
             // removed since: by a sender that sent all of it, `clear`, or with the directory
             if !lock_is_linked() {
                 return Ok(None);
@@ -164,7 +158,7 @@ fn append_locked(
             continue;
         }
         if meta.len() >= QUEUE_SEGMENT_BYTES {
-            if segment::is_at(&dir.queue_file(), &meta) {
+            if fsutil::is_at(&dir.queue_file(), &meta) {
                 dropped += seal_head(dir)?;
             }
             *head = None;
@@ -273,17 +267,21 @@ pub(crate) fn convert_legacy(dir: &StateDir) -> Result<(), QueueError> {
 /// records the removed ones still held (counted as dropped). Under the lock.
 fn seal_head(dir: &StateDir) -> Result<usize, QueueError> {
     let root = dir.path();
-    let segments = segment::list(root);
-    let next = segments.iter().filter_map(|s| s.sealed).max().unwrap_or(0) + 1;
-    let sealed = segment::sealed_path(root, next);
-    let head = root.join(HEAD_NAME);
-    std::fs::rename(&head, &sealed).map_err(|e| StateError::io("seal", &head, e))?;
-    let mut sizes: Vec<(std::path::PathBuf, u64)> = segment::list(root)
+    // the sealed segments, oldest first; the head, once renamed, is the newest of them
+    let mut sealed: Vec<(u64, std::path::PathBuf)> = segment::list(root)
         .into_iter()
-        .filter(|s| s.sealed.is_some())
-        .map(|s| {
-            let size = std::fs::symlink_metadata(&s.path).map_or(0, |m| m.len());
-            (s.path, size)
+        .filter_map(|s| Some((s.sealed?, s.path)))
+        .collect();
+    let next = sealed.last().map_or(0, |(seq, _)| *seq) + 1;
+    let newest = segment::sealed_path(root, next);
+    let head = root.join(HEAD_NAME);
+    std::fs::rename(&head, &newest).map_err(|e| StateError::io("seal", &head, e))?;
+    sealed.push((next, newest));
+    let mut sizes: Vec<(std::path::PathBuf, u64)> = sealed
+        .into_iter()
+        .map(|(_, path)| {
+            let size = std::fs::symlink_metadata(&path).map_or(0, |m| m.len());
+            (path, size)
         })
         .collect();
     let mut total: u64 = sizes.iter().map(|(_, size)| size).sum();

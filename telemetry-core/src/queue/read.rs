@@ -30,7 +30,7 @@ pub(crate) fn read_from(path: &Path, offset: u64) -> Result<Option<Vec<u8>>, Sta
         .map_err(|e| StateError::io("read", path, e))
 }
 
-fn read_file_from(mut file: &File, offset: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_file_from(mut file: &File, offset: u64) -> std::io::Result<Vec<u8>> {
     file.seek(SeekFrom::Start(offset))?;
     let mut content = Vec::new();
     file.take(MAX_SEGMENT_READ).read_to_end(&mut content)?;
@@ -93,6 +93,9 @@ pub struct Batch {
     pub(crate) settled: usize,
     /// How many of the segments are settled to their `read_end`.
     pub(crate) segments_settled: usize,
+    /// A last line of the head without its newline: being written now, or left by a crash (the
+    /// next append closes it off). Not passed, so not counted by [`damaged`](Self::damaged).
+    pub(crate) unfinished: usize,
 }
 
 impl Batch {
@@ -196,9 +199,12 @@ pub(crate) fn batch(
                 }
                 // the head's last line may be being written; a sealed segment's is damaged
                 frame::Line::Torn(line) => {
+                    let counted = usize::from(!segment::is_blank(line));
                     if seg.sealed.is_some() {
-                        damaged += usize::from(!segment::is_blank(line));
+                        damaged += counted;
                         pos = content.len();
+                    } else {
+                        batch.unfinished += counted;
                     }
                 }
             }
@@ -220,26 +226,10 @@ pub(crate) fn batch(
 /// Every waiting record, oldest first, and the damaged lines skipped (a torn last line of the
 /// head counted among them), read-only.
 pub(crate) fn all(dir: &StateDir) -> Result<QueueContents, QueueError> {
-    let mut contents = QueueContents::default();
-    for seg in segment::list(dir.path()) {
-        let Some(file) = fsutil::open_regular(&seg.path)? else {
-            continue;
-        };
-        let base = segment::read_header(&file).map_or(0, |h| h.acked);
-        let content =
-            read_file_from(&file, base).map_err(|e| StateError::io("read", &seg.path, e))?;
-        for line in frame::lines(&content) {
-            match line {
-                frame::Line::Complete(line) if segment::is_blank(line) => {}
-                frame::Line::Complete(line) => match frame::decode(line).and_then(Record::parse) {
-                    Some(record) => contents.records.push(record),
-                    None => contents.damaged += 1,
-                },
-                frame::Line::Torn(line) => {
-                    contents.damaged += usize::from(!segment::is_blank(line))
-                }
-            }
-        }
-    }
-    Ok(contents)
+    let batch = batch(dir, usize::MAX, usize::MAX, Access::ReadOnly)?;
+    let damaged = batch.damaged() + batch.unfinished;
+    Ok(QueueContents {
+        records: batch.records,
+        damaged,
+    })
 }

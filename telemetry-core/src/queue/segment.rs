@@ -203,35 +203,6 @@ pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Res
     }
 }
 
-/// Whether `path` is the file `meta` describes (it was not replaced or renamed away).
-pub(crate) fn is_at(path: &Path, meta: &std::fs::Metadata) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::symlink_metadata(path)
-            .is_ok_and(|m| m.ino() == meta.ino() && m.dev() == meta.dev())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        path.exists()
-    }
-}
-
-/// Whether an open file is still in a directory (not removed while open).
-pub(crate) fn is_linked(meta: &std::fs::Metadata) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        meta.nlink() > 0
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        true
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,7 +117,7 @@ pub(crate) fn settle(
     }
     let gone: Vec<bool> = metas
         .iter()
-        .map(|m| m.as_ref().is_some_and(|m| !segment::is_linked(m)))
+        .map(|m| m.as_ref().is_some_and(|m| !fsutil::is_linked(m)))
         .collect();
 
     // the log and the counters first: a reader that sees a record leave the queue finds it
@@ -160,7 +160,7 @@ pub(crate) fn settle(
         let (Some((offset, _)), Some(meta)) = (ack, meta) else {
             continue;
         };
-        if !segment::is_linked(meta) {
+        if !fsutil::is_linked(meta) {
             continue;
         }
         if *offset >= meta.len() {
@@ -181,7 +181,7 @@ fn remove_settled(
     seg: &super::read::BatchSegment,
     meta: &std::fs::Metadata,
 ) -> Result<(), QueueError> {
-    if segment::is_at(&seg.path, meta) {
+    if fsutil::is_at(&seg.path, meta) {
         fsutil::remove_file(&seg.path)?;
         return Ok(());
     }
@@ -258,14 +258,9 @@ pub(crate) fn discard(
 /// Where the waiting records of a segment with these uuids are.
 fn find(file: &File, header: segment::Header, uuids: &[uuid::Uuid]) -> Vec<Position> {
     let mut found = Vec::new();
-    let mut content = Vec::new();
-    let mut reader = file;
-    use std::io::{Read, Seek, SeekFrom};
-    if reader.seek(SeekFrom::Start(header.acked)).is_err()
-        || reader.read_to_end(&mut content).is_err()
-    {
+    let Ok(content) = super::read::read_file_from(file, header.acked) else {
         return found;
-    }
+    };
     let mut offset = header.acked;
     for line in frame::lines(&content) {
         let frame::Line::Complete(bytes) = line else {
