@@ -18,6 +18,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub(crate) mod members;
 mod text;
 mod time;
 mod uuid7;
@@ -139,10 +140,25 @@ impl Record {
         personless: bool,
         common: &CommonProperties,
     ) -> Self {
+        Self::for_properties(E::META.name, distinct_id, personless, common, &|out| {
+            event.write_properties(out)
+        })
+    }
+
+    /// [`for_event`](Self::for_event) for the event named `event` whose own properties
+    /// `write_properties` writes: one copy in the binary for every event type (only the call
+    /// through `dyn` differs), not one per type.
+    fn for_properties(
+        event: &'static str,
+        distinct_id: &str,
+        personless: bool,
+        common: &CommonProperties,
+        write_properties: &dyn Fn(&mut PropertyWriter<'_>),
+    ) -> Self {
         let room = OWN_PROPERTIES_ROOM + common.members.len() + PERSONLESS_MEMBER.len();
-        Self::build(E::META.name, distinct_id, room, |props| {
+        Self::build(event, distinct_id, room, |props| {
             let start = props.len();
-            event.write_properties(&mut PropertyWriter::new(props, true));
+            write_properties(&mut PropertyWriter::new(props, true));
             // then the common properties and `$geoip_disable`, as `common.write` and
             // `runtime_bool` wrote them when the handle started
             if props.len() != start {
@@ -214,28 +230,38 @@ impl Record {
     /// Checks that `json` is a record (an object with a uuid, an event name, a distinct id,
     /// a properties object and a timestamp) and returns it; `None` otherwise.
     pub fn parse(json: &str) -> Option<Self> {
-        #[derive(serde::Deserialize)]
-        struct Shape {
-            uuid: Uuid,
-            event: String,
-            distinct_id: String,
-            properties: serde_json::Map<String, serde_json::Value>,
-            timestamp: String,
-        }
-        let shape: Shape = serde_json::from_str(json).ok()?;
-        let _ = shape.properties;
-        if shape.event.is_empty() || shape.distinct_id.is_empty() || json.contains('\n') {
+        // Read by hand from a `Value` (as serde's derive read it, which the tests keep as the
+        // reference): the sender parses the record into a `Value` anyway, and a derived
+        // `Deserialize` cost the host a deserializer of its own.
+        let value: serde_json::Value = serde_json::from_str(json).ok()?;
+        let mut found = [None; 5];
+        members::struct_members(&value, &RECORD_MEMBERS, false, &mut found).ok()?;
+        let [uuid, event, distinct_id, properties, timestamp] = found;
+        let text = |value| members::string(value, "", false).ok().flatten();
+        let uuid: Uuid = match uuid? {
+            serde_json::Value::String(uuid) => uuid.parse().ok()?,
+            _ => return None,
+        };
+        let (event, distinct_id, timestamp) = (text(event)?, text(distinct_id)?, text(timestamp)?);
+        if !properties?.is_object()
+            || event.is_empty()
+            || distinct_id.is_empty()
+            || json.contains('\n')
+        {
             return None;
         }
         Some(Self {
-            uuid: shape.uuid,
-            event: shape.event.into(),
-            distinct_id: shape.distinct_id.into(),
-            timestamp: shape.timestamp.into(),
+            uuid,
+            event: event.into(),
+            distinct_id: distinct_id.into(),
+            timestamp: timestamp.into(),
             json: json.to_string(),
         })
     }
 }
+
+/// The members of a record, in the order serde's derive read them from an array.
+const RECORD_MEMBERS: [&str; 5] = ["uuid", "event", "distinct_id", "properties", "timestamp"];
 
 #[cfg(test)]
 mod tests {
@@ -353,6 +379,77 @@ mod tests {
         let parsed = Record::parse(&record.json).unwrap();
         assert_eq!(parsed.distinct_id, "anon \"1\"\n");
         assert_eq!(parsed, record);
+    }
+
+    /// `Record::parse` as it was, with serde's derive: the reference for the reading by hand.
+    fn parse_with_serde(json: &str) -> Option<Record> {
+        #[derive(serde::Deserialize)]
+        struct Shape {
+            uuid: Uuid,
+            event: String,
+            distinct_id: String,
+            properties: serde_json::Map<String, serde_json::Value>,
+            timestamp: String,
+        }
+        let shape: Shape = serde_json::from_str(json).ok()?;
+        let _ = shape.properties;
+        if shape.event.is_empty() || shape.distinct_id.is_empty() || json.contains('\n') {
+            return None;
+        }
+        Some(Record {
+            uuid: shape.uuid,
+            event: shape.event.into(),
+            distinct_id: shape.distinct_id.into(),
+            timestamp: shape.timestamp.into(),
+            json: json.to_string(),
+        })
+    }
+
+    /// Records (and what is not one) are read as serde's derive read them.
+    #[test]
+    fn records_are_read_as_serde_read_them() {
+        let built = [
+            Record::alias("anon-1", "user-42").json,
+            Record::alias("anon \"1\"\n", "user-42").json,
+            Record::for_event(&Ping { count: 7 }, "anon-1", true, &common()).json,
+        ];
+        let u = "0190a6c2-4b1d-7c3e-9f00-0123456789ab";
+        let by_hand = [
+            format!(r#"{{"uuid":"{u}","event":"e","distinct_id":"d","properties":{{}},"timestamp":"t"}}"#),
+            format!(r#"{{"timestamp":"t","x":[1],"properties":{{"a":{{"b":[]}}}},"distinct_id":"d","event":"e","uuid":"{u}"}}"#),
+            format!(r#"["{u}","e","d",{{}},"t"]"#),
+            format!(r#"["{u}","e","d",{{}}]"#),
+            format!(r#"["{u}","e","d",{{}},"t",1]"#),
+            format!(r#"{{"uuid":"{}","event":"e","distinct_id":"d","properties":{{}},"timestamp":"t"}}"#, u.replace('-', "")),
+            format!(r#"{{"uuid":"urn:uuid:{u}","event":"e","distinct_id":"d","properties":{{}},"timestamp":"t"}}"#),
+            format!(r#"{{"uuid":"{{{u}}}","event":"e","distinct_id":"d","properties":{{}},"timestamp":"t"}}"#),
+            format!(r#"{{"uuid":"{}","event":"e","distinct_id":"d","properties":{{}},"timestamp":"t"}}"#, u.to_uppercase()),
+            r#"{"uuid":"not-a-uuid","event":"e","distinct_id":"d","properties":{},"timestamp":"t"}"#.to_string(),
+            r#"{"uuid":null,"event":"e","distinct_id":"d","properties":{},"timestamp":"t"}"#.to_string(),
+            r#"{"uuid":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16],"event":"e","distinct_id":"d","properties":{},"timestamp":"t"}"#.to_string(),
+            format!(r#"{{"uuid":"{u}","event":"","distinct_id":"d","properties":{{}},"timestamp":"t"}}"#),
+            format!(r#"{{"uuid":"{u}","event":"e","distinct_id":"","properties":{{}},"timestamp":"t"}}"#),
+            format!(r#"{{"uuid":"{u}","event":"e","distinct_id":"d","properties":{{}},"timestamp":""}}"#),
+            format!(r#"{{"uuid":"{u}","event":"e","distinct_id":"d","properties":[],"timestamp":"t"}}"#),
+            format!(r#"{{"uuid":"{u}","event":"e","distinct_id":"d","properties":null,"timestamp":"t"}}"#),
+            format!(r#"{{"uuid":"{u}","event":"e","distinct_id":"d","timestamp":"t"}}"#),
+            format!(r#"{{"uuid":"{u}","event":"e","distinct_id":"d","properties":{{}}}}"#),
+            format!(r#"{{"uuid":"{u}","event":7,"distinct_id":"d","properties":{{}},"timestamp":"t"}}"#),
+            format!(r#"{{"uuid":"{u}","event":"e","distinct_id":null,"properties":{{}},"timestamp":"t"}}"#),
+            format!(r#"{{"uuid":"{u}","event":"e","distinct_id":"d","properties":{{}},"timestamp":5}}"#),
+            format!(r#"{{"uuid":"{u}","event":"e\u0041","distinct_id":"d\n","properties":{{}},"timestamp":"t"}}"#),
+            format!("{{\"uuid\":\"{u}\",\"event\":\"e\",\n\"distinct_id\":\"d\",\"properties\":{{}},\"timestamp\":\"t\"}}"),
+            format!(r#" {{"uuid":"{u}","event":"e","distinct_id":"d","properties":{{}},"timestamp":"t"}} "#),
+            format!(r#"{{"uuid":"{u}","event":"e","distinct_id":"d","properties":{{}},"timestamp":"t"}}x"#),
+            "{".to_string(),
+            "null".to_string(),
+            "[]".to_string(),
+            String::new(),
+        ];
+        for json in built.iter().chain(&by_hand) {
+            assert_eq!(Record::parse(json), parse_with_serde(json), "{json}");
+        }
+        assert!(Record::parse(&by_hand[2]).is_some());
     }
 
     #[test]

@@ -24,18 +24,21 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::outcome::{Failure, FailureClass};
+use crate::event::writer::write_json_str;
 use crate::fsutil::{self, StateError};
 use crate::limits::{
     BACKOFF_BASE, BACKOFF_CAP, FLUSH_INTERVAL, FLUSH_QUEUE_BYTES, RATE_LIMITED_BACKOFF,
 };
 use crate::paths::StateDir;
+use crate::record::members::{self, struct_members};
 use crate::record::{parse_rfc3339, rfc3339};
 
 /// The last failed attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize))]
 pub struct LastFailure {
     /// When it happened (RFC 3339, UTC).
     pub at: String,
@@ -46,8 +49,12 @@ pub struct LastFailure {
 }
 
 /// The sender's state: `telemetry-sender.json`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+///
+/// Read and written by hand ([`from_json`](Self::from_json), [`to_json`](Self::to_json)), as
+/// serde's derives read and wrote it (the tests keep them as the reference): the derived
+/// deserializers cost the host over 10 KB.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize), serde(default))]
 pub struct SenderState {
     /// Failed attempts since the last success.
     pub consecutive_failures: u32,
@@ -94,7 +101,7 @@ impl SenderState {
     /// failure, no back-off).
     pub fn read(dir: &StateDir) -> Self {
         match fsutil::read_small_text(&dir.sender_state_file()) {
-            Ok(Some(text)) => serde_json::from_str(&text).unwrap_or_else(|error| {
+            Ok(Some(text)) => Self::from_json(&text).unwrap_or_else(|error| {
                 tracing::debug!(%error, "telemetry sender state damaged; ignoring it");
                 Self::default()
             }),
@@ -174,8 +181,7 @@ impl SenderState {
         let mut state = Self::read(dir);
         state.last_started_at = Some(rfc3339(now));
         state.senders_started = state.senders_started.saturating_add(1);
-        let json = serde_json::to_string(&state).unwrap_or_default();
-        fsutil::write_atomic_unsynced(&dir.sender_state_file(), json.as_bytes())?;
+        state.write(dir)?;
         Ok(state)
     }
 
@@ -211,11 +217,114 @@ impl SenderState {
         let _lock = dir.lock_exclusive()?;
         let mut state = Self::read(dir);
         change(&mut state);
-        let json = serde_json::to_string(&state).unwrap_or_default();
-        // without `fsync`: hosts may be waiting for the lock, and a crash that loses this
-        // costs at most one attempt more or less, never an event
-        fsutil::write_atomic_unsynced(&dir.sender_state_file(), json.as_bytes())?;
+        state.write(dir)?;
         Ok(state)
+    }
+
+    /// Writes the file (the caller holds the lock), without `fsync`: hosts may be waiting for
+    /// the lock, and a crash that loses this costs at most one attempt more or less, never an
+    /// event.
+    fn write(&self, dir: &StateDir) -> Result<(), StateError> {
+        fsutil::write_atomic_unsynced(&dir.sender_state_file(), self.to_json().as_bytes())
+    }
+
+    /// The state in `text`, read as serde's derive (`#[serde(default)]`) reads it: unknown
+    /// members ignored, missing ones at their default. The error says what is damaged.
+    fn from_json(text: &str) -> Result<Self, String> {
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let mut found = [None; 6];
+        struct_members(&value, &SENDER_STATE_MEMBERS, true, &mut found)?;
+        let [failures, next, last_failure, success, started, senders] = found;
+        let text = |value, name| members::string(value, name, true);
+        Ok(Self {
+            consecutive_failures: members::unsigned(
+                failures,
+                "consecutive_failures",
+                u32::MAX.into(),
+            )?
+            .map_or(0, |n| n as u32),
+            next_attempt_at: text(next, "next_attempt_at")?,
+            last_failure: match last_failure {
+                None | Some(Value::Null) => None,
+                Some(value) => Some(LastFailure::from_value(value)?),
+            },
+            last_success_at: text(success, "last_success_at")?,
+            last_started_at: text(started, "last_started_at")?,
+            senders_started: members::unsigned(senders, "senders_started", u64::MAX)?.unwrap_or(0),
+        })
+    }
+
+    /// The file's JSON: what `serde_json::to_string` wrote for the derived `Serialize`.
+    fn to_json(&self) -> String {
+        let mut out = String::with_capacity(320);
+        let o = &mut out;
+        o.push_str("{\"consecutive_failures\":");
+        o.push_str(itoa::Buffer::new().format(self.consecutive_failures));
+        o.push_str(",\"next_attempt_at\":");
+        optional_str(o, self.next_attempt_at.as_deref());
+        o.push_str(",\"last_failure\":");
+        match &self.last_failure {
+            Some(failure) => {
+                o.push_str("{\"at\":");
+                write_json_str(o, &failure.at);
+                o.push_str(",\"class\":\"");
+                o.push_str(failure.class.as_str());
+                o.push_str("\",\"status\":");
+                match failure.status {
+                    Some(status) => o.push_str(itoa::Buffer::new().format(status)),
+                    None => o.push_str("null"),
+                }
+                o.push('}');
+            }
+            None => o.push_str("null"),
+        }
+        o.push_str(",\"last_success_at\":");
+        optional_str(o, self.last_success_at.as_deref());
+        o.push_str(",\"last_started_at\":");
+        optional_str(o, self.last_started_at.as_deref());
+        o.push_str(",\"senders_started\":");
+        o.push_str(itoa::Buffer::new().format(self.senders_started));
+        o.push('}');
+        out
+    }
+}
+
+/// The members of [`SenderState`], in the order of its fields.
+const SENDER_STATE_MEMBERS: [&str; 6] = [
+    "consecutive_failures",
+    "next_attempt_at",
+    "last_failure",
+    "last_success_at",
+    "last_started_at",
+    "senders_started",
+];
+
+impl LastFailure {
+    /// The last failure in `value`, read as serde's derive reads it (`at` and `class`
+    /// required, `status` may be missing).
+    fn from_value(value: &Value) -> Result<Self, String> {
+        let mut found = [None; 3];
+        struct_members(value, &["at", "class", "status"], false, &mut found)?;
+        let [at, class, status] = found;
+        Ok(Self {
+            at: members::string(at, "at", false)?.ok_or_else(|| members::invalid("at"))?,
+            class: class
+                .and_then(members::variant_name)
+                .and_then(FailureClass::from_name)
+                .ok_or_else(|| members::invalid("class"))?,
+            status: match status {
+                None | Some(Value::Null) => None,
+                Some(_) => members::unsigned(status, "status", u16::MAX.into())?.map(|n| n as u16),
+            },
+        })
+    }
+}
+
+/// Appends `text` as a JSON string, or `null`.
+fn optional_str(out: &mut String, text: Option<&str>) {
+    match text {
+        Some(text) => write_json_str(out, text),
+        None => out.push_str("null"),
     }
 }
 
@@ -261,6 +370,96 @@ mod tests {
             RATE_LIMITED_BACKOFF
         );
         assert_eq!(backoff_delay(20, FailureClass::RateLimited), BACKOFF_CAP);
+    }
+
+    /// Files read by hand as serde's derive read them: the same state, or both refused.
+    #[test]
+    fn the_file_reads_as_serde_read_it() {
+        let full = r#"{"consecutive_failures":2,"next_attempt_at":"2026-04-08T10:01:00.000Z","last_failure":{"at":"2026-04-08T10:00:00.000Z","class":"server_error","status":503},"last_success_at":"2026-04-07T18:00:00.000Z","last_started_at":"2026-04-08T10:00:00.000Z","senders_started":12}"#;
+        let cases = [
+            full,
+            "{}",
+            "[]",
+            "[3]",
+            r#"[1,null,null,null,null,7]"#,
+            r#"[1,null,null,null,null,7,8]"#,
+            r#"{"consecutive_failures":1,"unknown":[1,{"a":2}]}"#,
+            r#"{"consecutive_failures":null}"#,
+            r#"{"consecutive_failures":-1}"#,
+            r#"{"consecutive_failures":1.0}"#,
+            r#"{"consecutive_failures":4294967295}"#,
+            r#"{"consecutive_failures":4294967296}"#,
+            r#"{"senders_started":18446744073709551615}"#,
+            r#"{"senders_started":18446744073709551616}"#,
+            r#"{"senders_started":"3"}"#,
+            r#"{"next_attempt_at":null,"last_success_at":"x \"q\" \\ \n"}"#,
+            r#"{"next_attempt_at":5}"#,
+            r#"{"last_started_at":true}"#,
+            r#"{"last_failure":null}"#,
+            r#"{"last_failure":{"at":"t","class":"network"}}"#,
+            r#"{"last_failure":{"at":"t","class":"network","status":null,"x":1}}"#,
+            r#"{"last_failure":{"at":"t","class":{"rate_limited":null},"status":429}}"#,
+            r#"{"last_failure":{"at":"t","class":{"rate_limited":1}}}"#,
+            r#"{"last_failure":{"at":"t","class":{"rate_limited":null,"network":null}}}"#,
+            r#"{"last_failure":{"at":"t","class":"Network"}}"#,
+            r#"{"last_failure":{"at":"t","class":3}}"#,
+            r#"{"last_failure":{"class":"network"}}"#,
+            r#"{"last_failure":{"at":"t"}}"#,
+            r#"{"last_failure":{"at":null,"class":"network"}}"#,
+            r#"{"last_failure":{"at":"t","class":"network","status":65535}}"#,
+            r#"{"last_failure":{"at":"t","class":"network","status":65536}}"#,
+            r#"{"last_failure":{"at":"t","class":"network","status":-4}}"#,
+            r#"{"last_failure":["t","not_found",404]}"#,
+            r#"{"last_failure":["t","not_found"]}"#,
+            r#"{"last_failure":["t","not_found",null,1]}"#,
+            r#"{"last_failure":"t"}"#,
+            r#"{"last_failure":[]}"#,
+            "null",
+            "5",
+            r#""x""#,
+            "{not json",
+            "",
+            r#"{"consecutive_failures":1} x"#,
+        ];
+        for text in cases {
+            let ours = SenderState::from_json(text).ok();
+            let serde = serde_json::from_str::<SenderState>(text).ok();
+            assert_eq!(ours, serde, "{text}");
+        }
+        assert!(SenderState::from_json(full).is_ok());
+        // a syntax error is described as serde_json describes it (the debug log shows it)
+        assert_eq!(
+            SenderState::from_json("{not json").unwrap_err(),
+            serde_json::from_str::<SenderState>("{not json")
+                .unwrap_err()
+                .to_string()
+        );
+    }
+
+    /// The file is written as `serde_json::to_string` wrote it.
+    #[test]
+    fn the_file_is_written_as_serde_wrote_it() {
+        let mut state = SenderState::default();
+        assert_eq!(state.to_json(), serde_json::to_string(&state).unwrap());
+        state.consecutive_failures = u32::MAX;
+        state.senders_started = u64::MAX;
+        state.next_attempt_at = Some("2026-04-08T10:01:00.000Z".into());
+        state.last_success_at = Some("a \"quoted\" \\ text\n\t\u{1}é".into());
+        state.last_started_at = Some(String::new());
+        for (class, status) in [
+            (FailureClass::Network, None),
+            (FailureClass::RateLimited, Some(429)),
+            (FailureClass::UnexpectedStatus, Some(u16::MAX)),
+        ] {
+            state.last_failure = Some(LastFailure {
+                at: "2026-04-08T10:00:00.000Z".into(),
+                class,
+                status,
+            });
+            let json = state.to_json();
+            assert_eq!(json, serde_json::to_string(&state).unwrap());
+            assert_eq!(SenderState::from_json(&json), Ok(state.clone()));
+        }
     }
 
     #[test]

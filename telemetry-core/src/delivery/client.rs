@@ -82,8 +82,12 @@ pub(crate) fn strip_library_properties(mut event: Event) -> Event {
 /// `None` when the record's JSON has no properties object (a record that passed
 /// [`Record::parse`] always has one).
 pub(crate) fn to_event(record: &Record) -> Option<Event> {
-    let value: serde_json::Value = serde_json::from_str(&record.json).ok()?;
-    let serde_json::Value::Object(properties) = value.get("properties")?.clone() else {
+    use serde_json::Value;
+    // taken out of the parsed record, not cloned (a clone of the map is code of its own)
+    let Value::Object(mut value) = serde_json::from_str(&record.json).ok()? else {
+        return None;
+    };
+    let Value::Object(properties) = value.remove("properties")? else {
         return None;
     };
     let mut event = Event::new(record.event.clone(), record.distinct_id.clone());

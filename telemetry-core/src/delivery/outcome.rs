@@ -39,11 +39,16 @@
 //! the body. So a 429 waits [`RATE_LIMITED_BACKOFF`](crate::limits::RATE_LIMITED_BACKOFF)
 //! at least, whatever the server asked.
 
-use serde::{Deserialize, Serialize};
-
 /// Why a batch was not delivered this time; its records are kept and retried later.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+///
+/// Stored in `telemetry-sender.json` by [`as_str`](Self::as_str) (the names serde's
+/// `rename_all = "snake_case"` gave it; the tests keep the derive as the reference).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    test,
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum FailureClass {
     /// No answer: DNS, connection refused or reset, timeout, connection closed before the
     /// response.
@@ -62,6 +67,33 @@ pub enum FailureClass {
 }
 
 impl FailureClass {
+    /// Every class.
+    const ALL: [Self; 6] = [
+        FailureClass::Network,
+        FailureClass::RequestTimeout,
+        FailureClass::NotFound,
+        FailureClass::ServerError,
+        FailureClass::RateLimited,
+        FailureClass::UnexpectedStatus,
+    ];
+
+    /// The class's name, as stored in `telemetry-sender.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::Network => "network",
+            FailureClass::RequestTimeout => "request_timeout",
+            FailureClass::NotFound => "not_found",
+            FailureClass::ServerError => "server_error",
+            FailureClass::RateLimited => "rate_limited",
+            FailureClass::UnexpectedStatus => "unexpected_status",
+        }
+    }
+
+    /// The class stored under `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|class| class.as_str() == name)
+    }
+
     /// A few words for `status`.
     pub fn describe(self) -> &'static str {
         match self {
@@ -76,8 +108,12 @@ impl FailureClass {
 }
 
 /// Why a batch was refused for good; its records are dropped and counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(
+    test,
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum RejectionClass {
     /// 400 Bad Request (a record the server found invalid, isolated by bisection).
     BadRequest,
@@ -222,6 +258,16 @@ mod tests {
 
     fn of(error: Error) -> Outcome {
         Outcome::of(&Err(error))
+    }
+
+    #[test]
+    fn failure_classes_are_stored_under_serde_s_names() {
+        for class in FailureClass::ALL {
+            let json = serde_json::to_string(&class).unwrap();
+            assert_eq!(json, format!("\"{}\"", class.as_str()));
+            assert_eq!(FailureClass::from_name(class.as_str()), Some(class));
+        }
+        assert_eq!(FailureClass::from_name("Network"), None);
     }
 
     #[test]

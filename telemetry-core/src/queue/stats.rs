@@ -3,15 +3,21 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::QueueError;
+use crate::event::writer::write_json_str;
 use crate::fsutil::{self, StateError};
 use crate::paths::StateDir;
+use crate::record::members::{self, struct_members};
 
 /// Counters kept in `telemetry-stats.json`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+///
+/// Read and written by hand ([`from_json`](Self::from_json), [`to_json`](Self::to_json)), as
+/// serde's derives read and wrote it (the tests keep them as the reference): the derived
+/// deserializer costs the host several KB.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(test, derive(serde::Serialize, serde::Deserialize), serde(default))]
 pub struct QueueStats {
     /// Records dropped, oldest first, because the queue was full.
     pub dropped_overflow: u64,
@@ -31,7 +37,75 @@ impl QueueStats {
     pub fn dropped(&self) -> u64 {
         self.dropped_overflow + self.dropped_damaged + self.rejected
     }
+
+    /// The counters in `text`, read as serde's derive (`#[serde(default)]`) reads them:
+    /// unknown members ignored, missing ones zero. The error says what is damaged.
+    fn from_json(text: &str) -> Result<Self, String> {
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let mut found = [None; 5];
+        struct_members(&value, &MEMBERS, true, &mut found)?;
+        let [overflow, damaged, rejected, rejected_by, sent] = found;
+        let count =
+            |value, name| Ok::<_, String>(members::unsigned(value, name, u64::MAX)?.unwrap_or(0));
+        Ok(Self {
+            dropped_overflow: count(overflow, "dropped_overflow")?,
+            dropped_damaged: count(damaged, "dropped_damaged")?,
+            rejected: count(rejected, "rejected")?,
+            rejected_by: match rejected_by {
+                None => BTreeMap::new(),
+                Some(Value::Object(by)) => {
+                    let mut counts = BTreeMap::new();
+                    for (reason, n) in by {
+                        // `entry`, as `settle` counts: no instantiation of `insert` (or of
+                        // `collect`'s sort) of its own
+                        *counts.entry(reason.clone()).or_default() = count(Some(n), "rejected_by")?;
+                    }
+                    counts
+                }
+                Some(_) => return Err(members::invalid("rejected_by")),
+            },
+            sent: count(sent, "sent")?,
+        })
+    }
+
+    /// The file's JSON: what `serde_json::to_string` wrote for the derived `Serialize`.
+    fn to_json(&self) -> String {
+        let mut out = String::with_capacity(160);
+        let o = &mut out;
+        let mut number = itoa::Buffer::new();
+        // a loop rather than a copy of the number writing per counter
+        for (before, count) in [
+            ("{\"dropped_overflow\":", self.dropped_overflow),
+            (",\"dropped_damaged\":", self.dropped_damaged),
+            (",\"rejected\":", self.rejected),
+        ] {
+            o.push_str(before);
+            o.push_str(number.format(count));
+        }
+        o.push_str(",\"rejected_by\":{");
+        for (i, (reason, count)) in self.rejected_by.iter().enumerate() {
+            if i > 0 {
+                o.push(',');
+            }
+            write_json_str(o, reason);
+            o.push(':');
+            o.push_str(number.format(*count));
+        }
+        o.push_str("},\"sent\":");
+        o.push_str(number.format(self.sent));
+        o.push('}');
+        out
+    }
 }
+
+/// The members of [`QueueStats`], in the order of its fields.
+const MEMBERS: [&str; 5] = [
+    "dropped_overflow",
+    "dropped_damaged",
+    "rejected",
+    "rejected_by",
+    "sent",
+];
 
 /// Changes the counters; the caller holds the exclusive lock. Written without `fsync` (hosts
 /// may be waiting for the lock): a crash can lose the last change of a counter, never an event.
@@ -42,19 +116,84 @@ pub(crate) fn update(
     let path = dir.stats_file();
     let mut stats = read(&path).unwrap_or_default();
     change(&mut stats);
-    let json = serde_json::to_string(&stats).unwrap_or_default();
-    Ok(fsutil::write_atomic_unsynced(&path, json.as_bytes())?)
+    write(&path, &stats)
+}
+
+/// Writes the counters (the part of [`update`] that is not generic, kept out of its copies).
+fn write(path: &Path, stats: &QueueStats) -> Result<(), QueueError> {
+    Ok(fsutil::write_atomic_unsynced(
+        path,
+        stats.to_json().as_bytes(),
+    )?)
 }
 
 /// The counters (zero when there is no file; a damaged file reads as zero).
 pub(crate) fn read(path: &Path) -> Result<QueueStats, StateError> {
     match fsutil::read_small_text(path) {
-        Ok(Some(text)) => Ok(serde_json::from_str(&text).unwrap_or_else(|e| {
+        Ok(Some(text)) => Ok(QueueStats::from_json(&text).unwrap_or_else(|e| {
             tracing::debug!(%e, "telemetry counters damaged; starting again from zero");
             QueueStats::default()
         })),
         Ok(None) => Ok(QueueStats::default()),
         Err(e @ (StateError::Symlink { .. } | StateError::NotAFile { .. })) => Err(e),
         Err(_) => Ok(QueueStats::default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Files read by hand as serde's derive read them: the same counters, or both refused.
+    #[test]
+    fn the_file_reads_as_serde_read_it() {
+        let cases = [
+            r#"{"dropped_overflow":1,"dropped_damaged":2,"rejected":3,"rejected_by":{"bad_request":2,"too_large":1},"sent":40}"#,
+            "{}",
+            "[]",
+            "[1,2]",
+            r#"[1,2,3,{"x":1},5]"#,
+            r#"[1,2,3,{},5,6]"#,
+            r#"{"sent":7,"other":{"a":[1]}}"#,
+            r#"{"sent":null}"#,
+            r#"{"sent":-1}"#,
+            r#"{"sent":1.5}"#,
+            r#"{"sent":18446744073709551615}"#,
+            r#"{"sent":18446744073709551616}"#,
+            r#"{"rejected_by":null}"#,
+            r#"{"rejected_by":{}}"#,
+            r#"{"rejected_by":[]}"#,
+            r#"{"rejected_by":[["bad_request",1]]}"#,
+            r#"{"rejected_by":{"a":1,"a":2}}"#,
+            r#"{"rejected_by":{"a":"1"}}"#,
+            r#"{"rejected_by":{"a":null}}"#,
+            r#"{"rejected_by":{"\u0041\n":5,"z":0}}"#,
+            "null",
+            "3",
+            "{\"sent\":",
+            "",
+        ];
+        for text in cases {
+            let ours = QueueStats::from_json(text).ok();
+            let serde = serde_json::from_str::<QueueStats>(text).ok();
+            assert_eq!(ours, serde, "{text}");
+        }
+    }
+
+    /// The file is written as `serde_json::to_string` wrote it.
+    #[test]
+    fn the_file_is_written_as_serde_wrote_it() {
+        let mut stats = QueueStats::default();
+        assert_eq!(stats.to_json(), serde_json::to_string(&stats).unwrap());
+        stats.dropped_overflow = 1;
+        stats.dropped_damaged = u64::MAX;
+        stats.rejected = 3;
+        stats.sent = 12;
+        stats.rejected_by.insert("too_large".into(), 1);
+        stats.rejected_by.insert("bad_request".into(), 2);
+        stats.rejected_by.insert("odd \"name\"\n".into(), 0);
+        let json = stats.to_json();
+        assert_eq!(json, serde_json::to_string(&stats).unwrap());
+        assert_eq!(QueueStats::from_json(&json), Ok(stats));
     }
 }
