@@ -1,9 +1,15 @@
 //! `telemetry status`.
+//!
+//! Written with `write!` into one `String` and with one non-generic path per kind of thing
+//! (a problem, a JSON member): this is the largest subcommand, and every `format!` temporary,
+//! clone or generic instantiation here is code every host binary carries.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use super::{Io, command_name, home, report_config_error};
-use crate::config::TelemetryConfig;
+use crate::config::{EnvNames, TelemetryConfig};
 use crate::consent::{ConsentDecision, ConsentSource, tilde};
-use crate::delivery::outcome::FailureClass;
 use crate::delivery::{DeliverySource, RejectionClass, SenderState};
 use crate::event::writer::write_json_str;
 use crate::fsutil::{self, StateError};
@@ -30,19 +36,22 @@ impl Problems {
         }
     }
 
-    fn extend(&mut self, problems: impl IntoIterator<Item = Problem>) {
-        for problem in problems {
-            self.push(problem);
-        }
+    /// Adds the problem `error` describes, with its own fix.
+    fn push_state(&mut self, error: &StateError) {
+        self.push(Problem::new(error.to_string(), error.fix_hint()));
     }
 
     /// Whether an earlier problem names the file at `path`.
-    fn names(&self, path: &std::path::Path) -> bool {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        self.0.iter().any(|p| p.what.contains(&name))
+    fn names(&self, path: &Path) -> bool {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let name = name.as_bytes();
+        // A plain scan: `str::contains` inlines a two-way searcher (~3 KB) here, to look for
+        // a file name in a few short messages.
+        name.is_empty()
+            || self.0.iter().any(|p| {
+                let what = p.what.as_bytes();
+                what.windows(name.len()).any(|w| w == name)
+            })
     }
 
     fn is_empty(&self) -> bool {
@@ -51,45 +60,37 @@ impl Problems {
 }
 
 impl Problem {
-    /// A problem and its fix.
-    pub(super) fn new(what: impl Into<String>, fix: impl Into<String>) -> Self {
-        Problem {
-            what: what.into(),
-            fix: fix.into(),
-        }
+    /// A problem and its fix (owned `String`s, not `impl Into<String>`: one constructor for
+    /// every caller instead of one per argument type).
+    pub(super) fn new(what: String, fix: String) -> Self {
+        Problem { what, fix }
     }
 
     /// The user's config cannot be read (`what` says why).
     fn unreadable_user_config(config: &TelemetryConfig, what: String) -> Self {
-        Problem {
+        let cmd = config.command_name();
+        Problem::new(
             what,
-            fix: format!(
-                "run `{cmd} telemetry on` or `{cmd} telemetry off` to rewrite it, or remove it",
-                cmd = config.command_name()
+            format!(
+                "run `{cmd} telemetry on` or `{cmd} telemetry off` to rewrite it, or remove it"
             ),
-        }
-    }
-
-    fn from_state(error: &StateError) -> Self {
-        Problem {
-            what: error.to_string(),
-            fix: error.fix_hint(),
-        }
+        )
     }
 }
 
-/// Everything `status` reports.
-struct Report {
+/// Everything `status` reports, borrowing what the handle already holds.
+struct Report<'a> {
     recording: bool,
     mode: Mode,
     consent_enabled: bool,
-    source: ConsentSource,
+    source: &'a ConsentSource,
     source_text: String,
     has_key: bool,
-    key_source: Option<DeliverySource>,
-    host: String,
+    /// The key and host are a development endpoint's (debug builds only).
+    dev_endpoint: bool,
+    host: &'a str,
     /// Absolute, for scripts (`status --json`); shown with `~` in the text.
-    state_dir: Option<std::path::PathBuf>,
+    state_dir: Option<&'a Path>,
     /// The state directory as the text shows it.
     state_dir_shown: Option<String>,
     identity: Option<IdentityState>,
@@ -111,11 +112,11 @@ pub(super) fn run(telemetry: &Telemetry, as_json: bool, io: &mut Io<'_>) -> i32 
     let Some(report) = gather(telemetry) else {
         return 1;
     };
-    if as_json {
-        io.out(&to_json(&report));
+    io.out(&if as_json {
+        to_json(&report)
     } else {
-        io.out(&to_text(telemetry, &report));
-    }
+        to_text(telemetry, &report)
+    });
     for note in &report.notes {
         io.warn(note);
     }
@@ -125,34 +126,50 @@ pub(super) fn run(telemetry: &Telemetry, as_json: bool, io: &mut Io<'_>) -> i32 
     i32::from(!report.problems.is_empty())
 }
 
-/// Checks the files in the state directory, reading only. `identity` is what reading the
-/// identity file gave (`None` without a state directory); the user's config is read here only
-/// when an earlier source decided consent, since otherwise consent read it already.
+/// The files in the state directory `status` checks besides the consent and identity files:
+/// the queue, the sent log, the counters, the locks, the notice marker and the sender's state.
+fn data_files(dir: &StateDir) -> Vec<PathBuf> {
+    let mut files = crate::queue::segment::files(dir.path());
+    files.extend([
+        dir.sent_file(),
+        dir.stats_file(),
+        dir.lock_file(),
+        dir.notice_marker(),
+        dir.sender_lock_file(),
+        dir.sender_state_file(),
+    ]);
+    files
+}
+
+/// Checks the files in the state directory, reading only. `identity_error` is why reading the
+/// identity file failed, if it did; the user's config is read here only when an earlier source
+/// decided consent, since otherwise consent read it already.
 fn check_files(
     telemetry: &Telemetry,
     consent: &ConsentDecision,
-    identity: Option<&Result<Option<IdentityState>, StateError>>,
-) -> Vec<Problem> {
-    let mut problems = Vec::new();
+    identity_error: Option<StateError>,
+    files: &[PathBuf],
+    problems: &mut Problems,
+) {
     let Some(config) = telemetry.config() else {
-        return problems;
+        return;
     };
     let Some(dir) = telemetry.state_dir() else {
-        problems.push(Problem {
-            what: "there is no home directory, so telemetry has nowhere to keep its state".into(),
-            fix: format!(
+        problems.push(Problem::new(
+            "there is no home directory, so telemetry has nowhere to keep its state".into(),
+            format!(
                 "set HOME, or {} to a directory telemetry may use",
                 config.env_names().dir
             ),
-        });
-        return problems;
+        ));
+        return;
     };
     match std::fs::metadata(dir.path()) {
         Ok(meta) if !meta.is_dir() => {
-            problems.push(Problem::from_state(&StateError::NotADirectory {
+            problems.push_state(&StateError::NotADirectory {
                 path: dir.path().to_path_buf(),
-            }));
-            return problems;
+            });
+            return;
         }
         Ok(_) => {}
         Err(_) => {
@@ -162,39 +179,26 @@ fn check_files(
             if let ConsentSource::UserConfigUnreadable { problem, .. } = &consent.source {
                 problems.push(Problem::unreadable_user_config(config, problem.clone()));
             }
-            return problems;
+            return;
         }
     }
     let config_file = dir.config_file();
     let config_file_regular = match fsutil::check_regular(&config_file) {
         Ok(_) => true,
         Err(e) => {
-            problems.push(Problem::from_state(&e));
+            problems.push_state(&e);
             false
         }
     };
-    let files = crate::queue::segment::files(dir.path()).into_iter().chain([
-        dir.sent_file(),
-        dir.stats_file(),
-        dir.lock_file(),
-        dir.notice_marker(),
-        dir.sender_lock_file(),
-        dir.sender_state_file(),
-    ]);
     for path in files {
-        if let Err(e) = fsutil::check_regular(&path) {
-            problems.push(Problem::from_state(&e));
+        if let Err(e) = fsutil::check_regular(path) {
+            problems.push_state(&e);
         }
     }
     // files this user cannot use (a `sudo` run's), a read-only directory, running as root
-    problems.extend(
-        crate::delivery::problems(config, dir)
-            .into_iter()
-            .map(|p| Problem {
-                what: p.what,
-                fix: p.fix,
-            }),
-    );
+    for p in crate::delivery::problems(config, dir) {
+        problems.push(Problem::new(p.what, p.fix));
+    }
     let unreadable_config = match &consent.source {
         // a file that is not a regular file was reported above
         ConsentSource::UserConfigUnreadable { problem, .. } => {
@@ -216,23 +220,22 @@ fn check_files(
         problems.push(Problem::unreadable_user_config(config, what));
     }
     match fsutil::check_regular(&dir.identity_file()) {
-        Err(e) => problems.push(Problem::from_state(&e)),
-        Ok(true) => match identity {
-            Some(Err(e @ (StateError::Corrupt { .. } | StateError::TooLarge { .. }))) => {
-                problems.push(Problem {
-                    what: e.to_string(),
-                    fix: format!(
+        Err(e) => problems.push_state(&e),
+        Ok(true) => match identity_error {
+            Some(e @ (StateError::Corrupt { .. } | StateError::TooLarge { .. })) => {
+                problems.push(Problem::new(
+                    e.to_string(),
+                    format!(
                         "run `{} telemetry clear` (or remove it); a new anonymous ID is made when needed",
                         config.command_name()
                     ),
-                });
+                ));
             }
-            Some(Err(other)) => problems.push(Problem::from_state(other)),
-            Some(Ok(_)) | None => {}
+            Some(other) => problems.push_state(&other),
+            None => {}
         },
         Ok(false) => {}
     }
-    problems
 }
 
 /// Why the state directory `dir`, which does not exist, could not be created because of its
@@ -241,40 +244,32 @@ fn missing_parent(config: &TelemetryConfig, dir: &StateDir) -> Option<Problem> {
     let parent = dir.path().parent()?;
     let var = &config.env_names().dir;
     let (parent_shown, dir_shown) = (parent.display(), dir.path().display());
-    match std::fs::metadata(parent) {
-        Ok(meta) if meta.is_dir() => None,
-        Ok(_) => Some(Problem::new(
-            format!(
-                "{parent_shown} is not a directory (it is a file), so {dir_shown} cannot be created"
-            ),
-            format!(
-                "point HOME at your home directory, or set {var} to a directory telemetry may use"
-            ),
-        )),
-        Err(_) => Some(Problem::new(
-            format!("{parent_shown} does not exist, so {dir_shown} cannot be created"),
-            format!("create it, or set {var} to a directory telemetry may use"),
-        )),
-    }
+    let (what, fix) = match std::fs::metadata(parent) {
+        Ok(meta) if meta.is_dir() => return None,
+        Ok(_) => (
+            "is not a directory (it is a file), so",
+            "point HOME at your home directory, or",
+        ),
+        Err(_) => ("does not exist, so", "create it, or"),
+    };
+    Some(Problem::new(
+        format!("{parent_shown} {what} {dir_shown} cannot be created"),
+        format!("{fix} set {var} to a directory telemetry may use"),
+    ))
 }
 
 /// The files `status` reads (or a sender would) that may exist but cannot be opened: a file
-/// at mode 000, or under a directory this user cannot search. The consent and identity files
-/// are checked where they are read.
-fn check_readable(dir: &StateDir, problems: &mut Problems) {
-    let files = crate::queue::segment::files(dir.path()).into_iter().chain([
-        dir.sent_file(),
-        dir.stats_file(),
-        dir.lock_file(),
-        dir.sender_lock_file(),
-        dir.sender_state_file(),
-    ]);
+/// at mode 000, or under a directory this user cannot search. `files` are [`data_files`]; the
+/// notice marker only needs to exist, and the consent and identity files are checked where
+/// they are read.
+fn check_readable(dir: &StateDir, files: &[PathBuf], problems: &mut Problems) {
+    let notice_marker = dir.notice_marker();
     for path in files {
-        if problems.names(&path) {
+        if *path == notice_marker || problems.names(path) {
             continue;
         }
-        if let Err(e) = fsutil::open_regular(&path) {
-            problems.push(Problem::from_state(&e));
+        if let Err(e) = fsutil::open_regular(path) {
+            problems.push_state(&e);
         }
     }
 }
@@ -300,50 +295,50 @@ fn check_writable(
     if !meant_to_record(telemetry) || !problems.is_empty() {
         return false;
     }
-    let home = home(telemetry);
-    let source = consent.source.describe(home.as_deref());
-    let var = &config.env_names().dir;
-    let problem = |effect: &str, what: String, fix: String| {
-        let fix = if fix.ends_with("elsewhere") {
-            format!("{fix} with {var}")
-        } else {
-            format!("{fix}; or set {var} to a directory you can write")
-        };
-        Problem::new(
-            format!("telemetry is on ({source}), but {effect}: {what}"),
-            fix,
-        )
-    };
     let unrecordable = "nothing can be recorded";
-    if let Err(e) = fsutil::ensure_dir(dir.path()) {
-        problems.push(problem(unrecordable, e.to_string(), e.fix_hint()));
-        return true;
-    }
-    if let Some(failure) = telemetry.recording_failure() {
-        problems.push(problem(unrecordable, failure.what, failure.fix));
-        return true;
-    }
-    if let Some(queue) = telemetry.queue()
+    let (effect, what, fix, stops) = if let Err(e) = fsutil::ensure_dir(dir.path()) {
+        (unrecordable, e.to_string(), e.fix_hint(), true)
+    } else if let Some(failure) = telemetry.recording_failure() {
+        (unrecordable, failure.what, failure.fix, true)
+    } else if let Some(queue) = telemetry.queue()
         && let Err(e) = queue.check_acknowledgeable()
     {
         let effect = "its directory cannot be written, so nothing is sent";
-        problems.push(problem(effect, e.to_string(), e.fix_hint()));
-    }
-    false
+        (effect, e.to_string(), e.fix_hint(), false)
+    } else {
+        return false;
+    };
+    let source = consent.source.describe(home(telemetry).as_deref());
+    let var = &config.env_names().dir;
+    let fix = if fix.ends_with("elsewhere") {
+        format!("{fix} with {var}")
+    } else {
+        format!("{fix}; or set {var} to a directory you can write")
+    };
+    problems.push(Problem::new(
+        format!("telemetry is on ({source}), but {effect}: {what}"),
+        fix,
+    ));
+    stops
 }
 
-fn gather(telemetry: &Telemetry) -> Option<Report> {
+fn gather(telemetry: &Telemetry) -> Option<Report<'_>> {
     let consent = telemetry.consent()?;
     let delivery = telemetry.delivery()?;
     let home = home(telemetry);
-    let identity_read = telemetry.identity_store().map(|store| store.read());
+    let state_dir = telemetry.state_dir();
+    let (identity, identity_error) = match telemetry.identity_store().map(|store| store.read()) {
+        Some(Ok(identity)) => (identity, None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
+    };
     let mut problems = Problems::default();
-    problems.extend(check_files(telemetry, consent, identity_read.as_ref()));
-    if let Some(dir) = telemetry.state_dir() {
-        check_readable(dir, &mut problems);
+    let files = state_dir.map(data_files).unwrap_or_default();
+    check_files(telemetry, consent, identity_error, &files, &mut problems);
+    if let Some(dir) = state_dir {
+        check_readable(dir, &files, &mut problems);
     }
     let unrecordable = check_writable(telemetry, consent, &mut problems);
-    let identity = identity_read.and_then(|read| read.ok().flatten());
     let mut notes = Vec::new();
     if let Some(note) = telemetry.config().and_then(crate::debug::not_understood) {
         notes.push(note);
@@ -388,265 +383,259 @@ fn gather(telemetry: &Telemetry) -> Option<Report> {
         notes.push(ignored.to_string());
     }
 
+    let has_key = delivery.has_key();
     Some(Report {
         recording: telemetry.is_recording() && !unrecordable,
         mode: telemetry.mode(),
         consent_enabled: consent.enabled,
-        source: consent.source.clone(),
+        source: &consent.source,
         source_text: consent.source.describe(home.as_deref()),
-        has_key: delivery.has_key(),
-        key_source: delivery.has_key().then(|| delivery.source().clone()),
-        host: delivery.base_url().to_string(),
-        state_dir: telemetry.state_dir().map(|d| d.path().to_path_buf()),
-        state_dir_shown: telemetry
-            .state_dir()
-            .map(|d| tilde(d.path(), home.as_deref())),
+        has_key,
+        dev_endpoint: has_key && matches!(delivery.source(), DeliverySource::DevEndpoint { .. }),
+        host: delivery.base_url(),
+        state_dir: state_dir.map(StateDir::path),
+        state_dir_shown: state_dir.map(|d| tilde(d.path(), home.as_deref())),
         identity,
         queued,
         damaged,
         sent_recently,
         stats,
         last_event,
-        sender: telemetry
-            .state_dir()
-            .map(SenderState::read)
-            .unwrap_or_default(),
-        sender_running: telemetry
-            .state_dir()
-            .and_then(crate::delivery::running_sender),
+        sender: state_dir.map(SenderState::read).unwrap_or_default(),
+        sender_running: state_dir.and_then(crate::delivery::running_sender),
         problems: problems.0,
         notes,
     })
 }
 
-fn to_text(telemetry: &Telemetry, r: &Report) -> String {
+// `write!` into a `String` cannot fail: the results below are ignored with `let _`.
+
+fn to_text(telemetry: &Telemetry, r: &Report<'_>) -> String {
     let cmd = command_name(telemetry);
     let config = telemetry.config();
-    let names = config.map(|c| c.env_names().clone());
-    let mut out = String::new();
+    let names = config.map(TelemetryConfig::env_names);
+    let mut out = String::with_capacity(1024);
+    let o = &mut out;
     let headline = match r.mode {
-        Mode::Debug => "DEBUG (events are printed to stderr, never recorded or sent)".to_string(),
-        _ if r.recording => "ENABLED".to_string(),
+        Mode::Debug => "DEBUG (events are printed to stderr, never recorded or sent)",
+        _ if r.recording => "ENABLED",
         _ if r.consent_enabled && !r.has_key => {
-            "DISABLED (this build has no PostHog key: nothing can be recorded or sent, whatever the settings)".to_string()
+            "DISABLED (this build has no PostHog key: nothing can be recorded or sent, whatever the settings)"
         }
         Mode::Recording => {
             "DISABLED (telemetry is on, but nothing can be recorded: see the problem below)"
-                .to_string()
         }
-        _ => "DISABLED".to_string(),
+        _ => "DISABLED",
     };
-    out.push_str(&format!("Telemetry: {headline}\n"));
-    out.push_str(&format!("  Source: {}\n", r.source_text));
+    let _ = write!(o, "Telemetry: {headline}\n  Source: {}\n", r.source_text);
     match &r.identity {
         Some(identity) => {
             let date = identity.created_at.get(..10).unwrap_or(&identity.created_at);
-            out.push_str(&format!(
-                "  Anonymous ID: {} (created {date})\n",
-                identity.anon_id
-            ));
+            let _ = writeln!(o, "  Anonymous ID: {} (created {date})", identity.anon_id);
             if let Some(linked) = &identity.linked_principal_id {
-                out.push_str(&format!(
-                    "  Linked account: {linked} (a keyed hash of the account you are logged in with; events are attributed to it)\n"
-                ));
+                let _ = writeln!(
+                    o,
+                    "  Linked account: {linked} (a keyed hash of the account you are logged in with; events are attributed to it)"
+                );
             }
         }
-        None => out.push_str(
+        None => o.push_str(
             "  Anonymous ID: none (one is created only when telemetry is on and an event is recorded)\n",
         ),
     }
-    let dev = matches!(r.key_source, Some(DeliverySource::DevEndpoint { .. }));
-    out.push_str(&format!(
-        "  PostHog host: {}{}\n",
-        r.host,
-        if dev {
-            " (development endpoint, debug build)"
-        } else {
-            ""
+    let dev = if r.dev_endpoint {
+        " (development endpoint, debug build)"
+    } else {
+        ""
+    };
+    let _ = write!(o, "  PostHog host: {}{dev}\n  PostHog key: ", r.host);
+    match names {
+        _ if !r.has_key => o.push_str("none embedded in this build (nothing can ever be sent)\n"),
+        Some(n) if r.dev_endpoint => {
+            let _ = writeln!(
+                o,
+                "from {} or the build (debug build; never shown)",
+                n.dev_key
+            );
         }
-    ));
-    out.push_str(&format!(
-        "  PostHog key: {}\n",
-        match (&r.key_source, &names) {
-            (None, _) => "none embedded in this build (nothing can ever be sent)".to_string(),
-            (Some(DeliverySource::DevEndpoint { .. }), Some(n)) =>
-                format!("from {} or the build (debug build; never shown)", n.dev_key),
-            _ => "embedded at build time (never shown)".to_string(),
-        }
-    ));
-    let mut queue = format!(
+        _ => o.push_str("embedded at build time (never shown)\n"),
+    }
+    let _ = write!(
+        o,
         "  Queue: {} waiting to be sent, {} sent recently",
         r.queued, r.sent_recently
     );
     let dropped = r.stats.dropped();
     if dropped > 0 {
-        queue.push_str(&format!(
+        let _ = write!(
+            o,
             ", {dropped} dropped ({} because the queue was full, {} damaged, {} refused by the server)",
             r.stats.dropped_overflow, r.stats.dropped_damaged, r.stats.rejected
-        ));
+        );
     }
     if r.damaged > 0 {
-        queue.push_str(&format!(", {} damaged record(s) skipped", r.damaged));
+        let _ = write!(o, ", {} damaged record(s) skipped", r.damaged);
     }
-    out.push_str(&queue);
-    out.push('\n');
+    o.push('\n');
     for (reason, count) in &r.stats.rejected_by {
-        out.push_str(&format!(
-            "    {count} {}\n",
+        let _ = writeln!(
+            o,
+            "    {count} {}",
             RejectionClass::from_name(reason).map_or("refused", RejectionClass::describe)
-        ));
+        );
     }
-    out.push_str(&delivery_text(r));
+    delivery_text(o, r);
     if r.queued > 0 && !r.recording {
-        out.push_str(&format!(
-            "    (waiting events are not sent while telemetry is off; `{cmd} telemetry clear` deletes them)\n"
-        ));
+        let _ = writeln!(
+            o,
+            "    (waiting events are not sent while telemetry is off; `{cmd} telemetry clear` deletes them)"
+        );
     }
     if let Some((event, timestamp)) = &r.last_event {
-        out.push_str(&format!("  Last event: {event} ({})\n", ago(timestamp)));
+        let _ = write!(o, "  Last event: {event} (");
+        write_ago(o, timestamp);
+        o.push_str(")\n");
     }
     if let Some(dir) = &r.state_dir_shown {
-        out.push_str(&format!("  Directory: {dir}\n"));
+        let _ = writeln!(o, "  Directory: {dir}");
     }
-    out.push('\n');
+    o.push('\n');
     if r.recording {
-        out.push_str(&format!(
-            "To disable: {cmd} telemetry off (or set DO_NOT_TRACK=1)\n"
-        ));
+        let _ = writeln!(o, "To disable: {cmd} telemetry off (or set DO_NOT_TRACK=1)");
     } else if r.mode == Mode::Recording {
-        out.push_str(&format!(
-            "To record: fix the problem below (telemetry is on); to turn it off: {cmd} telemetry off\n"
-        ));
+        let _ = writeln!(
+            o,
+            "To record: fix the problem below (telemetry is on); to turn it off: {cmd} telemetry off"
+        );
     } else if r.mode != Mode::Debug {
-        out.push_str(&format!(
-            "To enable: {}\n",
-            how_to_enable(&cmd, r, names.as_ref())
-        ));
+        o.push_str("To enable: ");
+        how_to_enable(o, &cmd, r, names);
+        o.push('\n');
     }
-    out.push_str(&format!(
-        "To inspect what is being sent: {cmd} telemetry inspect\n"
-    ));
-    out.push_str(&format!(
-        "To see every event this program can send: {cmd} telemetry catalog\n"
-    ));
+    let _ = write!(
+        o,
+        "To inspect what is being sent: {cmd} telemetry inspect\nTo see every event this program can send: {cmd} telemetry catalog\n"
+    );
     if let Some(url) = config.and_then(|c| c.docs_url()) {
-        out.push_str(&format!("Full policy: {url}\n"));
+        let _ = writeln!(o, "Full policy: {url}");
     }
     out
 }
 
 /// The sender's lines: last success, last failure, back-off, and whether one is running.
-fn delivery_text(r: &Report) -> String {
-    let mut out = String::new();
+fn delivery_text(o: &mut String, r: &Report<'_>) {
     if let Some(at) = &r.sender.last_success_at {
-        out.push_str(&format!("  Last sent: {}\n", ago(at)));
+        o.push_str("  Last sent: ");
+        write_ago(o, at);
+        o.push('\n');
     }
     if let Some(failure) = &r.sender.last_failure {
-        let status = failure
-            .status
-            .map(|s| format!(", HTTP {s}"))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "  Last failure: {}{status} ({})\n",
-            failure.class.describe(),
-            ago(&failure.at)
-        ));
+        let _ = write!(o, "  Last failure: {}", failure.class.describe());
+        if let Some(status) = failure.status {
+            let _ = write!(o, ", HTTP {status}");
+        }
+        o.push_str(" (");
+        write_ago(o, &failure.at);
+        o.push_str(")\n");
     }
     if !r.sender.allows_attempt_now()
         && let Some(next) = r.sender.next_attempt()
     {
-        let wait = (next - chrono::Utc::now()).num_seconds().max(1);
-        out.push_str(&format!(
-            "  Next attempt: in {} (after {} failure(s) in a row; events wait in the queue)\n",
-            duration_words(wait),
+        o.push_str("  Next attempt: in ");
+        write_duration(o, (next - chrono::Utc::now()).num_seconds().max(1));
+        let _ = writeln!(
+            o,
+            " (after {} failure(s) in a row; events wait in the queue)",
             r.sender.consecutive_failures
-        ));
+        );
     }
     match r.sender_running {
-        Some(0) => out.push_str("  Sender: running\n"),
-        Some(pid) => out.push_str(&format!("  Sender: running (pid {pid})\n")),
+        Some(0) => o.push_str("  Sender: running\n"),
+        Some(pid) => {
+            let _ = writeln!(o, "  Sender: running (pid {pid})");
+        }
         None => {}
     }
-    out
 }
 
-/// `45 seconds`, `3 minutes`, `1 hour`, `2 days`.
-fn duration_words(seconds: i64) -> String {
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    match seconds {
-        s if s < 60 => plural(s, "second"),
-        s if s < 3600 => plural(s / 60, "minute"),
-        s if s < 86_400 => plural(s / 3600, "hour"),
-        s => plural(s / 86_400, "day"),
-    }
+/// Appends `45 seconds`, `3 minutes`, `1 hour`, `2 days`.
+fn write_duration(o: &mut String, seconds: i64) {
+    let (n, unit) = match seconds {
+        s if s < 60 => (s, "second"),
+        s if s < 3600 => (s / 60, "minute"),
+        s if s < 86_400 => (s / 3600, "hour"),
+        s => (s / 86_400, "day"),
+    };
+    let _ = write!(o, "{n} {unit}{}", if n == 1 { "" } else { "s" });
 }
 
-fn how_to_enable(cmd: &str, r: &Report, names: Option<&crate::config::EnvNames>) -> String {
-    let telemetry_var = names.map_or("<APP>_TELEMETRY".to_string(), |n| n.telemetry.clone());
+/// Appends how to turn telemetry on, given what turned it off.
+fn how_to_enable(o: &mut String, cmd: &str, r: &Report<'_>, names: Option<&EnvNames>) {
+    let telemetry_var = names.map_or("<APP>_TELEMETRY", |n| n.telemetry.as_str());
     if r.consent_enabled && !r.has_key {
-        return "not possible with this build; official release builds embed the key".to_string();
+        o.push_str("not possible with this build; official release builds embed the key");
+        return;
     }
-    match &r.source {
+    let _ = match r.source {
         ConsentSource::DoNotTrack { .. } => {
-            "unset DO_NOT_TRACK (it turns telemetry off for every program that honours it, and wins over every other setting)".to_string()
+            o.write_str("unset DO_NOT_TRACK (it turns telemetry off for every program that honours it, and wins over every other setting)")
         }
-        ConsentSource::NoTelemetryVariable { variable, .. } => format!("unset {variable}"),
+        ConsentSource::NoTelemetryVariable { variable, .. } => write!(o, "unset {variable}"),
         ConsentSource::TelemetryVariable { variable, .. } => {
-            format!("set {variable}=1, or unset it and run `{cmd} telemetry on`")
+            write!(o, "set {variable}=1, or unset it and run `{cmd} telemetry on`")
         }
-        ConsentSource::ProjectFile { .. } => format!(
+        ConsentSource::ProjectFile { .. } => write!(
+            o,
             "this project has opted out, so telemetry stays off inside it (set {telemetry_var}=1 to override it for one command)"
         ),
         ConsentSource::UserConfigUnreadable { .. } => {
-            format!("run `{cmd} telemetry on`, which rewrites the damaged file")
+            write!(o, "run `{cmd} telemetry on`, which rewrites the damaged file")
         }
-        ConsentSource::Ci { .. } => format!(
+        ConsentSource::Ci { .. } => write!(
+            o,
             "telemetry is off in CI; set {telemetry_var}=1 in the CI environment to record there"
         ),
-        _ => format!("{cmd} telemetry on"),
-    }
-}
-
-/// `3 minutes ago`, `just now`, or the timestamp when it cannot be read.
-pub(super) fn ago(timestamp: &str) -> String {
-    let Ok(then) = crate::record::parse_rfc3339(timestamp) else {
-        return timestamp.to_string();
+        _ => write!(o, "{cmd} telemetry on"),
     };
-    let seconds = (chrono::Utc::now() - then).num_seconds();
+}
+
+/// Appends `3 minutes ago`, `just now`, or the timestamp when it cannot be read.
+fn write_ago(o: &mut String, timestamp: &str) {
+    let seconds = crate::record::parse_rfc3339(timestamp)
+        .map_or(-1, |then| (chrono::Utc::now() - then).num_seconds());
     match seconds {
-        s if s < 0 => timestamp.to_string(),
-        s if s < 10 => "just now".to_string(),
-        s => format!("{} ago", duration_words(s)),
+        s if s < 0 => o.push_str(timestamp),
+        s if s < 10 => o.push_str("just now"),
+        s => {
+            write_duration(o, s);
+            o.push_str(" ago");
+        }
     }
 }
 
-/// Appends `value` as a JSON string, or `null`.
-fn opt_str(out: &mut String, value: Option<&str>) {
+/// A JSON value `status --json` writes.
+enum Json<'a> {
+    Null,
+    Bool(bool),
+    Num(u64),
+    Str(&'a str),
+}
+
+impl<'a> From<Option<&'a str>> for Json<'a> {
+    fn from(value: Option<&'a str>) -> Self {
+        value.map_or(Json::Null, Json::Str)
+    }
+}
+
+/// Appends `lead` (punctuation and a member's name) and then `value`: one call per member,
+/// instead of the inlined pushes of each.
+fn member(o: &mut String, lead: &str, value: Json<'_>) {
+    o.push_str(lead);
     match value {
-        Some(value) => write_json_str(out, value),
-        None => out.push_str("null"),
-    }
-}
-
-/// Appends `n` as a JSON number.
-fn num(out: &mut String, n: u64) {
-    out.push_str(itoa::Buffer::new().format(n));
-}
-
-/// Appends `b` as a JSON boolean.
-fn boolean(out: &mut String, b: bool) {
-    out.push_str(if b { "true" } else { "false" });
-}
-
-/// How `serde` names a failure class (`rename_all = "snake_case"`).
-fn failure_class_name(class: FailureClass) -> &'static str {
-    match class {
-        FailureClass::Network => "network",
-        FailureClass::RequestTimeout => "request_timeout",
-        FailureClass::NotFound => "not_found",
-        FailureClass::ServerError => "server_error",
-        FailureClass::RateLimited => "rate_limited",
-        FailureClass::UnexpectedStatus => "unexpected_status",
+        Json::Null => o.push_str("null"),
+        Json::Bool(b) => o.push_str(if b { "true" } else { "false" }),
+        Json::Num(n) => o.push_str(itoa::Buffer::new().format(n)),
+        Json::Str(s) => write_json_str(o, s),
     }
 }
 
@@ -655,131 +644,95 @@ fn failure_class_name(class: FailureClass) -> &'static str {
 ///
 /// Written out rather than built with `serde_json::json!` (as `catalog --json` is): every
 /// `json!` member instantiates serde code of its own, which the binary carries.
-fn to_json(r: &Report) -> String {
+fn to_json(r: &Report<'_>) -> String {
+    use Json::{Bool, Null, Num, Str};
     let mut out = String::with_capacity(1024);
     let o = &mut out;
     let identity = r.identity.as_ref();
-    o.push_str("{\"anonymous_id\":");
     match identity {
-        Some(i) => write_json_str(
-            o,
-            i.anon_id
-                .hyphenated()
-                .encode_lower(&mut uuid::Uuid::encode_buffer()),
-        ),
-        None => o.push_str("null"),
+        // a UUID needs no escaping
+        Some(i) => {
+            let _ = write!(o, "{{\"anonymous_id\":\"{}\"", i.anon_id);
+        }
+        None => o.push_str("{\"anonymous_id\":null"),
     }
-    o.push_str(",\"anonymous_id_created_at\":");
-    opt_str(o, identity.map(|i| i.created_at.as_str()));
-    o.push_str(",\"consent\":{\"enabled\":");
-    boolean(o, r.consent_enabled);
-    o.push_str(",\"source\":");
-    write_json_str(o, &r.source_text);
-    o.push_str("},\"delivery\":{\"backing_off\":");
-    boolean(o, !r.sender.allows_attempt_now());
-    o.push_str(",\"consecutive_failures\":");
-    num(o, r.sender.consecutive_failures.into());
-    o.push_str(",\"last_failure\":");
+    let created_at = identity.map(|i| i.created_at.as_str());
+    member(o, ",\"anonymous_id_created_at\":", created_at.into());
+    member(o, ",\"consent\":{\"enabled\":", Bool(r.consent_enabled));
+    member(o, ",\"source\":", Str(&r.source_text));
+    let backing_off = !r.sender.allows_attempt_now();
+    member(o, "},\"delivery\":{\"backing_off\":", Bool(backing_off));
+    let failures = r.sender.consecutive_failures.into();
+    member(o, ",\"consecutive_failures\":", Num(failures));
     match &r.sender.last_failure {
         Some(f) => {
-            o.push_str("{\"at\":");
-            write_json_str(o, &f.at);
-            o.push_str(",\"class\":");
-            write_json_str(o, failure_class_name(f.class));
-            o.push_str(",\"status\":");
-            match f.status {
-                Some(status) => num(o, status.into()),
-                None => o.push_str("null"),
-            }
+            member(o, ",\"last_failure\":{\"at\":", Str(&f.at));
+            member(o, ",\"class\":", Str(f.class.as_str()));
+            let status = f.status.map_or(Null, |s| Num(s.into()));
+            member(o, ",\"status\":", status);
             o.push('}');
         }
-        None => o.push_str("null"),
+        None => member(o, ",\"last_failure\":", Null),
     }
-    o.push_str(",\"last_success_at\":");
-    opt_str(o, r.sender.last_success_at.as_deref());
-    o.push_str(",\"next_attempt_at\":");
-    opt_str(o, r.sender.next_attempt_at.as_deref());
-    o.push_str(",\"sender_pid\":");
-    match r.sender_running.filter(|pid| *pid != 0) {
-        Some(pid) => num(o, pid.into()),
-        None => o.push_str("null"),
-    }
-    o.push_str(",\"sender_running\":");
-    boolean(o, r.sender_running.is_some());
-    o.push_str("},\"enabled\":");
-    boolean(o, r.recording);
-    o.push_str(",\"host\":");
-    write_json_str(o, &r.host);
-    o.push_str(",\"key_embedded\":");
-    boolean(o, r.has_key);
-    o.push_str(",\"last_event\":");
+    let last_success = r.sender.last_success_at.as_deref();
+    member(o, ",\"last_success_at\":", last_success.into());
+    let next_attempt = r.sender.next_attempt_at.as_deref();
+    member(o, ",\"next_attempt_at\":", next_attempt.into());
+    let pid = match r.sender_running {
+        Some(pid) if pid != 0 => Num(pid.into()),
+        _ => Null,
+    };
+    member(o, ",\"sender_pid\":", pid);
+    member(o, ",\"sender_running\":", Bool(r.sender_running.is_some()));
+    member(o, "},\"enabled\":", Bool(r.recording));
+    member(o, ",\"host\":", Str(r.host));
+    member(o, ",\"key_embedded\":", Bool(r.has_key));
     match &r.last_event {
         Some((event, timestamp)) => {
-            o.push_str("{\"event\":");
-            write_json_str(o, event);
-            o.push_str(",\"timestamp\":");
-            write_json_str(o, timestamp);
+            member(o, ",\"last_event\":{\"event\":", Str(event));
+            member(o, ",\"timestamp\":", Str(timestamp));
             o.push('}');
         }
-        None => o.push_str("null"),
+        None => member(o, ",\"last_event\":", Null),
     }
-    o.push_str(",\"linked\":");
     let linked = identity.and_then(|i| i.linked_principal_id.as_ref());
-    boolean(o, linked.is_some());
-    o.push_str(",\"linked_id\":");
-    opt_str(o, linked.map(|id| id.as_str()));
-    o.push_str(",\"mode\":");
-    write_json_str(
-        o,
-        match r.mode {
-            Mode::Off => "off",
-            Mode::Recording => "recording",
-            Mode::Debug => "debug",
-        },
-    );
+    member(o, ",\"linked\":", Bool(linked.is_some()));
+    member(o, ",\"linked_id\":", linked.map(|id| id.as_str()).into());
+    let mode = match r.mode {
+        Mode::Off => "off",
+        Mode::Recording => "recording",
+        Mode::Debug => "debug",
+    };
+    member(o, ",\"mode\":", Str(mode));
     o.push_str(",\"notes\":[");
     for (i, note) in r.notes.iter().enumerate() {
-        if i > 0 {
-            o.push(',');
-        }
-        write_json_str(o, note);
+        member(o, if i == 0 { "" } else { "," }, Str(note));
     }
     o.push_str("],\"problems\":[");
     for (i, p) in r.problems.iter().enumerate() {
-        o.push_str(if i == 0 { "{\"fix\":" } else { ",{\"fix\":" });
-        write_json_str(o, &p.fix);
-        o.push_str(",\"problem\":");
-        write_json_str(o, &p.what);
+        member(
+            o,
+            if i == 0 { "{\"fix\":" } else { ",{\"fix\":" },
+            Str(&p.fix),
+        );
+        member(o, ",\"problem\":", Str(&p.what));
         o.push('}');
     }
-    o.push_str("],\"queue\":{\"damaged\":");
-    num(o, r.damaged as u64);
-    o.push_str(",\"dropped_damaged\":");
-    num(o, r.stats.dropped_damaged);
-    o.push_str(",\"dropped_overflow\":");
-    num(o, r.stats.dropped_overflow);
-    o.push_str(",\"rejected\":");
-    num(o, r.stats.rejected);
+    member(o, "],\"queue\":{\"damaged\":", Num(r.damaged as u64));
+    let stats = &r.stats;
+    member(o, ",\"dropped_damaged\":", Num(stats.dropped_damaged));
+    member(o, ",\"dropped_overflow\":", Num(stats.dropped_overflow));
+    member(o, ",\"rejected\":", Num(stats.rejected));
     o.push_str(",\"rejected_by\":{");
-    for (i, (reason, count)) in r.stats.rejected_by.iter().enumerate() {
-        if i > 0 {
-            o.push(',');
-        }
-        write_json_str(o, reason);
-        o.push(':');
-        num(o, *count);
+    for (i, (reason, count)) in stats.rejected_by.iter().enumerate() {
+        member(o, if i == 0 { "" } else { "," }, Str(reason));
+        member(o, ":", Num(*count));
     }
-    o.push_str("},\"sent\":");
-    num(o, r.stats.sent);
-    o.push_str(",\"sent_recently\":");
-    num(o, r.sent_recently as u64);
-    o.push_str(",\"waiting\":");
-    num(o, r.queued as u64);
-    o.push_str("},\"state_dir\":");
-    match &r.state_dir {
-        Some(dir) => write_json_str(o, &dir.to_string_lossy()),
-        None => o.push_str("null"),
-    }
+    member(o, "},\"sent\":", Num(stats.sent));
+    member(o, ",\"sent_recently\":", Num(r.sent_recently as u64));
+    member(o, ",\"waiting\":", Num(r.queued as u64));
+    let state_dir = r.state_dir.map(Path::to_string_lossy);
+    member(o, "},\"state_dir\":", state_dir.as_deref().into());
     o.push('}');
     let mut text = super::json::pretty(&out);
     text.push('\n');
@@ -824,7 +777,7 @@ mod tests {
 
     /// What `serde_json` makes of the same report (the implementation before it was written
     /// out).
-    fn by_serde_json(r: &super::Report) -> String {
+    fn by_serde_json(r: &super::Report<'_>) -> String {
         use serde_json::json;
 
         use crate::handle::Mode;
@@ -873,7 +826,7 @@ mod tests {
 
     /// The written-out JSON against `serde_json`'s: the same bytes, and (as a check of the
     /// check) the same value.
-    fn assert_as_serde_json(report: &super::Report) {
+    fn assert_as_serde_json(report: &super::Report<'_>) {
         let ours = super::to_json(report);
         let theirs = by_serde_json(report);
         let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
@@ -881,20 +834,26 @@ mod tests {
         assert_eq!(ours, theirs);
     }
 
-    /// A report as `gather` makes it when telemetry is off and nothing was ever recorded.
-    fn empty_report() -> super::Report {
+    /// What turned telemetry off in [`empty_report`].
+    fn do_not_track() -> crate::consent::ConsentSource {
+        crate::consent::ConsentSource::DoNotTrack {
+            value: "1".into(),
+            understood: true,
+        }
+    }
+
+    /// A report as `gather` makes it when telemetry is off (by `source`, [`do_not_track`])
+    /// and nothing was ever recorded.
+    fn empty_report(source: &crate::consent::ConsentSource) -> super::Report<'_> {
         super::Report {
             recording: false,
             mode: crate::Mode::Off,
             consent_enabled: false,
-            source: crate::consent::ConsentSource::DoNotTrack {
-                value: "1".into(),
-                understood: true,
-            },
+            source,
             source_text: "DO_NOT_TRACK=1".into(),
             has_key: false,
-            key_source: None,
-            host: "https://us.i.posthog.com".into(),
+            dev_endpoint: false,
+            host: "https://us.i.posthog.com",
             state_dir: None,
             state_dir_shown: None,
             identity: None,
@@ -916,17 +875,18 @@ mod tests {
         use crate::delivery::outcome::FailureClass;
         use crate::identity::IdentityState;
 
-        let empty = empty_report();
+        let source = do_not_track();
+        let empty = empty_report(&source);
         assert_as_serde_json(&empty);
 
         // on, with an identity, a linked account, counters, a failure, back-off, a sender
-        let mut full = empty_report();
+        let mut full = empty_report(&source);
         full.recording = true;
         full.mode = crate::Mode::Recording;
         full.consent_enabled = true;
         full.source_text = "user config ~/.demo/telemetry.toml".into();
         full.has_key = true;
-        full.state_dir = Some("/home/ünï \"q\"\\x/.demo".into());
+        full.state_dir = Some(Path::new("/home/ünï \"q\"\\x/.demo"));
         full.identity = Some(IdentityState {
             linked_principal_id: Some(crate::PrincipalId::derive("phc_test", "acct_1").unwrap()),
             ..IdentityState::fresh()
@@ -951,17 +911,17 @@ mod tests {
         });
         full.sender_running = Some(4242);
         full.problems = vec![
-            super::Problem::new("a \"quoted\"\n\tthing\u{1}", "fix it\\now"),
-            super::Problem::new("another", "{not: json}, [x]"),
+            super::Problem::new("a \"quoted\"\n\tthing\u{1}".into(), "fix it\\now".into()),
+            super::Problem::new("another".into(), "{not: json}, [x]".into()),
         ];
         full.notes = vec!["a note".into(), "ünïcode, \"and\" {braces}".into()];
         assert_as_serde_json(&full);
 
         // every failure class, with and without a status; a sender with no pid; back-off over
-        let mut failing = empty_report();
+        let mut failing = empty_report(&source);
         failing.mode = crate::Mode::Debug;
         failing.identity = Some(IdentityState::fresh());
-        failing.state_dir = Some("/tmp/.demo".into());
+        failing.state_dir = Some(Path::new("/tmp/.demo"));
         failing.sender_running = Some(0);
         failing.sender.next_attempt_at = Some("2000-01-01T00:00:00Z".into());
         failing.notes = vec!["only a note".into()];

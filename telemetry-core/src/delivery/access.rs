@@ -33,7 +33,7 @@ pub struct AccessProblem {
 }
 
 /// The files telemetry writes (all but the first-run notice's marker, which only needs to
-/// exist).
+/// exist), the user's consent (`telemetry.toml`) first.
 #[cfg_attr(not(unix), allow(dead_code))]
 fn state_files(dir: &StateDir) -> Vec<PathBuf> {
     let mut files = vec![dir.config_file(), dir.identity_file()];
@@ -51,9 +51,8 @@ fn state_files(dir: &StateDir) -> Vec<PathBuf> {
 /// The files [`remove_unusable`] may delete: everything `clear` deletes anyway, and the two
 /// lock files. Never the user's consent (`telemetry.toml`).
 fn removable_files(dir: &StateDir) -> Vec<PathBuf> {
-    let consent = dir.config_file();
     let mut files = state_files(dir);
-    files.retain(|file| *file != consent);
+    files.remove(0); // the consent file
     files
 }
 
@@ -104,19 +103,29 @@ fn writable(dir: &Path) -> std::io::Result<()> {
 /// `path` as one shell word (quoted when it needs to be).
 #[cfg_attr(not(unix), allow(dead_code))]
 fn shell_word(path: &Path) -> String {
-    let text = path.display().to_string();
+    // what `path.display()` shows
+    let text = path.to_string_lossy();
     let plain = text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-~+,:@%".contains(c));
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-~+,:@%".contains(&b));
     if plain && !text.is_empty() {
-        text
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
+        return text.into_owned();
     }
+    let mut word = String::with_capacity(text.len() + 2);
+    word.push('\'');
+    for part in text.split_inclusive('\'') {
+        word.push_str(part);
+        if part.ends_with('\'') {
+            word.push_str(r"\''");
+        }
+    }
+    word.push('\'');
+    word
 }
 
 #[cfg(unix)]
 mod platform {
+    use std::fmt::{self, Write as _};
     use std::io;
     use std::os::unix::fs::MetadataExt;
     use std::path::Path;
@@ -167,34 +176,31 @@ mod platform {
         if !meta.is_dir() {
             return problems;
         }
-        let me = rustix::process::geteuid().as_raw();
         let shown = path.display();
         let cmd = config.command_name();
         if let Some(owner) = crate::fsutil::StateLock::foreign_owner(path) {
+            let owner = User::of(owner);
             problems.push(AccessProblem {
                 what: format!(
-                    "running as root, telemetry leaves {shown} alone: it belongs to {}, and files root created there would be unusable by them; nothing is recorded or sent in this run",
-                    user(owner)
+                    "running as root, telemetry leaves {shown} alone: it belongs to {owner}, and files root created there would be unusable by them; nothing is recorded or sent in this run"
                 ),
-                fix: format!("run `{cmd}` as {} (without sudo)", name(owner)),
+                fix: format!("run `{cmd}` as {} (without sudo)", owner.login()),
             });
             return problems;
         }
-        let chown = format!("sudo chown -R {} {}", name(me), shell_word(path));
-        if let Err(error) = writable(path)
-            && meta.uid() != me
-        {
-            problems.push(AccessProblem {
-                what: format!(
-                    "{shown} belongs to {}, not to you, {}, and you cannot write it ({error}): events the server accepted could not be marked as sent, so nothing is sent from it",
-                    user(meta.uid()),
-                    user(me)
-                ),
-                fix: format!("run `{chown}`"),
-            });
-            return problems;
-        }
+        let me = User::of(rustix::process::geteuid().as_raw());
+        let chown = format!("sudo chown -R {} {}", me.login(), shell_word(path));
         if let Err(error) = writable(path) {
+            if meta.uid() != me.uid {
+                problems.push(AccessProblem {
+                    what: format!(
+                        "{shown} belongs to {}, not to you, {me}, and you cannot write it ({error}): events the server accepted could not be marked as sent, so nothing is sent from it",
+                        User::of(meta.uid()),
+                    ),
+                    fix: format!("run `{chown}`"),
+                });
+                return problems;
+            }
             let read_only_fs = error.raw_os_error() == Some(rustix::io::Errno::ROFS.raw_os_error());
             problems.push(AccessProblem {
                 what: format!(
@@ -210,78 +216,106 @@ mod platform {
                 },
             });
         }
-        let mut foreign = Vec::new();
-        let mut owners = Vec::new();
-        let mut read_only = Vec::new();
+        // the files this user cannot use, as lists for the messages: another user's (with
+        // their owners), and this user's that it cannot write (with their paths, for `chmod`)
+        let (mut foreign, mut foreign_count, mut owners) = (String::new(), 0, Vec::new());
+        let (mut read_only, mut read_only_count, mut read_only_paths) =
+            (String::new(), 0, String::new());
         for file in state_files(dir) {
             let Ok(meta) = std::fs::symlink_metadata(&file) else {
                 continue;
             };
-            if meta.file_type().is_symlink() {
+            if meta.file_type().is_symlink() || usable(&file) {
                 continue;
             }
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if usable(&file) {
-                continue;
-            }
-            if meta.uid() != me {
-                foreign.push(name);
+            let name = file.file_name().unwrap_or_default().to_string_lossy();
+            if meta.uid() != me.uid {
+                list(&mut foreign, &mut foreign_count, ", ", &name);
                 if !owners.contains(&meta.uid()) {
                     owners.push(meta.uid());
                 }
             } else {
-                read_only.push((name, file));
+                list(&mut read_only, &mut read_only_count, ", ", &name);
+                read_only_paths.push(' ');
+                read_only_paths.push_str(&shell_word(&file));
             }
         }
-        if !foreign.is_empty() {
-            let owners: Vec<String> = owners.into_iter().map(user).collect();
-            let (verb, them) = if foreign.len() == 1 {
+        if foreign_count > 0 {
+            let mut owned_by = String::new();
+            for (i, &owner) in owners.iter().enumerate() {
+                let sep = if i == 0 { "" } else { " and " };
+                let _ = write!(owned_by, "{sep}{}", User::of(owner));
+            }
+            let (verb, them) = if foreign_count == 1 {
                 ("belongs", "it")
             } else {
                 ("belong", "them")
             };
             problems.push(AccessProblem {
                 what: format!(
-                    "{} in {shown} {verb} to {}, not to you, {}, perhaps left by a command run with sudo: telemetry cannot update {them}, so events are not sent (and may not be recorded)",
-                    foreign.join(", "),
-                    owners.join(" and "),
-                    user(me),
+                    "{foreign} in {shown} {verb} to {owned_by}, not to you, {me}, perhaps left by a command run with sudo: telemetry cannot update {them}, so events are not sent (and may not be recorded)"
                 ),
                 fix: format!(
                     "run `{chown}`, or `{cmd} telemetry clear` (which deletes {them}, and the recorded events)"
                 ),
             });
         }
-        if !read_only.is_empty() {
-            let names: Vec<&str> = read_only.iter().map(|(n, _)| n.as_str()).collect();
-            let paths: Vec<String> = read_only.iter().map(|(_, p)| shell_word(p)).collect();
+        if read_only_count > 0 {
+            let (verb, them) = if read_only_count == 1 {
+                ("is", "it")
+            } else {
+                ("are", "them")
+            };
             problems.push(AccessProblem {
                 what: format!(
-                    "{} in {shown} {} not writable: telemetry cannot update {}, so events are not sent (and may not be recorded)",
-                    names.join(", "),
-                    if names.len() == 1 { "is" } else { "are" },
-                    if names.len() == 1 { "it" } else { "them" },
+                    "{read_only} in {shown} {verb} not writable: telemetry cannot update {them}, so events are not sent (and may not be recorded)"
                 ),
-                fix: format!("run `chmod u+rw {}`", paths.join(" ")),
+                fix: format!("run `chmod u+rw{read_only_paths}`"),
             });
         }
         problems
     }
 
-    /// `alice (uid 1000)`, or `uid 1000` when the system names no such user.
-    fn user(uid: u32) -> String {
-        match user_name(uid) {
-            Some(name) => format!("{name} (uid {uid})"),
-            None => format!("uid {uid}"),
+    /// Appends `item` to the `sep`-separated `list` of `count` items.
+    fn list(list: &mut String, count: &mut usize, sep: &str, item: &str) {
+        if *count > 0 {
+            list.push_str(sep);
+        }
+        list.push_str(item);
+        *count += 1;
+    }
+
+    /// A user as messages name them, by the name `/etc/passwd` gives them if any.
+    struct User {
+        uid: u32,
+        name: Option<String>,
+    }
+
+    impl User {
+        fn of(uid: u32) -> Self {
+            User {
+                uid,
+                name: user_name(uid),
+            }
+        }
+
+        /// The user's name for `chown`, or the uid itself, which `chown` takes as well.
+        fn login(&self) -> &dyn fmt::Display {
+            match &self.name {
+                Some(name) => name,
+                None => &self.uid,
+            }
         }
     }
 
-    /// The user's name for `chown`, or the uid itself, which `chown` takes as well.
-    fn name(uid: u32) -> String {
-        user_name(uid).unwrap_or_else(|| uid.to_string())
+    /// `alice (uid 1000)`, or `uid 1000` when the system names no such user.
+    impl fmt::Display for User {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match &self.name {
+                Some(name) => write!(f, "{name} (uid {})", self.uid),
+                None => write!(f, "uid {}", self.uid),
+            }
+        }
     }
 
     /// The name `/etc/passwd` gives `uid` (users from a directory service are shown by uid).
