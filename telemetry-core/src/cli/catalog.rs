@@ -2,6 +2,8 @@
 //! telemetry schema compiled into it (what VS Code's `--telemetry` prints): the same events
 //! as its generated page.
 
+use std::fmt::Write as _;
+
 use super::{Io, command_name};
 use crate::event::common::{COMMON_PROPERTIES, GEOIP_DISABLE, PROCESS_PERSON_PROFILE};
 use crate::event::meta::{EventMeta, PropertyKind, PropertyMeta};
@@ -21,61 +23,74 @@ pub(super) fn run(telemetry: &super::Telemetry, as_json: bool, io: &mut Io<'_>) 
     0
 }
 
-fn values(kind: &PropertyKind) -> String {
-    match kind {
-        PropertyKind::Enum(values) => format!(" One of: {}.", values.join(", ")),
-        PropertyKind::Bucketed(values) => format!(
-            " Sent as itself when one of: {}; any other as `{}`.",
-            values.join(", "),
-            crate::USER_DEFINED
-        ),
-        _ => String::new(),
+/// Appends `values` separated by commas.
+fn push_list(out: &mut String, values: &[&str]) {
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(value);
     }
 }
 
-fn property_line(p: &PropertyMeta) -> String {
-    format!(
-        "    {}{}  [{}, {}]\n      {}{}\n",
+fn property_line(out: &mut String, p: &PropertyMeta) {
+    let _ = write!(
+        out,
+        "    {}{}  [{}, {}]\n      {}",
         p.name,
         if p.optional { " (optional)" } else { "" },
         p.kind.keyword(),
         p.sensitivity.keyword(),
         p.description,
-        values(&p.kind)
-    )
+    );
+    match p.kind {
+        PropertyKind::Enum(values) => {
+            out.push_str(" One of: ");
+            push_list(out, values);
+            out.push('.');
+        }
+        PropertyKind::Bucketed(values) => {
+            out.push_str(" Sent as itself when one of: ");
+            push_list(out, values);
+            out.push_str("; any other as `");
+            out.push_str(crate::USER_DEFINED);
+            out.push_str("`.");
+        }
+        _ => {}
+    }
+    out.push('\n');
 }
 
 fn to_text(cmd: &str, events: &[&'static EventMeta]) -> String {
-    let mut out = format!(
+    let mut out = String::new();
+    let _ = write!(
+        out,
         "Every event {cmd} can send ({} events), from the catalog compiled into this build.\n\
          Nothing else is ever sent: no paths, file names, messages, or values you typed.\n\n",
         events.len()
     );
     out.push_str("Common properties, added to every event:\n");
     for p in COMMON_PROPERTIES {
-        out.push_str(&property_line(p));
+        property_line(&mut out, p);
     }
     for event in events {
-        out.push_str(&format!(
-            "\n{}\n  {}\n",
-            event.name,
-            event.description.trim()
-        ));
+        let _ = write!(out, "\n{}\n  {}\n", event.name, event.description.trim());
         if event.properties.is_empty() {
             out.push_str("  (no properties of its own)\n");
         } else {
             out.push_str("  Properties:\n");
             for p in event.properties {
-                out.push_str(&property_line(p));
+                property_line(&mut out, p);
             }
         }
     }
-    out.push_str(&format!(
+    let _ = write!(
+        out,
         "\nAlso sent:\n\
          \x20 {GEOIP_DISABLE}: true on every event, so PostHog does not look up where your IP address is.\n\
          \x20 {PROCESS_PERSON_PROFILE}: false on every event sent under the anonymous ID, so PostHog builds no profile for it.\n\
          \x20 {ALIAS_EVENT}: once, after you log in, linking the anonymous ID to your account (properties distinct_id and alias).\n"
-    ));
+    );
     out
 }
 
@@ -85,23 +100,29 @@ fn to_text(cmd: &str, events: &[&'static EventMeta]) -> String {
 /// serde code of its own, and this output is fixed.
 fn properties_json(out: &mut String, properties: &[PropertyMeta]) {
     for (i, p) in properties.iter().enumerate() {
-        out.push_str(if i == 0 { "{" } else { ",{" });
         for (name, value) in [
-            ("description", p.description),
-            ("kind", p.kind.keyword()),
-            ("name", p.name),
+            (
+                if i == 0 {
+                    "{\"description\":"
+                } else {
+                    ",{\"description\":"
+                },
+                p.description,
+            ),
+            (",\"kind\":", p.kind.keyword()),
+            (",\"name\":", p.name),
+            (
+                if p.optional {
+                    ",\"optional\":true,\"sensitivity\":"
+                } else {
+                    ",\"optional\":false,\"sensitivity\":"
+                },
+                p.sensitivity.keyword(),
+            ),
         ] {
-            write_json_str(out, name);
-            out.push(':');
+            out.push_str(name);
             write_json_str(out, value);
-            out.push(',');
         }
-        out.push_str(if p.optional {
-            "\"optional\":true,\"sensitivity\":"
-        } else {
-            "\"optional\":false,\"sensitivity\":"
-        });
-        write_json_str(out, p.sensitivity.keyword());
         out.push_str(",\"values\":");
         match p.kind.values() {
             Some(values) => {
@@ -121,8 +142,11 @@ fn to_json(events: &[&'static EventMeta]) -> String {
     properties_json(&mut out, COMMON_PROPERTIES);
     out.push_str("],\"events\":[");
     for (i, event) in events.iter().enumerate() {
-        out.push_str(if i == 0 { "{" } else { ",{" });
-        out.push_str("\"description\":");
+        out.push_str(if i == 0 {
+            "{\"description\":"
+        } else {
+            ",{\"description\":"
+        });
         write_json_str(&mut out, event.description.trim());
         out.push_str(",\"name\":");
         write_json_str(&mut out, event.name);

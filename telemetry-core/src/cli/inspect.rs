@@ -1,14 +1,11 @@
 //! `telemetry inspect`: the last events, queued and recently sent, exactly as they are or were
 //! sent. It only reads; it never sends anything.
 
-use super::{Io, command_name, report_config_error};
-use crate::record::Record;
+use std::fmt::Write as _;
 
-/// One event shown.
-struct Entry {
-    record: Record,
-    sent_at: Option<String>,
-}
+use super::{Io, command_name, report_config_error};
+use crate::queue::SentRecord;
+use crate::record::Record;
 
 pub(super) fn run(
     telemetry: &super::Telemetry,
@@ -20,52 +17,57 @@ pub(super) fn run(
         return 1;
     }
     let mut failed = false;
-    let mut entries = Vec::new();
+    let mut queued: Vec<Record> = Vec::new();
+    let mut sent: Vec<SentRecord> = Vec::new();
     let mut damaged = 0;
-    let (mut queued, mut sent) = (0, 0);
     if let Some(queue) = telemetry.queue() {
         match queue.read_all() {
             Ok(contents) => {
-                queued = contents.records.len();
+                queued = contents.records;
                 damaged = contents.damaged;
-                entries.extend(contents.records.into_iter().map(|record| Entry {
-                    record,
-                    sent_at: None,
-                }));
             }
             Err(e) => {
                 failed = true;
-                io.problem(&e.to_string(), &e.fix_hint());
+                io.problem_fmt(format_args!("{e}"), &e.fix_hint());
             }
         }
         match queue.recently_sent() {
-            Ok(log) => {
-                sent = log.len();
-                entries.extend(log.into_iter().map(|s| Entry {
-                    record: s.record,
-                    sent_at: Some(s.sent_at),
-                }));
-            }
+            Ok(log) => sent = log,
             Err(e) => {
                 failed = true;
-                io.problem(&e.to_string(), &e.fix_hint());
+                io.problem_fmt(format_args!("{e}"), &e.fix_hint());
             }
         }
     }
-    entries.sort_by(|a, b| {
-        (a.record.timestamp.as_str(), a.record.uuid)
-            .cmp(&(b.record.timestamp.as_str(), b.record.uuid))
-    });
-    let total = entries.len();
-    let shown = &entries[total.saturating_sub(number)..];
+    // Each event with when it was sent (`None`: still queued), queued ones first.
+    let entry = |i: usize| match queued.get(i) {
+        Some(record) => (record, None),
+        None => {
+            let s = &sent[i - queued.len()];
+            (&s.record, Some(s.sent_at.as_str()))
+        }
+    };
+    // Oldest first. The position breaks ties (the same record queued and sent), so the
+    // unstable sort of these small keys orders them as a stable sort of the events would,
+    // without instantiating a sort for the events themselves.
+    let mut order: Vec<(&str, uuid::Uuid, usize)> = (0..queued.len() + sent.len())
+        .map(|i| {
+            let record = entry(i).0;
+            (record.timestamp.as_str(), record.uuid, i)
+        })
+        .collect();
+    order.sort_unstable();
+    let total = order.len();
+    let shown = &order[total.saturating_sub(number)..];
 
     if as_json {
         let mut out = String::from("{\"events\":[");
-        for (i, entry) in shown.iter().enumerate() {
-            if i > 0 {
+        for (n, &(_, _, i)) in shown.iter().enumerate() {
+            if n > 0 {
                 out.push(',');
             }
-            match &entry.sent_at {
+            let (record, sent_at) = entry(i);
+            match sent_at {
                 None => out.push_str("{\"state\":\"queued\",\"record\":"),
                 Some(at) => {
                     out.push_str("{\"state\":\"sent\",\"sent_at\":");
@@ -73,12 +75,15 @@ pub(super) fn run(
                     out.push_str(",\"record\":");
                 }
             }
-            out.push_str(&entry.record.json);
+            out.push_str(&record.json);
             out.push('}');
         }
-        out.push_str(&format!(
-            "],\"queued\":{queued},\"sent\":{sent},\"damaged\":{damaged}}}\n"
-        ));
+        let _ = writeln!(
+            out,
+            "],\"queued\":{},\"sent\":{},\"damaged\":{damaged}}}",
+            queued.len(),
+            sent.len()
+        );
         io.out(&out);
     } else if total == 0 {
         io.out("No events recorded.\n");
@@ -92,7 +97,7 @@ pub(super) fn run(
                 Some(consent) => consent.source.describe(super::home(telemetry).as_deref()),
                 None => String::new(),
             };
-            io.out(&format!(
+            io.out_fmt(format_args!(
                 "Telemetry is off ({why}), so nothing is recorded; `{cmd} telemetry status` says more.\n"
             ));
         }
@@ -101,24 +106,30 @@ pub(super) fn run(
             .delivery()
             .map(|d| d.batch_url())
             .unwrap_or_default();
-        io.out(&format!(
-            "The last {} of {total} recorded events ({queued} waiting to be sent, {sent} sent recently), oldest first.\n\
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "The last {} of {total} recorded events ({} waiting to be sent, {} sent recently), oldest first.\n\
              Each is exactly the JSON sent to PostHog ({target}) in a batch (the properties may go in another order); inspect never sends anything.\n",
-            shown.len()
-        ));
-        for (i, entry) in shown.iter().enumerate() {
-            let state = match &entry.sent_at {
-                None => "waiting to be sent".to_string(),
-                Some(at) => format!("sent {at}"),
-            };
-            io.out(&format!(
-                "\n# {} of {}: {} ({state})\n{}\n",
-                i + 1,
-                shown.len(),
-                entry.record.event,
-                super::pretty(&entry.record.json)
-            ));
+            shown.len(),
+            queued.len(),
+            sent.len(),
+        );
+        for (n, &(_, _, i)) in shown.iter().enumerate() {
+            let (record, sent_at) = entry(i);
+            let _ = write!(out, "\n# {} of {}: {} (", n + 1, shown.len(), record.event);
+            match sent_at {
+                None => out.push_str("waiting to be sent"),
+                Some(at) => {
+                    out.push_str("sent ");
+                    out.push_str(at);
+                }
+            }
+            out.push_str(")\n");
+            out.push_str(&super::pretty(&record.json));
+            out.push('\n');
         }
+        io.out(&out);
     }
     if damaged > 0 {
         io.warn(&format!(

@@ -29,8 +29,8 @@ fn save(telemetry: &Telemetry, enabled: bool, io: &mut Io<'_>) -> bool {
     match user_config::write(dir, config.app_name(), enabled) {
         Ok(()) => true,
         Err(e) => {
-            io.problem(
-                &format!("could not save your choice: {e}"),
+            io.problem_fmt(
+                format_args!("could not save your choice: {e}"),
                 &format!("{}; or {instead}", e.fix_hint()),
             );
             false
@@ -67,7 +67,7 @@ pub(super) fn on(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
     let cmd = command_name(telemetry);
     let host = telemetry
         .delivery()
-        .map(|d| d.base_url().to_string())
+        .map(|d| d.base_url())
         .unwrap_or_default();
     let path = telemetry
         .state_dir()
@@ -77,22 +77,20 @@ pub(super) fn on(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
     let overridden = overridden_by(telemetry, true);
     if keyless || overridden.is_some() {
         // Saved, but not in effect: stdout must not promise what stderr takes back.
-        io.out(&format!(
-            "Your choice is saved in {path}: telemetry on.
-             Nothing is recorded or sent for now (see below).
-
-             See what decides it: {cmd} telemetry status
-"
+        io.out_fmt(format_args!(
+            "Your choice is saved in {path}: telemetry on.\n\
+             Nothing is recorded or sent for now (see below).\n\
+             \n\
+             See what decides it: {cmd} telemetry status\n"
         ));
     } else {
-        io.out(&format!(
-            "Telemetry is on. Thank you!
-             From the next command, anonymous usage events are recorded and sent to {host}.
-             Saved in {path}.
-
-             See what is recorded: {cmd} telemetry inspect
-             Turn it off again:    {cmd} telemetry off
-"
+        io.out_fmt(format_args!(
+            "Telemetry is on. Thank you!\n\
+             From the next command, anonymous usage events are recorded and sent to {host}.\n\
+             Saved in {path}.\n\
+             \n\
+             See what is recorded: {cmd} telemetry inspect\n\
+             Turn it off again:    {cmd} telemetry off\n"
         ));
     }
     if keyless {
@@ -112,8 +110,8 @@ fn withdraw(telemetry: &Telemetry, io: &mut Io<'_>) -> bool {
     match telemetry.withdraw() {
         Ok(_) => true,
         Err(e) => {
-            io.problem(
-                &format!("could not remove the events this command recorded: {e}"),
+            io.problem_fmt(
+                format_args!("could not remove the events this command recorded: {e}"),
                 &e.fix_hint(),
             );
             false
@@ -135,7 +133,7 @@ pub(super) fn off(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         .state_dir()
         .map(|d| tilde(&d.config_file(), home(telemetry).as_deref()))
         .unwrap_or_default();
-    io.out(&format!(
+    io.out_fmt(format_args!(
         "Telemetry is off. Nothing more will be recorded or sent.\nSaved in {path}.\n"
     ));
     let identity = telemetry
@@ -146,7 +144,7 @@ pub(super) fn off(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         .and_then(|q| q.read_all().ok())
         .map_or(0, |c| c.records.len());
     if identity.is_some() || waiting > 0 {
-        io.out(&format!(
+        io.out_fmt(format_args!(
             "Your anonymous ID and the {waiting} event(s) waiting to be sent were kept, not sent \
              (turning telemetry off deletes nothing).\nTo delete them: {cmd} telemetry clear\n"
         ));
@@ -182,8 +180,8 @@ pub(super) fn clear(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         }
         Err(e) => {
             failed = true;
-            io.problem(
-                &format!("could not delete the anonymous ID: {e}"),
+            io.problem_fmt(
+                format_args!("could not delete the anonymous ID: {e}"),
                 &e.fix_hint(),
             );
             None
@@ -193,8 +191,8 @@ pub(super) fn clear(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         Ok(n) => n,
         Err(e) => {
             failed = true;
-            io.problem(
-                &format!("could not delete the recorded events: {e}"),
+            io.problem_fmt(
+                format_args!("could not delete the recorded events: {e}"),
                 &e.fix_hint(),
             );
             0
@@ -208,18 +206,18 @@ pub(super) fn clear(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
     }
     crate::fsutil::remove_stale_temps(dir.path());
     match identity {
-        Some(Some(old)) => io.out(&format!("Deleted the anonymous ID {}.\n", old.anon_id)),
+        Some(Some(old)) => io.out_fmt(format_args!("Deleted the anonymous ID {}.\n", old.anon_id)),
         Some(None) => io.out("Deleted the (damaged) anonymous ID file.\n"),
         None => io.out("There was no anonymous ID.\n"),
     }
-    io.out(&format!("Deleted {events} recorded event(s).\n"));
+    io.out_fmt(format_args!("Deleted {events} recorded event(s).\n"));
     let on = telemetry.consent().is_some_and(|c| c.enabled);
     if on {
         io.out(
             "Telemetry is still on: a new anonymous ID will be created the next time an event is recorded.\n",
         );
     } else {
-        io.out(&format!(
+        io.out_fmt(format_args!(
             "Telemetry is off: no new ID is created unless you turn it on ({cmd} telemetry on).\n"
         ));
     }
@@ -230,12 +228,12 @@ pub(super) fn policy(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
     let cmd = command_name(telemetry);
     let config = telemetry.config();
     match config.and_then(|c| c.docs_url()) {
-        Some(url) => io.out(&format!("Telemetry policy of {cmd}: {url}\n")),
-        None => io.out(&format!(
+        Some(url) => io.out_fmt(format_args!("Telemetry policy of {cmd}: {url}\n")),
+        None => io.out_fmt(format_args!(
             "This build of {cmd} names no telemetry policy page.\n"
         )),
     }
-    io.out(&format!(
+    io.out_fmt(format_args!(
         "For this build: `{cmd} telemetry catalog` lists every event it can send, and\n\
          `{cmd} telemetry inspect` shows the events recorded on this machine.\n"
     ));

@@ -239,14 +239,22 @@ impl clap::FromArgMatches for TelemetryCommand {
                 "a subcommand is required but one was not provided",
             ));
         };
-        // Only asked of the subcommands that define the flag (clap panics on an unknown id).
-        let json = || sub.get_flag("json");
+        // `--json` is set exactly when it was given on the command line (its default is
+        // false). Reading where its value came from, unlike `get_flag`, instantiates no typed
+        // lookup with a panic of its own. Only asked of the subcommands that define it.
+        let json = || sub.value_source("json") == Some(clap::parser::ValueSource::CommandLine);
         Ok(match name.as_str() {
             "on" => Self::On,
             "off" => Self::Off,
             "status" => Self::Status { json: json() },
             "inspect" => Self::Inspect {
-                number: sub.get_one::<usize>("number").copied().unwrap_or(10),
+                // `try_get_one`: `get_one` adds a panic for a mistyped id, which this is not.
+                number: sub
+                    .try_get_one::<usize>("number")
+                    .ok()
+                    .flatten()
+                    .copied()
+                    .unwrap_or(10),
                 json: json(),
             },
             "catalog" => Self::Catalog { json: json() },
@@ -354,18 +362,25 @@ impl Io<'_> {
         let _ = self.out.write_all(text.as_bytes());
     }
 
-    fn err(&mut self, text: &str) {
-        let _ = self.err.write_all(text.as_bytes());
+    /// Formatted text on stdout: `io.out_fmt(format_args!(..))` is one call, where
+    /// `io.out(&format!(..))` also builds, copies and drops a `String`.
+    fn out_fmt(&mut self, text: std::fmt::Arguments<'_>) {
+        let _ = self.out.write_fmt(text);
     }
 
     /// A problem and how to fix it, on stderr.
     fn problem(&mut self, problem: &str, fix: &str) {
-        self.err(&format!("error: {problem}\n  fix: {fix}\n"));
+        self.problem_fmt(format_args!("{problem}"), fix);
+    }
+
+    /// [`Io::problem`] with a formatted problem, written without a `String` in between.
+    fn problem_fmt(&mut self, problem: std::fmt::Arguments<'_>, fix: &str) {
+        let _ = write!(self.err, "error: {problem}\n  fix: {fix}\n");
     }
 
     /// A warning on stderr.
     fn warn(&mut self, text: &str) {
-        self.err(&format!("warning: {text}\n"));
+        let _ = writeln!(self.err, "warning: {text}");
     }
 }
 
@@ -384,8 +399,8 @@ fn home(telemetry: &Telemetry) -> Option<std::path::PathBuf> {
 /// Reports a refused configuration; returns whether there was one.
 fn report_config_error(telemetry: &Telemetry, io: &mut Io<'_>) -> bool {
     if let Some(error) = telemetry.config_error() {
-        io.problem(
-            &format!("this program's telemetry configuration is invalid: {error}"),
+        io.problem_fmt(
+            format_args!("this program's telemetry configuration is invalid: {error}"),
             "this is a bug in the program, not in your settings; telemetry stays off",
         );
         return true;

@@ -132,6 +132,9 @@ fn on_then_record_then_inspect_and_clear() {
     assert_eq!(o.code, 0, "{}", o.err);
     assert!(o.out.contains("Telemetry is on"));
     assert_eq!(o.err, "");
+    // every line starts at the margin (the source's indentation is not part of the text)
+    assert!(o.out.lines().all(|l| !l.starts_with(' ')), "{}", o.out);
+    assert!(o.out.contains("\nSee what is recorded: "), "{}", o.out);
     // this process stays as it started; the next one records
     assert!(!first.is_recording());
     let second = start(home.path(), &[]);
@@ -223,10 +226,11 @@ fn on_warns_when_overridden_and_off_keeps_the_id() {
     // stdout does not promise what stderr takes back
     assert!(!o.out.contains("recorded and sent"), "{}", o.out);
     assert!(
-        o.out.contains("Nothing is recorded or sent for now"),
+        o.out.contains("\nNothing is recorded or sent for now"),
         "{}",
         o.out
     );
+    assert!(o.out.lines().all(|l| !l.starts_with(' ')), "{}", o.out);
     let o = run(&telemetry, &["status"]);
     assert!(o.out.contains("Source: DO_NOT_TRACK=1"));
     assert!(o.out.contains("To enable: unset DO_NOT_TRACK"));

@@ -183,15 +183,12 @@ pub struct ConsentDecision {
     pub ignored_project_opt_in: Option<PathBuf>,
 }
 
-/// The source an opt-out switch (`DO_NOT_TRACK`, `<APP>_NO_TELEMETRY`) with `value` makes, if it
-/// opts out; `source` builds it from the value and whether it was understood.
-fn opt_out_variable(
-    value: Option<&str>,
-    source: impl FnOnce(String, bool) -> ConsentSource,
-) -> Option<ConsentSource> {
+/// The value of an opt-out switch (`DO_NOT_TRACK`, `<APP>_NO_TELEMETRY`) and whether it was
+/// understood, if it opts out.
+fn opt_out_variable(value: Option<&str>) -> Option<(String, bool)> {
     let switch = Switch::read(value);
     switch.opts_out().then(|| {
-        source(
+        (
             value.unwrap_or_default().to_string(),
             switch.is_understood(),
         )
@@ -200,34 +197,45 @@ fn opt_out_variable(
 
 /// Resolves consent for `config`, with the state directory `dir` (if any).
 pub fn resolve(config: &TelemetryConfig, dir: Option<&StateDir>) -> ConsentDecision {
-    let env = config.environment();
-    let names = config.env_names();
-    let decided = |enabled, source| ConsentDecision {
+    let mut ignored_project_opt_in = None;
+    let (enabled, source) = decide(config, dir, &mut ignored_project_opt_in);
+    ConsentDecision {
         enabled,
         source,
-        ignored_project_opt_in: None,
-    };
-
-    if let Some(source) = opt_out_variable(env.get("DO_NOT_TRACK"), |value, understood| {
-        ConsentSource::DoNotTrack { value, understood }
-    }) {
-        return decided(false, source);
+        ignored_project_opt_in,
     }
-    if let Some(source) = opt_out_variable(env.get(&names.no_telemetry), |value, understood| {
-        ConsentSource::NoTelemetryVariable {
-            variable: names.no_telemetry.clone(),
-            value,
-            understood,
-        }
-    }) {
-        return decided(false, source);
+}
+
+/// Whether telemetry is on and who decided; a project file asking to turn it on, which is
+/// ignored, goes to `ignored_project_opt_in` when the lookup gets that far.
+fn decide(
+    config: &TelemetryConfig,
+    dir: Option<&StateDir>,
+    ignored_project_opt_in: &mut Option<PathBuf>,
+) -> (bool, ConsentSource) {
+    let env = config.environment();
+    let names = config.env_names();
+
+    if let Some((value, understood)) = opt_out_variable(env.get("DO_NOT_TRACK")) {
+        return (false, ConsentSource::DoNotTrack { value, understood });
+    }
+    if let Some((value, understood)) = opt_out_variable(env.get(&names.no_telemetry)) {
+        let variable = names.no_telemetry.clone();
+        return (
+            false,
+            ConsentSource::NoTelemetryVariable {
+                variable,
+                value,
+                understood,
+            },
+        );
     }
     let value = env.get(&names.telemetry);
     let switch = Switch::read(value);
     if let Some(value) = value
         && switch != Switch::Unset
     {
-        return decided(
+        return (
             switch.turns_on(),
             ConsentSource::TelemetryVariable {
                 variable: names.telemetry.clone(),
@@ -237,29 +245,22 @@ pub fn resolve(config: &TelemetryConfig, dir: Option<&StateDir>) -> ConsentDecis
         );
     }
 
-    let mut ignored_project_opt_in = None;
     if let Some(cwd) = config.working_dir() {
         match project::find(config.app_name(), cwd) {
             Some(project::ProjectFile::Off { path }) => {
-                return decided(false, ConsentSource::ProjectFile { path });
+                return (false, ConsentSource::ProjectFile { path });
             }
             Some(project::ProjectFile::IgnoredOptIn { path }) => {
-                ignored_project_opt_in = Some(path);
+                *ignored_project_opt_in = Some(path);
             }
             None => {}
         }
     }
-    let with_ignored = |enabled, source| ConsentDecision {
-        enabled,
-        source,
-        ignored_project_opt_in: ignored_project_opt_in.clone(),
-    };
-
     if let Some(dir) = dir {
         let path = dir.config_file();
         match user_config::read(&path) {
             Ok(Some(setting)) => {
-                return with_ignored(
+                return (
                     setting.enabled,
                     ConsentSource::UserConfig {
                         path,
@@ -270,7 +271,7 @@ pub fn resolve(config: &TelemetryConfig, dir: Option<&StateDir>) -> ConsentDecis
             Ok(None) => {}
             Err(problem) => {
                 tracing::warn!(%problem, "telemetry consent file unreadable; telemetry is off");
-                return with_ignored(
+                return (
                     false,
                     ConsentSource::UserConfigUnreadable {
                         path,
@@ -282,7 +283,7 @@ pub fn resolve(config: &TelemetryConfig, dir: Option<&StateDir>) -> ConsentDecis
     }
 
     if let Some(signal) = ci::detect(env) {
-        return with_ignored(
+        return (
             false,
             ConsentSource::Ci {
                 variable: signal.variable.to_string(),
@@ -294,7 +295,7 @@ pub fn resolve(config: &TelemetryConfig, dir: Option<&StateDir>) -> ConsentDecis
     let policy = config.policy();
     let notice_shown = policy == ConsentPolicy::OptOut
         && dir.is_some_and(|d| crate::fsutil::check_regular(&d.notice_marker()).unwrap_or(false));
-    with_ignored(
+    (
         policy == ConsentPolicy::OptOut && notice_shown,
         ConsentSource::Default {
             policy,
