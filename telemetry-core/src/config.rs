@@ -221,15 +221,17 @@ pub struct EnvNames {
 impl EnvNames {
     /// The names for `app`.
     pub fn new(app: &AppName) -> Self {
-        let p = app.env_prefix();
+        let prefix = app.env_prefix();
+        // one small function for the seven names, rather than seven inlined `format!`s
+        let p = |suffix: &str| [prefix.as_str(), suffix].concat();
         Self {
-            telemetry: format!("{p}TELEMETRY"),
-            no_telemetry: format!("{p}NO_TELEMETRY"),
-            dir: format!("{p}TELEMETRY_DIR"),
-            debug: format!("{p}TELEMETRY_DEBUG"),
-            dev_endpoint: format!("{p}TELEMETRY_DEV_ENDPOINT"),
-            dev_key: format!("{p}TELEMETRY_DEV_KEY"),
-            sender: format!("{p}TELEMETRY_SENDER"),
+            telemetry: p("TELEMETRY"),
+            no_telemetry: p("NO_TELEMETRY"),
+            dir: p("TELEMETRY_DIR"),
+            debug: p("TELEMETRY_DEBUG"),
+            dev_endpoint: p("TELEMETRY_DEV_ENDPOINT"),
+            dev_key: p("TELEMETRY_DEV_KEY"),
+            sender: p("TELEMETRY_SENDER"),
         }
     }
 }
@@ -412,12 +414,11 @@ fn checked_version(version: &'static str) -> Result<&'static str, ConfigError> {
         Some((core, pre)) => (core, Some(pre)),
         None => (rest, None),
     };
-    let numbers: Vec<&str> = core.split('.').collect();
     let ok = version == UNKNOWN
         || (version.len() <= 64
-            && numbers.len() == 3
-            && numbers
-                .iter()
+            && core.split('.').count() == 3
+            && core
+                .split('.')
                 .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
             && pre.is_none_or(word)
             && build.is_none_or(word));

@@ -191,7 +191,7 @@ impl Telemetry {
     /// stderr.
     pub fn start_with(config: TelemetryConfig, notice_out: &mut dyn Write) -> Self {
         if crate::delivery::spawn::is_sender_process(&config) {
-            crate::delivery::sender::run_detached_process(&config);
+            crate::delivery::sender::run_detached_process(config);
         }
         crate::config::remember_started(&config);
         let dir = StateDir::resolve(&config);
@@ -326,7 +326,7 @@ impl Telemetry {
             Err(_) => Vec::new(),
         };
         let aliases: Vec<uuid::Uuid> = match ready.aliases.lock() {
-            Ok(mut aliases) => aliases.drain(..).collect(),
+            Ok(mut aliases) => std::mem::take(&mut *aliases),
             Err(_) => Vec::new(),
         };
         let removed = match self.queue() {
@@ -405,6 +405,19 @@ impl Telemetry {
     /// Only events listed in the program's [`telemetry_schema!`](crate::telemetry_schema)
     /// can be recorded, so every event recorded is in its docs and catalog.
     pub fn track<E: Listed>(&self, event: &E) {
+        self.track_record(&|identity, common| {
+            Record::for_event(
+                event,
+                &identity.distinct_id(),
+                identity.is_anonymous(),
+                common,
+            )
+        });
+    }
+
+    /// [`track`](Self::track) but for making the record, which alone depends on the event's
+    /// type: this part is compiled once, not once per event type.
+    fn track_record(&self, make: &dyn Fn(&IdentityState, &CommonProperties) -> Record) {
         let Some(ready) = self.ready() else {
             return;
         };
@@ -412,12 +425,7 @@ impl Telemetry {
             Mode::Off => {}
             Mode::Debug => {
                 let identity = self.debug_identity(ready);
-                let record = Record::for_event(
-                    event,
-                    &identity.distinct_id(),
-                    identity.is_anonymous(),
-                    &ready.common,
-                );
+                let record = make(&identity, &ready.common);
                 debug::print(&mut std::io::stderr(), ready.config.app_name(), &record);
             }
             Mode::Recording => {
@@ -427,12 +435,7 @@ impl Telemetry {
                 let Some(identity) = self.recording_identity(ready) else {
                     return;
                 };
-                let record = Record::for_event(
-                    event,
-                    &identity.distinct_id(),
-                    identity.is_anonymous(),
-                    &ready.common,
-                );
+                let record = make(&identity, &ready.common);
                 match Self::append(ready, &record) {
                     Ok(position) => Self::remember_appended(ready, position),
                     Err(error) => {

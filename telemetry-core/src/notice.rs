@@ -21,35 +21,35 @@ const RULE: &str = "────────────────────
 
 /// The notice's text for `config` (ending with a newline).
 pub fn text(config: &TelemetryConfig) -> String {
+    use std::fmt::Write as _;
     let app = config.app_name();
     let cmd = config.command_name();
     let names = config.env_names();
     let mut out = String::new();
     out.push_str(RULE);
     out.push('\n');
-    match config.policy() {
-        ConsentPolicy::OptIn => {
-            out.push_str(&format!("{app} collects no usage data by default.\n\n"));
-            out.push_str(&format!(
-                "If you'd like to share anonymous usage events to help improve {app}:\n  {cmd} telemetry on\n\n"
-            ));
-        }
-        ConsentPolicy::OptOut => {
-            out.push_str(&format!(
-                "{app} collects anonymous usage events to help improve it.\n\
-                 Nothing has been recorded yet; recording starts with the next run.\n\n"
-            ));
-            out.push_str(&format!(
-                "To turn it off:\n  {cmd} telemetry off\n  (or set DO_NOT_TRACK=1 or {}=0 in your environment)\n\n",
-                names.telemetry
-            ));
-        }
-    }
-    out.push_str(&format!(
+    // `write!` into `out` (infallible for a `String`) rather than `push_str(&format!(..))`:
+    // one call per piece, with no temporary `String` to drop.
+    let _ = match config.policy() {
+        ConsentPolicy::OptIn => write!(
+            out,
+            "{app} collects no usage data by default.\n\n\
+             If you'd like to share anonymous usage events to help improve {app}:\n  {cmd} telemetry on\n\n"
+        ),
+        ConsentPolicy::OptOut => write!(
+            out,
+            "{app} collects anonymous usage events to help improve it.\n\
+             Nothing has been recorded yet; recording starts with the next run.\n\n\
+             To turn it off:\n  {cmd} telemetry off\n  (or set DO_NOT_TRACK=1 or {}=0 in your environment)\n\n",
+            names.telemetry
+        ),
+    };
+    let _ = write!(
+        out,
         "Review what would be sent at any time:\n  {cmd} telemetry catalog\n  {cmd} telemetry inspect\n"
-    ));
+    );
     if let Some(url) = config.docs_url() {
-        out.push_str(&format!("\nFull telemetry policy:\n  {url}\n"));
+        let _ = write!(out, "\nFull telemetry policy:\n  {url}\n");
     }
     out.push_str(RULE);
     out.push('\n');
@@ -181,6 +181,51 @@ mod tests {
         ));
         // nothing was created
         assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
+    }
+
+    /// The text as it was built before it was written with `write!`: the oracle.
+    fn text_by_push_format(config: &TelemetryConfig) -> String {
+        let app = config.app_name();
+        let cmd = config.command_name();
+        let names = config.env_names();
+        let mut out = String::new();
+        out.push_str(RULE);
+        out.push('\n');
+        match config.policy() {
+            ConsentPolicy::OptIn => {
+                out.push_str(&format!("{app} collects no usage data by default.\n\n"));
+                out.push_str(&format!(
+                    "If you'd like to share anonymous usage events to help improve {app}:\n  {cmd} telemetry on\n\n"
+                ));
+            }
+            ConsentPolicy::OptOut => {
+                out.push_str(&format!(
+                    "{app} collects anonymous usage events to help improve it.\n\
+                     Nothing has been recorded yet; recording starts with the next run.\n\n"
+                ));
+                out.push_str(&format!(
+                    "To turn it off:\n  {cmd} telemetry off\n  (or set DO_NOT_TRACK=1 or {}=0 in your environment)\n\n",
+                    names.telemetry
+                ));
+            }
+        }
+        out.push_str(&format!(
+            "Review what would be sent at any time:\n  {cmd} telemetry catalog\n  {cmd} telemetry inspect\n"
+        ));
+        if let Some(url) = config.docs_url() {
+            out.push_str(&format!("\nFull telemetry policy:\n  {url}\n"));
+        }
+        out.push_str(RULE);
+        out.push('\n');
+        out
+    }
+
+    #[test]
+    fn the_text_is_unchanged() {
+        for policy in [ConsentPolicy::OptIn, ConsentPolicy::OptOut] {
+            let config = config(true, policy);
+            assert_eq!(text(&config), text_by_push_format(&config));
+        }
     }
 
     #[test]

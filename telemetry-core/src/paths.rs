@@ -147,10 +147,11 @@ impl StateDir {
             }
             Err(_) => return Ok(None),
         }
-        if !fsutil::check_regular(&self.lock_file())? {
+        let lock = self.lock_file();
+        if !fsutil::check_regular(&lock)? {
             return Ok(None);
         }
-        StateLock::acquire(&self.lock_file(), LockMode::Shared).map(Some)
+        StateLock::acquire(&lock, LockMode::Shared).map(Some)
     }
 }
 

@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{Demo, RUN_EVENTS, can_record, events, on, text};
+use common::{Demo, RUN_EVENTS, assert_no_sender_survives, can_record, events, on, text};
 use serde_json::Value;
 
 /// The id events of `account` are sent under: its keyed hash (never the account id), keyed by
@@ -242,6 +242,9 @@ fn concurrent_first_runs_create_exactly_one_id() {
     for mut child in children {
         assert!(child.wait().unwrap().success());
     }
+    // a sender they started (its server is down) may still be checking the directory with a
+    // temporary file of its own: list the files once it is gone
+    assert_no_sender_survives(&demo);
     let files = demo.files();
     assert_eq!(
         files

@@ -96,27 +96,26 @@ impl Background {
     fn spawn(every: Duration, mut round: impl FnMut() + Send + 'static) -> Option<Background> {
         let shared = Arc::new(Shared::default());
         let finished = Finished(Arc::clone(&shared));
-        let thread = std::thread::Builder::new()
-            .name("telemetry-delivery".into())
-            .spawn(move || {
-                let shared = &finished.0;
-                loop {
-                    match shared.state.lock() {
-                        Ok(state) if !state.stop => {}
-                        _ => break,
-                    }
-                    round();
-                    let Ok(state) = shared.state.lock() else {
-                        break;
-                    };
-                    // waits out `every` unless the stop is set (spurious wake-ups wait again)
-                    match shared.changed.wait_timeout_while(state, every, |s| !s.stop) {
-                        Ok((state, _)) if !state.stop => {}
-                        _ => break,
-                    }
+        let rounds = move || {
+            let shared = &finished.0;
+            loop {
+                match shared.state.lock() {
+                    Ok(state) if !state.stop => {}
+                    _ => break,
                 }
-                drop(finished);
-            });
+                round();
+                let Ok(state) = shared.state.lock() else {
+                    break;
+                };
+                // waits out `every` unless the stop is set (spurious wake-ups wait again)
+                match shared.changed.wait_timeout_while(state, every, |s| !s.stop) {
+                    Ok((state, _)) if !state.stop => {}
+                    _ => break,
+                }
+            }
+            drop(finished);
+        };
+        let thread = super::start_thread("telemetry-delivery", Box::new(rounds));
         match thread {
             Ok(thread) => Some(Background { shared, thread }),
             Err(error) => {

@@ -48,3 +48,16 @@ pub(crate) use backoff::SenderState;
 pub use endpoint::{Delivery, DeliverySource};
 pub use lock::running_sender;
 pub(crate) use outcome::RejectionClass;
+
+/// Starts `work` on a thread of its own named `name`. Every thread the runtime starts (the
+/// background delivery's, the sender's watchdog, the reaper of a started sender) is started
+/// here, boxed, so that `std::thread::Builder::spawn` is compiled once rather than once per
+/// closure.
+pub(crate) fn start_thread(
+    name: &str,
+    work: Box<dyn FnOnce() + Send>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(work)
+}

@@ -228,7 +228,7 @@ fn send_batch(
             Ok(())
         }
         Outcome::Retry(failure) => {
-            tracing::debug!(?failure, error = ?result.err(), "telemetry batch not delivered; kept");
+            tracing::debug!(?failure, error = ?result.as_ref().err(), "telemetry batch not delivered; kept");
             flush(settling)?;
             if let Err(error) = SenderState::record_failure(dir, &failure, chrono::Utc::now()) {
                 debug_error("telemetry sender state not written", &error);
@@ -238,14 +238,14 @@ fn send_batch(
         _ if outcome.splits() && records.len() > 1 => {
             // 400: some record is invalid; 413: too much at once. Either way the halves go
             // again, down to the record(s) refused alone.
-            tracing::debug!(records = records.len(), error = ?result.err(), "telemetry batch refused; splitting it");
+            tracing::debug!(records = records.len(), error = ?result.as_ref().err(), "telemetry batch refused; splitting it");
             let half = records.len() / 2;
             let (front, back) = records.split_at(half);
             send_batch(dir, client, front, first, last_start, settling, flush)?;
             send_batch(dir, client, back, first + half, last_start, settling, flush)
         }
         Outcome::Rejected(class) => {
-            tracing::debug!(?class, error = ?result.err(), "telemetry batch refused; dropped");
+            tracing::debug!(?class, error = ?result.as_ref().err(), "telemetry batch refused; dropped");
             for &i in &indices {
                 settling.results[i] = Some(Settled::Rejected(class.as_str()));
             }
@@ -269,11 +269,10 @@ fn through_first_alias(records: &[Record]) -> usize {
 /// Runs the detached sender process for `config` and exits the process: it never returns.
 /// Only ever called from [`Telemetry::start`](crate::Telemetry::start) in a process the
 /// handle spawned (see [`spawn`](super::spawn)).
-pub(crate) fn run_detached_process(config: &TelemetryConfig) -> ! {
+pub(crate) fn run_detached_process(mut config: TelemetryConfig) -> ! {
     let started = Instant::now();
     // It runs in `/`, not where the host ran: the host's working directory (for a project's
     // opt-out file) comes in a variable of its own (see `spawn`).
-    let mut config = config.clone();
     config.working_dir = super::spawn::host_working_dir(&config);
     // its own session: no terminal, no signal meant for the command that spawned it
     #[cfg(unix)]
@@ -290,13 +289,11 @@ pub(crate) fn run_detached_process(config: &TelemetryConfig) -> ! {
 /// Runs `fire` on a thread of its own at `deadline`, whatever the rest of the process is
 /// doing (the detached sender's `fire` exits the process).
 fn arm_watchdog(deadline: Instant, fire: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
-    std::thread::Builder::new()
-        .name("telemetry-watchdog".into())
-        .spawn(move || {
-            std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
-            fire();
-        })
-        .map(drop)
+    let watchdog = move || {
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+        fire();
+    };
+    super::start_thread("telemetry-watchdog", Box::new(watchdog)).map(drop)
 }
 
 /// What the detached process does under its watchdog.

@@ -59,7 +59,8 @@
 //! - Its working directory is `/` (the state directory off Unix), not the user's: the
 //!   host's working directory, which the sender needs only to find a project's opt-out file
 //!   when it decides consent again, is passed in `<APP>_TELEMETRY_SENDER_CWD` (an environment
-//!   variable, not an argument, so other users do not see the path in `ps`).
+//!   variable, not an argument, so other users do not see the path in `ps`; empty when the
+//!   host's is unknown).
 //! - The state directory is passed, absolute, in `<APP>_TELEMETRY_DIR`, with
 //!   `<APP>_TELEMETRY_SENDER=1`; the rest of the environment is the host's (consent variables,
 //!   `HOME`, the debug build's development endpoint).
@@ -97,7 +98,7 @@ pub(crate) fn working_dir_variable(config: &TelemetryConfig) -> String {
 }
 
 /// The host's working directory, as the sender process was given it (read from the real
-/// process environment); `None` when none was given.
+/// process environment); `None` when none was given, or an empty one (the host's was unknown).
 pub(crate) fn host_working_dir(config: &TelemetryConfig) -> Option<PathBuf> {
     std::env::var_os(working_dir_variable(config))
         .filter(|dir| !dir.is_empty())
@@ -212,13 +213,13 @@ pub(crate) fn spawn_if_due(
         .arg(SENDER_ARG)
         .env(&names.sender, "1")
         .env(&names.dir, absolute(dir.path()))
-        .env_remove(working_dir_variable(config))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    if let Some(cwd) = config.working_dir() {
-        command.env(working_dir_variable(config), absolute(cwd));
-    }
+    // Empty when it is unknown (the sender reads an empty value as none): set either way, so
+    // that a value the host inherited never reaches the sender, without `env_remove`'s code.
+    let cwd = config.working_dir().map(absolute).unwrap_or_default();
+    command.env(working_dir_variable(config), cwd);
     #[cfg(unix)]
     command.env("PATH", NO_PROGRAM_PATH).current_dir("/");
     #[cfg(not(unix))]
@@ -254,11 +255,12 @@ fn absolute(path: &Path) -> PathBuf {
 /// Waits for `child` on a detached thread, so a long-lived host never keeps a zombie; a
 /// short-lived one exits first and the thread with it.
 fn reap_later(mut child: Child) {
-    let spawned = std::thread::Builder::new()
-        .name("telemetry-reaper".into())
-        .spawn(move || {
+    let spawned = super::start_thread(
+        "telemetry-reaper",
+        Box::new(move || {
             let _ = child.wait();
-        });
+        }),
+    );
     if let Err(error) = spawned {
         debug_error(
             "telemetry sender will be reaped when this process exits",

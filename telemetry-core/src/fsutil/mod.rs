@@ -253,10 +253,15 @@ fn private_mode(options: &mut OpenOptions) -> &mut OpenOptions {
 
 /// Opens `path` for reading if it is a regular file; `Ok(None)` when nothing is there.
 pub fn open_regular(path: &Path) -> Result<Option<File>, StateError> {
+    open_existing(path, false)
+}
+
+/// [`open_regular`] (`write` false) or [`open_in_place`] (`write` true): one body for both.
+fn open_existing(path: &Path, write: bool) -> Result<Option<File>, StateError> {
     if !check_regular(path)? {
         return Ok(None);
     }
-    let file = match no_follow(OpenOptions::new().read(true)).open(path) {
+    let file = match no_follow(OpenOptions::new().read(true).write(write)).open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(open_error(path, e)),
@@ -575,16 +580,7 @@ pub fn is_linked(meta: &std::fs::Metadata) -> bool {
 /// Opens an existing regular file to read and to write in place (not appending: positioned
 /// writes go where they are told); `Ok(None)` when nothing is there. Never follows a link.
 pub fn open_in_place(path: &Path) -> Result<Option<File>, StateError> {
-    if !check_regular(path)? {
-        return Ok(None);
-    }
-    let file = match no_follow(OpenOptions::new().read(true).write(true)).open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(open_error(path, e)),
-    };
-    verify_regular(path, &file)?;
-    Ok(Some(file))
+    open_existing(path, true)
 }
 
 /// Creates an empty file (mode 0600) if nothing is at `path`; returns whether it created it.
@@ -623,9 +619,10 @@ pub fn remove_stale_temps(dir: &Path) {
         return;
     };
     for entry in entries.flatten() {
+        // as bytes: the patterns are ASCII, and a `str` search would bring its own searcher
         let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(".telemetry") && name.contains(".tmp-") {
+        let name = name.as_encoded_bytes();
+        if name.starts_with(b".telemetry") && name.windows(5).any(|w| w == b".tmp-") {
             let _ = fs::remove_file(entry.path());
         }
     }

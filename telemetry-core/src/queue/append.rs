@@ -89,12 +89,11 @@ impl Appender {
             drop(held);
             self.lock = None;
         }
-        Err(StateError::io(
+        Err(head_error(
+            &self.dir,
             "append to",
-            &self.dir.queue_file(),
             std::io::Error::other("the state directory keeps being replaced"),
-        )
-        .into())
+        ))
     }
 }
 
@@ -117,12 +116,18 @@ pub(crate) fn append_with_lock_held(
 }
 
 fn directory_removed(dir: &StateDir) -> QueueError {
-    StateError::io(
+    head_error(
+        dir,
         "append to",
-        &dir.queue_file(),
         std::io::Error::other("the state directory was removed"),
     )
-    .into()
+}
+
+/// The error of `action` on the head, named by its path: one function for the several places
+/// that report one, rather than the path built inline at each.
+#[cold]
+fn head_error(dir: &StateDir, action: &'static str, error: std::io::Error) -> QueueError {
+    StateError::io(action, &dir.queue_file(), error).into()
 }
 
 /// The append, under the lock. `None` when the lock file itself was removed (the directory was
@@ -140,7 +145,7 @@ fn append_locked(
             limit: MAX_RECORD_BYTES,
         });
     }
-    let io = |action: &'static str| move |e| StateError::io(action, &dir.queue_file(), e);
+    let io = |action: &'static str| move |e| head_error(dir, action, e);
     let mut dropped = 0;
     let mut size = None;
     for _ in 0..3 {
@@ -168,12 +173,11 @@ fn append_locked(
         break;
     }
     let (Some(size), Some(current)) = (size, head.as_mut()) else {
-        return Err(StateError::io(
+        return Err(head_error(
+            dir,
             "append to",
-            &dir.queue_file(),
             std::io::Error::other("the queue's head keeps changing"),
-        )
-        .into());
+        ));
     };
     // another process wrote since this one: close off a line a crash left half written
     let torn = size != current.end && size > 0 && {
@@ -194,7 +198,7 @@ fn append_locked(
         Err(error) => {
             // a short write (a full disk) left a torn line: the next append closes it off
             current.end = u64::MAX;
-            return Err(io("append to")(error).into());
+            return Err(head_error(dir, "append to", error));
         }
     }
     let position = Position {
@@ -210,7 +214,7 @@ fn append_locked(
 /// written before segments, is converted first.
 fn open_head(dir: &StateDir) -> Result<Head, QueueError> {
     let path = dir.queue_file();
-    let io = |action: &'static str| move |e| StateError::io(action, &dir.queue_file(), e);
+    let io = |action: &'static str| move |e| head_error(dir, action, e);
     for _ in 0..2 {
         let mut file = fsutil::open_append(&path)?;
         let size = file.metadata().map_err(io("inspect"))?.len();
@@ -297,7 +301,10 @@ fn seal_head(dir: &StateDir) -> Result<usize, QueueError> {
         total -= size;
     }
     if dropped > 0 {
-        stats::update(dir, |stats| stats.dropped_overflow += dropped as u64)?;
+        // `dyn`, as in `settle`: one instantiation of the generic `update` for both
+        let change: &mut dyn FnMut(&mut stats::QueueStats) =
+            &mut |stats| stats.dropped_overflow += dropped as u64;
+        stats::update(dir, change)?;
         tracing::debug!(dropped, "telemetry queue full: dropped the oldest records");
     }
     Ok(dropped)

@@ -138,13 +138,14 @@ fn sealed_seq(name: &str) -> Option<u64> {
 /// The segments in `dir`, oldest first: the sealed ones by sequence number, then the head (if
 /// it exists). A directory that cannot be listed has none.
 pub(crate) fn list(dir: &Path) -> Vec<SegmentPath> {
-    let mut sealed: Vec<u64> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| sealed_seq(entry.file_name().to_str()?))
-        .collect();
-    sealed.sort_unstable();
+    // kept sorted as they are found: a queue has a few segments, and a sort would bring a
+    // sort's code into every host
+    let mut sealed: Vec<u64> = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if let Some(seq) = entry.file_name().to_str().and_then(sealed_seq) {
+            sealed.insert(sealed.partition_point(|&s| s < seq), seq);
+        }
+    }
     let mut segments: Vec<SegmentPath> = sealed
         .into_iter()
         .map(|seq| SegmentPath {

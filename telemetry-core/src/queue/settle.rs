@@ -5,7 +5,6 @@
 //! exclusive lock is held for a few small writes while hosts may be waiting for it: the
 //! offsets, the counters and the recently-sent log (both replaced without `fsync`).
 
-use std::collections::HashMap;
 use std::fs::File;
 
 use super::read::Batch;
@@ -123,17 +122,24 @@ pub(crate) fn settle(
     // the log and the counters first: a reader that sees a record leave the queue finds it
     // in the log (a crash in between sends it again, with its uuid)
     let mut report = SettleReport::default();
-    let mut rejected: HashMap<&'static str, u64> = HashMap::new();
+    // by reason; a `Vec`, not a map: there are a handful of reasons, and a map of this type
+    // would be code of its own in every host
+    let mut rejected: Vec<(&'static str, u64)> = Vec::new();
     for (mark, result) in batch.marks[from..to].iter().zip(results) {
         if gone[mark.segment] {
             continue;
         }
         match result {
             Settled::Sent => report.sent += 1,
-            Settled::Rejected(reason) => *rejected.entry(reason).or_default() += 1,
+            Settled::Rejected(reason) => {
+                report.rejected += 1;
+                match rejected.iter_mut().find(|(r, _)| r == reason) {
+                    Some((_, count)) => *count += 1,
+                    None => rejected.push((reason, 1)),
+                }
+            }
         }
     }
-    report.rejected = rejected.values().sum::<u64>() as usize;
     if let Some(log) = log
         && !gone.iter().any(|g| *g)
     {
@@ -146,14 +152,16 @@ pub(crate) fn settle(
         .filter_map(|(ack, _)| ack.map(|(_, passed)| passed))
         .sum();
     if report.sent > 0 || report.rejected > 0 || damaged > 0 {
-        stats::update(dir, |stats| {
+        // `dyn`, as in `seal_head`: one instantiation of the generic `update` for both
+        let change: &mut dyn FnMut(&mut stats::QueueStats) = &mut |stats| {
             stats.sent += report.sent as u64;
             stats.rejected += report.rejected as u64;
             for (reason, count) in &rejected {
                 *stats.rejected_by.entry((*reason).to_string()).or_default() += count;
             }
             stats.dropped_damaged += damaged as u64;
-        })?;
+        };
+        stats::update(dir, change)?;
     }
 
     for ((seg, ack), meta) in batch.segments.iter().zip(&ack).zip(&metas) {
@@ -215,7 +223,9 @@ pub(crate) fn discard(
         return Ok(0);
     }
     let _lock = dir.lock_exclusive()?;
-    let mut segments: HashMap<u128, (File, u64)> = HashMap::new();
+    // (id, file, acknowledged offset) of each segment: a queue has a few, and a map of this
+    // type would be code of its own in every host
+    let mut segments: Vec<(u128, File, u64)> = Vec::new();
     let mut wanted: Vec<Position> = positions.to_vec();
     for seg in segment::list(dir.path()) {
         let Some(file) = fsutil::open_in_place(&seg.path)? else {
@@ -227,11 +237,15 @@ pub(crate) fn discard(
         if !elsewhere.is_empty() {
             wanted.extend(find(&file, header, elsewhere));
         }
-        segments.insert(header.id, (file, header.acked));
+        segments.push((header.id, file, header.acked));
     }
     let mut withdrawn = 0;
     for position in &wanted {
-        let Some((file, acked)) = segments.get(&position.segment) else {
+        let Some((_, file, acked)) = segments
+            .iter()
+            .rev()
+            .find(|(id, ..)| *id == position.segment)
+        else {
             continue;
         };
         if position.offset < *acked {
