@@ -172,12 +172,13 @@ pub struct AppName(String);
 impl AppName {
     /// Checks `name`: 1 to 32 characters out of `a-z`, `0-9`, `-`, `_`, starting with a letter.
     pub fn new(name: &str) -> Result<Self, ConfigError> {
-        let ok = !name.is_empty()
-            && name.len() <= 32
-            && name.starts_with(|c: char| c.is_ascii_lowercase())
+        // bytes, not chars: every allowed character is ASCII, and no byte of a multi-byte
+        // character is
+        let ok = name.len() <= 32
+            && name.as_bytes().first().is_some_and(u8::is_ascii_lowercase)
             && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
         if ok {
             Ok(Self(name.to_string()))
         } else {
@@ -398,14 +399,24 @@ impl TelemetryConfig {
 /// What `version` and `git_commit` are when the host does not say.
 const UNKNOWN: &str = "unknown";
 
+/// How many `.`-separated parts `text` has, when every part is non-empty and made of bytes
+/// `allowed` accepts (bytes, not chars: the allowed characters are ASCII, and no byte of a
+/// multi-byte character is). One loop for the version's three checks.
+fn dotted_parts(text: &str, allowed: fn(u8) -> bool) -> Option<usize> {
+    let mut parts = 0;
+    for part in text.split('.') {
+        if part.is_empty() || !part.bytes().all(allowed) {
+            return None;
+        }
+        parts += 1;
+    }
+    Some(parts)
+}
+
 /// `version` when it is `unknown` or a semantic version (`1.2.3-rc.1+build.5`).
 fn checked_version(version: &'static str) -> Result<&'static str, ConfigError> {
-    let word = |part: &str| {
-        !part.is_empty()
-            && part.split('.').all(|id| {
-                !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            })
-    };
+    let word =
+        |part: &str| dotted_parts(part, |b| b.is_ascii_alphanumeric() || b == b'-').is_some();
     let (rest, build) = match version.split_once('+') {
         Some((rest, build)) => (rest, Some(build)),
         None => (version, None),
@@ -416,10 +427,7 @@ fn checked_version(version: &'static str) -> Result<&'static str, ConfigError> {
     };
     let ok = version == UNKNOWN
         || (version.len() <= 64
-            && core.split('.').count() == 3
-            && core
-                .split('.')
-                .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            && dotted_parts(core, |b| b.is_ascii_digit()) == Some(3)
             && pre.is_none_or(word)
             && build.is_none_or(word));
     if ok {
@@ -435,7 +443,7 @@ fn checked_version(version: &'static str) -> Result<&'static str, ConfigError> {
 fn checked_git_commit(commit: &'static str) -> Result<&'static str, ConfigError> {
     let hex = commit.strip_suffix("-dirty").unwrap_or(commit);
     let ok = commit == UNKNOWN
-        || ((4..=40).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_hexdigit()));
+        || ((4..=40).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit()));
     if ok {
         Ok(commit)
     } else {

@@ -2,8 +2,8 @@
 
 use std::collections::VecDeque;
 use std::io::Write;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::config::{ConfigError, TelemetryConfig, TelemetryConfigBuilder};
@@ -110,32 +110,57 @@ enum State {
 #[derive(Debug)]
 struct Ready {
     config: TelemetryConfig,
-    dir: Option<StateDir>,
+    /// The identity store, which holds the state directory (`None` without one): borrowed by
+    /// each event, rather than a store made from a clone of the directory each time.
+    store: Option<IdentityStore>,
     consent: ConsentDecision,
     delivery: Delivery,
     mode: Mode,
     active: AtomicBool,
     common: CommonProperties,
-    identity: Mutex<Option<IdentityState>>,
     notice_shown: bool,
     /// Whether this process appended something to the queue (then dropping the handle starts
     /// a sender).
     recorded: AtomicBool,
+    /// What this process did and knows, behind one lock: an event takes it once (rather than a
+    /// lock per field, each with its own poisoning and unlocking code).
+    session: Mutex<Session>,
+    background: Mutex<Option<Background>>,
+}
+
+impl Ready {
+    /// The state directory (`None` without a home directory or override).
+    fn dir(&self) -> Option<&StateDir> {
+        self.store.as_ref().map(IdentityStore::dir)
+    }
+
+    /// The session. A panic while it was held (none of the runtime's code panics) leaves it
+    /// as consistent as before the call, so it is used on, rather than telemetry stopping
+    /// silently for the rest of the process.
+    fn session(&self) -> MutexGuard<'_, Session> {
+        self.session.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The mutable part of [`Ready`].
+#[derive(Debug, Default)]
+struct Session {
+    /// The identity events are recorded under, loaded (or made up, in debug mode) once.
+    identity: Option<IdentityState>,
     /// This process's handle on the queue: the lock file and the head, opened by the first
     /// event and kept, so an append is a lock, an `fstat` and a `write`.
-    appender: Mutex<Option<Appender>>,
+    appender: Option<Appender>,
     /// Where the records this process appended are, newest last, at most
     /// [`WITHDRAWABLE_RECORDS`]: what `telemetry off` withdraws.
-    appended: Mutex<VecDeque<Position>>,
+    appended: VecDeque<Position>,
     /// The uuids of the aliases this process queued (under the identity's lock, so without
     /// a position): withdrawn by reading the queue.
-    aliases: Mutex<Vec<uuid::Uuid>>,
+    aliases: Vec<uuid::Uuid>,
     /// The identity as linked by this process when the link queued an alias, so withdrawing
     /// the alias can undo the link.
-    aliased: Mutex<Option<IdentityState>>,
+    aliased: Option<IdentityState>,
     /// The first failure to record in this process, for `status`.
-    failure: Mutex<Option<RecordingFailure>>,
-    background: Mutex<Option<Background>>,
+    failure: Option<RecordingFailure>,
 }
 
 /// Why this process could not record, in a user's words, and how to fix it.
@@ -217,19 +242,14 @@ impl Telemetry {
             state: State::Ready(Box::new(Ready {
                 common: CommonProperties::new(&config),
                 config,
-                dir,
+                store: dir.map(IdentityStore::new),
                 consent,
                 delivery,
                 mode,
                 active: AtomicBool::new(mode != Mode::Off),
-                identity: Mutex::new(None),
                 notice_shown,
                 recorded: AtomicBool::new(false),
-                appender: Mutex::new(None),
-                appended: Mutex::new(VecDeque::new()),
-                aliases: Mutex::new(Vec::new()),
-                aliased: Mutex::new(None),
-                failure: Mutex::new(None),
+                session: Mutex::default(),
                 background: Mutex::new(None),
             })),
         }
@@ -272,7 +292,7 @@ impl Telemetry {
 
     /// The state directory (`None` without a home directory or override).
     pub(crate) fn state_dir(&self) -> Option<&StateDir> {
-        self.ready().and_then(|r| r.dir.as_ref())
+        self.ready().and_then(Ready::dir)
     }
 
     /// What the handle does with events (as decided at start-up).
@@ -299,16 +319,14 @@ impl Telemetry {
 
     /// The identity store, when there is a state directory.
     pub(crate) fn identity_store(&self) -> Option<IdentityStore> {
-        self.state_dir().cloned().map(IdentityStore::new)
+        self.ready().and_then(|r| r.store.clone())
     }
 
     /// Stops recording for the rest of this process (after `telemetry off` or `clear`).
     pub(crate) fn deactivate(&self) {
         if let Some(ready) = self.ready() {
             ready.active.store(false, Ordering::Relaxed);
-            if let Ok(mut cache) = ready.identity.lock() {
-                *cache = None;
-            }
+            ready.session().identity = None;
         }
     }
 
@@ -321,65 +339,58 @@ impl Telemetry {
         let Some(ready) = self.ready() else {
             return Ok(0);
         };
-        let positions: Vec<Position> = match ready.appended.lock() {
-            Ok(mut appended) => appended.drain(..).collect(),
-            Err(_) => Vec::new(),
-        };
-        let aliases: Vec<uuid::Uuid> = match ready.aliases.lock() {
-            Ok(mut aliases) => std::mem::take(&mut *aliases),
-            Err(_) => Vec::new(),
+        let (positions, aliases) = {
+            let mut session = ready.session();
+            // copied out of the ring's two halves (a `Vec::from` would rotate them in place)
+            let (older, newer) = session.appended.as_slices();
+            let positions = [older, newer].concat();
+            session.appended.clear();
+            (positions, std::mem::take(&mut session.aliases))
         };
         let removed = match self.queue() {
             Some(queue) => queue.discard(&positions, &aliases)?,
             None => 0,
         };
-        let aliased = ready.aliased.lock().ok().and_then(|mut a| a.take());
-        if let (Some(linked), Some(store)) = (aliased, self.identity_store()) {
+        let aliased = ready.session().aliased.take();
+        if let (Some(linked), Some(store)) = (aliased, ready.store.as_ref()) {
             store.revert_link(&linked)?;
         }
         Ok(removed)
     }
 
-    /// Remembers that this process appended a record at `position`.
-    fn remember_appended(ready: &Ready, position: Position) {
-        ready.recorded.store(true, Ordering::Relaxed);
-        if let Ok(mut appended) = ready.appended.lock() {
-            if appended.len() >= WITHDRAWABLE_RECORDS {
-                appended.pop_front();
-            }
-            appended.push_back(position);
-        }
-    }
-
-    /// Appends `record` through this process's appender (opened on first use).
-    fn append(ready: &Ready, record: &Record) -> Result<Position, QueueError> {
+    /// Appends `record` through this process's appender (opened on first use) and remembers
+    /// where it went, or the first failure.
+    fn append(ready: &Ready, session: &mut Session, record: &Record) {
         let line = frame::encode(&record.json);
-        let mut appender = ready.appender.lock().map_err(|_| QueueError::Unavailable)?;
-        let appender = match appender.as_mut() {
-            Some(appender) => appender,
-            None => match &ready.dir {
-                Some(dir) => appender.insert(Appender::new(dir.clone())),
-                None => return Err(QueueError::Unavailable),
-            },
+        let appender = match (&mut session.appender, ready.dir()) {
+            (Some(appender), _) => Some(appender),
+            (none, Some(dir)) => Some(none.insert(Appender::new(dir.clone()))),
+            (None, None) => None,
         };
-        appender
-            .append(line.as_bytes(), record.uuid)
-            .map(|(position, _)| position)
-    }
-
-    /// Remembers the first failure to record, for `status`.
-    fn remember_failure(ready: &Ready, failure: RecordingFailure) {
-        if let Ok(mut first) = ready.failure.lock()
-            && first.is_none()
-        {
-            *first = Some(failure);
+        let appended = match appender {
+            Some(appender) => appender.append(line.as_bytes(), record.uuid),
+            None => Err(QueueError::Unavailable),
+        };
+        match appended {
+            Ok((position, _)) => {
+                ready.recorded.store(true, Ordering::Relaxed);
+                if session.appended.len() >= WITHDRAWABLE_RECORDS {
+                    session.appended.pop_front();
+                }
+                session.appended.push_back(position);
+            }
+            Err(error) => {
+                warn_error("telemetry event not recorded", &error);
+                session
+                    .failure
+                    .get_or_insert_with(|| RecordingFailure::of_queue(&error));
+            }
         }
     }
 
     /// Why this process could not record, if it tried and failed.
     pub(crate) fn recording_failure(&self) -> Option<RecordingFailure> {
-        self.ready()
-            .and_then(|r| r.failure.lock().ok().and_then(|f| f.clone()))
+        self.ready().and_then(|r| r.session().failure.clone())
     }
 
     /// Records `event`: adds the common properties, a UUID v7 and a timestamp, attributes it
@@ -421,74 +432,63 @@ impl Telemetry {
         let Some(ready) = self.ready() else {
             return;
         };
-        match ready.mode {
-            Mode::Off => {}
-            Mode::Debug => {
-                let identity = self.debug_identity(ready);
-                let record = make(&identity, &ready.common);
-                debug::print(&mut std::io::stderr(), ready.config.app_name(), &record);
-            }
-            Mode::Recording => {
-                if !ready.active.load(Ordering::Relaxed) {
-                    return;
-                }
-                let Some(identity) = self.recording_identity(ready) else {
-                    return;
-                };
-                let record = make(&identity, &ready.common);
-                match Self::append(ready, &record) {
-                    Ok(position) => Self::remember_appended(ready, position),
-                    Err(error) => {
-                        warn_error("telemetry event not recorded", &error);
-                        Self::remember_failure(ready, RecordingFailure::of_queue(&error));
-                    }
-                }
-            }
+        if ready.mode == Mode::Off
+            || (ready.mode == Mode::Recording && !ready.active.load(Ordering::Relaxed))
+        {
+            return;
         }
+        let mut session = ready.session();
+        if ready.mode == Mode::Debug {
+            let record = make(self.debug_identity(ready, &mut session), &ready.common);
+            debug::print(&mut std::io::stderr(), ready.config.app_name(), &record);
+            return;
+        }
+        let Some(identity) = self.recording_identity(ready, &mut session) else {
+            return;
+        };
+        let record = make(identity, &ready.common);
+        Self::append(ready, &mut session, &record);
     }
 
     /// The identity to record under, loaded (or created) once per process.
-    fn recording_identity(&self, ready: &Ready) -> Option<IdentityState> {
-        let mut cache = ready.identity.lock().ok()?;
-        if let Some(identity) = cache.as_ref() {
-            return Some(identity.clone());
-        }
-        let store = self.identity_store()?;
-        match store.load_or_create() {
-            Ok(identity) => {
-                *cache = Some(identity.clone());
-                Some(identity)
+    fn recording_identity<'s>(
+        &self,
+        ready: &Ready,
+        session: &'s mut Session,
+    ) -> Option<&'s IdentityState> {
+        if session.identity.is_none() {
+            match ready.store.as_ref()?.load_or_create() {
+                Ok(identity) => session.identity = Some(identity),
+                Err(error) => {
+                    warn_error(
+                        "telemetry identity unusable; telemetry is off for this run",
+                        &error,
+                    );
+                    session
+                        .failure
+                        .get_or_insert_with(|| RecordingFailure::of_state(&error));
+                    ready.active.store(false, Ordering::Relaxed);
+                    return None;
+                }
             }
-            Err(error) => {
-                warn_error(
-                    "telemetry identity unusable; telemetry is off for this run",
-                    &error,
-                );
-                Self::remember_failure(ready, RecordingFailure::of_state(&error));
-                ready.active.store(false, Ordering::Relaxed);
-                None
-            }
         }
+        session.identity.as_ref()
     }
 
     /// Debug mode's identity: the stored one when telemetry is on and one exists (read, never
     /// created), else one made up for this process.
-    fn debug_identity(&self, ready: &Ready) -> IdentityState {
-        let Ok(mut cache) = ready.identity.lock() else {
-            return IdentityState::fresh();
-        };
-        if let Some(identity) = cache.as_ref() {
-            return identity.clone();
-        }
-        let stored = if ready.consent.enabled {
-            self.identity_store()
-                .and_then(|store| store.read().ok().flatten())
-        } else {
-            None
-        };
-        let identity = stored.unwrap_or_else(IdentityState::fresh);
-        *cache = Some(identity.clone());
-        identity
+    fn debug_identity<'s>(&self, ready: &Ready, session: &'s mut Session) -> &'s IdentityState {
+        session.identity.get_or_insert_with(|| {
+            let stored = if ready.consent.enabled {
+                ready
+                    .store
+                    .as_ref()
+                    .and_then(|store| store.read().ok().flatten())
+            } else {
+                None
+            };
+            stored.unwrap_or_else(IdentityState::fresh)
+        })
     }
 
     /// Links the identity to the account `principal_id` after a login (or at start-up, when
@@ -536,15 +536,15 @@ impl Telemetry {
 
     /// Debug mode's link: prints the alias, changes only this process's identity.
     fn link_in_debug_mode(&self, ready: &Ready, principal: &PrincipalId) {
-        let Some((identity, alias)) = self.debug_identity(ready).link(principal) else {
+        let mut session = ready.session();
+        let Some((identity, alias)) = self.debug_identity(ready, &mut session).link(principal)
+        else {
             return;
         };
         if let Some(alias) = alias {
             debug::print(&mut std::io::stderr(), ready.config.app_name(), &alias);
         }
-        if let Ok(mut cache) = ready.identity.lock() {
-            *cache = Some(identity);
-        }
+        session.identity = Some(identity);
     }
 
     /// The recording link: the alias is queued and the link stored, under the lock.
@@ -552,23 +552,22 @@ impl Telemetry {
         if !ready.active.load(Ordering::Relaxed) {
             return;
         }
-        if let Ok(cache) = ready.identity.lock()
-            && cache.as_ref().is_some_and(|i| i.is_linked_to(principal))
+        let mut session = ready.session();
+        if session
+            .identity
+            .as_ref()
+            .is_some_and(|i| i.is_linked_to(principal))
         {
             return;
         }
-        let (Some(store), Some(queue)) = (self.identity_store(), self.queue()) else {
+        let (Some(store), Some(queue)) = (ready.store.as_ref(), self.queue()) else {
             return;
         };
         let state = match store.link(&queue, principal) {
             Ok(LinkOutcome::Aliased { state, alias }) => {
                 ready.recorded.store(true, Ordering::Relaxed);
-                if let Ok(mut aliases) = ready.aliases.lock() {
-                    aliases.push(alias);
-                }
-                if let Ok(mut aliased) = ready.aliased.lock() {
-                    *aliased = Some(state.clone());
-                }
+                session.aliases.push(alias);
+                session.aliased = Some(state.clone());
                 state
             }
             Ok(LinkOutcome::Relinked { state } | LinkOutcome::AlreadyLinked { state }) => state,
@@ -577,9 +576,7 @@ impl Telemetry {
                 return;
             }
         };
-        if let Ok(mut cache) = ready.identity.lock() {
-            *cache = Some(state);
-        }
+        session.identity = Some(state);
     }
 
     /// Unlinks the identity after a logout: record the logout's own event first (it goes out
@@ -591,22 +588,20 @@ impl Telemetry {
             return;
         };
         if ready.mode == Mode::Debug {
-            if let Ok(mut cache) = ready.identity.lock()
-                && let Some(fresh) = cache.as_ref().and_then(IdentityState::unlinked)
-            {
-                *cache = Some(fresh);
+            let mut session = ready.session();
+            if let Some(fresh) = session.identity.as_ref().and_then(IdentityState::unlinked) {
+                session.identity = Some(fresh);
             }
             return;
         }
-        let Some(dir) = ready.dir.as_ref() else {
+        let Some(store) = ready.store.as_ref() else {
             return;
         };
-        match IdentityStore::new(dir.clone()).unlink() {
+        match store.unlink() {
             Ok(Some(fresh)) => {
-                if let Ok(mut cache) = ready.identity.lock()
-                    && cache.is_some()
-                {
-                    *cache = Some(fresh);
+                let mut session = ready.session();
+                if session.identity.is_some() {
+                    session.identity = Some(fresh);
                 }
             }
             Ok(None) => {}
@@ -655,7 +650,7 @@ impl Telemetry {
         if !self.is_recording() {
             return false;
         }
-        let Some(dir) = ready.dir.clone() else {
+        let Some(dir) = ready.dir().cloned() else {
             return false;
         };
         let Ok(mut background) = ready.background.lock() else {
@@ -684,7 +679,7 @@ impl Telemetry {
         {
             return;
         }
-        if let Some(dir) = ready.dir.as_ref() {
+        if let Some(dir) = ready.dir() {
             let decision = crate::delivery::spawn::spawn_if_due(
                 &ready.config,
                 dir,

@@ -17,7 +17,8 @@ use crate::consent::ConsentDecision;
 use crate::fsutil;
 use crate::paths::StateDir;
 
-const RULE: &str = "─────────────────────────────────────────────────────────────────";
+/// The notice's first and last line: a rule and its newline.
+const RULE_LINE: &str = "─────────────────────────────────────────────────────────────────\n";
 
 /// The notice's text for `config` (ending with a newline).
 pub fn text(config: &TelemetryConfig) -> String {
@@ -25,9 +26,7 @@ pub fn text(config: &TelemetryConfig) -> String {
     let app = config.app_name();
     let cmd = config.command_name();
     let names = config.env_names();
-    let mut out = String::new();
-    out.push_str(RULE);
-    out.push('\n');
+    let mut out = String::from(RULE_LINE);
     // `write!` into `out` (infallible for a `String`) rather than `push_str(&format!(..))`:
     // one call per piece, with no temporary `String` to drop.
     let _ = match config.policy() {
@@ -51,8 +50,7 @@ pub fn text(config: &TelemetryConfig) -> String {
     if let Some(url) = config.docs_url() {
         let _ = write!(out, "\nFull telemetry policy:\n  {url}\n");
     }
-    out.push_str(RULE);
-    out.push('\n');
+    out.push_str(RULE_LINE);
     out
 }
 
@@ -182,6 +180,9 @@ mod tests {
         // nothing was created
         assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
     }
+
+    /// The rule the oracle draws (before [`RULE_LINE`], which holds its newline).
+    const RULE: &str = "─────────────────────────────────────────────────────────────────";
 
     /// The text as it was built before it was written with `write!`: the oracle.
     fn text_by_push_format(config: &TelemetryConfig) -> String {

@@ -237,11 +237,12 @@ impl Record {
         let mut found = [None; 5];
         members::struct_members(&value, &RECORD_MEMBERS, false, &mut found).ok()?;
         let [uuid, event, distinct_id, properties, timestamp] = found;
-        let text = |value| members::string(value, "", false).ok().flatten();
-        let uuid: Uuid = match uuid? {
-            serde_json::Value::String(uuid) => uuid.parse().ok()?,
-            _ => return None,
-        };
+        // the texts borrowed from the `Value` (a copy of each as a `String` was dropped right
+        // after being copied into the record)
+        fn text(value: Option<&serde_json::Value>) -> Option<&str> {
+            value?.as_str()
+        }
+        let uuid: Uuid = text(uuid)?.parse().ok()?;
         let (event, distinct_id, timestamp) = (text(event)?, text(distinct_id)?, text(timestamp)?);
         if !properties?.is_object()
             || event.is_empty()
@@ -252,9 +253,9 @@ impl Record {
         }
         Some(Self {
             uuid,
-            event: event.into(),
-            distinct_id: distinct_id.into(),
-            timestamp: timestamp.into(),
+            event: RecordText::new(event),
+            distinct_id: RecordText::new(distinct_id),
+            timestamp: RecordText::new(timestamp),
             json: json.to_string(),
         })
     }

@@ -18,7 +18,7 @@ pub(super) fn run(telemetry: &super::Telemetry, as_json: bool, io: &mut Io<'_>) 
     if as_json {
         io.out(&to_json(&events));
     } else {
-        io.out(&to_text(&command_name(telemetry), &events));
+        io.out(&to_text(command_name(telemetry), &events));
     }
     0
 }

@@ -7,6 +7,14 @@ use super::{Io, command_name, report_config_error};
 use crate::queue::SentRecord;
 use crate::record::Record;
 
+/// Where an event goes: its timestamp, its UUID, and its position (queued ones first).
+type Key<'a> = (&'a str, uuid::Uuid, usize);
+
+/// Inserts `key` into `order`, which is in order, where a binary search puts it.
+fn insert_in_order<'a>(order: &mut Vec<Key<'a>>, key: Key<'a>) {
+    order.insert(order.partition_point(|k| *k < key), key);
+}
+
 pub(super) fn run(
     telemetry: &super::Telemetry,
     number: usize,
@@ -28,14 +36,14 @@ pub(super) fn run(
             }
             Err(e) => {
                 failed = true;
-                io.problem_fmt(format_args!("{e}"), &e.fix_hint());
+                io.queue_problem("", e);
             }
         }
         match queue.recently_sent() {
             Ok(log) => sent = log,
             Err(e) => {
                 failed = true;
-                io.problem_fmt(format_args!("{e}"), &e.fix_hint());
+                io.queue_problem("", e);
             }
         }
     }
@@ -47,17 +55,18 @@ pub(super) fn run(
             (&s.record, Some(s.sent_at.as_str()))
         }
     };
-    // Oldest first. The position breaks ties (the same record queued and sent), so the
-    // unstable sort of these small keys orders them as a stable sort of the events would,
-    // without instantiating a sort for the events themselves.
-    let mut order: Vec<(&str, uuid::Uuid, usize)> = (0..queued.len() + sent.len())
-        .map(|i| {
-            let record = entry(i).0;
-            (record.timestamp.as_str(), record.uuid, i)
-        })
-        .collect();
-    order.sort_unstable();
-    let total = order.len();
+    // Oldest first. The position breaks ties (the same record queued and sent), so these
+    // small keys in order are the events as a stable sort would order them. Each key is
+    // inserted where a binary search puts it, rather than sorted: a sort instantiates about
+    // 7 KB of sorting code for the key type in every host. The sent log and the queue are
+    // each oldest first, and what was sent is older than what waits, so taking the sent log
+    // first puts nearly every key at the end.
+    let total = queued.len() + sent.len();
+    let mut order: Vec<Key<'_>> = Vec::with_capacity(total);
+    for i in (queued.len()..total).chain(0..queued.len()) {
+        let record = entry(i).0;
+        insert_in_order(&mut order, (record.timestamp.as_str(), record.uuid, i));
+    }
     let shown = &order[total.saturating_sub(number)..];
 
     if as_json {
@@ -137,4 +146,39 @@ pub(super) fn run(
         ));
     }
     i32::from(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Key, insert_in_order};
+
+    /// Keys inserted one by one, in any order, end as the sort before them ordered them.
+    #[test]
+    fn insertions_in_order_are_the_sort() {
+        let stamps = [
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:01Z",
+            "2025-12-31T23:59:59Z",
+        ];
+        let uuids = [uuid::Uuid::from_u128(2), uuid::Uuid::from_u128(1)];
+        // the same record queued and sent (same timestamp and UUID), and near misses
+        let keys: Vec<Key<'_>> = (0..24)
+            .map(|i| (stamps[i % 3], uuids[i / 3 % 2], i))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        // a few orders of insertion: as given, reversed, and shuffled by a fixed stride
+        let orders: [Vec<usize>; 3] = [
+            (0..24).collect(),
+            (0..24).rev().collect(),
+            (0..24).map(|i| i * 7 % 24).collect(),
+        ];
+        for order in orders {
+            let mut inserted = Vec::new();
+            for i in order {
+                insert_in_order(&mut inserted, keys[i]);
+            }
+            assert_eq!(inserted, sorted);
+        }
+    }
 }

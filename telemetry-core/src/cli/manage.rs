@@ -60,6 +60,14 @@ fn overridden_by(telemetry: &Telemetry, wanted: bool) -> Option<String> {
     })
 }
 
+/// Where the user's choice is saved, as messages show it (`~/.demo/telemetry.toml`).
+fn saved_in(telemetry: &Telemetry) -> String {
+    telemetry
+        .state_dir()
+        .map(|d| tilde(&d.config_file(), home(telemetry).as_deref()))
+        .unwrap_or_default()
+}
+
 pub(super) fn on(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
     if report_config_error(telemetry, io) || !save(telemetry, true, io) {
         return 1;
@@ -69,10 +77,7 @@ pub(super) fn on(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         .delivery()
         .map(|d| d.base_url())
         .unwrap_or_default();
-    let path = telemetry
-        .state_dir()
-        .map(|d| tilde(&d.config_file(), home(telemetry).as_deref()))
-        .unwrap_or_default();
+    let path = saved_in(telemetry);
     let keyless = telemetry.delivery().is_some_and(|d| !d.has_key());
     let overridden = overridden_by(telemetry, true);
     if keyless || overridden.is_some() {
@@ -110,10 +115,7 @@ fn withdraw(telemetry: &Telemetry, io: &mut Io<'_>) -> bool {
     match telemetry.withdraw() {
         Ok(_) => true,
         Err(e) => {
-            io.problem_fmt(
-                format_args!("could not remove the events this command recorded: {e}"),
-                &e.fix_hint(),
-            );
+            io.queue_problem("could not remove the events this command recorded: ", e);
             false
         }
     }
@@ -129,10 +131,7 @@ pub(super) fn off(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         return 1;
     }
     let cmd = command_name(telemetry);
-    let path = telemetry
-        .state_dir()
-        .map(|d| tilde(&d.config_file(), home(telemetry).as_deref()))
-        .unwrap_or_default();
+    let path = saved_in(telemetry);
     io.out_fmt(format_args!(
         "Telemetry is off. Nothing more will be recorded or sent.\nSaved in {path}.\n"
     ));
@@ -191,18 +190,16 @@ pub(super) fn clear(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         Ok(n) => n,
         Err(e) => {
             failed = true;
-            io.problem_fmt(
-                format_args!("could not delete the recorded events: {e}"),
-                &e.fix_hint(),
-            );
+            io.queue_problem("could not delete the recorded events: ", e);
             0
         }
     };
     // the sender's back-off and history belong to the events just deleted
-    if crate::fsutil::check_regular(&dir.sender_state_file()).unwrap_or(false)
+    let sender_state = dir.sender_state_file();
+    if crate::fsutil::check_regular(&sender_state).unwrap_or(false)
         && let Ok(_lock) = dir.lock_exclusive()
     {
-        let _ = crate::fsutil::remove_file(&dir.sender_state_file());
+        let _ = crate::fsutil::remove_file(&sender_state);
     }
     crate::fsutil::remove_stale_temps(dir.path());
     match identity {

@@ -378,17 +378,26 @@ impl Io<'_> {
         let _ = write!(self.err, "error: {problem}\n  fix: {fix}\n");
     }
 
+    /// A failure of the queue, `lead` (`could not ...: `, or nothing) and the error, with its
+    /// fix. Cold and shared by `inspect`, `off` and `clear`: inlined, each report is ~500
+    /// bytes (the error's message, its fix and its drop).
+    #[cold]
+    fn queue_problem(&mut self, lead: &str, error: crate::queue::QueueError) {
+        self.problem_fmt(format_args!("{lead}{error}"), &error.fix_hint());
+    }
+
     /// A warning on stderr.
     fn warn(&mut self, text: &str) {
         let _ = writeln!(self.err, "warning: {text}");
     }
 }
 
-/// The program's name for messages, with a fallback for a refused configuration.
-fn command_name(telemetry: &Telemetry) -> String {
+/// The program's name for messages, with a fallback for a refused configuration (borrowed:
+/// every subcommand asks, and an owned copy is an allocation and a drop in each).
+fn command_name(telemetry: &Telemetry) -> &str {
     telemetry
         .config()
-        .map_or_else(|| "<program>".to_string(), |c| c.command_name().to_string())
+        .map_or("<program>", crate::config::TelemetryConfig::command_name)
 }
 
 /// The home directory, for writing paths with `~`.
@@ -397,6 +406,10 @@ fn home(telemetry: &Telemetry) -> Option<std::path::PathBuf> {
 }
 
 /// Reports a refused configuration; returns whether there was one.
+///
+/// Not inlined: five subcommands call it first, and a copy of the report in each is ~200
+/// bytes of code every host carries.
+#[inline(never)]
 fn report_config_error(telemetry: &Telemetry, io: &mut Io<'_>) -> bool {
     if let Some(error) = telemetry.config_error() {
         io.problem_fmt(

@@ -36,8 +36,9 @@ impl Problems {
         }
     }
 
-    /// Adds the problem `error` describes, with its own fix.
-    fn push_state(&mut self, error: &StateError) {
+    /// Adds the problem `error` describes, with its own fix. Takes the error, so that no
+    /// caller keeps one alive (with a drop and a landing pad of its own) across the call.
+    fn push_state(&mut self, error: StateError) {
         self.push(Problem::new(error.to_string(), error.fix_hint()));
     }
 
@@ -166,7 +167,7 @@ fn check_files(
     };
     match std::fs::metadata(dir.path()) {
         Ok(meta) if !meta.is_dir() => {
-            problems.push_state(&StateError::NotADirectory {
+            problems.push_state(StateError::NotADirectory {
                 path: dir.path().to_path_buf(),
             });
             return;
@@ -186,13 +187,13 @@ fn check_files(
     let config_file_regular = match fsutil::check_regular(&config_file) {
         Ok(_) => true,
         Err(e) => {
-            problems.push_state(&e);
+            problems.push_state(e);
             false
         }
     };
     for path in files {
         if let Err(e) = fsutil::check_regular(path) {
-            problems.push_state(&e);
+            problems.push_state(e);
         }
     }
     // files this user cannot use (a `sudo` run's), a read-only directory, running as root
@@ -220,7 +221,7 @@ fn check_files(
         problems.push(Problem::unreadable_user_config(config, what));
     }
     match fsutil::check_regular(&dir.identity_file()) {
-        Err(e) => problems.push_state(&e),
+        Err(e) => problems.push_state(e),
         Ok(true) => match identity_error {
             Some(e @ (StateError::Corrupt { .. } | StateError::TooLarge { .. })) => {
                 problems.push(Problem::new(
@@ -231,7 +232,7 @@ fn check_files(
                     ),
                 ));
             }
-            Some(other) => problems.push_state(&other),
+            Some(other) => problems.push_state(other),
             None => {}
         },
         Ok(false) => {}
@@ -269,7 +270,7 @@ fn check_readable(dir: &StateDir, files: &[PathBuf], problems: &mut Problems) {
             continue;
         }
         if let Err(e) = fsutil::open_regular(path) {
-            problems.push_state(&e);
+            problems.push_state(e);
         }
     }
 }
@@ -283,12 +284,9 @@ fn meant_to_record(telemetry: &Telemetry) -> bool {
 /// When telemetry is on: whether it can write its directory, so a run that records nothing
 /// says why. Creates the directory if missing (recording would), and writes, syncs and
 /// removes a probe file, which is how a full disk or a read-only file system shows. Only the
-/// first cause is reported: they all stop recording. Returns whether nothing can be recorded.
-fn check_writable(
-    telemetry: &Telemetry,
-    consent: &ConsentDecision,
-    problems: &mut Problems,
-) -> bool {
+/// first cause is reported: they all stop recording. `source` is what decided consent, as
+/// shown. Returns whether nothing can be recorded.
+fn check_writable(telemetry: &Telemetry, source: &str, problems: &mut Problems) -> bool {
     let (Some(config), Some(dir)) = (telemetry.config(), telemetry.state_dir()) else {
         return false;
     };
@@ -308,7 +306,6 @@ fn check_writable(
     } else {
         return false;
     };
-    let source = consent.source.describe(home(telemetry).as_deref());
     let var = &config.env_names().dir;
     let fix = if fix.ends_with("elsewhere") {
         format!("{fix} with {var}")
@@ -338,7 +335,8 @@ fn gather(telemetry: &Telemetry) -> Option<Report<'_>> {
     if let Some(dir) = state_dir {
         check_readable(dir, &files, &mut problems);
     }
-    let unrecordable = check_writable(telemetry, consent, &mut problems);
+    let source_text = consent.source.describe(home.as_deref());
+    let unrecordable = check_writable(telemetry, &source_text, &mut problems);
     let mut notes = Vec::new();
     if let Some(note) = telemetry.config().and_then(crate::debug::not_understood) {
         notes.push(note);
@@ -389,7 +387,7 @@ fn gather(telemetry: &Telemetry) -> Option<Report<'_>> {
         mode: telemetry.mode(),
         consent_enabled: consent.enabled,
         source: &consent.source,
-        source_text: consent.source.describe(home.as_deref()),
+        source_text,
         has_key,
         dev_endpoint: has_key && matches!(delivery.source(), DeliverySource::DevEndpoint { .. }),
         host: delivery.base_url(),
@@ -477,13 +475,13 @@ fn to_text(telemetry: &Telemetry, r: &Report<'_>) -> String {
         let _ = write!(o, ", {} damaged record(s) skipped", r.damaged);
     }
     o.push('\n');
-    for (reason, count) in &r.stats.rejected_by {
+    each_rejection(&r.stats, &mut |_, reason, count| {
         let _ = writeln!(
             o,
             "    {count} {}",
             RejectionClass::from_name(reason).map_or("refused", RejectionClass::describe)
         );
-    }
+    });
     delivery_text(o, r);
     if r.queued > 0 && !r.recording {
         let _ = writeln!(
@@ -509,7 +507,7 @@ fn to_text(telemetry: &Telemetry, r: &Report<'_>) -> String {
         );
     } else if r.mode != Mode::Debug {
         o.push_str("To enable: ");
-        how_to_enable(o, &cmd, r, names);
+        how_to_enable(o, cmd, r, names);
         o.push('\n');
     }
     let _ = write!(
@@ -555,6 +553,17 @@ fn delivery_text(o: &mut String, r: &Report<'_>) {
             let _ = writeln!(o, "  Sender: running (pid {pid})");
         }
         None => {}
+    }
+}
+
+/// Calls `each` with the position, reason and count of every rejection counted, in order.
+///
+/// Not inlined: it is the one walk of the map for the text and the JSON, where each inlined
+/// its own (~600 bytes).
+#[inline(never)]
+fn each_rejection(stats: &QueueStats, each: &mut dyn FnMut(usize, &str, u64)) {
+    for (i, (reason, count)) in stats.rejected_by.iter().enumerate() {
+        each(i, reason, *count);
     }
 }
 
@@ -724,10 +733,10 @@ fn to_json(r: &Report<'_>) -> String {
     member(o, ",\"dropped_overflow\":", Num(stats.dropped_overflow));
     member(o, ",\"rejected\":", Num(stats.rejected));
     o.push_str(",\"rejected_by\":{");
-    for (i, (reason, count)) in stats.rejected_by.iter().enumerate() {
+    each_rejection(stats, &mut |i, reason, count| {
         member(o, if i == 0 { "" } else { "," }, Str(reason));
-        member(o, ":", Num(*count));
-    }
+        member(o, ":", Num(count));
+    });
     member(o, "},\"sent\":", Num(stats.sent));
     member(o, ",\"sent_recently\":", Num(r.sent_recently as u64));
     member(o, ",\"waiting\":", Num(r.queued as u64));

@@ -94,7 +94,10 @@ impl Reader<'_> {
     }
 
     fn at(&self, text: &[u8]) -> bool {
-        self.s[self.i..].starts_with(text)
+        // `get`: no bounds check and panic path in each of the many places this is inlined
+        self.s
+            .get(self.i..)
+            .is_some_and(|rest| rest.starts_with(text))
     }
 
     fn eat(&mut self, c: u8) -> bool {

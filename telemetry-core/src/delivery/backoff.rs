@@ -177,12 +177,10 @@ impl SenderState {
     /// only lets one more sender start); the state directory's lock is held while it is, as
     /// for every change to this file.
     pub(crate) fn record_start(dir: &StateDir, now: DateTime<Utc>) -> Result<Self, StateError> {
-        let _lock = dir.lock_exclusive()?;
-        let mut state = Self::read(dir);
-        state.last_started_at = Some(rfc3339(now));
-        state.senders_started = state.senders_started.saturating_add(1);
-        state.write(dir)?;
-        Ok(state)
+        Self::update(dir, &mut |state| {
+            state.last_started_at = Some(rfc3339(now));
+            state.senders_started = state.senders_started.saturating_add(1);
+        })
     }
 
     /// Records a failed attempt at `now` and sets the next attempt's time; returns the new
@@ -192,7 +190,7 @@ impl SenderState {
         failure: &Failure,
         now: DateTime<Utc>,
     ) -> Result<Self, StateError> {
-        Self::update(dir, |state| {
+        Self::update(dir, &mut |state| {
             state.consecutive_failures = state.consecutive_failures.saturating_add(1);
             let wait = backoff_delay(state.consecutive_failures, failure.class);
             state.next_attempt_at = Some(rfc3339(now + chrono_duration(wait)));
@@ -206,14 +204,16 @@ impl SenderState {
 
     /// Records that the server accepted a batch at `now`: the back-off is over.
     pub(crate) fn record_success(dir: &StateDir, now: DateTime<Utc>) -> Result<Self, StateError> {
-        Self::update(dir, |state| {
+        Self::update(dir, &mut |state| {
             state.consecutive_failures = 0;
             state.next_attempt_at = None;
             state.last_success_at = Some(rfc3339(now));
         })
     }
 
-    fn update(dir: &StateDir, change: impl FnOnce(&mut Self)) -> Result<Self, StateError> {
+    /// Reads the state, applies `change` and writes it, under the state directory's lock. One
+    /// body for every change (`dyn`: the changes differ only in what they set).
+    fn update(dir: &StateDir, change: &mut dyn FnMut(&mut Self)) -> Result<Self, StateError> {
         let _lock = dir.lock_exclusive()?;
         let mut state = Self::read(dir);
         change(&mut state);
@@ -256,36 +256,59 @@ impl SenderState {
 
     /// The file's JSON: what `serde_json::to_string` wrote for the derived `Serialize`.
     fn to_json(&self) -> String {
+        use std::fmt::Write as _;
+        // One `write!`: each string is written by one `Display` (called, not inlined per
+        // member as pushes and escapes were).
         let mut out = String::with_capacity(320);
-        let o = &mut out;
-        o.push_str("{\"consecutive_failures\":");
-        o.push_str(itoa::Buffer::new().format(self.consecutive_failures));
-        o.push_str(",\"next_attempt_at\":");
-        optional_str(o, self.next_attempt_at.as_deref());
-        o.push_str(",\"last_failure\":");
-        match &self.last_failure {
-            Some(failure) => {
-                o.push_str("{\"at\":");
-                write_json_str(o, &failure.at);
-                o.push_str(",\"class\":\"");
-                o.push_str(failure.class.as_str());
-                o.push_str("\",\"status\":");
-                match failure.status {
-                    Some(status) => o.push_str(itoa::Buffer::new().format(status)),
-                    None => o.push_str("null"),
-                }
-                o.push('}');
-            }
-            None => o.push_str("null"),
-        }
-        o.push_str(",\"last_success_at\":");
-        optional_str(o, self.last_success_at.as_deref());
-        o.push_str(",\"last_started_at\":");
-        optional_str(o, self.last_started_at.as_deref());
-        o.push_str(",\"senders_started\":");
-        o.push_str(itoa::Buffer::new().format(self.senders_started));
-        o.push('}');
+        let _ = write!(
+            out,
+            "{{\"consecutive_failures\":{},\"next_attempt_at\":{},\"last_failure\":{},\
+             \"last_success_at\":{},\"last_started_at\":{},\"senders_started\":{}}}",
+            self.consecutive_failures,
+            JsonText(self.next_attempt_at.as_deref()),
+            FailureJson(self.last_failure.as_ref()),
+            JsonText(self.last_success_at.as_deref()),
+            JsonText(self.last_started_at.as_deref()),
+            self.senders_started,
+        );
         out
+    }
+}
+
+/// A JSON string, or `null`, as `Display`.
+struct JsonText<'a>(Option<&'a str>);
+
+impl std::fmt::Display for JsonText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(text) => {
+                let mut json = String::new();
+                write_json_str(&mut json, text);
+                f.write_str(&json)
+            }
+            None => f.write_str("null"),
+        }
+    }
+}
+
+/// The last failure's JSON object, or `null`, as `Display`.
+struct FailureJson<'a>(Option<&'a LastFailure>);
+
+impl std::fmt::Display for FailureJson<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some(failure) = self.0 else {
+            return f.write_str("null");
+        };
+        write!(
+            f,
+            "{{\"at\":{},\"class\":\"{}\",\"status\":",
+            JsonText(Some(&failure.at)),
+            failure.class.as_str()
+        )?;
+        match failure.status {
+            Some(status) => write!(f, "{status}}}"),
+            None => f.write_str("null}"),
+        }
     }
 }
 
@@ -317,14 +340,6 @@ impl LastFailure {
                 Some(_) => members::unsigned(status, "status", u16::MAX.into())?.map(|n| n as u16),
             },
         })
-    }
-}
-
-/// Appends `text` as a JSON string, or `null`.
-fn optional_str(out: &mut String, text: Option<&str>) {
-    match text {
-        Some(text) => write_json_str(out, text),
-        None => out.push_str("null"),
     }
 }
 

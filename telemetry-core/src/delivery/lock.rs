@@ -29,7 +29,10 @@ impl SenderLock {
         }
         match StateLock::try_acquire(&dir.sender_lock_file(), LockMode::Exclusive) {
             Ok(Some(lock)) => {
-                lock.set_contents(&format!("{}\n", std::process::id()));
+                // (itoa rather than `format!`: no formatting machinery for one number)
+                let mut line = itoa::Buffer::new().format(std::process::id()).to_owned();
+                line.push('\n');
+                lock.set_contents(&line);
                 Some(Self { _lock: lock })
             }
             Ok(None) => None,

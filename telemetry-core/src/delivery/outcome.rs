@@ -230,25 +230,39 @@ impl Outcome {
     }
 }
 
-/// 413 or 400, from the body of posthog-rs's `BadRequest(body)` (it has no status).
+/// 413 or 400, from the body of posthog-rs's `BadRequest(body)` (it has no status): 413 when
+/// it says "too large" or "too big" (`_` for the space too), in any ASCII case.
 fn bad_request_class(body: &str) -> RejectionClass {
-    let body = body.to_ascii_lowercase();
-    if ["too large", "too_large", "too big", "too_big"]
-        .iter()
-        .any(|needle| body.contains(needle))
-    {
+    // compared in place, without a lowercased copy of the body
+    let body = body.as_bytes();
+    let too_large = (0..body.len()).any(|i| {
+        let rest = &body[i..];
+        starts_with_ignoring_case(rest, b"too")
+            && matches!(rest.get(3), Some(b' ' | b'_'))
+            && (starts_with_ignoring_case(&rest[4..], b"large")
+                || starts_with_ignoring_case(&rest[4..], b"big"))
+    });
+    if too_large {
         RejectionClass::TooLarge
     } else {
         RejectionClass::BadRequest
     }
 }
 
+/// Whether `text` starts with `prefix` (lowercase), in any ASCII case.
+fn starts_with_ignoring_case(text: &[u8], prefix: &[u8]) -> bool {
+    text.get(..prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+}
+
 /// The status in posthog-rs's `Connection("Unexpected HTTP status N: ...")`, the error it
 /// gives for a status it has no variant for; `None` for a transport error.
 fn unexpected_status(message: &str) -> Option<u16> {
     let rest = message.strip_prefix("Unexpected HTTP status ")?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..digits].parse().ok()
 }
 
 #[cfg(test)]
@@ -282,6 +296,48 @@ mod tests {
         ] {
             assert_eq!(RejectionClass::from_name(class.as_str()), Some(class));
         }
+    }
+
+    /// The body is read as it was with a lowercased copy and `contains`.
+    #[test]
+    fn too_large_is_read_from_the_body_in_any_case() {
+        let old = |body: &str| {
+            let body = body.to_ascii_lowercase();
+            if ["too large", "too_large", "too big", "too_big"]
+                .iter()
+                .any(|needle| body.contains(needle))
+            {
+                RejectionClass::TooLarge
+            } else {
+                RejectionClass::BadRequest
+            }
+        };
+        for body in [
+            "",
+            "too",
+            "too ",
+            "too b",
+            "too big",
+            "TOO BIG",
+            "x too_Big",
+            "too_larg",
+            "toO LaRgE!",
+            "ttoo  big",
+            "tooo big",
+            "too-big",
+            "é too big é",
+            "TÖO BIG",
+            "to big",
+            "toobig",
+            "payload_too_large",
+            "too lar",
+            "…too_large…",
+        ] {
+            assert_eq!(bad_request_class(body), old(body), "{body}");
+        }
+        assert_eq!(unexpected_status("Unexpected HTTP status 404"), Some(404));
+        assert_eq!(unexpected_status("Unexpected HTTP status 99999: x"), None);
+        assert_eq!(unexpected_status("Unexpected HTTP status : x"), None);
     }
 
     #[test]

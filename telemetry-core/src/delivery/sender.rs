@@ -305,11 +305,12 @@ fn send_detached(config: &TelemetryConfig, started: Instant) {
         return;
     }
     let delivery = Delivery::resolve(config);
-    let queue = Queue::new(dir.clone());
-    let Some(mut lock) = SenderLock::acquire_within(&dir, SENDER_LOCK_WAIT) else {
+    let queue = Queue::new(dir);
+    let dir = queue.dir();
+    let Some(mut lock) = SenderLock::acquire_within(dir, SENDER_LOCK_WAIT) else {
         return;
     };
-    if !SenderState::read(&dir).allows_attempt_now() {
+    if !SenderState::read(dir).allows_attempt_now() {
         return;
     }
     if let Err(error) = queue.check_acknowledgeable() {
@@ -338,7 +339,7 @@ fn send_detached(config: &TelemetryConfig, started: Instant) {
         if !more || Instant::now() >= last_start {
             return;
         }
-        match SenderLock::try_acquire(&dir) {
+        match SenderLock::try_acquire(dir) {
             Some(again) => lock = again,
             None => return,
         }

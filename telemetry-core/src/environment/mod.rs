@@ -19,14 +19,13 @@ impl Environment {
     /// The process environment, read once (variables that are not valid Unicode are kept in a
     /// lossy form).
     pub fn from_process() -> Self {
-        std::env::vars_os()
-            .map(|(k, v)| {
-                (
-                    k.to_string_lossy().into_owned(),
-                    v.to_string_lossy().into_owned(),
-                )
-            })
-            .collect()
+        // a plain loop rather than `collect`: the generic `FromIterator` is then not compiled
+        // for this iterator too
+        let mut env = Self::default();
+        for (name, value) in std::env::vars_os() {
+            env.insert(lossy(name), lossy(value));
+        }
+        env
     }
 
     /// No variables at all.
@@ -79,6 +78,13 @@ impl Environment {
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
     }
+}
+
+/// `text` as a `String`, reusing its buffer when it is valid Unicode (as it almost always
+/// is), else with U+FFFD for what is not.
+fn lossy(text: std::ffi::OsString) -> String {
+    text.into_string()
+        .unwrap_or_else(|text| text.to_string_lossy().into_owned())
 }
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Environment {

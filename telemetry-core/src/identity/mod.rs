@@ -74,24 +74,24 @@ impl IdentityState {
     /// host (several KB) for three members.
     fn from_json(text: &str) -> Result<Self, String> {
         let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let member = |name: &str| match value.get(name) {
-            Some(Value::String(text)) => Ok(Some(text.clone())),
-            Some(Value::Null) | None => Ok(None),
-            Some(_) => Err(format!("`{name}` is not a string")),
-        };
         if !value.is_object() {
             return Err("it is not a JSON object".to_string());
         }
-        let (Some(anon_id), Some(created_at)) = (member("anon_id")?, member("created_at")?) else {
+        let (Some(anon_id), Some(created_at)) = (
+            string_member(&value, "anon_id")?,
+            string_member(&value, "created_at")?,
+        ) else {
             return Err("`anon_id` or `created_at` is missing".to_string());
         };
+        let anon_id = Uuid::try_parse(anon_id).map_err(|e| format!("`anon_id`: {e}"))?;
+        let linked_principal_id = match string_member(&value, "linked_principal_id")? {
+            Some(id) => Some(PrincipalId::try_from(id.to_owned()).map_err(|e| e.to_string())?),
+            None => None,
+        };
         Ok(Self {
-            anon_id: Uuid::try_parse(&anon_id).map_err(|e| format!("`anon_id`: {e}"))?,
-            created_at,
-            linked_principal_id: member("linked_principal_id")?
-                .map(PrincipalId::try_from)
-                .transpose()
-                .map_err(|e| e.to_string())?,
+            anon_id,
+            created_at: created_at.to_owned(),
+            linked_principal_id,
         })
     }
 
@@ -147,6 +147,16 @@ impl IdentityState {
     }
 }
 
+/// The string member `name` of the identity file's object; `None` when it is missing or
+/// `null`. A function, not a closure: called three times, it is compiled once.
+fn string_member<'v>(value: &'v Value, name: &str) -> Result<Option<&'v str>, String> {
+    match value.get(name) {
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(Value::Null) | None => Ok(None),
+        Some(_) => Err(format!("`{name}` is not a string")),
+    }
+}
+
 /// Something linking could not do.
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
@@ -193,6 +203,11 @@ impl IdentityStore {
         Self { dir }
     }
 
+    /// The state directory it is in.
+    pub(crate) fn dir(&self) -> &StateDir {
+        &self.dir
+    }
+
     /// Reads the identity under the shared lock; `Ok(None)` when there is none. Never creates
     /// anything.
     pub fn read(&self) -> Result<Option<IdentityState>, StateError> {
@@ -230,20 +245,21 @@ impl IdentityStore {
 
     fn load_or_create_locked(&self, _lock: &StateLock) -> Result<IdentityState, StateError> {
         match self.read_unlocked() {
-            Ok(Some(state)) => Ok(state),
-            Ok(None) => {
-                let state = IdentityState::fresh();
-                self.write(&state)?;
-                Ok(state)
-            }
+            Ok(Some(state)) => return Ok(state),
+            Ok(None) => {}
             Err(e @ (StateError::Corrupt { .. } | StateError::TooLarge { .. })) => {
                 tracing::warn!(problem = %e, "telemetry identity damaged; replacing it with a new anonymous id");
-                let state = IdentityState::fresh();
-                self.write(&state)?;
-                Ok(state)
             }
-            Err(e) => Err(e),
+            Err(e) => return Err(e),
         }
+        self.write_fresh()
+    }
+
+    /// Writes a fresh anonymous identity and returns it.
+    fn write_fresh(&self) -> Result<IdentityState, StateError> {
+        let state = IdentityState::fresh();
+        self.write(&state)?;
+        Ok(state)
     }
 
     fn write(&self, state: &IdentityState) -> Result<(), StateError> {
@@ -288,21 +304,11 @@ impl IdentityStore {
         }
         let _lock = self.dir.lock_exclusive()?;
         match self.read_unlocked() {
-            Ok(Some(state)) => match state.unlinked() {
-                Some(fresh) => {
-                    self.write(&fresh)?;
-                    Ok(Some(fresh))
-                }
-                None => Ok(None),
-            },
+            Ok(Some(state)) if state.is_anonymous() => Ok(None),
             Ok(None) => Ok(None),
             Err(e @ (StateError::Symlink { .. } | StateError::NotAFile { .. })) => Err(e),
-            Err(_) => {
-                // damaged: it may have held a link, so replace it
-                let fresh = IdentityState::fresh();
-                self.write(&fresh)?;
-                Ok(Some(fresh))
-            }
+            // linked, or damaged (it may have held a link): replace it
+            Ok(Some(_)) | Err(_) => self.write_fresh().map(Some),
         }
     }
 
@@ -315,10 +321,12 @@ impl IdentityStore {
             return Ok(false);
         }
         let _lock = self.dir.lock_exclusive()?;
-        if self.read_unlocked().ok().flatten().as_ref() != Some(linked) {
+        let Some(mut anonymous) = self.read_unlocked().ok().flatten() else {
+            return Ok(false);
+        };
+        if anonymous != *linked {
             return Ok(false);
         }
-        let mut anonymous = linked.clone();
         anonymous.linked_principal_id = None;
         self.write(&anonymous)?;
         Ok(true)

@@ -185,16 +185,19 @@ fn append_locked(
         segment::read_exact_at(&current.file, &mut last, size - 1).map_err(io("read"))?;
         last[0] != b'\n'
     };
-    let written = if torn {
+    // one `write_all` for both cases (each is a copy of its loop)
+    let closed_off;
+    let bytes = if torn {
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.push(b'\n');
         bytes.extend_from_slice(line);
-        current.file.write_all(&bytes).map(|()| bytes.len())
+        closed_off = bytes;
+        &closed_off[..]
     } else {
-        current.file.write_all(line).map(|()| line.len())
+        line
     };
-    match written {
-        Ok(written) => current.end = size + written as u64,
+    match current.file.write_all(bytes) {
+        Ok(()) => current.end = size + bytes.len() as u64,
         Err(error) => {
             // a short write (a full disk) left a torn line: the next append closes it off
             current.end = u64::MAX;
@@ -256,7 +259,8 @@ pub(crate) fn convert_legacy(dir: &StateDir) -> Result<(), QueueError> {
         fsutil::remove_file(&path)?;
         return Ok(());
     }
-    let mut bytes = Header::fresh().encode();
+    let mut bytes = Vec::with_capacity(HEADER_LEN as usize + content.len() + 1);
+    bytes.extend_from_slice(&Header::fresh().encode());
     bytes.extend_from_slice(&content);
     if content.last().is_some_and(|&b| b != b'\n') {
         bytes.push(b'\n');
@@ -271,40 +275,39 @@ pub(crate) fn convert_legacy(dir: &StateDir) -> Result<(), QueueError> {
 /// records the removed ones still held (counted as dropped). Under the lock.
 fn seal_head(dir: &StateDir) -> Result<usize, QueueError> {
     let root = dir.path();
-    // the sealed segments, oldest first; the head, once renamed, is the newest of them
-    let mut sealed: Vec<(u64, std::path::PathBuf)> = segment::list(root)
-        .into_iter()
-        .filter_map(|s| Some((s.sealed?, s.path)))
-        .collect();
-    let next = sealed.last().map_or(0, |(seq, _)| *seq) + 1;
+    // the sealed segments, oldest first (the head is listed last); the head, once renamed, is
+    // the newest of them
+    let mut sealed = segment::list(root);
+    if sealed.last().is_some_and(|s| s.sealed.is_none()) {
+        sealed.pop();
+    }
+    let next = sealed.last().and_then(|s| s.sealed).unwrap_or(0) + 1;
     let newest = segment::sealed_path(root, next);
     let head = root.join(HEAD_NAME);
     std::fs::rename(&head, &newest).map_err(|e| StateError::io("seal", &head, e))?;
-    sealed.push((next, newest));
-    let mut sizes: Vec<(std::path::PathBuf, u64)> = sealed
-        .into_iter()
-        .map(|(_, path)| {
-            let size = std::fs::symlink_metadata(&path).map_or(0, |m| m.len());
-            (path, size)
-        })
-        .collect();
-    let mut total: u64 = sizes.iter().map(|(_, size)| size).sum();
+    sealed.push(segment::SegmentPath {
+        path: newest,
+        sealed: Some(next),
+    });
+    let mut sizes: Vec<u64> = Vec::with_capacity(sealed.len());
+    let mut total = 0;
+    for seg in &sealed {
+        let size = std::fs::symlink_metadata(&seg.path).map_or(0, |m| m.len());
+        sizes.push(size);
+        total += size;
+    }
     let mut dropped = 0;
     let room = MAX_QUEUE_BYTES - QUEUE_SEGMENT_BYTES;
-    sizes.reverse();
-    while total > room {
-        let Some((path, size)) = sizes.pop() else {
+    for (seg, size) in sealed.iter().zip(&sizes) {
+        if total <= room {
             break;
-        };
-        dropped += super::read::count_waiting(&path);
-        fsutil::remove_file(&path)?;
+        }
+        dropped += super::read::count_waiting(&seg.path);
+        fsutil::remove_file(&seg.path)?;
         total -= size;
     }
     if dropped > 0 {
-        // `dyn`, as in `settle`: one instantiation of the generic `update` for both
-        let change: &mut dyn FnMut(&mut stats::QueueStats) =
-            &mut |stats| stats.dropped_overflow += dropped as u64;
-        stats::update(dir, change)?;
+        stats::update(dir, &mut |stats| stats.dropped_overflow += dropped as u64)?;
         tracing::debug!(dropped, "telemetry queue full: dropped the oldest records");
     }
     Ok(dropped)

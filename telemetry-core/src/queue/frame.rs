@@ -13,30 +13,46 @@ const TAG: &str = "T1";
 
 /// The bytes of one framed line for `json` (which must not contain a newline).
 pub fn encode(json: &str) -> String {
-    let mut len = itoa::Buffer::new();
-    let len = len.format(json.len());
-    // "T1 " + 8 hex digits + " " + length + " " + JSON + "\n": allocated once, exactly.
-    let mut line = String::with_capacity(TAG.len() + 1 + 8 + 1 + len.len() + 1 + json.len() + 1);
-    line.push_str(TAG);
-    line.push(' ');
-    push_hex8(&mut line, crc32(json.as_bytes()));
-    line.push(' ');
-    line.push_str(len);
-    line.push(' ');
-    line.push_str(json);
-    line.push('\n');
+    // "T1 " + 8 hex digits + " " + length (at most 20 digits) + " " + JSON + "\n"
+    let mut line = String::with_capacity(TAG.len() + 1 + 8 + 1 + 20 + 1 + json.len() + 1);
+    push_line(&mut line, json);
     line
+}
+
+/// Appends the framed line for `json` to `out` (see [`encode`]).
+pub(crate) fn push_line(out: &mut String, json: &str) {
+    let mut len = itoa::Buffer::new();
+    out.push_str(TAG);
+    out.push(' ');
+    push_hex8(out, crc32(json.as_bytes()));
+    out.push(' ');
+    out.push_str(len.format(json.len()));
+    out.push(' ');
+    out.push_str(json);
+    out.push('\n');
 }
 
 /// `value` as 8 lower-case hex digits (`{:08x}` without the formatting machinery).
 fn push_hex8(out: &mut String, value: u32) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut hex = [0u8; 8];
-    for (i, digit) in hex.iter_mut().enumerate() {
-        *digit = DIGITS[((value >> (28 - 4 * i)) & 0xf) as usize];
-    }
+    put_hex(&mut hex, value.into());
     // only ASCII hex digits were written
     out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+}
+
+/// Fills `out` with the lower `out.len()` hex digits of `value`, zero-padded (`{:0Nx}`): the
+/// checksums here and the segment ids in headers. The loop stops with the digits: one over
+/// a fixed count is unrolled, which made `Header::encode` two kilobytes.
+pub(crate) fn put_hex(out: &mut [u8], value: u128) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.fill(b'0');
+    let mut rest = value;
+    let mut end = out.len();
+    while rest != 0 && end > 0 {
+        end -= 1;
+        out[end] = DIGITS[(rest & 0xf) as usize];
+        rest >>= 4;
+    }
 }
 
 /// The JSON of one line (without its newline), if the line is valid.

@@ -52,12 +52,12 @@ impl Header {
     }
 
     /// The header's bytes.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER_LEN as usize);
-        out.extend_from_slice(TAG);
-        out.extend_from_slice(format!("{:032x} ", self.id).as_bytes());
-        out.extend_from_slice(&encode_acked(self.acked));
-        out.push(b'\n');
+    pub fn encode(&self) -> [u8; HEADER_LEN as usize] {
+        let mut out = [b' '; HEADER_LEN as usize];
+        out[..TAG.len()].copy_from_slice(TAG);
+        super::frame::put_hex(&mut out[TAG.len()..TAG.len() + 32], self.id);
+        out[ACKED_AT as usize..ACKED_AT as usize + 20].copy_from_slice(&encode_acked(self.acked));
+        out[HEADER_LEN as usize - 1] = b'\n';
         out
     }
 
@@ -99,16 +99,16 @@ pub(crate) fn is_blank(line: &[u8]) -> bool {
     line.first() == Some(&b'#')
 }
 
-/// The bytes a withdrawn record of `len` bytes (newline included) is overwritten with.
-pub(crate) fn blank(len: usize) -> Vec<u8> {
-    let mut bytes = vec![b' '; len];
-    if let Some(first) = bytes.first_mut() {
+/// Overwrites a record line of `line.len()` bytes (newline included) with what a withdrawn
+/// record leaves: `#`, spaces, a newline.
+pub(crate) fn blank(line: &mut [u8]) {
+    line.fill(b' ');
+    if let Some(first) = line.first_mut() {
         *first = b'#';
     }
-    if let Some(last) = bytes.last_mut() {
+    if let Some(last) = line.last_mut() {
         *last = b'\n';
     }
-    bytes
 }
 
 /// One segment file.
@@ -140,19 +140,19 @@ fn sealed_seq(name: &str) -> Option<u64> {
 pub(crate) fn list(dir: &Path) -> Vec<SegmentPath> {
     // kept sorted as they are found: a queue has a few segments, and a sort would bring a
     // sort's code into every host
-    let mut sealed: Vec<u64> = Vec::new();
+    let mut segments: Vec<SegmentPath> = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         if let Some(seq) = entry.file_name().to_str().and_then(sealed_seq) {
-            sealed.insert(sealed.partition_point(|&s| s < seq), seq);
+            let at = segments.partition_point(|s| s.sealed < Some(seq));
+            segments.insert(
+                at,
+                SegmentPath {
+                    path: sealed_path(dir, seq),
+                    sealed: Some(seq),
+                },
+            );
         }
     }
-    let mut segments: Vec<SegmentPath> = sealed
-        .into_iter()
-        .map(|seq| SegmentPath {
-            path: sealed_path(dir, seq),
-            sealed: Some(seq),
-        })
-        .collect();
     let head = dir.join(HEAD_NAME);
     if std::fs::symlink_metadata(&head).is_ok() {
         segments.push(SegmentPath {
@@ -166,10 +166,15 @@ pub(crate) fn list(dir: &Path) -> Vec<SegmentPath> {
 /// Every queue file in `dir` (the head and the sealed segments), for the checks of who can
 /// write them and for `clear`.
 pub fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = list(dir).into_iter().map(|s| s.path).collect();
-    let head = dir.join(HEAD_NAME);
-    if !files.contains(&head) {
-        files.push(head);
+    let segments = list(dir);
+    let mut files: Vec<PathBuf> = Vec::with_capacity(segments.len() + 1);
+    let mut head_listed = false;
+    for segment in segments {
+        head_listed |= segment.sealed.is_none();
+        files.push(segment.path);
+    }
+    if !head_listed {
+        files.push(dir.join(HEAD_NAME));
     }
     files
 }
@@ -243,7 +248,11 @@ mod tests {
         std::fs::write(dir.path().join("telemetry-queue..jsonl"), "").unwrap();
         let order: Vec<Option<u64>> = list(dir.path()).iter().map(|s| s.sealed).collect();
         assert_eq!(order, [Some(1), Some(2), Some(10), None]);
-        assert!(is_blank(&blank(10)));
-        assert_eq!(blank(3), b"# \n");
+        let mut line = [b'x'; 10];
+        blank(&mut line);
+        assert!(is_blank(&line));
+        let mut line = [b'x'; 3];
+        blank(&mut line);
+        assert_eq!(&line, b"# \n");
     }
 }

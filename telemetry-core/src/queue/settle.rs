@@ -8,7 +8,7 @@
 use std::fs::File;
 
 use super::read::Batch;
-use super::segment::{self, ACKED_AT, HEAD_NAME};
+use super::segment::{self, ACKED_AT};
 use super::{Position, QueueError, frame, sent_log, stats};
 use crate::fsutil::{self, StateError};
 use crate::paths::StateDir;
@@ -64,14 +64,9 @@ pub(crate) fn settle(
             _ => return Ok(SettleReport::default()),
         }
     };
-    for (i, seg) in batch
-        .segments
-        .iter()
-        .enumerate()
-        .take(whole_segments)
-        .skip(batch.segments_settled)
-    {
-        ack[i] = Some((seg.read_end, seg.trailing_damaged));
+    let whole = batch.segments_settled.min(whole_segments)..whole_segments;
+    for (seg, ack) in batch.segments[whole.clone()].iter().zip(&mut ack[whole]) {
+        *ack = Some((seg.read_end, seg.trailing_damaged));
     }
     for mark in &batch.marks[from..to] {
         if let Some((_, damaged)) = &mut ack[mark.segment] {
@@ -84,40 +79,26 @@ pub(crate) fn settle(
 
     // the recently-sent log is prepared before the lock is taken, and renamed into place
     // under it unless a segment went away meanwhile (`clear`)
-    let sent: Vec<&Record> = batch.records[from..to]
-        .iter()
-        .zip(results)
-        .filter(|(_, result)| **result == Settled::Sent)
-        .map(|(record, _)| record)
-        .collect();
-    let log = if sent.is_empty() {
-        None
-    } else {
-        Some(sent_log::prepare(
-            dir,
-            &crate::record::now_rfc3339(),
-            sent.iter().copied(),
-        )?)
-    };
+    let log = sent_log::prepare(dir, &batch.records[from..to], results)?;
 
     let _lock = dir.lock_exclusive()?;
     // which segments are still there (`clear` may have removed them since the read)
     let mut metas: Vec<Option<std::fs::Metadata>> = Vec::with_capacity(batch.segments.len());
     for (seg, ack) in batch.segments.iter().zip(&ack) {
-        let meta = match ack {
+        metas.push(match ack {
             Some(_) => Some(
                 seg.file
                     .metadata()
                     .map_err(|e| StateError::io("inspect", &seg.path, e))?,
             ),
             None => None,
-        };
-        metas.push(meta);
+        });
     }
-    let gone: Vec<bool> = metas
-        .iter()
-        .map(|m| m.as_ref().is_some_and(|m| !fsutil::is_linked(m)))
-        .collect();
+    let gone = |segment: usize| {
+        metas[segment]
+            .as_ref()
+            .is_some_and(|m| !fsutil::is_linked(m))
+    };
 
     // the log and the counters first: a reader that sees a record leave the queue finds it
     // in the log (a crash in between sends it again, with its uuid)
@@ -126,7 +107,7 @@ pub(crate) fn settle(
     // would be code of its own in every host
     let mut rejected: Vec<(&'static str, u64)> = Vec::new();
     for (mark, result) in batch.marks[from..to].iter().zip(results) {
-        if gone[mark.segment] {
+        if gone(mark.segment) {
             continue;
         }
         match result {
@@ -141,27 +122,27 @@ pub(crate) fn settle(
         }
     }
     if let Some(log) = log
-        && !gone.iter().any(|g| *g)
+        && !(0..metas.len()).any(gone)
     {
         log.commit()?;
     }
-    let damaged: usize = ack
-        .iter()
-        .zip(&gone)
-        .filter(|(_, gone)| !**gone)
-        .filter_map(|(ack, _)| ack.map(|(_, passed)| passed))
-        .sum();
+    let mut damaged = 0;
+    for (i, ack) in ack.iter().enumerate() {
+        if let Some((_, passed)) = ack
+            && !gone(i)
+        {
+            damaged += passed;
+        }
+    }
     if report.sent > 0 || report.rejected > 0 || damaged > 0 {
-        // `dyn`, as in `seal_head`: one instantiation of the generic `update` for both
-        let change: &mut dyn FnMut(&mut stats::QueueStats) = &mut |stats| {
+        stats::update(dir, &mut |stats| {
             stats.sent += report.sent as u64;
             stats.rejected += report.rejected as u64;
             for (reason, count) in &rejected {
                 *stats.rejected_by.entry((*reason).to_string()).or_default() += count;
             }
             stats.dropped_damaged += damaged as u64;
-        };
-        stats::update(dir, change)?;
+        })?;
     }
 
     for ((seg, ack), meta) in batch.segments.iter().zip(&ack).zip(&metas) {
@@ -197,7 +178,8 @@ fn remove_settled(
         return Ok(());
     };
     for other in segment::list(dir.path()) {
-        if other.path.file_name().is_some_and(|n| n == HEAD_NAME) {
+        // the head is the one segment that is not sealed
+        if other.sealed.is_none() {
             continue;
         }
         let same = fsutil::open_regular(&other.path)?
@@ -235,7 +217,7 @@ pub(crate) fn discard(
             continue;
         };
         if !elsewhere.is_empty() {
-            wanted.extend(find(&file, header, elsewhere));
+            find(&file, header, elsewhere, &mut wanted);
         }
         segments.push((header.id, file, header.acked));
     }
@@ -255,13 +237,9 @@ pub(crate) fn discard(
         if segment::read_exact_at(file, &mut line, position.offset).is_err() {
             continue;
         }
-        let is_it = line
-            .strip_suffix(b"\n")
-            .and_then(frame::decode)
-            .and_then(Record::parse)
-            .is_some_and(|record| record.uuid == position.uuid);
-        if is_it {
-            segment::write_all_at(file, &segment::blank(line.len()), position.offset)
+        if line.strip_suffix(b"\n").and_then(uuid_of) == Some(position.uuid) {
+            segment::blank(&mut line);
+            segment::write_all_at(file, &line, position.offset)
                 .map_err(|e| StateError::io("withdraw from", &dir.queue_file(), e))?;
             withdrawn += 1;
         }
@@ -269,28 +247,33 @@ pub(crate) fn discard(
     Ok(withdrawn)
 }
 
-/// Where the waiting records of a segment with these uuids are.
-fn find(file: &File, header: segment::Header, uuids: &[uuid::Uuid]) -> Vec<Position> {
-    let mut found = Vec::new();
+/// Adds to `found` where the waiting records of a segment with these uuids are.
+fn find(file: &File, header: segment::Header, uuids: &[uuid::Uuid], found: &mut Vec<Position>) {
     let Ok(content) = super::read::read_file_from(file, header.acked) else {
-        return found;
+        return;
     };
     let mut offset = header.acked;
     for line in frame::lines(&content) {
         let frame::Line::Complete(bytes) = line else {
             break;
         };
-        if let Some(record) = frame::decode(bytes).and_then(Record::parse)
-            && uuids.contains(&record.uuid)
+        if let Some(uuid) = uuid_of(bytes)
+            && uuids.contains(&uuid)
         {
             found.push(Position {
                 segment: header.id,
                 offset,
                 len: bytes.len() as u32 + 1,
-                uuid: record.uuid,
+                uuid,
             });
         }
         offset += bytes.len() as u64 + 1;
     }
-    found
+}
+
+/// The uuid of the record on a line (without its newline), if the line holds a valid one.
+fn uuid_of(line: &[u8]) -> Option<uuid::Uuid> {
+    frame::decode(line)
+        .and_then(Record::parse)
+        .map(|record| record.uuid)
 }

@@ -70,30 +70,22 @@ impl QueueStats {
 
     /// The file's JSON: what `serde_json::to_string` wrote for the derived `Serialize`.
     fn to_json(&self) -> String {
+        use std::fmt::Write;
         let mut out = String::with_capacity(160);
-        let o = &mut out;
-        let mut number = itoa::Buffer::new();
-        // a loop rather than a copy of the number writing per counter
-        for (before, count) in [
-            ("{\"dropped_overflow\":", self.dropped_overflow),
-            (",\"dropped_damaged\":", self.dropped_damaged),
-            (",\"rejected\":", self.rejected),
-        ] {
-            o.push_str(before);
-            o.push_str(number.format(count));
-        }
-        o.push_str(",\"rejected_by\":{");
+        // `write!`: one call per piece rather than an inlined push per member
+        let _ = write!(
+            out,
+            "{{\"dropped_overflow\":{},\"dropped_damaged\":{},\"rejected\":{},\"rejected_by\":{{",
+            self.dropped_overflow, self.dropped_damaged, self.rejected
+        );
         for (i, (reason, count)) in self.rejected_by.iter().enumerate() {
             if i > 0 {
-                o.push(',');
+                out.push(',');
             }
-            write_json_str(o, reason);
-            o.push(':');
-            o.push_str(number.format(*count));
+            write_json_str(&mut out, reason);
+            let _ = write!(out, ":{count}");
         }
-        o.push_str("},\"sent\":");
-        o.push_str(number.format(self.sent));
-        o.push('}');
+        let _ = write!(out, "}},\"sent\":{}}}", self.sent);
         out
     }
 }
@@ -109,9 +101,10 @@ const MEMBERS: [&str; 5] = [
 
 /// Changes the counters; the caller holds the exclusive lock. Written without `fsync` (hosts
 /// may be waiting for the lock): a crash can lose the last change of a counter, never an event.
+/// The change is `dyn`: one copy of this for its callers (`settle`, `seal_head`).
 pub(crate) fn update(
     dir: &StateDir,
-    change: impl FnOnce(&mut QueueStats),
+    change: &mut dyn FnMut(&mut QueueStats),
 ) -> Result<(), QueueError> {
     let path = dir.stats_file();
     let mut stats = read(&path).unwrap_or_default();
@@ -119,7 +112,7 @@ pub(crate) fn update(
     write(&path, &stats)
 }
 
-/// Writes the counters (the part of [`update`] that is not generic, kept out of its copies).
+/// Writes the counters.
 fn write(path: &Path, stats: &QueueStats) -> Result<(), QueueError> {
     Ok(fsutil::write_atomic_unsynced(
         path,

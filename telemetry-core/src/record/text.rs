@@ -32,7 +32,8 @@ impl RecordText {
         Self(Repr::Static(text))
     }
 
-    fn new(text: &str) -> Self {
+    /// `text`, copied (inline when it fits).
+    pub(super) fn new(text: &str) -> Self {
         let mut new = Self::EMPTY;
         new.set(text);
         new
