@@ -934,14 +934,7 @@ mod tests {
         failing.sender_running = Some(0);
         failing.sender.next_attempt_at = Some("2000-01-01T00:00:00Z".into());
         failing.notes = vec!["only a note".into()];
-        for class in [
-            FailureClass::Network,
-            FailureClass::RequestTimeout,
-            FailureClass::NotFound,
-            FailureClass::ServerError,
-            FailureClass::RateLimited,
-            FailureClass::UnexpectedStatus,
-        ] {
+        for class in FailureClass::ALL {
             for status in [None, Some(0), Some(429)] {
                 failing.sender.last_failure = Some(LastFailure {
                     at: "2026-01-02T00:00:00Z".into(),

@@ -68,7 +68,7 @@ pub enum FailureClass {
 
 impl FailureClass {
     /// Every class.
-    const ALL: [Self; 6] = [
+    pub(crate) const ALL: [Self; 6] = [
         FailureClass::Network,
         FailureClass::RequestTimeout,
         FailureClass::NotFound,
