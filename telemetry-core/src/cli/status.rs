@@ -46,13 +46,12 @@ impl Problems {
     fn names(&self, path: &Path) -> bool {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let name = name.as_bytes();
-        // A plain scan: `str::contains` inlines a two-way searcher (~3 KB) here, to look for
-        // a file name in a few short messages.
-        name.is_empty()
-            || self.0.iter().any(|p| {
-                let what = p.what.as_bytes();
-                what.windows(name.len()).any(|w| w == name)
-            })
+        // `str::contains` by hand: the std one inlines a two-way searcher here (3.5 KB in a
+        // host) to look for a file name in a few short messages. An empty name is in every
+        // message, as for `contains`.
+        self.0
+            .iter()
+            .any(|p| name.is_empty() || p.what.as_bytes().windows(name.len()).any(|w| w == name))
     }
 
     fn is_empty(&self) -> bool {
