@@ -9,6 +9,8 @@
 //! | [`SENDER_DEADLINE`] | 9 s (the watchdog exits the process) |
 //! | [`LAST_BATCH_START`] | 4 s (no request starts later) |
 //! | [`SENDER_LOCK_WAIT`] | 2 s (a new sender waits this long for the lock) |
+//! | [`HOST_EXIT_WAIT`] | 1 s (a sender waits this long for its command to exit) |
+//! | [`SENDER_NICENESS`] | 10 (the sender's scheduling priority, Unix) |
 //! | [`BATCH_MAX_RECORDS`] / [`BATCH_MAX_BYTES`] | 2000 records / 1 MiB |
 //! | [`REQUEST_TIMEOUT`] / [`REQUEST_ATTEMPTS`] | 5 s / 1 (per run) |
 //! | [`BACKOFF_BASE`] / [`BACKOFF_CAP`] / [`RATE_LIMITED_BACKOFF`] | 30 s / 1 h / 5 min |
@@ -25,6 +27,15 @@ use crate::event::common::{GEOIP_DISABLE, PROCESS_PERSON_PROFILE};
 
 /// The longest a detached sender process lives: its watchdog exits the process then.
 pub const SENDER_DEADLINE: Duration = Duration::from_secs(9);
+/// The longest a sender started by a command's exit waits, before it does anything, for that
+/// command's process to exit (the sender's stdin is a pipe whose other end only the command
+/// holds): its work then never competes with the command for a core. A host that goes on
+/// after dropping its handle has its records sent this much later. Counted within
+/// [`SENDER_DEADLINE`].
+pub const HOST_EXIT_WAIT: Duration = Duration::from_secs(1);
+/// The `nice` value the sender runs at (Unix): it yields the CPU to the user's commands, and
+/// still gets a tenth of a core's share against a busy one (at 19 it would be starved).
+pub const SENDER_NICENESS: i32 = 10;
 /// The most records in one request: as many as fit in [`BATCH_MAX_BYTES`] (records are
 /// rarely under 500 bytes), so a queue drains in few requests.
 pub const BATCH_MAX_RECORDS: usize = 2000;
@@ -149,6 +160,12 @@ mod tests {
         const { assert!(FLUSH_QUEUE_BYTES < MAX_QUEUE_BYTES) };
         assert_eq!(SENDER_DEADLINE, Duration::from_secs(9));
         assert_eq!(LAST_BATCH_START, Duration::from_secs(4));
+        assert_eq!(
+            (HOST_EXIT_WAIT, SENDER_NICENESS),
+            (Duration::from_secs(1), 10)
+        );
+        // the wait for the host leaves the sender most of its time before the last start
+        assert!(HOST_EXIT_WAIT < LAST_BATCH_START);
         assert_eq!((BATCH_MAX_RECORDS, BATCH_MAX_BYTES), (2000, 1024 * 1024));
         assert_eq!(
             (REQUEST_TIMEOUT, REQUEST_ATTEMPTS),

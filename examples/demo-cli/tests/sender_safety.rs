@@ -195,6 +195,82 @@ fn a_server_stops_without_waiting_for_the_network() {
     assert_eq!(demo.queue().len(), 4, "every record kept for a later run");
 }
 
+/// The argument a detached sender is started with.
+const SENDER_ARG: &str = "--telemetry-sender-process";
+
+/// The pids of the sandbox's detached senders (its processes started with the sender's
+/// argument).
+fn senders(demo: &Demo) -> Vec<u32> {
+    demo.processes()
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|line| {
+                line.split(|b| *b == 0)
+                    .any(|arg| arg == SENDER_ARG.as_bytes())
+            })
+        })
+        .collect()
+}
+
+/// What the process `pid` reads as its stdin, and its `nice` value.
+fn stdin_and_nice(pid: u32) -> (String, i32) {
+    let stdin = std::fs::read_link(format!("/proc/{pid}/fd/0")).unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // the fields after the command name (in parentheses) start at the third, the state
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    (stdin.display().to_string(), fields[19 - 3].parse().unwrap())
+}
+
+#[test]
+fn a_commands_sender_waits_for_it_to_exit_and_yields_the_cpu() {
+    if !can_record() {
+        return;
+    }
+    // the server holds every request: the sender stays in its request long enough to look at
+    let server = server(Mode::Hang);
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
+    demo.ok(&["run", "assist"]);
+    assert!(
+        server.wait_for_requests(1, PATIENCE),
+        "the sender sends once the command is gone"
+    );
+    let found = senders(&demo);
+    assert_eq!(found.len(), 1, "one sender: {found:?}");
+    let (stdin, nice) = stdin_and_nice(found[0]);
+    // a pipe whose other end only the command held (and closed by exiting)
+    assert!(stdin.starts_with("pipe:"), "{stdin}");
+    assert_eq!(nice, telemetry_core::limits::SENDER_NICENESS);
+    assert_no_sender_survives(&demo);
+}
+
+#[test]
+fn a_background_sender_does_not_wait_for_its_long_running_host() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Hang);
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
+    let mut child = demo
+        .command(&["serve", "--for", "3"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo serve");
+    assert!(
+        server.wait_for_requests(1, PATIENCE),
+        "sent while the server runs"
+    );
+    assert!(child.try_wait().unwrap().is_none(), "the host still runs");
+    let found = senders(&demo);
+    assert_eq!(found.len(), 1, "one sender: {found:?}");
+    let (stdin, nice) = stdin_and_nice(found[0]);
+    assert_eq!(stdin, "/dev/null");
+    assert_eq!(nice, telemetry_core::limits::SENDER_NICENESS);
+    assert!(child.wait().unwrap().success());
+    assert_no_sender_survives(&demo);
+}
+
 /// Whether the tests run as root (they can then run `demo` as another user); says so when not.
 fn root_or_skip() -> bool {
     let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);

@@ -35,6 +35,7 @@ pub(crate) mod background;
 pub mod backoff;
 pub mod client;
 mod endpoint;
+mod host_exit;
 mod lock;
 pub mod outcome;
 pub mod sender;

@@ -47,8 +47,11 @@ use super::lock::SenderLock;
 use super::outcome::{Failure, Outcome, RejectionClass};
 use crate::config::TelemetryConfig;
 use crate::consent;
+#[cfg(unix)]
+use crate::limits::SENDER_NICENESS;
 use crate::limits::{
-    BATCH_MAX_BYTES, BATCH_MAX_RECORDS, LAST_BATCH_START, SENDER_DEADLINE, SENDER_LOCK_WAIT,
+    BATCH_MAX_BYTES, BATCH_MAX_RECORDS, HOST_EXIT_WAIT, LAST_BATCH_START, SENDER_DEADLINE,
+    SENDER_LOCK_WAIT,
 };
 use crate::paths::StateDir;
 use crate::queue::{Batch, Queue, Settled};
@@ -276,10 +279,18 @@ pub(crate) fn run_detached_process(mut config: TelemetryConfig) -> ! {
     config.working_dir = super::spawn::host_working_dir(&config);
     // its own session: no terminal, no signal meant for the command that spawned it
     #[cfg(unix)]
-    let _ = rustix::process::setsid();
+    {
+        let _ = rustix::process::setsid();
+        // background work: the user's commands get the CPU first
+        let _ = rustix::process::setpriority_process(None, SENDER_NICENESS);
+    }
     // a hanging server, a slow DNS or a stuck file lock cannot keep this process alive
     match arm_watchdog(started + SENDER_DEADLINE, || std::process::exit(0)) {
-        Ok(()) => send_detached(&config, started),
+        Ok(()) => {
+            // the command that started it exits first (within the deadline)
+            super::host_exit::wait_for_host(started + HOST_EXIT_WAIT);
+            send_detached(&config, started);
+        }
         // without a watchdog the deadline could not be kept: send nothing
         Err(error) => debug_error("telemetry watchdog not started", &error),
     }

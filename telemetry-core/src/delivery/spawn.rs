@@ -4,10 +4,11 @@
 //! When a handle that recorded something in this process is dropped (or
 //! [`finish`](crate::Telemetry::finish)ed) and telemetry is still on, and at every round of
 //! [background delivery](super::background), it starts `current_exe()
-//! --telemetry-sender-process` with null stdin, stdout and stderr — unless a sender is already
-//! running (`telemetry-sender.lock` is held), the back-off after a failure is not over, what
-//! the server accepts could not be recorded in the state directory (see [`access`]), or the
-//! [flush policy](#the-flush-policy) says the records can wait for a later command. It never
+//! --telemetry-sender-process` with null stdout and stderr (its stdin: see below) — unless a
+//! sender is already running (`telemetry-sender.lock` is held), the back-off after a failure
+//! is not over, what the server accepts could not be recorded in the state directory (see
+//! [`access`]), or the [flush policy](#the-flush-policy) says the records can wait for a later
+//! command. It never
 //! waits for it: a detached thread reaps it if this process lives longer than the sender (a
 //! server), so neither a zombie nor an orphan is left; if this process exits first, the sender
 //! is reparented and reaped by the system. The sender puts itself in its own session at once.
@@ -61,6 +62,11 @@
 //!   when it decides consent again, is passed in `<APP>_TELEMETRY_SENDER_CWD` (an environment
 //!   variable, not an argument, so other users do not see the path in `ps`; empty when the
 //!   host's is unknown).
+//! - Its stdin is a pipe from the command that started it, which the command's process holds
+//!   until it exits: the sender waits for that before it does anything
+//!   ([`host_exit`](super::host_exit)), and runs at a lower priority
+//!   ([`SENDER_NICENESS`](crate::limits::SENDER_NICENESS)), so it never competes with the
+//!   command, and yields to the user's next ones.
 //! - The state directory is passed, absolute, in `<APP>_TELEMETRY_DIR`, with
 //!   `<APP>_TELEMETRY_SENDER=1`; the rest of the environment is the host's (consent variables,
 //!   `HOME`, the debug build's development endpoint).
@@ -213,7 +219,7 @@ pub(crate) fn spawn_if_due(
         .arg(SENDER_ARG)
         .env(&names.sender, "1")
         .env(&names.dir, absolute(dir.path()))
-        .stdin(Stdio::null())
+        .stdin(sender_stdin(trigger))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     // Empty when it is unknown (the sender reads an empty value as none): set either way, so
@@ -246,6 +252,18 @@ pub(crate) fn spawn_if_due(
     }
 }
 
+/// The sender's stdin: a pipe whose other end this process keeps until it exits when a
+/// command's exit starts it (the sender waits for this process to be gone before it works,
+/// see [`host_exit`](super::host_exit)); `/dev/null` for background delivery, whose host
+/// lives on.
+fn sender_stdin(trigger: Trigger) -> Stdio {
+    if cfg!(unix) && trigger == Trigger::CommandExit {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    }
+}
+
 /// `path` made absolute against this process's working directory (the sender runs in another
 /// one); as it is when that cannot be done.
 fn absolute(path: &Path) -> PathBuf {
@@ -253,12 +271,17 @@ fn absolute(path: &Path) -> PathBuf {
 }
 
 /// Waits for `child` on a detached thread, so a long-lived host never keeps a zombie; a
-/// short-lived one exits first and the thread with it.
+/// short-lived one exits first and the thread with it. The thread holds this process's end
+/// of the child's stdin (a pipe, when a command's exit started it) until the child has
+/// exited: it is closed when this process exits, which is what the sender waits for
+/// (`Child::wait` would close it first).
 fn reap_later(mut child: Child) {
+    let host_end = child.stdin.take();
     let spawned = super::start_thread(
         "telemetry-reaper",
         Box::new(move || {
             let _ = child.wait();
+            drop(host_end);
         }),
     );
     if let Err(error) = spawned {
