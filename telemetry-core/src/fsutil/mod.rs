@@ -453,10 +453,15 @@ pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> Result<(), StateError
     replace(path, bytes, false)
 }
 
+/// The largest file [`overwrite_unsynced`] writes over in place: one page, so the write is
+/// one copy into one page of the cache.
+pub const IN_PLACE_MAX_BYTES: u64 = 4096;
+
 /// Overwrites the regular file at `path` in place with `bytes`, padded with spaces to the old
 /// length (so nothing of the old content is left after it, and no truncation is needed); for
-/// JSON, which reads the padding as whitespace. Creates the file with
-/// [`write_atomic_unsynced`] when it does not exist or cannot be opened for writing.
+/// JSON, which reads the padding as whitespace. Replaces it with [`write_atomic_unsynced`]
+/// instead when it does not exist, cannot be opened for writing, or is bigger than
+/// [`IN_PLACE_MAX_BYTES`] (a damaged or hand-grown file is not padded to its size).
 ///
 /// For a small file rewritten on a host's path: on ext4, a `rename` over a file that holds
 /// data costs ~0.2 ms (the filesystem allocates and starts writing the new file's blocks at
@@ -468,9 +473,11 @@ pub fn overwrite_unsynced(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
         return write_atomic_unsynced(path, bytes);
     };
     let old_len = match file.metadata() {
-        Ok(meta) if meta.is_file() => meta.len(),
+        Ok(meta) if meta.is_file() && meta.len() <= IN_PLACE_MAX_BYTES => meta.len(),
         _ => return write_atomic_unsynced(path, bytes),
     };
+    // as the rename would leave it: without group and other bits
+    make_private(path, &file, false)?;
     let mut padded = bytes.to_vec();
     let len = usize::try_from(old_len)
         .unwrap_or(usize::MAX)
@@ -713,9 +720,12 @@ mod tests {
             use std::os::unix::fs::{MetadataExt, PermissionsExt};
             let before = fs::metadata(&path).unwrap();
             assert_eq!(before.permissions().mode() & 0o777, 0o600);
-            // shorter: written over the same file, the rest blanked
+            // shorter: written over the same file, the rest blanked, made private again
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
             overwrite_unsynced(&path, br#"{"n":1}"#).unwrap();
-            assert_eq!(fs::metadata(&path).unwrap().ino(), before.ino(), "in place");
+            let after = fs::metadata(&path).unwrap();
+            assert_eq!(after.ino(), before.ino(), "in place");
+            assert_eq!(after.permissions().mode() & 0o777, 0o600);
         }
         #[cfg(not(unix))]
         overwrite_unsynced(&path, br#"{"n":1}"#).unwrap();
@@ -729,6 +739,11 @@ mod tests {
             read_small_text(&path).unwrap().unwrap(),
             r#"{"n":123456789}"#
         );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        // a file grown past a page (damaged, edited) is replaced, not padded to its size
+        fs::write(&path, vec![b'x'; 1024 * 1024]).unwrap();
+        overwrite_unsynced(&path, br#"{"n":2}"#).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), br#"{"n":2}"#);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
