@@ -8,10 +8,10 @@
 //! sender is already running (`telemetry-sender.lock` is held), the back-off after a failure
 //! is not over, what the server accepts could not be recorded in the state directory (see
 //! [`access`]), or the [flush policy](#the-flush-policy) says the records can wait for a later
-//! command. It never
-//! waits for it: a detached thread reaps it if this process lives longer than the sender (a
-//! server), so neither a zombie nor an orphan is left; if this process exits first, the sender
-//! is reparented and reaped by the system. The sender puts itself in its own session at once.
+//! command. It never waits for it: a detached thread reaps it if this process lives longer
+//! than the sender (a server), so neither a zombie nor an orphan is left; if this process
+//! exits first, the sender is reparented and reaped by the system. The sender puts itself in
+//! its own session at once.
 //!
 //! # The flush policy
 //!
