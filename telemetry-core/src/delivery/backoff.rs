@@ -21,6 +21,7 @@
 //! it does) and how many have been started (`senders_started`). The policy itself is
 //! [`SenderState::start_due_at`].
 
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -179,12 +180,11 @@ impl SenderState {
     /// one more sender start or one attempt more through. The state directory's lock is held
     /// while it is written, as for every change to this file.
     pub(crate) fn record_start(dir: &StateDir, now: DateTime<Utc>) -> Result<Self, StateError> {
-        let _lock = dir.lock_exclusive()?;
-        let mut state = Self::read(dir);
-        state.last_started_at = Some(rfc3339(now));
-        state.senders_started = state.senders_started.saturating_add(1);
-        fsutil::overwrite_unsynced(&dir.sender_state_file(), state.to_json().as_bytes())?;
-        Ok(state)
+        let change = &mut |state: &mut Self| {
+            state.last_started_at = Some(rfc3339(now));
+            state.senders_started = state.senders_started.saturating_add(1);
+        };
+        Self::update_with(dir, change, fsutil::overwrite_unsynced)
     }
 
     /// Records a failed attempt at `now` and sets the next attempt's time; returns the new
@@ -215,21 +215,25 @@ impl SenderState {
         })
     }
 
-    /// Reads the state, applies `change` and writes it, under the state directory's lock. One
-    /// body for every change (`dyn`: the changes differ only in what they set).
+    /// Reads the state, applies `change` and writes it, under the state directory's lock,
+    /// replaced atomically without `fsync`: hosts may be waiting for the lock, and a crash that
+    /// loses this costs at most one attempt more or less, never an event.
     fn update(dir: &StateDir, change: &mut dyn FnMut(&mut Self)) -> Result<Self, StateError> {
+        Self::update_with(dir, change, fsutil::write_atomic_unsynced)
+    }
+
+    /// [`update`](Self::update) with the file written by `write`. One body for every change
+    /// (`dyn`: the changes differ only in what they set).
+    fn update_with(
+        dir: &StateDir,
+        change: &mut dyn FnMut(&mut Self),
+        write: fn(&Path, &[u8]) -> Result<(), StateError>,
+    ) -> Result<Self, StateError> {
         let _lock = dir.lock_exclusive()?;
         let mut state = Self::read(dir);
         change(&mut state);
-        state.write(dir)?;
+        write(&dir.sender_state_file(), state.to_json().as_bytes())?;
         Ok(state)
-    }
-
-    /// Writes the file (the caller holds the lock), without `fsync`: hosts may be waiting for
-    /// the lock, and a crash that loses this costs at most one attempt more or less, never an
-    /// event.
-    fn write(&self, dir: &StateDir) -> Result<(), StateError> {
-        fsutil::write_atomic_unsynced(&dir.sender_state_file(), self.to_json().as_bytes())
     }
 
     /// The state in `text`, read as serde's derive (`#[serde(default)]`) reads it: unknown
