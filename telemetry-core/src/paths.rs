@@ -127,6 +127,19 @@ impl StateDir {
         self.root.join("telemetry-sender.json")
     }
 
+    /// The files the queue and delivery keep beside the queue's segments: the sent log, the
+    /// counters, the two lock files and the sender's state. What `status` checks and what a
+    /// user's `clear` or a repair may remove are these plus a few named by their callers.
+    pub fn bookkeeping_files(&self) -> [PathBuf; 5] {
+        [
+            self.sent_file(),
+            self.stats_file(),
+            self.lock_file(),
+            self.sender_lock_file(),
+            self.sender_state_file(),
+        ]
+    }
+
     /// Takes the exclusive lock, creating the directory (0700) if needed.
     pub fn lock_exclusive(&self) -> Result<StateLock, StateError> {
         fsutil::ensure_dir(&self.root)?;

@@ -130,14 +130,8 @@ pub(super) fn run(telemetry: &Telemetry, as_json: bool, io: &mut Io<'_>) -> i32 
 /// the queue, the sent log, the counters, the locks, the notice marker and the sender's state.
 fn data_files(dir: &StateDir) -> Vec<PathBuf> {
     let mut files = crate::queue::segment::files(dir.path());
-    files.extend([
-        dir.sent_file(),
-        dir.stats_file(),
-        dir.lock_file(),
-        dir.notice_marker(),
-        dir.sender_lock_file(),
-        dir.sender_state_file(),
-    ]);
+    files.extend(dir.bookkeeping_files());
+    files.push(dir.notice_marker());
     files
 }
 

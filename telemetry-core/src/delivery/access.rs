@@ -38,13 +38,7 @@ pub struct AccessProblem {
 fn state_files(dir: &StateDir) -> Vec<PathBuf> {
     let mut files = vec![dir.config_file(), dir.identity_file()];
     files.extend(crate::queue::segment::files(dir.path()));
-    files.extend([
-        dir.sent_file(),
-        dir.stats_file(),
-        dir.lock_file(),
-        dir.sender_lock_file(),
-        dir.sender_state_file(),
-    ]);
+    files.extend(dir.bookkeeping_files());
     files
 }
 
