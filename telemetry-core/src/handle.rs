@@ -19,7 +19,7 @@ use crate::queue::{Appender, Position, Queue, QueueError};
 use crate::record::{CommonProperties, Record};
 use crate::{debug, notice};
 
-crate::fsutil::error_event_fns!(warn warn_error);
+crate::diagnostics::error_event_fns!(warn warn_error);
 
 /// How many of its own records a process remembers, to withdraw them if the user turns
 /// telemetry off in it (the newest ones: a command's own start-up events are what `telemetry
@@ -204,7 +204,7 @@ impl Telemetry {
         match builder.build() {
             Ok(config) => Self::start(config),
             Err(error) => {
-                tracing::error!(%error, "telemetry configuration refused; telemetry is off");
+                crate::diagnostics::error_event!(%error, "telemetry configuration refused; telemetry is off");
                 Self {
                     state: State::Misconfigured(error),
                 }
@@ -237,7 +237,7 @@ impl Telemetry {
         } else {
             Mode::Off
         };
-        tracing::debug!(?mode, source = ?consent.source, "telemetry started");
+        crate::diagnostics::debug_event!(?mode, source = ?consent.source, "telemetry started");
         Self {
             state: State::Ready(Box::new(Ready {
                 common: CommonProperties::new(&config),
@@ -523,7 +523,7 @@ impl Telemetry {
         let principal = match PrincipalId::derive(key, principal_id) {
             Ok(principal) => principal,
             Err(reason) => {
-                tracing::warn!(%reason, "telemetry link refused: pass the account's opaque id; nothing is linked");
+                crate::diagnostics::warn_event!(%reason, "telemetry link refused: pass the account's opaque id; nothing is linked");
                 return;
             }
         };
@@ -685,7 +685,7 @@ impl Telemetry {
                 dir,
                 crate::delivery::spawn::Trigger::CommandExit,
             );
-            tracing::debug!(?decision, "telemetry finished");
+            crate::diagnostics::debug_event!(?decision, "telemetry finished");
         }
     }
 }

@@ -36,6 +36,7 @@
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
 //! | `runtime` | yes | [`Telemetry`], [`TelemetryConfig`], the `telemetry` subcommand ([`cli`]) and delivery through posthog-rs |
+//! | `diagnostics` | yes | the runtime's own [`tracing`] events (see [Diagnostics](#diagnostics)); without it they are compiled out, 42 KB less in a host |
 //! | `docs` | no | [`docs`]: the generated `docs/telemetry.md` and the `gen-docs` command |
 //!
 //! A crate that only declares events depends on this crate with `default-features = false`
@@ -57,6 +58,10 @@
 //!     .init();
 //! // then: RUST_LOG=telemetry_core=debug my-tool ...
 //! ```
+//!
+//! A host that never installs a subscriber, or wants the smallest binary, can compile these
+//! events out: `default-features = false, features = ["runtime"]` leaves out the default
+//! `diagnostics` feature. Nothing else changes (`telemetry status` reports the same problems).
 //!
 //! The detached sender is a process of its own with null stdio: its diagnostics go nowhere
 //! unless the host's subscriber writes to a file. `telemetry status` reports what a user needs
@@ -119,6 +124,7 @@
 //! | layer | modules | job |
 //! | --- | --- | --- |
 //! | 1 | `event` | the event model: [`Event`], the sealed [kinds], values, the property writer |
+//! | 1 | `diagnostics` | the runtime's own `tracing` events, compiled out without the `diagnostics` feature |
 //! | 2 | `schema`, [`limits`] | the program's [`Schema`]; the constants delivery works within |
 //! | 3 | `__private`, [`docs`] (feature `docs`) | what the macros' code names; the generated page |
 //! | 3 | `fsutil`, `environment` | locked, atomic, link-refusing file access; the environment snapshot and CI detection |
@@ -153,6 +159,8 @@ mod consent;
 mod debug;
 #[cfg(feature = "runtime")]
 mod delivery;
+#[cfg(feature = "runtime")]
+mod diagnostics;
 #[cfg(feature = "runtime")]
 mod environment;
 #[cfg(feature = "runtime")]

@@ -97,7 +97,7 @@ pub(crate) fn show_if_due(
         }
         Ok(false) => false,
         Err(e) => {
-            tracing::debug!(problem = %e, "first-run notice skipped: its marker cannot be written");
+            crate::diagnostics::debug_event!(problem = %e, "first-run notice skipped: its marker cannot be written");
             false
         }
     }

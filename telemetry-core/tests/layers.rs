@@ -17,6 +17,7 @@ fn manifest_dir() -> std::path::PathBuf {
 /// Bottom to top. A module may import from a lower rank only (and from itself).
 const LAYERS: &[(&str, u32)] = &[
     ("event", 1),
+    ("diagnostics", 1),
     ("schema", 2),
     ("limits", 2),
     ("__private", 3),

@@ -270,7 +270,7 @@ fn decide(
             }
             Ok(None) => {}
             Err(problem) => {
-                tracing::warn!(%problem, "telemetry consent file unreadable; telemetry is off");
+                crate::diagnostics::warn_event!(%problem, "telemetry consent file unreadable; telemetry is off");
                 return (
                     false,
                     ConsentSource::UserConfigUnreadable {

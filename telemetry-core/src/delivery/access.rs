@@ -78,12 +78,15 @@ pub fn remove_unusable(dir: &StateDir) -> usize {
             match fsutil::remove_file(&path) {
                 Ok(true) => removed += 1,
                 Ok(false) => {}
-                Err(error) => tracing::warn!(%error, "telemetry file not removed"),
+                Err(error) => crate::diagnostics::warn_event!(%error, "telemetry file not removed"),
             }
         }
     }
     if removed > 0 {
-        tracing::debug!(removed, "telemetry files this user could not use removed");
+        crate::diagnostics::debug_event!(
+            removed,
+            "telemetry files this user could not use removed"
+        );
     }
     removed
 }

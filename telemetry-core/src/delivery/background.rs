@@ -86,7 +86,7 @@ impl Background {
         }
         Background::spawn(every.max(MIN_BACKGROUND_INTERVAL), move || {
             let round = round(&config, &dir);
-            tracing::debug!(?round, "telemetry background round");
+            crate::diagnostics::debug_event!(?round, "telemetry background round");
         })
     }
 
@@ -119,7 +119,7 @@ impl Background {
         match thread {
             Ok(thread) => Some(Background { shared, thread }),
             Err(error) => {
-                tracing::debug!(%error, "telemetry background delivery not started");
+                crate::diagnostics::debug_event!(%error, "telemetry background delivery not started");
                 None
             }
         }
@@ -146,7 +146,9 @@ impl Background {
             let _ = self.thread.join();
             Stopped::Joined
         } else {
-            tracing::debug!("telemetry background delivery still busy; not waiting for it");
+            crate::diagnostics::debug_event!(
+                "telemetry background delivery still busy; not waiting for it"
+            );
             Stopped::LeftRunning
         }
     }

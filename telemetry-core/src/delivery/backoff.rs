@@ -103,7 +103,7 @@ impl SenderState {
     pub fn read(dir: &StateDir) -> Self {
         match fsutil::read_small_text(&dir.sender_state_file()) {
             Ok(Some(text)) => Self::from_json(&text).unwrap_or_else(|error| {
-                tracing::debug!(%error, "telemetry sender state damaged; ignoring it");
+                crate::diagnostics::debug_event!(%error, "telemetry sender state damaged; ignoring it");
                 Self::default()
             }),
             _ => Self::default(),

@@ -32,7 +32,7 @@ use crate::limits::{
 };
 use crate::record::Record;
 
-crate::fsutil::error_event_fns!(debug debug_error);
+crate::diagnostics::error_event_fns!(debug debug_error);
 
 /// How long dropping the client may wait for its background worker (nothing is ever queued
 /// in it: every send is `capture_batch_immediate`).
@@ -58,7 +58,7 @@ pub(crate) fn build(delivery: &Delivery) -> Option<Client> {
     match options {
         Ok(options) => Some(posthog_rs::client(options)),
         Err(error) => {
-            tracing::warn!(%error, "telemetry client options refused");
+            crate::diagnostics::warn_event!(%error, "telemetry client options refused");
             None
         }
     }

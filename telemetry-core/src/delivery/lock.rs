@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::fsutil::{LockMode, StateLock};
 use crate::paths::StateDir;
 
-crate::fsutil::error_event_fns!(debug debug_error);
+crate::diagnostics::error_event_fns!(debug debug_error);
 
 /// The held sender lock; released when dropped (or when the process dies, however it dies).
 #[derive(Debug)]

@@ -57,7 +57,7 @@ use crate::paths::StateDir;
 use crate::queue::{Batch, Queue, Settled};
 use crate::record::{ALIAS_EVENT, Record};
 
-crate::fsutil::error_event_fns!(warn warn_error, debug debug_error);
+crate::diagnostics::error_event_fns!(warn warn_error, debug debug_error);
 
 /// How a round of sending ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,7 +231,7 @@ fn send_batch(
             Ok(())
         }
         Outcome::Retry(failure) => {
-            tracing::debug!(?failure, error = ?result.as_ref().err(), "telemetry batch not delivered; kept");
+            crate::diagnostics::debug_event!(?failure, error = ?result.as_ref().err(), "telemetry batch not delivered; kept");
             flush(settling)?;
             if let Err(error) = SenderState::record_failure(dir, &failure, chrono::Utc::now()) {
                 debug_error("telemetry sender state not written", &error);
@@ -241,14 +241,14 @@ fn send_batch(
         _ if outcome.splits() && records.len() > 1 => {
             // 400: some record is invalid; 413: too much at once. Either way the halves go
             // again, down to the record(s) refused alone.
-            tracing::debug!(records = records.len(), error = ?result.as_ref().err(), "telemetry batch refused; splitting it");
+            crate::diagnostics::debug_event!(records = records.len(), error = ?result.as_ref().err(), "telemetry batch refused; splitting it");
             let half = records.len() / 2;
             let (front, back) = records.split_at(half);
             send_batch(dir, client, front, first, last_start, settling, flush)?;
             send_batch(dir, client, back, first + half, last_start, settling, flush)
         }
         Outcome::Rejected(class) => {
-            tracing::debug!(?class, error = ?result.as_ref().err(), "telemetry batch refused; dropped");
+            crate::diagnostics::debug_event!(?class, error = ?result.as_ref().err(), "telemetry batch refused; dropped");
             for &i in &indices {
                 settling.results[i] = Some(Settled::Rejected(class.as_str()));
             }
@@ -338,7 +338,7 @@ fn send_detached(config: &TelemetryConfig, started: Instant) {
     let last_start = started + LAST_BATCH_START;
     loop {
         let report = send_round(&queue, &client, last_start);
-        tracing::debug!(?report, "telemetry sender round");
+        crate::diagnostics::debug_event!(?report, "telemetry sender round");
         if report.end != RoundEnd::Empty {
             return;
         }
@@ -363,7 +363,7 @@ pub(crate) fn may_send(config: &TelemetryConfig, dir: &StateDir) -> bool {
     let decision = consent::resolve(config, Some(dir));
     let debug_mode = crate::debug::is_on(config);
     if !decision.enabled || debug_mode {
-        tracing::debug!(source = ?decision.source, debug_mode, "telemetry sender: not sending");
+        crate::diagnostics::debug_event!(source = ?decision.source, debug_mode, "telemetry sender: not sending");
         return false;
     }
     true

@@ -89,7 +89,7 @@ use crate::fsutil::StateLock;
 use crate::limits::{FLUSH_INTERVAL, FLUSH_QUEUE_BYTES};
 use crate::paths::StateDir;
 
-crate::fsutil::error_event_fns!(debug debug_error);
+crate::diagnostics::error_event_fns!(debug debug_error);
 
 /// The argument the detached sender is started with.
 pub const SENDER_ARG: &str = "--telemetry-sender-process";
@@ -242,7 +242,7 @@ pub(crate) fn spawn_if_due(
         Ok(child) => {
             let pid = child.id();
             reap_later(child);
-            tracing::debug!(pid, ?reason, "telemetry sender started");
+            crate::diagnostics::debug_event!(pid, ?reason, "telemetry sender started");
             SpawnDecision::Started(pid)
         }
         Err(error) => {

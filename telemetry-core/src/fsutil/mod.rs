@@ -10,14 +10,12 @@
 //! the state directory is ever created, changed or removed.
 
 mod lock;
-mod trace;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 pub use lock::{LOCK_WAIT, LockFile, LockMode, StateLock};
-pub(crate) use trace::error_event_fns;
 // `TempFile` is named by `write_temp`'s callers only through inference.
 
 /// The largest small state file (identity, consent, counters) that is read; anything larger is

@@ -248,7 +248,7 @@ impl IdentityStore {
             Ok(Some(state)) => return Ok(state),
             Ok(None) => {}
             Err(e @ (StateError::Corrupt { .. } | StateError::TooLarge { .. })) => {
-                tracing::warn!(problem = %e, "telemetry identity damaged; replacing it with a new anonymous id");
+                crate::diagnostics::warn_event!(problem = %e, "telemetry identity damaged; replacing it with a new anonymous id");
             }
             Err(e) => return Err(e),
         }

@@ -266,7 +266,7 @@ pub(crate) fn convert_legacy(dir: &StateDir) -> Result<(), QueueError> {
         bytes.push(b'\n');
     }
     fsutil::write_atomic(&path, &bytes)?;
-    tracing::debug!("telemetry queue converted to segments");
+    crate::diagnostics::debug_event!("telemetry queue converted to segments");
     Ok(())
 }
 
@@ -308,7 +308,10 @@ fn seal_head(dir: &StateDir) -> Result<usize, QueueError> {
     }
     if dropped > 0 {
         stats::update(dir, &mut |stats| stats.dropped_overflow += dropped as u64)?;
-        tracing::debug!(dropped, "telemetry queue full: dropped the oldest records");
+        crate::diagnostics::debug_event!(
+            dropped,
+            "telemetry queue full: dropped the oldest records"
+        );
     }
     Ok(dropped)
 }

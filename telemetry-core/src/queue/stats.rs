@@ -124,7 +124,7 @@ fn write(path: &Path, stats: &QueueStats) -> Result<(), QueueError> {
 pub(crate) fn read(path: &Path) -> Result<QueueStats, StateError> {
     match fsutil::read_small_text(path) {
         Ok(Some(text)) => Ok(QueueStats::from_json(&text).unwrap_or_else(|e| {
-            tracing::debug!(%e, "telemetry counters damaged; starting again from zero");
+            crate::diagnostics::debug_event!(%e, "telemetry counters damaged; starting again from zero");
             QueueStats::default()
         })),
         Ok(None) => Ok(QueueStats::default()),
