@@ -1,12 +1,13 @@
 //! The runtime's own diagnostics: `tracing` events when the `diagnostics` feature is on (the
 //! default), nothing at all when it is off.
 //!
-//! Every call site goes through [`debug_event!`], [`warn_event!`] and [`error_event!`] here, which take
-//! `tracing`'s syntax and expand to `if cfg!(feature = "diagnostics") { tracing::...!(...) }`.
-//! Both builds type-check the same code (no unused variables when the feature is off, no
-//! `#[cfg]` at the call sites), and the optimiser removes the dead branch with its static
-//! metadata: measured 42 KB less in a host without the feature. `tracing` itself stays a
-//! dependency of the runtime either way; posthog-rs depends on it too.
+//! Every call site goes through [`debug_event!`], [`warn_event!`] and [`error_event!`] here,
+//! which take `tracing`'s syntax and expand to
+//! `if cfg!(feature = "diagnostics") { tracing::...!(...) }`. Both builds type-check the same
+//! code (no unused variables when the feature is off, no `#[cfg]` at the call sites), and the
+//! optimiser removes the dead branch with its static metadata: measured 42 KB less in a host
+//! without the feature. `tracing` itself stays a dependency of the runtime either way;
+//! posthog-rs depends on it too.
 
 /// `tracing::debug!` when the `diagnostics` feature is on; nothing when it is off.
 macro_rules! debug_event {
@@ -37,11 +38,10 @@ macro_rules! error_event {
 
 /// Defines, in the module it is invoked in, one `#[cold]`, never-inlined function per
 /// `level name` pair: `name(message, error)` emits `tracing::level!(%error, "{message}")`
-/// (with the feature). Each
-/// `tracing` call site inlines its level check, its dispatch and its static metadata, so a
-/// module with several that report an error in a few words calls one of these instead. The
-/// event's target is the module path of the *invoking* module, as for a call site written
-/// there, and its message and `error` field are the same text.
+/// (with the feature). Each `tracing` call site inlines its level check, its dispatch and its
+/// static metadata, so a module with several that report an error in a few words calls one of
+/// these instead. The event's target is the module path of the *invoking* module, as for a call
+/// site written there, and its message and `error` field are the same text.
 macro_rules! error_event_fns {
     ($($level:ident $name:ident),+ $(,)?) => {
         $(
