@@ -221,6 +221,31 @@ fn stdin_and_nice(pid: u32) -> (String, i32) {
     (stdin.display().to_string(), fields[19 - 3].parse().unwrap())
 }
 
+/// The sender `pid`'s scheduling group has the sender's `nice` too, where the kernel groups
+/// sessions (`/proc/<pid>/autogroup`, "/autogroup-42 nice 10"): in a session of its own,
+/// its own `nice` would only count against its own threads. Checked as root only: for other
+/// users the kernel takes one such change every 100 ms on the whole machine, and the senders
+/// of the tests running alongside could use up the sender's attempts.
+fn assert_autogroup_lowered(pid: u32) {
+    let Ok(autogroup) = std::fs::read_to_string(format!("/proc/{pid}/autogroup")) else {
+        eprintln!("no autogroups in this kernel: only the process's nice is checked");
+        return;
+    };
+    if !std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0) {
+        eprintln!(
+            "not root: the autogroup's nice is not checked ({})",
+            autogroup.trim()
+        );
+        return;
+    }
+    let nice = autogroup.trim().rsplit(' ').next().unwrap();
+    assert_eq!(
+        nice,
+        telemetry_core::limits::SENDER_NICENESS.to_string(),
+        "{autogroup}"
+    );
+}
+
 #[test]
 fn a_commands_sender_waits_for_it_to_exit_and_yields_the_cpu() {
     if !can_record() {
@@ -240,6 +265,7 @@ fn a_commands_sender_waits_for_it_to_exit_and_yields_the_cpu() {
     // a pipe whose other end only the command held (and closed by exiting)
     assert!(stdin.starts_with("pipe:"), "{stdin}");
     assert_eq!(nice, telemetry_core::limits::SENDER_NICENESS);
+    assert_autogroup_lowered(found[0]);
     assert_no_sender_survives(&demo);
 }
 
@@ -267,6 +293,7 @@ fn a_background_sender_does_not_wait_for_its_long_running_host() {
     let (stdin, nice) = stdin_and_nice(found[0]);
     assert_eq!(stdin, "/dev/null");
     assert_eq!(nice, telemetry_core::limits::SENDER_NICENESS);
+    assert_autogroup_lowered(found[0]);
     assert!(child.wait().unwrap().success());
     assert_no_sender_survives(&demo);
 }

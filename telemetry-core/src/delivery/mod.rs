@@ -38,6 +38,8 @@ mod endpoint;
 mod host_exit;
 mod lock;
 pub mod outcome;
+#[cfg(unix)]
+mod priority;
 pub mod sender;
 pub mod spawn;
 

@@ -47,8 +47,6 @@ use super::lock::SenderLock;
 use super::outcome::{Failure, Outcome, RejectionClass};
 use crate::config::TelemetryConfig;
 use crate::consent;
-#[cfg(unix)]
-use crate::limits::SENDER_NICENESS;
 use crate::limits::{
     BATCH_MAX_BYTES, BATCH_MAX_RECORDS, HOST_EXIT_WAIT, LAST_BATCH_START, SENDER_DEADLINE,
     SENDER_LOCK_WAIT,
@@ -282,7 +280,7 @@ pub(crate) fn run_detached_process(mut config: TelemetryConfig) -> ! {
     {
         let _ = rustix::process::setsid();
         // background work: the user's commands get the CPU first
-        let _ = rustix::process::setpriority_process(None, SENDER_NICENESS);
+        super::priority::lower();
     }
     // a hanging server, a slow DNS or a stuck file lock cannot keep this process alive
     match arm_watchdog(started + SENDER_DEADLINE, || std::process::exit(0)) {

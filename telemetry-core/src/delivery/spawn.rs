@@ -65,8 +65,9 @@
 //! - Its stdin is a pipe from the command that started it, which the command's process holds
 //!   until it exits: the sender waits for that before it does anything
 //!   ([`host_exit`](super::host_exit)), and runs at a lower priority
-//!   ([`SENDER_NICENESS`](crate::limits::SENDER_NICENESS)), so it never competes with the
-//!   command, and yields to the user's next ones.
+//!   ([`SENDER_NICENESS`](crate::limits::SENDER_NICENESS), its autogroup's too: see
+//!   [`priority`](super::priority)), so it never competes with the command, and yields to the
+//!   user's next ones.
 //! - The state directory is passed, absolute, in `<APP>_TELEMETRY_DIR`, with
 //!   `<APP>_TELEMETRY_SENDER=1`; the rest of the environment is the host's (consent variables,
 //!   `HOME`, the debug build's development endpoint).
