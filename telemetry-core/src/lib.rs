@@ -36,7 +36,7 @@
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
 //! | `runtime` | yes | [`Telemetry`], [`TelemetryConfig`], the `telemetry` subcommand ([`cli`]) and delivery through posthog-rs |
-//! | `diagnostics` | yes | the runtime's own [`tracing`] events (see [Diagnostics](#diagnostics)); without it they are compiled out, 42 KB less in a host |
+//! | `diagnostics` | yes | the runtime's own [`tracing`] events (see [Diagnostics](#diagnostics)); without it they are compiled out, about 40 KB less in a host |
 //! | `docs` | no | [`docs`]: the generated `docs/telemetry.md` and the `gen-docs` command |
 //!
 //! A crate that only declares events depends on this crate with `default-features = false`
