@@ -128,8 +128,9 @@ impl StateDir {
     }
 
     /// The files the queue and delivery keep beside the queue's segments: the sent log, the
-    /// counters, the two lock files and the sender's state. What `status` checks and what a
-    /// user's `clear` or a repair may remove are these plus a few named by their callers.
+    /// counters, the two lock files and the sender's state. What `status` checks, and what
+    /// `clear`'s repair of files this user cannot use may remove, are these plus a few files
+    /// each caller names.
     pub fn bookkeeping_files(&self) -> [PathBuf; 5] {
         [
             self.sent_file(),

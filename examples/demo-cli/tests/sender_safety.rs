@@ -231,7 +231,7 @@ fn assert_autogroup_lowered(pid: u32) {
         eprintln!("no autogroups in this kernel: only the process's nice is checked");
         return;
     };
-    if !std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0) {
+    if !is_root() {
         eprintln!(
             "not root: the autogroup's nice is not checked ({})",
             autogroup.trim()
@@ -298,9 +298,14 @@ fn a_background_sender_does_not_wait_for_its_long_running_host() {
     assert_no_sender_survives(&demo);
 }
 
+/// Whether the tests run as root.
+fn is_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
 /// Whether the tests run as root (they can then run `demo` as another user); says so when not.
 fn root_or_skip() -> bool {
-    let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    let root = is_root();
     if !root {
         eprintln!("skipped: running demo as another user (uid {NOBODY}) needs root");
     }

@@ -43,17 +43,17 @@ pub(crate) fn lower() {
 /// kernel without autogroups).
 #[cfg(target_os = "linux")]
 fn lower_autogroup(path: &std::path::Path) {
+    let value = itoa::Buffer::new().format(SENDER_NICENESS).to_owned();
     let written = with_retries(|| {
         std::fs::OpenOptions::new()
             .write(true)
             .open(path)
-            .and_then(|mut file| file.write_all(SENDER_NICENESS.to_string().as_bytes()))
+            .and_then(|mut file| file.write_all(value.as_bytes()))
     });
-    match written {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-            debug_error("telemetry sender's scheduling group not lowered", &error);
-        }
-        _ => {}
+    if let Err(error) = written
+        && error.kind() != std::io::ErrorKind::NotFound
+    {
+        debug_error("telemetry sender's scheduling group not lowered", &error);
     }
 }
 
