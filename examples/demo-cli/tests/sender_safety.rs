@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Demo, RUN_EVENTS, assert_no_sender_survives, can_record, server, text};
+use common::{
+    Demo, RUN_EVENTS, assert_no_sender_survives, can_record, effective_uid, server, text,
+};
 use serde_json::Value;
 use telemetry_devserver::{DevServer, Mode};
 
@@ -231,7 +233,7 @@ fn assert_autogroup_lowered(pid: u32) {
         eprintln!("no autogroups in this kernel: only the process's nice is checked");
         return;
     };
-    if !is_root() {
+    if effective_uid() != 0 {
         eprintln!(
             "not root: the autogroup's nice is not checked ({})",
             autogroup.trim()
@@ -298,14 +300,9 @@ fn a_background_sender_does_not_wait_for_its_long_running_host() {
     assert_no_sender_survives(&demo);
 }
 
-/// Whether the tests run as root.
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
-
 /// Whether the tests run as root (they can then run `demo` as another user); says so when not.
 fn root_or_skip() -> bool {
-    let root = is_root();
+    let root = effective_uid() == 0;
     if !root {
         eprintln!("skipped: running demo as another user (uid {NOBODY}) needs root");
     }

@@ -43,7 +43,8 @@ pub(crate) fn lower() {
 /// kernel without autogroups).
 #[cfg(target_os = "linux")]
 fn lower_autogroup(path: &std::path::Path) {
-    let value = itoa::Buffer::new().format(SENDER_NICENESS).to_owned();
+    let mut buffer = itoa::Buffer::new();
+    let value = buffer.format(SENDER_NICENESS);
     let written = with_retries(|| {
         std::fs::OpenOptions::new()
             .write(true)
