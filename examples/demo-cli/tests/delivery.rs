@@ -25,8 +25,10 @@ fn wait_until_delivered(demo: &Demo) {
     assert!(
         wait_until(PATIENCE, || demo.queue().is_empty()
             && demo.processes().is_empty()),
-        "the queue was not emptied: {} left",
-        demo.queue().len()
+        "the queue was not emptied: {} left; sender state {}; processes {:?}",
+        demo.queue().len(),
+        sender_state(demo),
+        demo.processes(),
     );
 }
 
@@ -463,12 +465,7 @@ fn kill_the_sender_mid_batch(demo: &Demo, server: &DevServer) -> u32 {
     );
     let pid = last_sender_pid(demo).expect("the sender wrote its pid");
     assert!(demo.processes().contains(&pid), "the sender is alive");
-    let killed = std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    assert!(wait_until(PATIENCE, || !demo.processes().contains(&pid)));
+    demo.kill_sender(pid);
     pid
 }
 
@@ -510,10 +507,7 @@ fn a_batch_the_server_stored_but_never_acknowledged_comes_back_with_the_same_uui
     }));
     let pid = last_sender_pid(&demo).unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let _ = std::process::Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status();
-    assert!(wait_until(PATIENCE, || !demo.processes().contains(&pid)));
+    demo.kill_sender(pid);
     // whatever the server stored of it is in before the next run
     let stored_or_not = wait_until(Duration::from_secs(5), || !server.requests().is_empty());
 

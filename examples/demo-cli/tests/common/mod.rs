@@ -202,6 +202,30 @@ impl Demo {
             .collect()
     }
 
+    /// Kills the sender `pid` with SIGKILL (if it still runs) and waits until its sender lock
+    /// is free.
+    ///
+    /// Not "until [`Self::processes`] stops listing it", nor until it is a zombie: a dying
+    /// process loses its environment (its memory) before it closes its files, and its main
+    /// thread is a zombie while other threads still exit; until the last one has, the lock is
+    /// held and a command that ends sees a sender running.
+    pub fn kill_sender(&self, pid: u32) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let lock = self.app_dir().join("telemetry-sender.lock");
+        let free = || {
+            // taken and let go at once when free (std's lock is the same `flock` as ours)
+            std::fs::File::open(&lock).is_ok_and(|file| file.try_lock_shared().is_ok())
+        };
+        assert!(
+            wait_until(Duration::from_secs(30), free),
+            "the sender lock was let go"
+        );
+    }
+
     /// Every path under the sandbox's root (relative), sorted.
     pub fn files(&self) -> Vec<String> {
         let mut found = Vec::new();
