@@ -9,23 +9,16 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{DEMO, Demo, RUN_OUT, can_record, on, text};
-
-/// nobody.
-const NOBODY: u32 = 65534;
+use common::{
+    DEMO, Demo, NOBODY, RUN_OUT, Tmpfs, can_record, cannot_switch_user, chown_tree, effective_uid,
+    on, run_as, text,
+};
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-fn is_root() -> bool {
-    // /proc/self belongs to the process's user
-    std::fs::metadata("/proc/self")
-        .is_ok_and(|meta| std::os::unix::fs::MetadataExt::uid(&meta) == 0)
 }
 
 /// The telemetry files in `~/.demo` and their contents.
@@ -243,26 +236,20 @@ fn status_says_why_nothing_is_recorded_where_no_directory_can_be_made() {
     assert_reports_nothing_recordable(&run, &demo.run(&["telemetry", "status"]));
 }
 
-/// Gives the sandbox to nobody; `false` (with the reason printed) when this is not root.
+/// Gives the sandbox to nobody; `false` (with the reason printed) when demo cannot be run as
+/// nobody here (this is not root).
 fn give_to_nobody(demo: &Demo) -> bool {
-    if !is_root() {
-        eprintln!("skipped: running as another user needs root");
+    if let Some(why) = cannot_switch_user() {
+        eprintln!("skipped: {why}");
         return false;
     }
-    let status = Command::new("chown")
-        .args(["-R", &format!("{NOBODY}:{NOBODY}")])
-        .arg(demo.root())
-        .status()
-        .expect("chown runs");
-    assert!(status.success());
+    chown_tree(demo.root(), NOBODY);
     true
 }
 
 /// Runs `demo args...` as nobody.
 fn as_nobody(demo: &Demo, args: &[&str]) -> Output {
-    let mut cmd = demo.command(args);
-    cmd.uid(NOBODY).gid(NOBODY);
-    cmd.output().expect("demo runs as nobody")
+    run_as(demo, Some(NOBODY), args)
 }
 
 #[test]
@@ -313,42 +300,17 @@ fn status_reports_state_files_it_cannot_open() {
     }
 }
 
-/// A tmpfs of a few pages, unmounted when dropped.
-struct TinyDisk(PathBuf);
-
-impl TinyDisk {
-    fn mount(at: PathBuf) -> Option<Self> {
-        std::fs::create_dir(&at).unwrap();
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-            .arg(&at)
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !mounted {
-            eprintln!("skipped: a small tmpfs cannot be mounted here");
-            return None;
-        }
-        Some(Self(at))
-    }
-
-    /// Fills it until a write fails.
-    fn fill(&self) {
-        use std::io::Write;
-        let mut file = std::fs::File::create(self.0.join("filler")).unwrap();
-        while file.write_all(&[0; 4096]).is_ok() {}
-        let _ = file.sync_all();
-    }
-}
-
-impl Drop for TinyDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
+/// Fills the file system at `dir` until a write fails.
+fn fill(dir: &Path) {
+    use std::io::Write;
+    let mut file = std::fs::File::create(dir.join("filler")).unwrap();
+    while file.write_all(&[0; 4096]).is_ok() {}
+    let _ = file.sync_all();
 }
 
 #[test]
 fn status_reports_a_full_disk() {
-    if !can_record() || !is_root() {
+    if !can_record() || effective_uid() != 0 {
         eprintln!("skipped: needs root to mount a small tmpfs");
         return;
     }
@@ -358,10 +320,14 @@ fn status_reports_a_full_disk() {
         .with("DEMO_TELEMETRY_DIR", &state.to_string_lossy())
         .with("DEMO_TELEMETRY", "1");
     // after the sandbox, so it is unmounted before the sandbox is removed
-    let Some(disk) = TinyDisk::mount(demo.root().join("disk")) else {
-        return;
+    let disk = match Tmpfs::mount(&demo.root().join("disk"), "64k", 0) {
+        Ok(disk) => disk,
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
     };
-    disk.fill();
+    fill(&disk.dir);
     let run = demo.run(&["run", "assist"]);
     let status = demo.run(&["telemetry", "status"]);
     assert_reports_nothing_recordable(&run, &status);
