@@ -8,11 +8,13 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Demo, RUN_EVENTS, assert_no_sender_survives, can_record, server, text, wait_until};
+use common::{
+    Demo, RUN_EVENTS, assert_no_sender_survives, can_record, sender_state_json, server, text,
+    wait_until,
+};
 use serde_json::Value;
 use telemetry_core::limits::SENDER_DEADLINE;
 use telemetry_devserver::{DevServer, DevServerOptions, Mode, RecordedEvent};
@@ -27,29 +29,23 @@ fn wait_until_delivered(demo: &Demo) {
             && demo.processes().is_empty()),
         "the queue was not emptied: {} left; sender state {}; processes {:?}",
         demo.queue().len(),
-        sender_state(demo),
+        sender_state_json(demo),
         demo.processes(),
     );
 }
 
 /// The pid the last sender wrote into the sender lock.
 fn last_sender_pid(demo: &Demo) -> Option<u32> {
-    std::fs::read_to_string(demo.app_dir().join("telemetry-sender.lock"))
+    std::fs::read_to_string(demo.sender_lock_path())
         .ok()?
         .trim()
         .parse()
         .ok()
 }
 
-fn sender_state(demo: &Demo) -> Value {
-    let text = std::fs::read_to_string(demo.app_dir().join("telemetry-sender.json"))
-        .unwrap_or_else(|_| "{}".into());
-    serde_json::from_str(&text).unwrap()
-}
-
 /// Pretends the back-off after a failure is over (as if its time had passed).
 fn expire_backoff(demo: &Demo) {
-    let mut state = sender_state(demo);
+    let mut state = sender_state_json(demo);
     state["next_attempt_at"] = Value::String("2000-01-01T00:00:00.000Z".into());
     std::fs::write(
         demo.app_dir().join("telemetry-sender.json"),
@@ -616,7 +612,7 @@ fn within_the_backoff_commands_start_no_sender() {
     assert!(server.wait_for_requests(attempts + 1, PATIENCE));
     assert_no_sender_survives(&demo);
     assert_ne!(last_sender_pid(&demo), Some(pid));
-    assert_eq!(sender_state(&demo)["consecutive_failures"], 2);
+    assert_eq!(sender_state_json(&demo)["consecutive_failures"], 2);
     // seven runs of five records, two status commands of three
     assert_eq!(demo.queue().len(), 7 * 5 + 2 * 3, "nothing lost");
 }
@@ -710,5 +706,5 @@ fn the_sender_never_touches_a_home_it_was_not_given() {
         );
     }
     assert!(files.contains(&".demo/telemetry-sender.json".to_string()));
-    assert!(Path::new(&demo.app_dir().join("telemetry-sender.lock")).exists());
+    assert!(demo.sender_lock_path().exists());
 }

@@ -181,6 +181,11 @@ impl Demo {
         self.app_dir().join("telemetry-queue.jsonl")
     }
 
+    /// `~/.demo/telemetry-sender.lock`: held while a sender runs, which writes its pid into it.
+    pub fn sender_lock_path(&self) -> PathBuf {
+        self.app_dir().join("telemetry-sender.lock")
+    }
+
     /// Live processes whose environment has this sandbox's HOME (after its commands returned:
     /// senders). A zombie has no environment and is not listed.
     pub fn processes(&self) -> Vec<u32> {
@@ -215,7 +220,7 @@ impl Demo {
             .stdin(Stdio::null())
             .stderr(Stdio::null())
             .status();
-        let lock = self.app_dir().join("telemetry-sender.lock");
+        let lock = self.sender_lock_path();
         let free = || {
             // taken and let go at once when free (std's lock is the same `flock` as ours)
             std::fs::File::open(&lock).is_ok_and(|file| file.try_lock_shared().is_ok())
