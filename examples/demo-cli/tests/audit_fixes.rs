@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::{
-    DEMO, Demo, NOBODY, RUN_OUT, Tmpfs, can_record, cannot_switch_user, chown_tree, effective_uid,
+    DEMO, Demo, Mount, NOBODY, RUN_OUT, can_record, cannot_switch_user, chown_tree, effective_uid,
     on, run_as, text,
 };
 
@@ -320,7 +320,7 @@ fn status_reports_a_full_disk() {
         .with("DEMO_TELEMETRY_DIR", &state.to_string_lossy())
         .with("DEMO_TELEMETRY", "1");
     // after the sandbox, so it is unmounted before the sandbox is removed
-    let disk = match Tmpfs::mount(&demo.root().join("disk"), "64k", 0) {
+    let disk = match Mount::tmpfs(&demo.root().join("disk"), "64k", 0) {
         Ok(disk) => disk,
         Err(why) => {
             eprintln!("skipped: {why}");

@@ -26,8 +26,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::{
-    Demo, NOBODY, RUN_OUT, ReadOnly, Tmpfs, assert_same_tree, cannot_switch_user, chown_tree,
-    effective_uid, read_framed, run_as, sandbox_processes, snapshot_excluding, text, wait_until,
+    Demo, Mount, NOBODY, RUN_OUT, assert_same_tree, cannot_switch_user, chown_tree, effective_uid,
+    read_framed, run_as, sandbox_processes, snapshot_excluding, text, wait_until,
 };
 use serde_json::Value;
 use telemetry_core::limits::SENDER_DEADLINE;
@@ -795,7 +795,7 @@ fn a_read_only_file_system() {
     let Some(demo) = with_records_waiting(&server) else {
         return;
     };
-    let read_only = match ReadOnly::bind(&demo.app_dir()) {
+    let read_only = match Mount::read_only(&demo.app_dir()) {
         Ok(guard) => guard,
         Err(reason) => {
             eprintln!("skipped: cannot make a read-only bind mount: {reason}");
@@ -896,7 +896,7 @@ fn a_full_disk() {
     let uid = user();
     let mut demo = Demo::sending_to(&server.url());
     let mount_point = demo.root().join("small");
-    let tmpfs = match Tmpfs::mount(&mount_point, "64k", uid.unwrap_or(0)) {
+    let tmpfs = match Mount::tmpfs(&mount_point, "64k", uid.unwrap_or(0)) {
         Ok(tmpfs) => tmpfs,
         Err(reason) => {
             eprintln!("skipped: cannot mount a small tmpfs for the full disk: {reason}");

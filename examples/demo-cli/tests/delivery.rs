@@ -12,8 +12,8 @@ use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    Demo, RUN_EVENTS, assert_no_sender_survives, can_record, sender_state_json, server, text,
-    wait_until,
+    Demo, Mount, RUN_EVENTS, assert_no_sender_survives, can_record, sender_state_json, server,
+    text, wait_until,
 };
 use serde_json::Value;
 use telemetry_core::limits::SENDER_DEADLINE;
@@ -482,6 +482,40 @@ fn killing_the_sender_mid_batch_loses_nothing() {
     let received = received_uuids(&server);
     assert_eq!(received.len(), 10);
     assert!(first_batch.iter().all(|u| received.contains_key(u)));
+    assert!(received.values().all(|d| d.len() == 1));
+}
+
+/// The flush policy learns that the last sender took the lock from the lock file's time: on a
+/// file system that cuts it to the second, a killed sender's lock looked taken before its
+/// start, and the records waited for a command 5 s later.
+#[test]
+fn a_killed_sender_is_replaced_where_the_file_system_keeps_whole_seconds() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Hang);
+    let demo = Demo::sending_to(&server.url());
+    // dropped before the sandbox, so it is unmounted before the sandbox is removed
+    let _disk = match Mount::whole_second_ext4(&demo.app_dir()) {
+        Ok(disk) => disk,
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    demo.ok(&["telemetry", "on"]);
+    kill_the_sender_mid_batch(&demo, &server);
+    assert_eq!(
+        queued_uuids(&demo).len(),
+        5,
+        "the batch in flight is still queued"
+    );
+
+    server.set_mode(Mode::Ok);
+    demo.ok(&["run", "assist"]);
+    wait_until_delivered(&demo);
+    let received = received_uuids(&server);
+    assert_eq!(received.len(), 10);
     assert!(received.values().all(|d| d.len() == 1));
 }
 

@@ -158,12 +158,12 @@ impl SenderState {
         }
         let sent_since = at_or_after_start(self.last_success_at.as_deref());
         // the lock file's mtime comes from the kernel's coarse clock (a tick, up to 10 ms,
-        // behind), `started` from the precise one: a sender that took the lock within a tick
-        // of its start can look as if it had taken it before. Erring this way only ever
-        // starts one sender more.
+        // behind), and some file systems cut it to the second: a sender that took the lock
+        // soon after its start can look as if it had taken it before. Erring this way only
+        // ever starts one sender more.
         let took_lock = facts
             .lock_written_at
-            .is_some_and(|at| at + chrono_duration(MTIME_SLACK) >= started);
+            .is_some_and(|at| at + chrono_duration(mtime_slack(at)) >= started);
         if took_lock && !sent_since {
             return Some(StartReason::LastSentNothing);
         }
@@ -354,6 +354,21 @@ impl LastFailure {
 /// How far behind the precise clock a file's modification time can be (the kernel stamps it
 /// from a coarse clock that advances once per tick, 1 to 10 ms).
 const MTIME_SLACK: Duration = Duration::from_millis(20);
+
+/// The same on a file system that keeps whole seconds (ext4 with 128-byte inodes, HFS+) or
+/// even ones (FAT): the time is cut down to the second, up to two behind.
+const WHOLE_SECOND_MTIME_SLACK: Duration = Duration::from_millis(2_000 + 20);
+
+/// How far behind the precise clock the modification time `at` can be: a time on a whole
+/// second was cut to it (on a file system that keeps nanoseconds, one in a billion lands
+/// there by chance, and then at most one sender more starts).
+fn mtime_slack(at: DateTime<Utc>) -> Duration {
+    if at.timestamp_subsec_nanos() == 0 {
+        WHOLE_SECOND_MTIME_SLACK
+    } else {
+        MTIME_SLACK
+    }
+}
 
 /// The wait after the `failures`-th failure in a row (counting from 1) of class `class`.
 pub fn backoff_delay(failures: u32, class: FailureClass) -> Duration {

@@ -428,6 +428,29 @@ mod tests {
             state.start_due_at(t0 + secs(1), coarse),
             Some(StartReason::LastSentNothing)
         );
+        // (and a file system that keeps whole seconds, or even ones, cuts the time down: up to
+        // two seconds "before" the start can be after it)
+        let stamped = |taken: DateTime<Utc>, granularity: i64| StartFacts {
+            lock_written_at: DateTime::from_timestamp(
+                taken.timestamp().div_euclid(granularity) * granularity,
+                0,
+            ),
+            ..small
+        };
+        for granularity in [1, 2] {
+            for after_ms in [0, 10, 999, 1999] {
+                let taken = t0 + chrono::Duration::milliseconds(after_ms);
+                assert_eq!(
+                    state.start_due_at(t0 + secs(3), stamped(taken, granularity)),
+                    Some(StartReason::LastSentNothing),
+                    "taken {after_ms} ms after the start, stamped in steps of {granularity} s"
+                );
+            }
+        }
+        assert_eq!(
+            state.start_due_at(t0 + secs(1), stamped(t0 - secs(3), 1)),
+            None
+        );
         // ...but one that has not taken its lock yet (it is being started) is waited for
         let starting = StartFacts {
             lock_written_at: Some(t0 - secs(60)),

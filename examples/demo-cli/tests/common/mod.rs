@@ -343,7 +343,7 @@ pub fn can_record() -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // The robustness suite's helpers (disabled_path.rs, bad_state.rs): tree snapshots, stray
-// processes, a loopback listener that must see no connection, another user, a small tmpfs.
+// processes, a loopback listener that must see no connection, another user, mounted file systems.
 
 /// What a snapshot keeps of one entry of a tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -635,84 +635,88 @@ pub fn run_as(demo: &Demo, user: Option<u32>, args: &[&str]) -> Output {
     cmd.output().expect("demo runs")
 }
 
-/// A tmpfs of a few KiB mounted on a directory, unmounted when dropped.
-pub struct Tmpfs {
+/// A file system mounted on a directory (or a directory mounted over itself), unmounted when
+/// dropped. Mounting needs root with CAP_SYS_ADMIN: each constructor returns the reason when
+/// this process may not, for the test to print as it skips.
+pub struct Mount {
     pub dir: PathBuf,
 }
 
-impl Tmpfs {
-    /// Mounts a tmpfs of `size` (`64k`) on `dir`, owned by `owner`; the reason when this
-    /// process may not (it needs root with CAP_SYS_ADMIN).
-    pub fn mount(dir: &Path, size: &str, owner: u32) -> Result<Self, String> {
+/// Runs `program args...`; what failed when it could not run or did not succeed.
+fn run_tool(program: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Result<(), String> {
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|arg| arg.as_ref()).collect();
+    let out = Command::new(program)
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let args: Vec<_> = args.iter().map(|arg| arg.to_string_lossy()).collect();
+    Err(format!(
+        "{program} {} failed ({}): {}",
+        args.join(" "),
+        out.status,
+        text(&out.stderr).trim()
+    ))
+}
+
+impl Mount {
+    /// Mounts a tmpfs of `size` (`64k`) on `dir`, owned by `owner`.
+    pub fn tmpfs(dir: &Path, size: &str, owner: u32) -> Result<Self, String> {
         std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o"])
-            .arg(format!("size={size},mode=0755,uid={owner},gid={owner}"))
-            .arg("tmpfs")
-            .arg(dir)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run mount: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "mount -t tmpfs failed ({}): {}",
-                out.status,
-                text(&out.stderr).trim()
-            ));
-        }
+        let options = format!("size={size},mode=0755,uid={owner},gid={owner}");
+        run_tool("mount", &[&"-t", &"tmpfs", &"-o", &options, &"tmpfs", &dir])?;
         Ok(Self {
             dir: dir.to_path_buf(),
         })
     }
-}
 
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount")
-            .arg("-l")
-            .arg(&self.dir)
-            .stdin(Stdio::null())
-            .status();
-    }
-}
-
-/// A directory made read-only by a read-only bind mount over itself, until dropped.
-pub struct ReadOnly {
-    pub dir: PathBuf,
-}
-
-impl ReadOnly {
-    /// Bind-mounts `dir` over itself, read-only; the reason when this process may not (it
-    /// needs root with CAP_SYS_ADMIN).
-    pub fn bind(dir: &Path) -> Result<Self, String> {
-        let mount = |args: &[&str], paths: &[&Path]| -> Result<(), String> {
-            let out = Command::new("mount")
-                .args(args)
-                .args(paths)
-                .stdin(Stdio::null())
-                .output()
-                .map_err(|e| format!("cannot run mount: {e}"))?;
-            if out.status.success() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "mount {} failed ({}): {}",
-                    args.join(" "),
-                    out.status,
-                    text(&out.stderr).trim()
-                ))
-            }
-        };
-        mount(&["--bind"], &[dir, dir])?;
+    /// Bind-mounts `dir` over itself, read-only.
+    pub fn read_only(dir: &Path) -> Result<Self, String> {
+        run_tool("mount", &[&"--bind", &dir, &dir])?;
         let guard = Self {
             dir: dir.to_path_buf(),
         };
-        mount(&["-o", "remount,bind,ro"], &[dir])?;
+        run_tool("mount", &[&"-o", &"remount,bind,ro", &dir])?;
+        Ok(guard)
+    }
+
+    /// Mounts on `dir` an 8 MiB ext4 file system that keeps file times in whole seconds
+    /// (128-byte inodes, as older or smaller ext4 file systems have; HFS+ and FAT do the
+    /// same), from an image file beside `dir`.
+    pub fn whole_second_ext4(dir: &Path) -> Result<Self, String> {
+        let image = dir.with_extension("img");
+        std::fs::File::create(&image)
+            .and_then(|file| file.set_len(8 << 20))
+            .map_err(|e| e.to_string())?;
+        run_tool("mkfs.ext4", &[&"-q", &"-F", &"-I", &"128", &image])?;
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        run_tool("mount", &[&"-o", &"loop", &image, &dir])?;
+        let guard = Self {
+            dir: dir.to_path_buf(),
+        };
+        let probe = dir.join("probe");
+        let modified = std::fs::File::create(&probe)
+            .and_then(|file| file.metadata())
+            .and_then(|meta| meta.modified())
+            .map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_file(&probe);
+        let nanos = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.subsec_nanos());
+        if nanos != 0 {
+            return Err(format!(
+                "{} keeps file times finer than a second",
+                dir.display()
+            ));
+        }
         Ok(guard)
     }
 }
 
-impl Drop for ReadOnly {
+impl Drop for Mount {
     fn drop(&mut self) {
         let _ = Command::new("umount")
             .arg("-l")
