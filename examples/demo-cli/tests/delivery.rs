@@ -485,9 +485,9 @@ fn killing_the_sender_mid_batch_loses_nothing() {
     assert!(received.values().all(|d| d.len() == 1));
 }
 
-/// The flush policy learns that the last sender took the lock from the lock file's time: on a
-/// file system that cuts it to the second, a killed sender's lock looked taken before its
-/// start, and the records waited for a command 5 s later.
+/// The flush policy learns that the last sender took the lock from the lock file's time. A file
+/// system that cuts it to the second made a killed sender's lock look taken before its start,
+/// and the records waited for a command 5 s later; the policy now allows for it.
 #[test]
 fn a_killed_sender_is_replaced_where_the_file_system_keeps_whole_seconds() {
     if !can_record() {
