@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 
 use common::{
     DEMO, Demo, Mount, NOBODY, RUN_OUT, can_record, cannot_switch_user, chown_tree, effective_uid,
-    on, run_as, text,
+    fill_file_system, on, run_as, text,
 };
 
 fn mode(path: &Path) -> u32 {
@@ -300,14 +300,6 @@ fn status_reports_state_files_it_cannot_open() {
     }
 }
 
-/// Fills the file system at `dir` until a write fails.
-fn fill(dir: &Path) {
-    use std::io::Write;
-    let mut file = std::fs::File::create(dir.join("filler")).unwrap();
-    while file.write_all(&[0; 4096]).is_ok() {}
-    let _ = file.sync_all();
-}
-
 #[test]
 fn status_reports_a_full_disk() {
     if !can_record() || effective_uid() != 0 {
@@ -327,7 +319,7 @@ fn status_reports_a_full_disk() {
             return;
         }
     };
-    fill(&disk.dir);
+    fill_file_system(&disk.dir);
     let run = demo.run(&["run", "assist"]);
     let status = demo.run(&["telemetry", "status"]);
     assert_reports_nothing_recordable(&run, &status);

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use common::{
     Demo, Mount, NOBODY, RUN_OUT, assert_same_tree, cannot_switch_user, chown_tree, effective_uid,
-    read_framed, run_as, sandbox_processes, snapshot_excluding, text, wait_until,
+    fill_file_system, read_framed, run_as, sandbox_processes, snapshot_excluding, text, wait_until,
 };
 use serde_json::Value;
 use telemetry_core::limits::SENDER_DEADLINE;
@@ -921,12 +921,7 @@ fn a_full_disk() {
     );
 
     // fill it
-    let filler = tmpfs.dir.join("filler");
-    let mut file = File::create(&filler).unwrap();
-    let block = vec![b'x'; 1024];
-    while file.write_all(&block).is_ok() {}
-    let _ = file.flush();
-    drop(file);
+    let filler = fill_file_system(&tmpfs.dir);
     if let Some(uid) = uid {
         chown_tree(&filler, uid);
     }

@@ -716,6 +716,17 @@ impl Mount {
     }
 }
 
+/// Fills the file system at `dir` with one file, `dir/filler`, until a write fails; its path.
+pub fn fill_file_system(dir: &Path) -> PathBuf {
+    use std::io::Write;
+    let filler = dir.join("filler");
+    let mut file = std::fs::File::create(&filler).expect("the filler file");
+    // small blocks, so that what is left is less than one
+    let block = [b'x'; 1024];
+    while file.write_all(&block).is_ok() {}
+    filler
+}
+
 impl Drop for Mount {
     fn drop(&mut self) {
         let _ = Command::new("umount")
