@@ -6,6 +6,8 @@
 pub use crate::event::writer::{PropertyValue, PropertyWriter, write_json_str};
 pub use crate::event::{SchemaToken, Sealed};
 
+use crate::event::Listed;
+
 use crate::event::meta::EventMeta;
 use crate::event::values::CodeLocation;
 use crate::schema::{AllowlistSource, Product, Schema};
@@ -26,6 +28,55 @@ pub const fn schema(
         events,
         allowlist,
     }
+}
+
+/// The description of a listed event, for the schema's list. Bound by [`Listed`] rather than
+/// `Event`: a listed type that is no event is then reported once, at its `Listed` impl.
+pub const fn listed_meta<T: Listed>() -> &'static EventMeta {
+    T::META
+}
+
+/// The index of the first event in `events` whose name an earlier one has, or `usize::MAX`.
+/// `telemetry_schema!` matches on it in a constant, so two types sending one event name fail
+/// the build at the second type instead of reaching PostHog as one event with two shapes.
+pub const fn first_repeated_name(events: &[&EventMeta]) -> usize {
+    let mut later = 1;
+    while later < events.len() {
+        let mut earlier = 0;
+        while earlier < later {
+            if same_text(events[earlier].name, events[later].name) {
+                return later;
+            }
+            earlier += 1;
+        }
+        later += 1;
+    }
+    usize::MAX
+}
+
+/// Fails the constant `telemetry_schema!` generates, with `message`, at the caller: the listed
+/// type whose event name is taken. A call, not a `panic!` per listed type, which would cost a
+/// large schema's build a `format_args!` to check for each.
+#[track_caller]
+pub const fn repeated_event_name(message: &'static str) -> ! {
+    panic!("{}", message)
+}
+
+/// `a == b`, in a constant. From the end: event names share their prefixes (`cli.`), so that
+/// is where two of them differ first, and the compiler's interpreter takes every step.
+const fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = a.len();
+    while i > 0 {
+        i -= 1;
+        if a[i] != b[i] {
+            return false;
+        }
+    }
+    true
 }
 
 /// The product of a schema, from the allowlist's `[product]` table.
@@ -126,3 +177,27 @@ pub fn bucketed<T: BucketedValue + BucketValuesOf<Values<V>, P>, P: ?Sized, cons
 #[cfg(feature = "runtime")]
 #[path = "bench_support.rs"]
 pub mod bench;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn named(name: &'static str) -> EventMeta {
+        EventMeta {
+            name,
+            description: "",
+            properties: &[],
+            type_name: "",
+        }
+    }
+
+    #[test]
+    fn the_first_event_named_like_an_earlier_one_is_found() {
+        let (a, b, c, a_again) = (named("a.x"), named("b.x"), named("a.xy"), named("a.x"));
+        assert_eq!(first_repeated_name(&[]), usize::MAX);
+        assert_eq!(first_repeated_name(&[&a]), usize::MAX);
+        assert_eq!(first_repeated_name(&[&a, &b, &c]), usize::MAX);
+        assert_eq!(first_repeated_name(&[&a, &b, &c, &a_again]), 3);
+        assert_eq!(first_repeated_name(&[&b, &a, &a_again, &b]), 2);
+    }
+}

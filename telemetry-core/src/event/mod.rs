@@ -24,6 +24,11 @@ use writer::PropertyWriter;
 pub trait Sealed {}
 
 /// A telemetry event: implemented by `#[telemetry_event]`, never by hand (the trait is sealed).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a telemetry event",
+    label = "not declared with `#[telemetry_event]`",
+    note = "an event is a struct declared with `#[telemetry_event(name = \"area.what_happened\")]`, whose fields are allowlisted properties"
+)]
 pub trait Event: Sealed {
     /// The event's static description: its name, when it is sent, and its properties.
     const META: &'static EventMeta;
