@@ -89,7 +89,7 @@ fn to_text(cmd: &str, events: &[&'static EventMeta]) -> String {
         "\nAlso sent:\n\
          \x20 {GEOIP_DISABLE}: true on every event, so PostHog does not look up where your IP address is.\n\
          \x20 {PROCESS_PERSON_PROFILE}: false on every event sent under the anonymous ID, so PostHog builds no profile for it.\n\
-         \x20 {ALIAS_EVENT}: once, after you log in, linking the anonymous ID to your account (properties distinct_id and alias).\n"
+         \x20 {ALIAS_EVENT}: once, if you log in to an account, linking the anonymous ID to your account (properties distinct_id and alias).\n"
     );
     out
 }

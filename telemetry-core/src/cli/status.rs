@@ -374,6 +374,10 @@ fn gather(telemetry: &Telemetry) -> Option<Report<'_>> {
         notes.push(ignored.to_string());
     }
 
+    let sender = state_dir.map(SenderState::read).unwrap_or_default();
+    if let (Some(config), Some(count)) = (telemetry.config(), sender.senders_not_run_reported()) {
+        problems.push(senders_not_run(config, count));
+    }
     let has_key = delivery.has_key();
     Some(Report {
         recording: telemetry.is_recording() && !unrecordable,
@@ -392,11 +396,26 @@ fn gather(telemetry: &Telemetry) -> Option<Report<'_>> {
         sent_recently,
         stats,
         last_event,
-        sender: state_dir.map(SenderState::read).unwrap_or_default(),
+        sender,
         sender_running: state_dir.and_then(crate::delivery::running_sender),
         problems: problems.0,
         notes,
     })
+}
+
+/// The last `count` senders this program started exited before they sent anything. A sender
+/// is this program run again with a flag only `Telemetry::start` understands, so what runs
+/// before `start` in `main` runs in it too: an argument parser refuses the flag and exits.
+fn senders_not_run(config: &TelemetryConfig, count: u32) -> Problem {
+    Problem::new(
+        format!(
+            "the last {count} telemetry senders this program started exited before sending anything, so recorded events are not being sent"
+        ),
+        format!(
+            "if you build {}: start telemetry (`TelemetryConfig::builder(..).start()`) first thing in `main`, before parsing arguments, since the sender is this program run again; otherwise, report it to its authors",
+            config.command_name()
+        ),
+    )
 }
 
 // `write!` into a `String` cannot fail: the results below are ignored with `let _`.
@@ -686,6 +705,8 @@ fn to_json(r: &Report<'_>) -> String {
     };
     member(o, ",\"sender_pid\":", pid);
     member(o, ",\"sender_running\":", Bool(r.sender_running.is_some()));
+    let not_run = r.sender.senders_not_run.into();
+    member(o, ",\"senders_not_run\":", Num(not_run));
     member(o, "},\"enabled\":", Bool(r.recording));
     member(o, ",\"host\":", Str(r.host));
     member(o, ",\"key_embedded\":", Bool(r.has_key));
@@ -816,6 +837,7 @@ mod tests {
                 "backing_off": !r.sender.allows_attempt_now(),
                 "sender_running": r.sender_running.is_some(),
                 "sender_pid": r.sender_running.filter(|pid| *pid != 0),
+                "senders_not_run": r.sender.senders_not_run,
             },
             "last_event": r.last_event.as_ref().map(|(event, timestamp)| json!({"event": event, "timestamp": timestamp})),
             "problems": r.problems.iter().map(|p| json!({"problem": p.what, "fix": p.fix})).collect::<Vec<_>>(),
@@ -912,6 +934,7 @@ mod tests {
             status: Some(503),
         });
         full.sender_running = Some(4242);
+        full.sender.senders_not_run = 3;
         full.problems = vec![
             super::Problem::new("a \"quoted\"\n\tthing\u{1}".into(), "fix it\\now".into()),
             super::Problem::new("another".into(), "{not: json}, [x]".into()),

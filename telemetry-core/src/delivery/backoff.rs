@@ -8,7 +8,7 @@
 //! {"consecutive_failures":2,"next_attempt_at":"2026-04-08T10:01:00.000Z",
 //!  "last_failure":{"at":"2026-04-08T10:00:00.000Z","class":"server_error","status":503},
 //!  "last_success_at":"2026-04-07T18:00:00.000Z",
-//!  "last_started_at":"2026-04-08T10:00:00.000Z","senders_started":12}
+//!  "last_started_at":"2026-04-08T10:00:00.000Z","senders_started":12,"senders_not_run":0}
 //! ```
 //!
 //! The wait after the n-th failure in a row is [`BACKOFF_BASE`] × 2^(n-1), at most
@@ -19,7 +19,10 @@
 //! The same file holds what the [flush policy](super::spawn#the-flush-policy) needs: when the
 //! last sender was started (`last_started_at`, written by the process that starts it, before
 //! it does) and how many have been started (`senders_started`). The policy itself is
-//! [`SenderState::start_due_at`].
+//! [`SenderState::start_due_at`]. `senders_not_run` counts the senders in a row that never
+//! took the sender lock: a host whose `main` ends the process before
+//! [`Telemetry::start`](crate::Telemetry::start) (most often by parsing its arguments first,
+//! which refuses the sender's) starts senders that never send; `status` reports it.
 
 use std::path::Path;
 use std::time::Duration;
@@ -69,6 +72,9 @@ pub struct SenderState {
     pub last_started_at: Option<String>,
     /// How many senders have been started for this state directory (by this version on).
     pub senders_started: u64,
+    /// How many senders in a row were started and never took the sender lock (judged when the
+    /// next one is started, at least [`FLUSH_INTERVAL`] after): 0 once one does.
+    pub senders_not_run: u32,
 }
 
 /// Why a sender is due now under the [flush policy](super::spawn#the-flush-policy).
@@ -83,7 +89,8 @@ pub enum StartReason {
     /// The last sender took the lock and let it go without an answer from the server (it was
     /// killed, its batch was refused, or it found the queue empty): it earned no rest.
     LastSentNothing,
-    /// The queue file holds at least [`FLUSH_QUEUE_BYTES`].
+    /// The queue file holds at least [`FLUSH_QUEUE_BYTES`] (and the last senders ran: when they
+    /// do not, more of them would not send it either, so the interval holds).
     QueueLarge,
 }
 
@@ -167,7 +174,8 @@ impl SenderState {
         if took_lock && !sent_since {
             return Some(StartReason::LastSentNothing);
         }
-        if facts.queue_bytes >= FLUSH_QUEUE_BYTES {
+        if facts.queue_bytes >= FLUSH_QUEUE_BYTES && self.senders_not_run < SENDERS_NOT_RUN_REPORTED
+        {
             return Some(StartReason::QueueLarge);
         }
         None
@@ -179,12 +187,46 @@ impl SenderState {
     /// [`fsutil::overwrite_unsynced`]): losing it to a crash, or a torn read of it, only lets
     /// one more sender start or one attempt more through. The state directory's lock is held
     /// while it is written, as for every change to this file.
-    pub(crate) fn record_start(dir: &StateDir, now: DateTime<Utc>) -> Result<Self, StateError> {
+    ///
+    /// `lock_written_at` (from the policy's [`StartFacts`]) tells whether the sender started
+    /// before ran: see [`senders_not_run`](Self::senders_not_run).
+    pub(crate) fn record_start(
+        dir: &StateDir,
+        now: DateTime<Utc>,
+        lock_written_at: Option<DateTime<Utc>>,
+    ) -> Result<Self, StateError> {
         let change = &mut |state: &mut Self| {
+            state.senders_not_run = match state.previous_sender_ran(now, lock_written_at) {
+                Some(true) => 0,
+                Some(false) => state.senders_not_run.saturating_add(1),
+                None => state.senders_not_run,
+            };
             state.last_started_at = Some(rfc3339(now));
             state.senders_started = state.senders_started.saturating_add(1);
         };
         Self::update_with(dir, change, fsutil::overwrite_unsynced)
+    }
+
+    /// Whether the sender last started took the sender lock after its start (a sender does,
+    /// first thing, unless the user turned telemetry off meanwhile or another sender had it):
+    /// `None` when there was none, or it was started less than [`FLUSH_INTERVAL`] before
+    /// `now` (it may still be on its way, on a loaded machine).
+    fn previous_sender_ran(
+        &self,
+        now: DateTime<Utc>,
+        lock_written_at: Option<DateTime<Utc>>,
+    ) -> Option<bool> {
+        let started = self.last_started()?;
+        if now - started < chrono_duration(FLUSH_INTERVAL) {
+            return None;
+        }
+        Some(lock_written_at.is_some_and(|at| at + chrono_duration(mtime_slack(at)) >= started))
+    }
+
+    /// How many senders in a row never ran, when that is enough to report (`status`): the
+    /// host most likely ends the process before `Telemetry::start` in the sender.
+    pub fn senders_not_run_reported(&self) -> Option<u32> {
+        (self.senders_not_run >= SENDERS_NOT_RUN_REPORTED).then_some(self.senders_not_run)
     }
 
     /// Records a failed attempt at `now` and sets the next attempt's time; returns the new
@@ -240,9 +282,17 @@ impl SenderState {
     /// members ignored, missing ones at their default. The error says what is damaged.
     fn from_json(text: &str) -> Result<Self, String> {
         let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let mut found = [None; 6];
+        let mut found = [None; 7];
         struct_members(&value, &SENDER_STATE_MEMBERS, true, &mut found)?;
-        let [failures, next, last_failure, success, started, senders] = found;
+        let [
+            failures,
+            next,
+            last_failure,
+            success,
+            started,
+            senders,
+            not_run,
+        ] = found;
         let text = |value, name| members::string(value, name, true);
         Ok(Self {
             consecutive_failures: members::unsigned(
@@ -259,6 +309,8 @@ impl SenderState {
             last_success_at: text(success, "last_success_at")?,
             last_started_at: text(started, "last_started_at")?,
             senders_started: members::unsigned(senders, "senders_started", u64::MAX)?.unwrap_or(0),
+            senders_not_run: members::unsigned(not_run, "senders_not_run", u32::MAX.into())?
+                .map_or(0, |n| n as u32),
         })
     }
 
@@ -271,13 +323,15 @@ impl SenderState {
         let _ = write!(
             out,
             "{{\"consecutive_failures\":{},\"next_attempt_at\":{},\"last_failure\":{},\
-             \"last_success_at\":{},\"last_started_at\":{},\"senders_started\":{}}}",
+             \"last_success_at\":{},\"last_started_at\":{},\"senders_started\":{},\
+             \"senders_not_run\":{}}}",
             self.consecutive_failures,
             JsonText(self.next_attempt_at.as_deref()),
             FailureJson(self.last_failure.as_ref()),
             JsonText(self.last_success_at.as_deref()),
             JsonText(self.last_started_at.as_deref()),
             self.senders_started,
+            self.senders_not_run,
         );
         out
     }
@@ -321,14 +375,19 @@ impl std::fmt::Display for FailureJson<'_> {
 }
 
 /// The members of [`SenderState`], in the order of its fields.
-const SENDER_STATE_MEMBERS: [&str; 6] = [
+const SENDER_STATE_MEMBERS: [&str; 7] = [
     "consecutive_failures",
     "next_attempt_at",
     "last_failure",
     "last_success_at",
     "last_started_at",
     "senders_started",
+    "senders_not_run",
 ];
+
+/// How many senders in a row that never ran `status` reports, and that hold a large queue to
+/// the flush interval: one alone may have been killed (a shutdown, the user's `kill`).
+const SENDERS_NOT_RUN_REPORTED: u32 = 2;
 
 impl LastFailure {
     /// The last failure in `value`, read as serde's derive reads it (`at` and `class`
@@ -529,5 +588,73 @@ mod tests {
         assert!(state.last_success_at.is_some());
         std::fs::write(dir.sender_state_file(), "{not json").unwrap();
         assert_eq!(SenderState::read(&dir), SenderState::default());
+    }
+
+    /// A host that ends the process before `Telemetry::start` (it parses its arguments
+    /// first) starts senders that never take the lock: counted, reported from two on, and a
+    /// large queue no longer starts one per command.
+    #[test]
+    fn senders_that_never_take_the_lock_are_counted_until_one_does() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+        crate::fsutil::ensure_dir(dir.path()).unwrap();
+        let t0 = parse_rfc3339("2026-04-08T10:00:00.500Z").unwrap();
+        let secs = chrono::Duration::seconds;
+        let not_run = |at, lock| {
+            SenderState::record_start(&dir, at, lock)
+                .unwrap()
+                .senders_not_run
+        };
+        assert_eq!(not_run(t0, None), 0, "the first start has nothing to judge");
+        assert_eq!(not_run(t0 + secs(10), None), 1, "no lock file at all");
+        assert_eq!(
+            SenderState::read(&dir).senders_not_run_reported(),
+            None,
+            "one alone may have been killed"
+        );
+        assert_eq!(
+            not_run(t0 + secs(12), None),
+            1,
+            "started 2 s before: it may still be on its way"
+        );
+        assert_eq!(
+            not_run(t0 + secs(30), Some(t0 + secs(5))),
+            2,
+            "the lock was written before that start"
+        );
+        let state = SenderState::read(&dir);
+        assert_eq!(state.senders_not_run_reported(), Some(2));
+        assert_eq!(state.senders_started, 4);
+
+        // a large queue waits for the interval while senders do not run
+        let large = StartFacts {
+            lock_written_at: None,
+            queue_bytes: FLUSH_QUEUE_BYTES,
+        };
+        assert_eq!(state.start_due_at(t0 + secs(31), large), None);
+        assert_eq!(
+            state.start_due_at(t0 + secs(36), large),
+            Some(StartReason::IntervalOver)
+        );
+        let ran = SenderState {
+            senders_not_run: 1,
+            ..state.clone()
+        };
+        assert_eq!(
+            ran.start_due_at(t0 + secs(31), large),
+            Some(StartReason::QueueLarge)
+        );
+
+        // one that took the lock after its start ends the count; a whole-second time cut
+        // down to before the start counts as after it
+        assert_eq!(not_run(t0 + secs(60), Some(t0 + secs(31))), 0);
+        assert_eq!(not_run(t0 + secs(90), None), 1);
+        let cut_down = parse_rfc3339("2026-04-08T10:01:30.000Z").unwrap();
+        assert_eq!(not_run(t0 + secs(120), Some(cut_down)), 0);
+        assert_eq!(
+            SenderState::read(&dir).senders_not_run,
+            0,
+            "read back as written"
+        );
     }
 }

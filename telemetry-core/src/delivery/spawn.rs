@@ -143,7 +143,11 @@ pub(crate) enum SpawnDecision {
 }
 
 /// Why no sender should be started for `dir` now, or the flush policy's reason to start one.
-fn reason_not_to_spawn(dir: &StateDir, trigger: Trigger) -> Result<StartReason, SpawnDecision> {
+/// With the reason come the facts it was decided on (the default for background delivery).
+fn reason_not_to_spawn(
+    dir: &StateDir,
+    trigger: Trigger,
+) -> Result<(StartReason, StartFacts), SpawnDecision> {
     if !access::can_record_acknowledgements(dir) {
         return Err(SpawnDecision::CannotRecord);
     }
@@ -161,11 +165,13 @@ fn reason_not_to_spawn(dir: &StateDir, trigger: Trigger) -> Result<StartReason, 
         }
     }
     if trigger == Trigger::BackgroundRound {
-        return Ok(StartReason::IntervalOver);
+        return Ok((StartReason::IntervalOver, StartFacts::default()));
     }
-    state
-        .start_due_at(now, start_facts(dir))
-        .ok_or(SpawnDecision::NotDue)
+    let facts = start_facts(dir);
+    let reason = state
+        .start_due_at(now, facts)
+        .ok_or(SpawnDecision::NotDue)?;
+    Ok((reason, facts))
 }
 
 /// What asks for a sender.
@@ -200,8 +206,8 @@ pub(crate) fn spawn_if_due(
     dir: &StateDir,
     trigger: Trigger,
 ) -> SpawnDecision {
-    let reason = match reason_not_to_spawn(dir, trigger) {
-        Ok(reason) => reason,
+    let (reason, facts) = match reason_not_to_spawn(dir, trigger) {
+        Ok(found) => found,
         Err(decision) => return decision,
     };
     let exe = match std::env::current_exe() {
@@ -235,7 +241,8 @@ pub(crate) fn spawn_if_due(
     }
     // recorded first, so that the next command sees it before the sender takes its lock
     if trigger == Trigger::CommandExit
-        && let Err(error) = SenderState::record_start(dir, chrono::Utc::now())
+        && let Err(error) =
+            SenderState::record_start(dir, chrono::Utc::now(), facts.lock_written_at)
     {
         debug_error("telemetry sender start not recorded", &error);
     }
@@ -299,13 +306,18 @@ mod tests {
     use crate::fsutil::LockMode;
     use crate::paths::StateDirSource;
 
+    /// The policy's decision, without the facts it was made on.
+    fn reason(dir: &StateDir, trigger: Trigger) -> Result<StartReason, SpawnDecision> {
+        reason_not_to_spawn(dir, trigger).map(|(reason, _)| reason)
+    }
+
     #[test]
     fn a_lock_held_by_another_process_means_a_sender_is_running() {
         let home = tempfile::tempdir().unwrap();
         let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
         crate::fsutil::ensure_dir(dir.path()).unwrap();
         assert!(
-            reason_not_to_spawn(&dir, Trigger::CommandExit).is_ok(),
+            reason(&dir, Trigger::CommandExit).is_ok(),
             "free lock: start one"
         );
 
@@ -314,13 +326,13 @@ mod tests {
             .unwrap();
         lock.set_contents("1\n");
         assert_eq!(
-            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            reason(&dir, Trigger::CommandExit),
             Err(SpawnDecision::AlreadyRunning)
         );
         // (nothing in this process holds it any more: background delivery starts senders too)
         lock.set_contents(&format!("{}\n", std::process::id()));
         assert_eq!(
-            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            reason(&dir, Trigger::CommandExit),
             Err(SpawnDecision::AlreadyRunning)
         );
     }
@@ -475,21 +487,21 @@ mod tests {
         let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
         crate::fsutil::ensure_dir(dir.path()).unwrap();
         assert_eq!(
-            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            reason(&dir, Trigger::CommandExit),
             Ok(StartReason::IntervalOver)
         );
         let now = Utc::now();
-        let state = SenderState::record_start(&dir, now).unwrap();
+        let state = SenderState::record_start(&dir, now, None).unwrap();
         assert_eq!(state.senders_started, 1);
         assert_eq!(SenderState::read(&dir), state);
         // the sender has not taken its lock yet: the next command starts none
         assert_eq!(
-            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            reason(&dir, Trigger::CommandExit),
             Err(SpawnDecision::NotDue)
         );
         // a background round is not held back by the flush policy
         assert_eq!(
-            reason_not_to_spawn(&dir, Trigger::BackgroundRound),
+            reason(&dir, Trigger::BackgroundRound),
             Ok(StartReason::IntervalOver)
         );
         // it took the lock and delivered: still none within the interval
@@ -498,13 +510,13 @@ mod tests {
             .unwrap();
         lock.set_contents("1\n");
         assert_eq!(
-            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            reason(&dir, Trigger::CommandExit),
             Err(SpawnDecision::AlreadyRunning)
         );
         SenderState::record_success(&dir, Utc::now()).unwrap();
         drop(lock);
         assert_eq!(
-            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            reason(&dir, Trigger::CommandExit),
             Err(SpawnDecision::NotDue)
         );
         // a failure, then the back-off over: the next command tries again
@@ -514,7 +526,7 @@ mod tests {
         };
         SenderState::record_failure(&dir, &failure, Utc::now()).unwrap();
         assert_eq!(
-            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            reason(&dir, Trigger::CommandExit),
             Err(SpawnDecision::BackingOff)
         );
         let mut state = SenderState::read(&dir);
@@ -525,15 +537,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            reason(&dir, Trigger::CommandExit),
             Ok(StartReason::AfterFailure)
         );
         // the interval over (as if its time had passed): due whatever happened
-        let state = SenderState::record_start(&dir, now - interval()).unwrap();
+        let state = SenderState::record_start(&dir, now - interval(), None).unwrap();
         assert_eq!(state.senders_started, 2);
         SenderState::record_success(&dir, Utc::now()).unwrap();
         assert_eq!(
-            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            reason(&dir, Trigger::CommandExit),
             Ok(StartReason::IntervalOver)
         );
         // no temporary file is left behind
@@ -550,7 +562,7 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
         crate::fsutil::ensure_dir(dir.path()).unwrap();
-        assert!(reason_not_to_spawn(&dir, Trigger::CommandExit).is_ok());
+        assert!(reason(&dir, Trigger::CommandExit).is_ok());
         if !rustix::process::geteuid().is_root() {
             eprintln!("skipped: needs root, to give the directory to another user");
             return;
@@ -558,7 +570,7 @@ mod tests {
         // root in another user's directory (a read-only one is covered end to end)
         std::os::unix::fs::chown(dir.path(), Some(65534), None).unwrap();
         assert_eq!(
-            reason_not_to_spawn(&dir, Trigger::CommandExit),
+            reason(&dir, Trigger::CommandExit),
             Err(SpawnDecision::CannotRecord)
         );
     }

@@ -60,7 +60,7 @@ pub(crate) fn docs_section(binary: &str, state_dir: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "- **Servers.** A long-running program (such as `{binary} serve`) starts the same sender every few seconds while it runs, so its events do not wait for it to exit; the program itself never sends, and stopping it never waits for the network: it waits at most {} for that thread, and whatever is still queued goes with the next sender.\n",
+        "- **Servers.** When `{binary}` runs as a long-running program (a server, if it has one), it starts the same sender every few seconds while it runs, so its events do not wait for it to exit; the program itself never sends, and stopping it never waits for the network: it waits at most {} for that thread, and whatever is still queued goes with the next sender.\n",
         human(BACKGROUND_STOP_WAIT)
     );
     let _ = writeln!(
