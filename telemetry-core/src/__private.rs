@@ -36,30 +36,43 @@ pub const fn listed_meta<T: Listed>() -> &'static EventMeta {
     T::META
 }
 
-/// The index of the first event in `events` whose name an earlier one has, or `usize::MAX`.
-/// `telemetry_schema!` matches on it in a constant, so two types sending one event name fail
-/// the build at the second type instead of reaching PostHog as one event with two shapes.
-pub const fn first_repeated_name(events: &[&EventMeta]) -> usize {
+/// Fails the constant `telemetry_schema!` generates when two listed events send one name, at
+/// the caller (the schema's name), naming both types: PostHog would get them as one event with
+/// two shapes, and the page and catalog would list the name twice. One call for the whole list,
+/// no code per listed type, so a large schema builds as fast as before.
+#[track_caller]
+pub const fn check_distinct_names(events: &[&EventMeta]) {
+    if let Some(message) = repeated_name(events) {
+        match message.text() {
+            Some(text) => panic!("{}", text),
+            None => panic!("two events listed in this schema send the same event name"),
+        }
+    }
+}
+
+/// What [`check_distinct_names`] says about the first two of `events` that send one name.
+const fn repeated_name(events: &[&EventMeta]) -> Option<Message> {
     let mut later = 1;
     while later < events.len() {
         let mut earlier = 0;
         while earlier < later {
-            if same_text(events[earlier].name, events[later].name) {
-                return later;
+            let (first, second) = (events[earlier], events[later]);
+            if same_text(first.name, second.name) {
+                let mut message = Message::new();
+                message.push("`");
+                message.push(first.type_name);
+                message.push("` and `");
+                message.push(second.type_name);
+                message.push("` send the same event name, `");
+                message.push(first.name);
+                message.push("`: give each `#[telemetry_event(name = \"...\")]` a name of its own");
+                return Some(message);
             }
             earlier += 1;
         }
         later += 1;
     }
-    usize::MAX
-}
-
-/// Fails the constant `telemetry_schema!` generates, with `message`, at the caller: the listed
-/// type whose event name is taken. A call, not a `panic!` per listed type, which would cost a
-/// large schema's build a `format_args!` to check for each.
-#[track_caller]
-pub const fn repeated_event_name(message: &'static str) -> ! {
-    panic!("{}", message)
+    None
 }
 
 /// `a == b`, in a constant. From the end: event names share their prefixes (`cli.`), so that
@@ -77,6 +90,40 @@ const fn same_text(a: &str, b: &str) -> bool {
         }
     }
     true
+}
+
+/// A message put together in a constant (`format!` is not available there), cut at 512 bytes.
+struct Message {
+    bytes: [u8; 512],
+    len: usize,
+}
+
+impl Message {
+    const fn new() -> Self {
+        Message {
+            bytes: [0; 512],
+            len: 0,
+        }
+    }
+
+    const fn push(&mut self, text: &str) {
+        let text = text.as_bytes();
+        let mut i = 0;
+        while i < text.len() && self.len < self.bytes.len() {
+            self.bytes[self.len] = text[i];
+            self.len += 1;
+            i += 1;
+        }
+    }
+
+    /// The text; `None` when the cut fell inside a character.
+    const fn text(&self) -> Option<&str> {
+        let (text, _) = self.bytes.split_at(self.len);
+        match core::str::from_utf8(text) {
+            Ok(text) => Some(text),
+            Err(_) => None,
+        }
+    }
 }
 
 /// The product of a schema, from the allowlist's `[product]` table.
@@ -182,22 +229,45 @@ pub mod bench;
 mod tests {
     use super::*;
 
-    const fn named(name: &'static str) -> EventMeta {
+    const fn named(name: &'static str, type_name: &'static str) -> EventMeta {
         EventMeta {
             name,
             description: "",
             properties: &[],
-            type_name: "",
+            type_name,
+        }
+    }
+
+    /// What the check says: `Ok` when it passes, else its message (`None`: the generic one).
+    fn check(events: &[&EventMeta]) -> Result<(), Option<String>> {
+        match repeated_name(events) {
+            None => Ok(()),
+            Some(message) => Err(message.text().map(str::to_owned)),
         }
     }
 
     #[test]
-    fn the_first_event_named_like_an_earlier_one_is_found() {
-        let (a, b, c, a_again) = (named("a.x"), named("b.x"), named("a.xy"), named("a.x"));
-        assert_eq!(first_repeated_name(&[]), usize::MAX);
-        assert_eq!(first_repeated_name(&[&a]), usize::MAX);
-        assert_eq!(first_repeated_name(&[&a, &b, &c]), usize::MAX);
-        assert_eq!(first_repeated_name(&[&a, &b, &c, &a_again]), 3);
-        assert_eq!(first_repeated_name(&[&b, &a, &a_again, &b]), 2);
+    fn two_events_with_one_name_are_refused_naming_both() {
+        let a = named("a.x", "A");
+        let b = named("b.x", "B");
+        let c = named("a.xy", "C");
+        let d = named("a.x", "D");
+        assert_eq!(check(&[]), Ok(()));
+        assert_eq!(check(&[&a]), Ok(()));
+        assert_eq!(check(&[&a, &b, &c]), Ok(()));
+        assert_eq!(
+            check(&[&b, &a, &c, &d]),
+            Err(Some("`A` and `D` send the same event name, `a.x`: give each `#[telemetry_event(name = \"...\")]` a name of its own".into()))
+        );
+        // a message cut inside a character falls back to the generic one; cut between two, it
+        // is kept as far as it goes
+        let cut_inside: &'static str = Box::leak("ä".repeat(300).into_boxed_str());
+        let (e, f) = (named("e.x", cut_inside), named("e.x", "F"));
+        assert_eq!(check(&[&e, &f]), Err(None));
+        let cut_between: &'static str = Box::leak("a".repeat(600).into_boxed_str());
+        let (g, h) = (named("g.x", cut_between), named("g.x", "H"));
+        let message = check(&[&g, &h]).unwrap_err().unwrap();
+        assert_eq!(message.len(), 512);
+        assert!(message.starts_with("`aaa"), "{message}");
     }
 }

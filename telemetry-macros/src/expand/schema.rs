@@ -7,11 +7,10 @@
 
 use std::path::Path;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::{Attribute, Ident, LitStr, Token, Type, Visibility, bracketed};
 
 use crate::allowlist;
@@ -116,7 +115,8 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         // No schema value without its product; the listed events still count as listed, so
         // code that records them reports nothing more.
         let listed = events.iter().map(|ty| listed_impl(ty));
-        let distinct = distinct_names(&events);
+        let list = quote!(&[#(::telemetry_core::__private::listed_meta::<#events>()),*]);
+        let distinct = distinct_names(events.len(), &list, input.name.span());
         return quote! { #errors #(#listed)* #distinct const _: () = { #dependency }; };
     };
 
@@ -130,49 +130,40 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let path = located.path.to_string_lossy().into_owned();
     let shown = shown_path(&located.path);
     let listed = events.iter().map(|ty| listed_impl(ty));
-    let distinct = distinct_names(&events);
+    let list = Ident::new("__TELEMETRY_SCHEMA_EVENTS", Span::call_site());
+    let distinct = distinct_names(events.len(), &quote!(#list), name.span());
     quote! {
         #(#attrs)*
-        #vis #static_token #name: ::telemetry_core::Schema = ::telemetry_core::__private::schema(
-            #product,
-            &[#(::telemetry_core::__private::listed_meta::<#events>()),*],
-            ::telemetry_core::AllowlistSource {
-                text: ::core::include_str!(#path),
-                path: #shown,
-                crate_name: ::core::env!("CARGO_PKG_NAME"),
-            },
-        );
+        #vis #static_token #name: ::telemetry_core::Schema = {
+            // one list, for the schema and its check
+            const #list: &[&::telemetry_core::EventMeta] =
+                &[#(::telemetry_core::__private::listed_meta::<#events>()),*];
+            #distinct
+            ::telemetry_core::__private::schema(
+                #product,
+                #list,
+                ::telemetry_core::AllowlistSource {
+                    text: ::core::include_str!(#path),
+                    path: #shown,
+                    crate_name: ::core::env!("CARGO_PKG_NAME"),
+                },
+            )
+        };
         #(#listed)*
-        #distinct
         const _: () = { #dependency };
         #errors
     }
 }
 
-/// A constant that fails to evaluate, at the later type, when two listed events have one
-/// name: PostHog would get them as one event with two shapes, and the docs and catalog would
-/// list the name twice. The names are the events' own (`Event::META`), which only the compiler
-/// knows here. One constant for the whole list, and a call (not a `panic!`) per type: a schema
-/// of 200 events builds within about 1% of one without the check (`scripts/bench-compile-time`).
-fn distinct_names(events: &[&Type]) -> TokenStream {
-    if events.len() < 2 {
+/// The check that no two listed events send one name (`__private::check_distinct_names`), as
+/// a constant item reported at `at` (the schema's name); `events` is the list, or the name of
+/// a constant holding it. One call for the whole list: no code per listed type.
+fn distinct_names(count: usize, events: &TokenStream, at: Span) -> TokenStream {
+    if count < 2 {
         return TokenStream::new();
     }
-    let arms = events.iter().enumerate().skip(1).map(|(index, ty)| {
-        let message = format!(
-            "`{}` sends the same event name as an event listed before it in this `telemetry_schema!`: give each `#[telemetry_event(name = \"...\")]` a name of its own",
-            type_text(ty)
-        );
-        quote_spanned!(ty.span()=> #index => ::telemetry_core::__private::repeated_event_name(#message),)
-    });
-    quote! {
-        const _: () = match ::telemetry_core::__private::first_repeated_name(
-            &[#(::telemetry_core::__private::listed_meta::<#events>()),*],
-        ) {
-            #(#arms)*
-            _ => {}
-        };
-    }
+    let check = quote_spanned!(at=> ::telemetry_core::__private::check_distinct_names(#events));
+    quote! { const _: () = #check; }
 }
 
 /// A listed type as the user wrote it, for messages (`events::Saved`, not `events :: Saved`).
