@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::{ConfigError, TelemetryConfig, TelemetryConfigBuilder};
 use crate::consent::{self, ConsentDecision};
@@ -12,6 +12,7 @@ use crate::delivery::Delivery;
 use crate::delivery::background::Background;
 use crate::event::Listed;
 use crate::event::values::ErrorClass;
+use crate::fsutil::Stamp;
 use crate::identity::{IdentityState, IdentityStore, LinkOutcome, PrincipalId};
 use crate::paths::StateDir;
 use crate::queue::frame;
@@ -96,6 +97,20 @@ impl TelemetryConfigBuilder {
 /// whatever your program does first. If your program ends with [`std::process::exit`], which
 /// skips destructors, call [`Telemetry::finish`] first. A long-running host also sends while it
 /// runs: [`deliver_in_background`](Self::deliver_in_background).
+///
+/// # Threads, signals and long runs
+///
+/// The handle is `Send` and `Sync`: lend it to threads by reference, or share it in an
+/// [`Arc`](std::sync::Arc) whose last clone is dropped before `main` returns (join the threads
+/// first), or the handle is never dropped and no sender starts at the exit. A process killed by
+/// a signal it has no handler for skips destructors too. Either way nothing is lost: the
+/// records wait in the queue for the next command that records something.
+///
+/// A handle that has lived [`SHARED_STATE_RECHECK`](crate::limits::SHARED_STATE_RECHECK) looks
+/// again, when it records, at what other processes change: turned off meanwhile
+/// (`telemetry off`), it stops recording and takes back what it recorded since it last looked;
+/// after a `telemetry clear`, a login or a logout elsewhere, its next event uses the identity as
+/// it is now.
 #[derive(Debug)]
 pub struct Telemetry {
     state: State,
@@ -126,6 +141,10 @@ struct Ready {
     /// lock per field, each with its own poisoning and unlocking code).
     session: Mutex<Session>,
     background: Mutex<Option<Background>>,
+    /// When the handle started, to look again at the files other processes change once it has
+    /// lived [`SHARED_STATE_RECHECK`](crate::limits::SHARED_STATE_RECHECK).
+    started: Instant,
+    started_wall: SystemTime,
 }
 
 impl Ready {
@@ -161,6 +180,20 @@ struct Session {
     aliased: Option<IdentityState>,
     /// The first failure to record in this process, for `status`.
     failure: Option<RecordingFailure>,
+    /// How many records this process appended in all (the ring above keeps the last ones).
+    appended_total: u64,
+    /// When it last looked at the files other processes change, and what it saw.
+    last_look: Option<SharedStateLook>,
+}
+
+/// One look at the files other processes change under a long-lived handle.
+#[derive(Debug)]
+struct SharedStateLook {
+    at: Instant,
+    /// The user's consent file and the identity file.
+    stamps: [Option<Stamp>; 2],
+    /// [`Session::appended_total`] then.
+    appended_total: u64,
 }
 
 /// Why this process could not record, in a user's words, and how to fix it.
@@ -251,6 +284,8 @@ impl Telemetry {
                 recorded: AtomicBool::new(false),
                 session: Mutex::default(),
                 background: Mutex::new(None),
+                started: Instant::now(),
+                started_wall: SystemTime::now(),
             })),
         }
     }
@@ -374,6 +409,7 @@ impl Telemetry {
         match appended {
             Ok((position, _)) => {
                 ready.recorded.store(true, Ordering::Relaxed);
+                session.appended_total += 1;
                 if session.appended.len() >= WITHDRAWABLE_RECORDS {
                     session.appended.pop_front();
                 }
@@ -443,11 +479,78 @@ impl Telemetry {
             debug::print(&mut std::io::stderr(), ready.config.app_name(), &record);
             return;
         }
+        if !self.look_again_if_due(ready, &mut session, Instant::now(), false) {
+            return;
+        }
         let Some(identity) = self.recording_identity(ready, &mut session) else {
             return;
         };
         let record = make(identity, &ready.common);
         Self::append(ready, &mut session, &record);
+    }
+
+    /// In a handle that has lived [`SHARED_STATE_RECHECK`](crate::limits::SHARED_STATE_RECHECK),
+    /// at most that often: whether another process changed the user's consent or the identity
+    /// since the last look (or since the start). Consent withdrawn: this process stops
+    /// recording and removes what it appended since the last look, when consent was still on
+    /// (the opt-out may come before any of it), and `false` is returned. An identity changed
+    /// (cleared, a login or logout): the next event reloads it. Two `stat`s a second at most.
+    /// `at_exit`: the handle ends, so it looks whenever it has lived the interval (what it
+    /// recorded since the last look would otherwise go with the sender its end starts).
+    fn look_again_if_due(
+        &self,
+        ready: &Ready,
+        session: &mut Session,
+        now: Instant,
+        at_exit: bool,
+    ) -> bool {
+        let every = crate::limits::SHARED_STATE_RECHECK;
+        let since = match (&session.last_look, at_exit) {
+            (Some(look), false) => look.at,
+            _ => ready.started,
+        };
+        let Some(dir) = ready.dir() else {
+            return true;
+        };
+        if now.saturating_duration_since(since) < every {
+            return true;
+        }
+        let stamps = [
+            Stamp::of(&dir.config_file()),
+            Stamp::of(&dir.identity_file()),
+        ];
+        let changed = match &session.last_look {
+            Some(look) => look.stamps != stamps,
+            None => stamps
+                .iter()
+                .flatten()
+                .any(|stamp| stamp.written_since(ready.started_wall)),
+        };
+        let looked_before = session.last_look.replace(SharedStateLook {
+            at: now,
+            stamps,
+            appended_total: session.appended_total,
+        });
+        if !changed {
+            return true;
+        }
+        session.identity = None;
+        if consent::resolve(&ready.config, Some(dir)).enabled {
+            crate::diagnostics::debug_event!(
+                "telemetry identity or consent changed by another process; identity reloaded"
+            );
+            return true;
+        }
+        ready.active.store(false, Ordering::Relaxed);
+        let since = looked_before.map_or(0, |look| look.appended_total);
+        let count = usize::try_from(session.appended_total - since).unwrap_or(usize::MAX);
+        let recent: Vec<Position> = session.appended.iter().rev().take(count).copied().collect();
+        let removed = self.queue().map(|queue| queue.discard(&recent, &[]));
+        crate::diagnostics::debug_event!(
+            ?removed,
+            "telemetry turned off by another process; recording stopped"
+        );
+        false
     }
 
     /// The identity to record under, loaded (or created) once per process.
@@ -642,7 +745,7 @@ impl Telemetry {
     /// itself); it stops when the handle is dropped (waiting at most
     /// [`BACKGROUND_STOP_WAIT`](crate::limits::BACKGROUND_STOP_WAIT)). Returns whether
     /// background delivery is running (never when telemetry is off, in debug mode, or without
-    /// a key). Calling it again does nothing.
+    /// a key). Calling it again does nothing (the first interval stays).
     pub fn deliver_in_background(&self, every: std::time::Duration) -> bool {
         let Some(ready) = self.ready() else {
             return false;
@@ -672,9 +775,16 @@ impl Telemetry {
         if let Some(background) = background {
             background.stop(crate::limits::BACKGROUND_STOP_WAIT);
         }
+        let State::Ready(ready) = &self.state else {
+            return;
+        };
         if ready.mode != Mode::Recording
             || !ready.active.load(Ordering::Relaxed)
             || !ready.recorded.load(Ordering::Relaxed)
+        {
+            return;
+        }
+        if !self.look_again_if_due(ready, &mut ready.session(), Instant::now(), true)
             || !ready.config.detached_sender()
         {
             return;
@@ -1045,6 +1155,103 @@ mod tests {
         // the alias was withdrawn, so the link is undone: the next link aliases again
         assert_eq!(telemetry_identity(home.path()), before);
         assert_eq!(telemetry.withdraw().unwrap(), 0);
+    }
+
+    /// What `track` does first when the handle has lived long enough, at `now`.
+    fn look_again_at(telemetry: &Telemetry, now: Instant) -> bool {
+        let ready = telemetry.ready().unwrap();
+        let mut session = ready.session();
+        telemetry.look_again_if_due(ready, &mut session, now, false)
+    }
+
+    /// A long-lived handle follows what other processes change: a new identity is used from
+    /// its next event, and an opt-out stops it and takes back what it recorded since it last
+    /// looked (the opt-out may come before any of it).
+    #[test]
+    fn a_long_lived_handle_follows_what_other_processes_change() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(
+            home.path().join(".demo"),
+            crate::paths::StateDirSource::Home,
+        );
+        crate::fsutil::ensure_dir(dir.path()).unwrap();
+        crate::consent::user_config::write(&dir, "demo", true).unwrap();
+        let server = start(home.path(), &[], "phc_test");
+        assert_eq!(server.mode(), Mode::Recording);
+        let second = Duration::from_secs(1);
+        let records = || server.queue().unwrap().read_all().unwrap().records;
+
+        server.time_command(done).succeed();
+        let t0 = Instant::now();
+        // younger than the recheck interval: it does not look (no `stat`)
+        assert!(look_again_at(&server, t0));
+        assert!(server.ready().unwrap().session().last_look.is_none());
+        assert!(look_again_at(&server, t0 + 2 * second));
+        server.time_command(done).succeed();
+        let first_id = records()[0].distinct_id.clone();
+        assert_eq!(records()[1].distinct_id, first_id);
+
+        // another process clears the identity (consent stays on): a new one from the next event
+        std::fs::remove_file(dir.identity_file()).unwrap();
+        assert!(look_again_at(&server, t0 + 4 * second));
+        server.time_command(done).succeed();
+        let third = &records()[2];
+        assert_ne!(
+            third.distinct_id, first_id,
+            "the cleared identity is not used"
+        );
+
+        // another process turns telemetry off; this one recorded once more before it looked
+        crate::consent::user_config::write(&dir, "demo", false).unwrap();
+        server.time_command(done).succeed();
+        assert_eq!(records().len(), 4);
+        assert!(!look_again_at(&server, t0 + 6 * second));
+        assert!(!server.is_recording());
+        server.time_command(done).succeed();
+        let kept = records();
+        assert_eq!(
+            kept.len(),
+            2,
+            "the two recorded after the last look are taken back"
+        );
+        assert!(kept.iter().all(|r| r.distinct_id == first_id));
+    }
+
+    /// What a long-lived handle recorded after an opt-out elsewhere, too soon after its last
+    /// look to be noticed, is taken back when it ends instead of going with its sender.
+    #[test]
+    fn a_long_lived_handle_looks_once_more_when_it_ends() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(
+            home.path().join(".demo"),
+            crate::paths::StateDirSource::Home,
+        );
+        crate::fsutil::ensure_dir(dir.path()).unwrap();
+        crate::consent::user_config::write(&dir, "demo", true).unwrap();
+        let mut server = start(home.path(), &[], "phc_test");
+        // as if it had been running for two seconds
+        if let State::Ready(ready) = &mut server.state {
+            ready.started -= Duration::from_secs(2);
+            ready.started_wall -= Duration::from_secs(2);
+        }
+        let queue = server.queue().unwrap();
+        server.time_command(done).succeed();
+        // a look after the first event (the identity it created is the only change)
+        assert!(look_again_at(
+            &server,
+            Instant::now() + Duration::from_millis(1500)
+        ));
+        crate::consent::user_config::write(&dir, "demo", false).unwrap();
+        server.time_command(done).succeed();
+        let recorded = queue.read_all().unwrap().records;
+        assert_eq!(
+            recorded.len(),
+            2,
+            "the second came before the next look was due"
+        );
+        drop(server);
+        let left = Queue::new(dir.clone()).read_all().unwrap().records;
+        assert_eq!(left, recorded[..1]);
     }
 
     fn telemetry_identity(home: &std::path::Path) -> Option<IdentityState> {

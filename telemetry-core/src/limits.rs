@@ -130,6 +130,15 @@ pub const FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 /// to be worth a process at once, far under [`MAX_QUEUE_BYTES`]).
 pub const FLUSH_QUEUE_BYTES: u64 = 256 * 1024;
 
+// A long-lived handle and what other processes change under it.
+
+/// A handle that has lived this long looks again, at most this often and only when it records
+/// an event, at the files other processes change: the user's consent (`telemetry on|off`) and
+/// the identity (`telemetry clear`, a login or logout). Opted out meanwhile, it stops recording
+/// and removes what it recorded since it last looked; a new identity is used from its next
+/// event. A command shorter than this never looks (two `stat`s it does not need).
+pub const SHARED_STATE_RECHECK: Duration = Duration::from_secs(1);
+
 // The on-disk queue.
 
 /// The most bytes the queue's files hold (framed records and segment headers), plus at most

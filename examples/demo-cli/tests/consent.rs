@@ -327,3 +327,58 @@ fn on_a_terminal(script: &str, demo: &Demo, args: &str) -> Command {
     cmd.args(["-qec", &format!("'{}' {args}", common::DEMO), "/dev/null"]);
     cmd
 }
+
+/// A server that runs on while the user turns telemetry off in another terminal stops
+/// recording: what it would record after (its completion) is never queued, so turning
+/// telemetry on again later sends nothing from the time it was off.
+#[test]
+fn a_running_server_stops_recording_when_telemetry_is_turned_off_elsewhere() {
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    if !can_record() {
+        return;
+    }
+    let patience = Duration::from_secs(60);
+    let server = common::server(telemetry_devserver::Mode::Ok);
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
+    let mut serve = demo
+        .command(&["serve"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo serve");
+    // startup, invocation and the server's start, delivered while it runs
+    assert!(server.wait_for_events(3, patience));
+
+    let off = demo.ok(&["telemetry", "off"]);
+    assert!(off.contains("Telemetry is off"), "{off}");
+    // the server looks again when it records, once it has run for the recheck interval
+    std::thread::sleep(telemetry_core::limits::SHARED_STATE_RECHECK + Duration::from_millis(200));
+    drop(serve.stdin.take());
+    assert!(serve.wait().unwrap().success());
+    let queued: Vec<String> = demo
+        .queue()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !queued.iter().any(|e| e == "cli.command_completed"),
+        "the server's completion was recorded after the opt-out: {queued:?}"
+    );
+
+    // on again, and a command that sends: nothing from the server's time off arrives
+    demo.ok(&["telemetry", "on"]);
+    common::expire_flush_interval(&demo);
+    demo.ok(&["run", "assist"]);
+    assert!(server.wait_for_events(3 + RUN_EVENTS.len(), patience));
+    assert!(common::wait_until(patience, || demo.processes().is_empty()));
+    let completed: Vec<String> = server
+        .events()
+        .iter()
+        .filter(|e| e.event == "cli.command_completed")
+        .map(|e| e.properties["command"].to_string())
+        .collect();
+    assert_eq!(completed, ["\"run\""], "only the run's completion");
+}

@@ -410,23 +410,10 @@ impl LastFailure {
     }
 }
 
-/// How far behind the precise clock a file's modification time can be (the kernel stamps it
-/// from a coarse clock that advances once per tick, 1 to 10 ms).
-const MTIME_SLACK: Duration = Duration::from_millis(20);
-
-/// The same on a file system that keeps whole seconds (ext4 with 128-byte inodes, HFS+) or
-/// even ones (FAT): the time is cut down to the second, up to two behind.
-const WHOLE_SECOND_MTIME_SLACK: Duration = Duration::from_millis(2_000 + 20);
-
-/// How far behind the precise clock the modification time `at` can be: a time on a whole
-/// second was cut to it (on a file system that keeps nanoseconds, one in a billion lands
-/// there by chance, and then at most one sender more starts).
+/// How far behind the precise clock the modification time `at` can be
+/// ([`fsutil::mtime_slack`]).
 fn mtime_slack(at: DateTime<Utc>) -> Duration {
-    if at.timestamp_subsec_nanos() == 0 {
-        WHOLE_SECOND_MTIME_SLACK
-    } else {
-        MTIME_SLACK
-    }
+    fsutil::mtime_slack(at.into())
 }
 
 /// The wait after the `failures`-th failure in a row (counting from 1) of class `class`.

@@ -114,7 +114,7 @@ fn consent(out: &mut String, p: &Words<'_>) {
             vec![
                 "Turn it off".into(),
                 format!(
-                    "{} (keeps the anonymous identifier; `clear` removes it)",
+                    "{} (keeps the anonymous identifier; `clear` removes it; a `{b}` already running stops recording at its next event, within a second, and takes back what it recorded meanwhile)",
                     cmd("off")
                 ),
             ],

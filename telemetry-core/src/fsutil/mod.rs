@@ -10,12 +10,14 @@
 //! the state directory is ever created, changed or removed.
 
 mod lock;
+mod stamp;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 pub use lock::{LOCK_WAIT, LockFile, LockMode, StateLock};
+pub use stamp::{Stamp, mtime_slack};
 // `TempFile` is named by `write_temp`'s callers only through inference.
 
 /// The largest small state file (identity, consent, counters) that is read; anything larger is
