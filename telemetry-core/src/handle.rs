@@ -1164,11 +1164,9 @@ mod tests {
         telemetry.look_again_if_due(ready, &mut session, now, false)
     }
 
-    /// A long-lived handle follows what other processes change: a new identity is used from
-    /// its next event, and an opt-out stops it and takes back what it recorded since it last
-    /// looked (the opt-out may come before any of it).
-    #[test]
-    fn a_long_lived_handle_follows_what_other_processes_change() {
+    /// A home whose user turned telemetry on (`telemetry on`, in the user's setting: what
+    /// another process can turn off), and its state directory.
+    fn turned_on_by_the_user() -> (tempfile::TempDir, StateDir) {
         let home = tempfile::tempdir().unwrap();
         let dir = StateDir::new(
             home.path().join(".demo"),
@@ -1176,6 +1174,15 @@ mod tests {
         );
         crate::fsutil::ensure_dir(dir.path()).unwrap();
         crate::consent::user_config::write(&dir, "demo", true).unwrap();
+        (home, dir)
+    }
+
+    /// A long-lived handle follows what other processes change: a new identity is used from
+    /// its next event, and an opt-out stops it and takes back what it recorded since it last
+    /// looked (the opt-out may come before any of it).
+    #[test]
+    fn a_long_lived_handle_follows_what_other_processes_change() {
+        let (home, dir) = turned_on_by_the_user();
         let server = start(home.path(), &[], "phc_test");
         assert_eq!(server.mode(), Mode::Recording);
         let second = Duration::from_secs(1);
@@ -1221,13 +1228,7 @@ mod tests {
     /// look to be noticed, is taken back when it ends instead of going with its sender.
     #[test]
     fn a_long_lived_handle_looks_once_more_when_it_ends() {
-        let home = tempfile::tempdir().unwrap();
-        let dir = StateDir::new(
-            home.path().join(".demo"),
-            crate::paths::StateDirSource::Home,
-        );
-        crate::fsutil::ensure_dir(dir.path()).unwrap();
-        crate::consent::user_config::write(&dir, "demo", true).unwrap();
+        let (home, dir) = turned_on_by_the_user();
         let mut server = start(home.path(), &[], "phc_test");
         // as if it had been running for two seconds
         if let State::Ready(ready) = &mut server.state {
