@@ -317,3 +317,47 @@ fn inspect_in_a_keyless_build_names_the_missing_key_not_the_consent() {
         o.out
     );
 }
+
+/// Under opt-out, `status` on the run that shows the first-run notice (or on runs that cannot
+/// show it) says when recording starts and how to keep it off, not "To enable".
+#[test]
+fn status_under_opt_out_says_when_recording_starts() {
+    let home = tempfile::tempdir().unwrap();
+    let opt_out = |on_a_terminal: bool| {
+        let mut environment = Environment::default();
+        environment.set("HOME", home.path().to_string_lossy());
+        Telemetry::start_with(
+            TelemetryConfig::builder(&crate::schema::DEMO)
+                .project_key("phc_test")
+                .policy(crate::ConsentPolicy::OptOut)
+                .environment(environment)
+                .working_dir(home.path())
+                .stderr_is_terminal(on_a_terminal)
+                .build()
+                .unwrap(),
+            &mut std::io::sink(),
+        )
+    };
+    let status = |telemetry: &Telemetry| run(telemetry, &["status"]).out;
+
+    let piped = status(&opt_out(false));
+    assert!(piped.contains("Telemetry: DISABLED"), "{piped}");
+    assert!(
+        piped.contains("Recording starts once the first-run notice has been shown on a terminal. To keep it off: demo telemetry off"),
+        "{piped}"
+    );
+    assert!(!piped.contains("To enable"), "{piped}");
+
+    let noticed = opt_out(true);
+    assert!(noticed.notice_shown());
+    let first = status(&noticed);
+    assert!(
+        first.contains("Recording starts with the next run (the first-run notice was just shown). To keep it off: demo telemetry off"),
+        "{first}"
+    );
+    assert!(!first.contains("To enable"), "{first}");
+
+    let next = status(&opt_out(true));
+    assert!(next.contains("Telemetry: ENABLED"), "{next}");
+    assert!(next.contains("To disable: demo telemetry off"), "{next}");
+}
