@@ -168,9 +168,7 @@ impl SenderState {
         // behind), and some file systems cut it to the second: a sender that took the lock
         // soon after its start can look as if it had taken it before. Erring this way only
         // ever starts one sender more.
-        let took_lock = facts
-            .lock_written_at
-            .is_some_and(|at| at + chrono_duration(mtime_slack(at)) >= started);
+        let took_lock = lock_taken_since(facts.lock_written_at, started);
         if took_lock && !sent_since {
             return Some(StartReason::LastSentNothing);
         }
@@ -220,7 +218,7 @@ impl SenderState {
         if now - started < chrono_duration(FLUSH_INTERVAL) {
             return None;
         }
-        Some(lock_written_at.is_some_and(|at| at + chrono_duration(mtime_slack(at)) >= started))
+        Some(lock_taken_since(lock_written_at, started))
     }
 
     /// How many senders in a row never ran, when that is enough to report (`status`): the
@@ -410,10 +408,10 @@ impl LastFailure {
     }
 }
 
-/// How far behind the precise clock the modification time `at` can be
-/// ([`fsutil::mtime_slack`]).
-fn mtime_slack(at: DateTime<Utc>) -> Duration {
-    fsutil::mtime_slack(at.into())
+/// Whether the sender lock, last written at `lock_written_at` (its file's time; `None`: never),
+/// was taken at or after `started` ([`fsutil::modified_since`]).
+fn lock_taken_since(lock_written_at: Option<DateTime<Utc>>, started: DateTime<Utc>) -> bool {
+    lock_written_at.is_some_and(|at| fsutil::modified_since(at.into(), started.into()))
 }
 
 /// The wait after the `failures`-th failure in a row (counting from 1) of class `class`.

@@ -17,7 +17,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 pub use lock::{LOCK_WAIT, LockFile, LockMode, StateLock};
-pub use stamp::{Stamp, mtime_slack};
+pub use stamp::{Stamp, modified_since};
 // `TempFile` is named by `write_temp`'s callers only through inference.
 
 /// The largest small state file (identity, consent, counters) that is read; anything larger is

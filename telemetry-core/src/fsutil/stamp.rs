@@ -15,7 +15,7 @@ const WHOLE_SECOND_MTIME_SLACK: Duration = Duration::from_millis(2_000 + 20);
 /// How far behind the precise clock the modification time `modified` can be: a time on a
 /// whole second was cut to it (on a file system that keeps nanoseconds, one in a billion lands
 /// there by chance; callers err on the side of "changed").
-pub fn mtime_slack(modified: SystemTime) -> Duration {
+fn mtime_slack(modified: SystemTime) -> Duration {
     let on_a_second = modified
         .duration_since(SystemTime::UNIX_EPOCH)
         .is_ok_and(|since| since.subsec_nanos() == 0);
@@ -24,6 +24,12 @@ pub fn mtime_slack(modified: SystemTime) -> Duration {
     } else {
         MTIME_SLACK
     }
+}
+
+/// Whether a file whose modification time reads `modified` may have been written at or after
+/// `at` (the precise clock's time), allowing for how far behind `modified` can be.
+pub fn modified_since(modified: SystemTime, at: SystemTime) -> bool {
+    modified + mtime_slack(modified) >= at
 }
 
 /// A file's stamp; `None` in [`Stamp::of`] when it does not exist (or cannot be `stat`ed).
@@ -55,7 +61,7 @@ impl Stamp {
     /// its modification time can be); an unknown time counts as after.
     pub fn written_since(&self, at: SystemTime) -> bool {
         self.modified
-            .is_none_or(|modified| modified + mtime_slack(modified) >= at)
+            .is_none_or(|modified| modified_since(modified, at))
     }
 }
 
