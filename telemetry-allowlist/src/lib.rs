@@ -3,8 +3,9 @@
 //! One TOML file holds what the product decides about its telemetry:
 //!
 //! - `[product]`: who makes the program and how its data is handled (its name, where deletion
-//!   requests go, where the data lives and for how long), for the generated docs page and the
-//!   runtime. Optional to the parser, checked when present.
+//!   requests go, where the data lives and for how long, and whether telemetry is opt-in or
+//!   opt-out), for the generated docs page and the runtime. Optional to the parser, checked when
+//!   present.
 //! - `[[property]]`: every property an event may carry, with its kind, sensitivity and meaning.
 //! - `[[never_sent]]`: what is never sent, and why.
 //!
@@ -26,7 +27,7 @@ mod product;
 mod raw;
 
 pub use error::{AllowlistError, AllowlistErrors};
-pub use model::{Allowlist, Kind, NeverSent, Product, Property, Sensitivity};
+pub use model::{Allowlist, ConsentPolicy, Kind, NeverSent, Product, Property, Sensitivity};
 pub use names::{
     COMMON_PROPERTY_NAMES, RESERVED_NAMES, closest_name, is_common_property, is_snake_case,
 };

@@ -50,8 +50,33 @@ pub struct Product {
     /// One sentence on what the data helps the authors learn, e.g. `which commands are used and
     /// which fail`.
     pub purpose: Option<String>,
+    /// What the program does when the user has not said anything: `consent = "opt-in"` (the
+    /// default) or `"opt-out"`. Here rather than in the program's code so that the privacy
+    /// review sees it, and the generated page describes the policy the program follows.
+    pub consent: ConsentPolicy,
     /// The line of the file where the `[product]` table starts.
     pub line: usize,
+}
+
+/// The `[product]` table's `consent`: whether telemetry is off or on until the user says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConsentPolicy {
+    /// `"opt-in"`: nothing is recorded until the user turns telemetry on.
+    #[default]
+    OptIn,
+    /// `"opt-out"`: recording starts on the run after the first-run notice was shown on a
+    /// terminal, unless the user turned telemetry off.
+    OptOut,
+}
+
+impl ConsentPolicy {
+    /// Its value in the file: `opt-in` or `opt-out`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ConsentPolicy::OptIn => "opt-in",
+            ConsentPolicy::OptOut => "opt-out",
+        }
+    }
 }
 
 /// One allowlisted property.

@@ -7,7 +7,8 @@ use toml::Spanned;
 
 use crate::error::{AllowlistError, AllowlistErrors};
 use crate::model::{
-    Allowlist, BUCKET_FALLBACK, KIND_KEYWORDS, Kind, NeverSent, Product, Property, Sensitivity,
+    Allowlist, BUCKET_FALLBACK, ConsentPolicy, KIND_KEYWORDS, Kind, NeverSent, Product, Property,
+    Sensitivity,
 };
 use crate::names::{COMMON_PROPERTY_NAMES, RESERVED_NAMES, is_common_property, is_snake_case};
 use crate::product::{self, Key};
@@ -266,6 +267,16 @@ impl Checker<'_> {
         if let Some(path) = &raw.docs_path {
             self.check(path, product::check_docs_path);
         }
+        let consent = match &raw.consent {
+            Some(value) => match product::parse_consent(value.get_ref()) {
+                Ok(consent) => consent,
+                Err(message) => {
+                    self.error(value, message);
+                    ConsentPolicy::default()
+                }
+            },
+            None => ConsentPolicy::default(),
+        };
         let contact = self.text(table, &raw.contact, &product::CONTACT);
         let data_location = self.text(table, &raw.data_location, &product::DATA_LOCATION);
         let retention = self.text(table, &raw.retention, &product::RETENTION);
@@ -294,6 +305,7 @@ impl Checker<'_> {
             data_location: data_location?,
             retention: retention?,
             purpose,
+            consent,
             line: self.line_of(table),
         })
     }

@@ -1,5 +1,7 @@
 //! Rules for the `[product]` table's values: what each key is for and what it may hold.
 
+use crate::model::ConsentPolicy;
+
 /// Where `gen-docs` writes the page when `docs_path` is left out.
 pub(crate) const DEFAULT_DOCS_PATH: &str = "docs/telemetry.md";
 
@@ -41,6 +43,17 @@ pub(crate) const PURPOSE: Key = Key {
     name: "purpose",
     is_for: "in one sentence what the data helps the authors learn (e.g. `\"which commands are used and which fail\"`)",
 };
+
+/// Reads the `consent` value; the error is the message.
+pub(crate) fn parse_consent(value: &str) -> Result<ConsentPolicy, String> {
+    match value {
+        "opt-in" => Ok(ConsentPolicy::OptIn),
+        "opt-out" => Ok(ConsentPolicy::OptOut),
+        _ => Err(format!(
+            "`consent` `{value}` must be `\"opt-in\"` (nothing is recorded until the user turns telemetry on; the default) or `\"opt-out\"` (recording starts on the run after the first-run notice, until the user turns it off)"
+        )),
+    }
+}
 
 /// Checks the program's short name; the error is the message.
 pub(crate) fn check_name(name: &str) -> Result<(), String> {
@@ -137,6 +150,15 @@ mod tests {
         }
         for bad in ["", ".demo", "Demo", "demo cli", "demo/cli", &"a".repeat(65)] {
             assert!(check_command(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn consents() {
+        assert_eq!(parse_consent("opt-in"), Ok(ConsentPolicy::OptIn));
+        assert_eq!(parse_consent("opt-out"), Ok(ConsentPolicy::OptOut));
+        for bad in ["", "Opt-Out", "opt_out", "optout", "off", " opt-in"] {
+            assert!(parse_consent(bad).is_err(), "{bad}");
         }
     }
 

@@ -30,6 +30,7 @@ pub(crate) struct RawProduct {
     pub data_location: Option<Spanned<String>>,
     pub retention: Option<Spanned<String>>,
     pub purpose: Option<Spanned<String>>,
+    pub consent: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use telemetry_allowlist::{
-    AllowlistError, AllowlistErrors, COMMON_PROPERTY_NAMES, Kind, Product, RESERVED_NAMES,
-    Sensitivity, is_common_property, parse, read,
+    AllowlistError, AllowlistErrors, COMMON_PROPERTY_NAMES, ConsentPolicy, Kind, Product,
+    RESERVED_NAMES, Sensitivity, is_common_property, parse, read,
 };
 
 /// This package's directory: what cargo says when it runs the test (a binary it reuses from a
@@ -431,7 +431,7 @@ fn never_sent_rows_need_every_field() {
 // ---------------------------------------------------------------------------------------------
 // The product table.
 
-/// A `[product]` table with every key, as lines 2 to 9 under its header.
+/// A `[product]` table with every key, as lines 2 to 10 under its header.
 const FULL_PRODUCT: &str = r#"[product]
 name = "demo"
 command = "demo.exe"
@@ -441,6 +441,7 @@ contact = " privacy@example.com "
 data_location = "https://eu.i.posthog.com (PostHog Cloud, EU region)"
 retention = "1 year"
 purpose = "which commands and workflows are used and which fail"
+consent = "opt-out"
 "#;
 
 /// A `[product]` table (line 1) with only the required keys, one a line from line 2 in this
@@ -483,6 +484,7 @@ fn full_product() {
             data_location: "https://eu.i.posthog.com (PostHog Cloud, EU region)".into(),
             retention: "1 year".into(),
             purpose: Some("which commands and workflows are used and which fail".into()),
+            consent: ConsentPolicy::OptOut,
             line: 2,
         }
     );
@@ -495,7 +497,33 @@ fn product_defaults() {
     assert_eq!(product.docs_path, "docs/telemetry.md");
     assert_eq!(product.docs_url, None);
     assert_eq!(product.purpose, None);
+    assert_eq!(product.consent, ConsentPolicy::OptIn);
     assert_eq!(product.line, 1);
+}
+
+#[test]
+fn product_consent() {
+    for (value, consent) in [
+        ("opt-in", ConsentPolicy::OptIn),
+        ("opt-out", ConsentPolicy::OptOut),
+    ] {
+        let product = product_of(&product_with(&format!("consent = \"{value}\"")));
+        assert_eq!(product.consent, consent);
+        assert_eq!(consent.keyword(), value);
+    }
+    for value in ["", "Opt-Out", "opt_out", "off", "yes"] {
+        assert_error(
+            &product_with(&format!("consent = \"{value}\"")),
+            6,
+            11,
+            &format!(
+                "`consent` `{value}` must be `\"opt-in\"` (nothing is recorded until the user turns telemetry on; the default) or `\"opt-out\"` (recording starts on the run after the first-run notice, until the user turns it off)"
+            ),
+        );
+    }
+    // A value that is not text is refused by the file's reader, at the value.
+    let wrong_type = errors(&product_with("consent = false"));
+    assert_eq!((wrong_type[0].line, wrong_type[0].column), (6, 11));
 }
 
 #[test]

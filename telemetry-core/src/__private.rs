@@ -10,7 +10,7 @@ use crate::event::Listed;
 
 use crate::event::meta::EventMeta;
 use crate::event::values::CodeLocation;
-use crate::schema::{AllowlistSource, Product, Schema};
+use crate::schema::{AllowlistSource, ConsentPolicy, Product, Schema};
 
 /// `code_location!()`: the module path of the place it is written.
 pub const fn code_location(module_path: &'static str) -> CodeLocation {
@@ -137,6 +137,7 @@ pub const fn product(
     data_location: &'static str,
     retention: &'static str,
     purpose: Option<&'static str>,
+    policy: ConsentPolicy,
 ) -> Product {
     Product {
         name,
@@ -147,6 +148,7 @@ pub const fn product(
         data_location,
         retention,
         purpose,
+        policy,
     }
 }
 

@@ -6,18 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::environment::Environment;
-use crate::schema::Schema;
-
-/// What the program does when the user has not said anything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ConsentPolicy {
-    /// Nothing is recorded until the user turns telemetry on (the default).
-    #[default]
-    OptIn,
-    /// Events are recorded unless the user turns telemetry off. The first-run notice is then
-    /// mandatory: nothing is recorded until it has been shown, on an earlier run, on a terminal.
-    OptOut,
-}
+use crate::schema::{ConsentPolicy, Schema};
 
 /// Whether the program is an optimised release build or a development build (the `build_kind`
 /// common property).
@@ -256,12 +245,12 @@ impl EnvNames {
 /// let config = TelemetryConfig::builder(&SCHEMA)
 ///     .version(env!("CARGO_PKG_VERSION"))
 ///     .git_commit(option_env!("DEMO_GIT_COMMIT").unwrap_or("unknown"))
-///     .policy(ConsentPolicy::OptIn)
 ///     .project_key(option_env!("DEMO_POSTHOG_KEY").unwrap_or(""))
 ///     .host(PostHogHost::EuCloud)
 ///     .build()
 ///     .unwrap();
 /// assert_eq!(config.app_name(), "demo");
+/// assert_eq!(config.policy(), ConsentPolicy::OptIn); // the allowlist's `consent`
 /// ```
 #[derive(Debug, Clone)]
 pub struct TelemetryConfig {
@@ -271,7 +260,6 @@ pub struct TelemetryConfig {
     pub(crate) version: &'static str,
     pub(crate) git_commit: &'static str,
     pub(crate) build_kind: BuildKind,
-    pub(crate) policy: ConsentPolicy,
     pub(crate) project_key: String,
     pub(crate) host: PostHogHost,
     pub(crate) state_dir: Option<PathBuf>,
@@ -292,7 +280,6 @@ impl TelemetryConfig {
             version: UNKNOWN,
             git_commit: UNKNOWN,
             build_kind: BuildKind::current(),
-            policy: ConsentPolicy::OptIn,
             project_key: String::new(),
             host: Ok(PostHogHost::EuCloud),
             state_dir: None,
@@ -349,9 +336,10 @@ impl TelemetryConfig {
         self.build_kind
     }
 
-    /// The consent policy.
+    /// The consent policy: the `consent` of the `[product]` table in the program's allowlist
+    /// (opt-in unless it says `"opt-out"`), the same the generated page describes.
     pub fn policy(&self) -> ConsentPolicy {
-        self.policy
+        self.schema.product().policy()
     }
 
     /// The PostHog project key embedded at build time (empty: nothing can ever be sent).
@@ -480,7 +468,6 @@ pub struct TelemetryConfigBuilder {
     version: &'static str,
     git_commit: &'static str,
     build_kind: BuildKind,
-    policy: ConsentPolicy,
     project_key: String,
     host: Result<PostHogHost, ConfigError>,
     state_dir: Option<PathBuf>,
@@ -515,12 +502,6 @@ impl TelemetryConfigBuilder {
     /// Release or debug (default: this crate's `debug_assertions`).
     pub fn build_kind(mut self, kind: BuildKind) -> Self {
         self.build_kind = kind;
-        self
-    }
-
-    /// The consent policy (default: opt-in).
-    pub fn policy(mut self, policy: ConsentPolicy) -> Self {
-        self.policy = policy;
         self
     }
 
@@ -606,7 +587,6 @@ impl TelemetryConfigBuilder {
             version,
             git_commit,
             build_kind: self.build_kind,
-            policy: self.policy,
             project_key: self.project_key,
             host,
             state_dir: self.state_dir,

@@ -952,10 +952,10 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Environment;
     use crate::event::Event;
     use crate::event::meta::EventMeta;
     use crate::event::writer::PropertyWriter;
-    use crate::{ConsentPolicy, Environment};
 
     struct Done {
         exit_code: i32,
@@ -1284,9 +1284,8 @@ mod tests {
     fn opt_out_waits_for_the_notice() {
         let home = tempfile::tempdir().unwrap();
         let config = |terminal| {
-            TelemetryConfig::builder(&crate::schema::DEMO)
+            TelemetryConfig::builder(&crate::schema::DEMO_OPT_OUT)
                 .project_key("phc_test")
-                .policy(ConsentPolicy::OptOut)
                 .environment(Environment::empty().with("HOME", home.path().to_string_lossy()))
                 .working_dir(home.path())
                 .stderr_is_terminal(terminal)

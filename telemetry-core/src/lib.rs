@@ -194,7 +194,7 @@ pub use event::kinds;
 pub use event::meta::{EventMeta, PropertyKind, PropertyMeta, Sensitivity};
 pub use event::values::{CodeLocation, ErrorClass, USER_DEFINED};
 pub use event::{Event, Listed, properties_json};
-pub use schema::{AllowlistSource, Product, Schema};
+pub use schema::{AllowlistSource, ConsentPolicy, Product, Schema};
 /// Declares a telemetry event, checked against the allowlist when the crate compiles.
 ///
 /// `#[telemetry_event(name = "area.what_happened")]` on a struct with named fields: its doc
@@ -318,9 +318,7 @@ pub use telemetry_macros::telemetry_bucket;
 pub use telemetry_macros::telemetry_schema;
 
 #[cfg(feature = "runtime")]
-pub use config::{
-    BuildKind, ConfigError, ConsentPolicy, PostHogHost, TelemetryConfig, TelemetryConfigBuilder,
-};
+pub use config::{BuildKind, ConfigError, PostHogHost, TelemetryConfig, TelemetryConfigBuilder};
 #[cfg(feature = "runtime")]
 pub use environment::Environment;
 #[cfg(feature = "runtime")]

@@ -12,10 +12,11 @@
 
 use std::io::Write;
 
-use crate::config::{ConsentPolicy, TelemetryConfig};
+use crate::config::TelemetryConfig;
 use crate::consent::ConsentDecision;
 use crate::fsutil;
 use crate::paths::StateDir;
+use crate::schema::ConsentPolicy;
 
 /// The notice's first and last line: a rule and its newline.
 const RULE_LINE: &str = "─────────────────────────────────────────────────────────────────\n";
@@ -110,9 +111,8 @@ mod tests {
     use crate::paths::StateDirSource;
 
     fn config(terminal: bool, policy: ConsentPolicy) -> TelemetryConfig {
-        TelemetryConfig::builder(&crate::schema::DEMO)
+        TelemetryConfig::builder(crate::schema::demo_under(policy))
             .environment(Environment::empty())
-            .policy(policy)
             .stderr_is_terminal(terminal)
             .build()
             .unwrap()

@@ -8,6 +8,21 @@
 
 use crate::event::meta::EventMeta;
 
+/// What the program does when the user has not said anything: the `consent` of the
+/// `[product]` table in its allowlist, so that the privacy review sees it and the generated
+/// page describes the policy the program follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConsentPolicy {
+    /// `consent = "opt-in"`, the default: nothing is recorded until the user turns telemetry
+    /// on.
+    #[default]
+    OptIn,
+    /// `consent = "opt-out"`: events are recorded unless the user turns telemetry off. The
+    /// first-run notice is then mandatory: nothing is recorded until it has been shown, on an
+    /// earlier run, on a terminal.
+    OptOut,
+}
+
 /// Who the program is, from the `[product]` table of its allowlist: its name (which names its
 /// environment variables and state directory) and the words of its telemetry page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +35,7 @@ pub struct Product {
     pub(crate) data_location: &'static str,
     pub(crate) retention: &'static str,
     pub(crate) purpose: Option<&'static str>,
+    pub(crate) policy: ConsentPolicy,
 }
 
 impl Product {
@@ -62,6 +78,11 @@ impl Product {
     /// What the data helps the authors learn (`which commands are used and which fail`).
     pub const fn purpose(&self) -> Option<&'static str> {
         self.purpose
+    }
+
+    /// Whether telemetry is opt-in or opt-out (the allowlist's `consent`).
+    pub const fn policy(&self) -> ConsentPolicy {
+        self.policy
     }
 
     /// The prefix of the program's environment variables: `demo` → `DEMO_`, `my-tool` →
@@ -156,6 +177,7 @@ pub(crate) static DISABLED: Schema = Schema {
         data_location: "",
         retention: "",
         purpose: None,
+        policy: ConsentPolicy::OptIn,
     },
     events: &[],
     allowlist: AllowlistSource {
@@ -177,6 +199,25 @@ pub(crate) static DEMO: Schema = Schema {
     events: &[],
     allowlist: DISABLED.allowlist,
 };
+
+/// [`DEMO`] under the opt-out policy.
+#[cfg(all(test, feature = "runtime"))]
+pub(crate) static DEMO_OPT_OUT: Schema = Schema {
+    product: Product {
+        policy: ConsentPolicy::OptOut,
+        ..DEMO.product
+    },
+    ..DEMO
+};
+
+/// [`DEMO`] under `policy`.
+#[cfg(all(test, feature = "runtime"))]
+pub(crate) fn demo_under(policy: ConsentPolicy) -> &'static Schema {
+    match policy {
+        ConsentPolicy::OptIn => &DEMO,
+        ConsentPolicy::OptOut => &DEMO_OPT_OUT,
+    }
+}
 
 #[cfg(all(test, feature = "runtime"))]
 mod tests {

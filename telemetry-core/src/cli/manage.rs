@@ -213,6 +213,10 @@ pub(super) fn clear(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         io.out(
             "Telemetry is still on: a new anonymous ID will be created the next time an event is recorded.\n",
         );
+    } else if let Some(starts) = super::opt_out_starts(telemetry) {
+        io.out_fmt(format_args!(
+            "Telemetry is off for now. {starts}; a new anonymous ID is created then. To keep it off: {cmd} telemetry off\n"
+        ));
     } else {
         io.out_fmt(format_args!(
             "Telemetry is off: no new ID is created unless you turn it on ({cmd} telemetry on).\n"
@@ -229,6 +233,15 @@ pub(super) fn policy(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         None => io.out_fmt(format_args!(
             "This build of {cmd} names no telemetry policy page.\n"
         )),
+    }
+    match config.map(crate::TelemetryConfig::policy) {
+        Some(crate::ConsentPolicy::OptIn) => io.out_fmt(format_args!(
+            "It is opt-in: nothing is recorded until you turn it on ({cmd} telemetry on).\n"
+        )),
+        Some(crate::ConsentPolicy::OptOut) => io.out_fmt(format_args!(
+            "It is opt-out: recording starts on the run after the first-run notice, unless you turn it off ({cmd} telemetry off).\n"
+        )),
+        None => {}
     }
     io.out_fmt(format_args!(
         "For this build: `{cmd} telemetry catalog` lists every event it can send, and\n\

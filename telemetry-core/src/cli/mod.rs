@@ -400,6 +400,25 @@ fn command_name(telemetry: &Telemetry) -> &str {
         .map_or("<program>", crate::config::TelemetryConfig::command_name)
 }
 
+/// Under the opt-out policy, while nothing but the policy decides and the first-run notice has
+/// not yet made recording start: when it starts. `status` and `clear` say it instead of "to
+/// enable", since the user need not do anything for it to start.
+fn opt_out_starts(telemetry: &Telemetry) -> Option<&'static str> {
+    let consent = telemetry.consent()?;
+    let crate::consent::ConsentSource::Default {
+        policy: crate::ConsentPolicy::OptOut,
+        notice_shown: false,
+    } = consent.source
+    else {
+        return None;
+    };
+    Some(if telemetry.notice_shown() {
+        "Recording starts with the next run (the first-run notice was just shown)"
+    } else {
+        "Recording starts once the first-run notice has been shown on a terminal"
+    })
+}
+
 /// The home directory, for writing paths with `~`.
 fn home(telemetry: &Telemetry) -> Option<std::path::PathBuf> {
     telemetry.config().and_then(|c| c.environment().home_dir())

@@ -517,17 +517,8 @@ fn to_text(telemetry: &Telemetry, r: &Report<'_>) -> String {
             o,
             "To record: fix the problem below (telemetry is on); to turn it off: {cmd} telemetry off"
         );
-    } else if let ConsentSource::Default {
-        policy: crate::ConsentPolicy::OptOut,
-        notice_shown: false,
-    } = r.source
-    {
+    } else if let Some(starts) = super::opt_out_starts(telemetry) {
         // on by default, not yet recording: say when it starts, and how to keep it off
-        let starts = if telemetry.notice_shown() {
-            "Recording starts with the next run (the first-run notice was just shown)"
-        } else {
-            "Recording starts once the first-run notice has been shown on a terminal"
-        };
         let _ = writeln!(
             o,
             "{starts}. To keep it off: {cmd} telemetry off (or set DO_NOT_TRACK=1)"

@@ -292,6 +292,13 @@ fn policy_points_to_the_docs() {
     // An end user has the program, not its repository: the local list is `catalog`.
     assert!(o.out.contains("`demo telemetry catalog`"), "{}", o.out);
     assert!(!o.out.contains("docs/telemetry.md"), "{}", o.out);
+    assert!(
+        o.out.contains(
+            "It is opt-in: nothing is recorded until you turn it on (demo telemetry on)."
+        ),
+        "{}",
+        o.out
+    );
 }
 
 #[test]
@@ -318,8 +325,9 @@ fn inspect_in_a_keyless_build_names_the_missing_key_not_the_consent() {
     );
 }
 
-/// Under opt-out, `status` on the run that shows the first-run notice (or on runs that cannot
-/// show it) says when recording starts and how to keep it off, not "To enable".
+/// Under opt-out, `status` and `clear` on the run that shows the first-run notice (or on runs
+/// that cannot show it) say when recording starts and how to keep it off, not "To enable";
+/// `policy` says the program is opt-out.
 #[test]
 fn status_under_opt_out_says_when_recording_starts() {
     let home = tempfile::tempdir().unwrap();
@@ -327,9 +335,8 @@ fn status_under_opt_out_says_when_recording_starts() {
         let mut environment = Environment::default();
         environment.set("HOME", home.path().to_string_lossy());
         Telemetry::start_with(
-            TelemetryConfig::builder(&crate::schema::DEMO)
+            TelemetryConfig::builder(&crate::schema::DEMO_OPT_OUT)
                 .project_key("phc_test")
-                .policy(crate::ConsentPolicy::OptOut)
                 .environment(environment)
                 .working_dir(home.path())
                 .stderr_is_terminal(on_a_terminal)
@@ -347,6 +354,16 @@ fn status_under_opt_out_says_when_recording_starts() {
         "{piped}"
     );
     assert!(!piped.contains("To enable"), "{piped}");
+    let cleared = run(&opt_out(false), &["clear"]).out;
+    assert!(
+        cleared.contains("Telemetry is off for now. Recording starts once the first-run notice has been shown on a terminal; a new anonymous ID is created then. To keep it off: demo telemetry off"),
+        "{cleared}"
+    );
+    let policy = run(&opt_out(false), &["policy"]).out;
+    assert!(
+        policy.contains("It is opt-out: recording starts on the run after the first-run notice, unless you turn it off (demo telemetry off)."),
+        "{policy}"
+    );
 
     let noticed = opt_out(true);
     assert!(noticed.notice_shown());

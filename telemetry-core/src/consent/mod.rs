@@ -11,8 +11,8 @@
 //! 4. the user's config, `telemetry.toml` in the state directory, written by
 //!    `telemetry on|off` (a file that cannot be read means off);
 //! 5. CI detected from the environment: off;
-//! 6. the policy default: off under opt-in; under opt-out, on once the first-run notice has
-//!    been shown on an earlier run.
+//! 6. the policy default (the allowlist's `consent`): off under opt-in; under opt-out, on once the
+//!    first-run notice has been shown on an earlier run.
 //!
 //! Resolving reads the environment snapshot, looks for the project file, and reads the user's
 //! config and (opt-out only) the notice marker: nothing else, and it never writes.
@@ -36,9 +36,10 @@ pub mod user_config;
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{ConsentPolicy, TelemetryConfig};
+use crate::config::TelemetryConfig;
 use crate::environment::{Switch, ci};
 use crate::paths::StateDir;
+use crate::schema::ConsentPolicy;
 
 /// The source that decided, with what it said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -329,10 +330,9 @@ mod tests {
 
         fn decide(&self, env: &[(&str, &str)], policy: ConsentPolicy) -> ConsentDecision {
             let env: Environment = env.iter().copied().collect();
-            let config = TelemetryConfig::builder(&crate::schema::DEMO)
+            let config = TelemetryConfig::builder(crate::schema::demo_under(policy))
                 .environment(env)
                 .working_dir(&self.cwd)
-                .policy(policy)
                 .stderr_is_terminal(false)
                 .build()
                 .unwrap();

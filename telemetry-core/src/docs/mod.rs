@@ -118,7 +118,7 @@ fn workspace_root(package_dir: &Path) -> PathBuf {
 mod tests {
     use super::*;
     use crate::event::meta::EventMeta;
-    use crate::schema::{AllowlistSource, Product};
+    use crate::schema::{AllowlistSource, ConsentPolicy, Product};
 
     const WEATHER: Product = Product {
         name: "weather",
@@ -129,6 +129,7 @@ mod tests {
         data_location: "PostHog Cloud, EU region",
         retention: "90 days",
         purpose: None,
+        policy: ConsentPolicy::OptIn,
     };
 
     const ALLOWLIST: &str = "[[property]]\nname = \"forecast_days\"\nkind = \"unsigned\"\nsensitivity = \"interaction\"\ndescription = \"How many days.\"\n";
@@ -141,8 +142,12 @@ mod tests {
     };
 
     fn schema(events: &'static [&'static EventMeta]) -> Schema {
+        schema_of(WEATHER, events)
+    }
+
+    fn schema_of(product: Product, events: &'static [&'static EventMeta]) -> Schema {
         Schema {
-            product: WEATHER,
+            product,
             events,
             allowlist: AllowlistSource {
                 text: ALLOWLIST,
@@ -197,6 +202,47 @@ mod tests {
         assert!(never.contains("In particular: file paths"), "{never}");
         for foreign in ["demo", "DEMO_", "workflow"] {
             assert!(!page.contains(foreign), "{foreign}");
+        }
+    }
+
+    /// An opt-out product's page says it is on unless turned off, and when recording starts;
+    /// none of the opt-in page's promises ("sends nothing unless you turn it on") remain.
+    #[test]
+    fn the_page_describes_the_products_consent_policy() {
+        static EVENTS: [&EventMeta; 1] = [&SHOWN];
+        let page = |policy| {
+            let dir = tempfile::tempdir().unwrap();
+            let options = options(dir.path());
+            let product = Product { policy, ..WEATHER };
+            run(&options, &schema_of(product, &EVENTS)).unwrap();
+            std::fs::read_to_string(&options.output).unwrap()
+        };
+        let opt_in_only = [
+            "**It sends nothing unless you turn it on.**",
+            "1. **Off until you turn it on.** A new install sends nothing and creates no identifier.",
+            "| 6 | nothing said | off |",
+            "created on your machine when you opt in",
+            "If telemetry is never turned on, the file never exists.",
+        ];
+        let opt_out_only = [
+            "**It is on unless you turn it off, and it records nothing before it has told you so.**",
+            "1. **On unless you turn it off, never before you have been told.** The first time `weather` runs on a terminal, it prints a notice saying so and records nothing; recording starts with the next run.",
+            "| 6 | nothing said | on, from the run after the first-run notice was shown on a terminal; off until then |",
+            "created on your machine when the first event is recorded",
+            "Nothing is recorded on the run that shows it",
+            "If you turn telemetry off before the run after the first-run notice, the file never exists.",
+        ];
+        let (opt_in, opt_out) = (page(ConsentPolicy::OptIn), page(ConsentPolicy::OptOut));
+        for (page, has, lacks) in [
+            (&opt_in, &opt_in_only[..], &opt_out_only[..]),
+            (&opt_out, &opt_out_only[..], &opt_in_only[..]),
+        ] {
+            for text in has {
+                assert!(page.contains(text), "{text} missing:\n{page}");
+            }
+            for text in lacks {
+                assert!(!page.contains(text), "{text} present:\n{page}");
+            }
         }
     }
 

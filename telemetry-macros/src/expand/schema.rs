@@ -195,9 +195,14 @@ fn product_tokens(product: &telemetry_allowlist::Product) -> TokenStream {
     } = product;
     let docs_url = option(&product.docs_url);
     let purpose = option(&product.purpose);
+    let policy = match product.consent {
+        telemetry_allowlist::ConsentPolicy::OptIn => quote!(OptIn),
+        telemetry_allowlist::ConsentPolicy::OptOut => quote!(OptOut),
+    };
     quote! {
         ::telemetry_core::__private::product(
             #name, #command, #docs_url, #docs_path, #contact, #data_location, #retention, #purpose,
+            ::telemetry_core::ConsentPolicy::#policy,
         )
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! It checks what a new user relies on: the page lists exactly the tool's two events under the
 //! tool's own name, `--check` passes on the page just written, `telemetry catalog` lists the
-//! same events as the page, and a field that is not on the allowlist fails the build with the
-//! field named.
+//! same events as the page, switching the allowlist to `consent = "opt-out"` changes the page
+//! and the program's behaviour together, and a field that is not on the allowlist fails the
+//! build with the field named.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -82,6 +83,149 @@ fn succeeded(output: &Output, what: &str) -> String {
         text(&output.stderr)
     );
     text(&output.stdout)
+}
+
+/// `weather` with its own HOME and nothing else in its environment but a development endpoint
+/// and key (a debug build only honours a loopback endpoint; port 9 refuses, so nothing can
+/// leave the machine).
+fn weather(bin: &Path, home: &Path) -> Command {
+    sandboxed(bin.as_os_str(), home)
+}
+
+/// `program` (`weather`, or `script` running it) in [`weather`]'s environment.
+fn sandboxed(program: &std::ffi::OsStr, home: &Path) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env_clear()
+        .env("HOME", home)
+        .env("WEATHER_TELEMETRY_DEV_ENDPOINT", "http://127.0.0.1:9")
+        .env("WEATHER_TELEMETRY_DEV_KEY", "phc_test");
+    command
+}
+
+/// The allowlist switched to `consent = "opt-out"`: the committed page is stale, the new page
+/// and `telemetry policy` describe opt-out, and the program behaves so. A run without a
+/// terminal records nothing; the first run on a terminal (through `script`, which gives it a
+/// pseudo-terminal) shows the notice and records nothing; the next run records.
+fn opt_out(dir: &Path, bin: &Path, opt_in_page: &str) {
+    let allowlist = dir.join("allowlist.toml");
+    let listed = std::fs::read_to_string(&allowlist).unwrap();
+    let purpose = "purpose = \"which forecasts are asked for\"\n";
+    assert!(listed.contains(purpose), "{listed}");
+    std::fs::write(
+        &allowlist,
+        listed.replace(purpose, &format!("{purpose}consent = \"opt-out\"\n")),
+    )
+    .unwrap();
+
+    let stale = cargo(
+        dir,
+        &["run", "--quiet", "--bin", "gen-docs", "--", "--check"],
+    );
+    assert!(
+        !stale.status.success(),
+        "the opt-in page passed the check of an opt-out program"
+    );
+    succeeded(
+        &cargo(dir, &["run", "--quiet", "--bin", "gen-docs"]),
+        "gen-docs",
+    );
+    let page = std::fs::read_to_string(dir.join("docs/telemetry.md")).expect("the page");
+    for opt_out in [
+        "**It is on unless you turn it off, and it records nothing before it has told you so.**",
+        "1. **On unless you turn it off, never before you have been told.**",
+        "| 6 | nothing said | on, from the run after the first-run notice was shown on a terminal; off until then |",
+    ] {
+        assert!(page.contains(opt_out), "{opt_out} missing:\n{page}");
+        assert!(
+            !opt_in_page.contains(opt_out),
+            "{opt_out} in the opt-in page"
+        );
+    }
+    for opt_in in [
+        "sends nothing unless you turn it on",
+        "Off until you turn it on",
+    ] {
+        assert!(
+            opt_in_page.contains(opt_in),
+            "{opt_in} missing from the opt-in page"
+        );
+        assert!(
+            !page.contains(opt_in),
+            "{opt_in} in the opt-out page:\n{page}"
+        );
+    }
+
+    succeeded(&cargo(dir, &["build", "--quiet"]), "cargo build");
+    let home = dir.join("home-opt-out");
+    std::fs::create_dir(&home).unwrap();
+    let policy = weather(bin, &home)
+        .args(["telemetry", "policy"])
+        .output()
+        .unwrap();
+    let policy = succeeded(&policy, "weather telemetry policy");
+    assert!(policy.contains("It is opt-out"), "{policy}");
+
+    // No terminal: no notice, nothing recorded, nothing created.
+    let piped = weather(bin, &home).arg("forecast").output().unwrap();
+    assert_eq!(
+        succeeded(&piped, "weather forecast"),
+        "3 days of sunshine (Metric)\n"
+    );
+    assert_eq!(text(&piped.stderr), "");
+    assert_eq!(
+        std::fs::read_dir(&home).unwrap().count(),
+        0,
+        "created files"
+    );
+
+    // The first run on a terminal: the notice on stderr, and still nothing recorded.
+    let command = format!("{} forecast", bin.display());
+    let first = sandboxed("script".as_ref(), &home)
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .output()
+        .expect("script (util-linux) runs");
+    let first = succeeded(&first, "weather forecast on a terminal");
+    assert!(
+        first.contains("weather collects anonymous usage events")
+            && first.contains("Nothing has been recorded yet; recording starts with the next run."),
+        "{first}"
+    );
+    let inspect = |home: &Path| {
+        let output = weather(bin, home)
+            .args(["telemetry", "inspect", "--json"])
+            .output()
+            .unwrap();
+        let events: serde_json::Value =
+            serde_json::from_str(&succeeded(&output, "weather telemetry inspect --json")).unwrap();
+        let mut names: Vec<String> = events["events"]
+            .as_array()
+            .expect("an events array")
+            .iter()
+            .map(|e| e["record"]["event"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(inspect(&home), Vec::<String>::new());
+
+    // The next run records, terminal or not.
+    let second = weather(bin, &home).arg("forecast").output().unwrap();
+    assert_eq!(
+        succeeded(&second, "weather forecast"),
+        "3 days of sunshine (Metric)\n"
+    );
+    assert_eq!(text(&second.stderr), "");
+    assert_eq!(inspect(&home), ["cli.command_completed", "forecast.shown"]);
+    let status = weather(bin, &home)
+        .args(["telemetry", "status"])
+        .output()
+        .unwrap();
+    let status = text(&status.stdout);
+    assert!(
+        status.contains("Source: default (opt-out policy)"),
+        "{status}"
+    );
 }
 
 /// The event names of the page's "Events" table.
@@ -168,6 +312,8 @@ fn a_new_crate_gets_its_own_page_catalog_and_build_errors() {
         0,
         "telemetry is off: nothing is created"
     );
+
+    opt_out(dir, &bin, &page);
 
     // A field the allowlist does not list fails the build, at the field.
     let lib = dir.join("src/lib.rs");
