@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::time::SystemTime;
 
 use crate::environment::Environment;
 use crate::schema::{ConsentPolicy, Schema};
@@ -267,6 +268,10 @@ pub struct TelemetryConfig {
     pub(crate) working_dir: Option<PathBuf>,
     pub(crate) stderr_is_terminal: bool,
     pub(crate) detached_sender: bool,
+    /// When the configuration was built: the start of the run, as far as telemetry can tell.
+    /// Under opt-out, a first-run notice marker written since then was written by this run or
+    /// a sibling started with it, not on an earlier run.
+    pub(crate) run_started: SystemTime,
 }
 
 impl TelemetryConfig {
@@ -594,6 +599,7 @@ impl TelemetryConfigBuilder {
             working_dir,
             stderr_is_terminal,
             detached_sender: self.detached_sender,
+            run_started: SystemTime::now(),
         })
     }
 }

@@ -271,6 +271,7 @@ impl Telemetry {
             Mode::Off
         };
         crate::diagnostics::debug_event!(?mode, source = ?consent.source, "telemetry started");
+        let started_wall = config.run_started;
         Self {
             state: State::Ready(Box::new(Ready {
                 common: CommonProperties::new(&config),
@@ -285,7 +286,7 @@ impl Telemetry {
                 session: Mutex::default(),
                 background: Mutex::new(None),
                 started: Instant::now(),
-                started_wall: SystemTime::now(),
+                started_wall,
             })),
         }
     }
@@ -1292,6 +1293,8 @@ mod tests {
                 .build()
                 .unwrap()
         };
+        // a run started at the same moment as the first (its sibling), on another terminal
+        let sibling = config(false);
         let mut notice = Vec::new();
         let first = Telemetry::start_with(config(true), &mut notice);
         assert!(first.notice_shown());
@@ -1299,6 +1302,12 @@ mod tests {
         assert_eq!(first.mode(), Mode::Off);
         first.time_command(done).succeed();
         assert!(!home.path().join(".demo/telemetry-queue.jsonl").exists());
+        // the sibling, started before the notice was shown, does not record either
+        let sibling = Telemetry::start_with(sibling, &mut std::io::sink());
+        assert!(!sibling.is_recording());
+        // the user has had the time to read the notice
+        let marker = home.path().join(".demo/telemetry-notice-shown");
+        crate::fsutil::written_ago(&marker, Duration::from_secs(10));
         let second = Telemetry::start_with(config(false), &mut std::io::sink());
         assert!(second.is_recording());
     }

@@ -8,7 +8,8 @@
 //! (a read-only home gets no notice). It never prompts.
 //!
 //! Under the opt-out policy nothing is recorded on the run that shows it: recording starts on
-//! the next run (consent checks the marker).
+//! the next run (consent checks the marker, and that it was written before the run started,
+//! so a run started at the same moment does not record either).
 
 use std::io::Write;
 

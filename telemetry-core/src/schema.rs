@@ -18,8 +18,8 @@ pub enum ConsentPolicy {
     #[default]
     OptIn,
     /// `consent = "opt-out"`: events are recorded unless the user turns telemetry off. The
-    /// first-run notice is then mandatory: nothing is recorded until it has been shown, on an
-    /// earlier run, on a terminal.
+    /// first-run notice is then mandatory: nothing is recorded until it has been shown on a
+    /// terminal, on an earlier run (its marker was written before this run started).
     OptOut,
 }
 

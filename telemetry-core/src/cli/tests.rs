@@ -374,6 +374,9 @@ fn status_under_opt_out_says_when_recording_starts() {
     );
     assert!(!first.contains("To enable"), "{first}");
 
+    // the next run, once the user has had the time to read the notice
+    let marker = home.path().join(".demo/telemetry-notice-shown");
+    crate::fsutil::written_ago(&marker, Duration::from_secs(10));
     let next = status(&opt_out(true));
     assert!(next.contains("Telemetry: ENABLED"), "{next}");
     assert!(next.contains("To disable: demo telemetry off"), "{next}");

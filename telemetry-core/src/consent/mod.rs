@@ -295,7 +295,7 @@ fn decide(
 
     let policy = config.policy();
     let notice_shown = policy == ConsentPolicy::OptOut
-        && dir.is_some_and(|d| crate::fsutil::check_regular(&d.notice_marker()).unwrap_or(false));
+        && dir.is_some_and(|d| notice_shown_before(&d.notice_marker(), config.run_started));
     (
         policy == ConsentPolicy::OptOut && notice_shown,
         ConsentSource::Default {
@@ -305,11 +305,25 @@ fn decide(
     )
 }
 
+/// Whether the first-run notice marker at `marker` was written before `run_started`: on an
+/// earlier run. A marker written since (allowing for coarse file times) was written by this
+/// run or by a sibling started with it, say `tool a & tool b` on a new machine, whose user has
+/// not yet had the chance to read the notice and turn telemetry off.
+fn notice_shown_before(marker: &Path, run_started: std::time::SystemTime) -> bool {
+    match crate::fsutil::regular_metadata(marker) {
+        Ok(Some(meta)) => meta
+            .modified()
+            .map_or(true, |at| !crate::fsutil::modified_since(at, run_started)),
+        Ok(None) | Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Environment;
     use crate::paths::StateDirSource;
+    use std::time::{Duration, SystemTime};
 
     struct Case {
         home: tempfile::TempDir,
@@ -328,15 +342,25 @@ mod tests {
             StateDir::new(self.home.path().join(".demo"), StateDirSource::Home)
         }
 
-        fn decide(&self, env: &[(&str, &str)], policy: ConsentPolicy) -> ConsentDecision {
+        fn config(&self, env: &[(&str, &str)], policy: ConsentPolicy) -> TelemetryConfig {
             let env: Environment = env.iter().copied().collect();
-            let config = TelemetryConfig::builder(crate::schema::demo_under(policy))
+            TelemetryConfig::builder(crate::schema::demo_under(policy))
                 .environment(env)
                 .working_dir(&self.cwd)
                 .stderr_is_terminal(false)
                 .build()
-                .unwrap();
-            resolve(&config, Some(&self.dir()))
+                .unwrap()
+        }
+
+        fn decide(&self, env: &[(&str, &str)], policy: ConsentPolicy) -> ConsentDecision {
+            resolve(&self.config(env, policy), Some(&self.dir()))
+        }
+
+        /// The first-run notice marker, as written `ago` before now.
+        fn write_notice_marker(&self, ago: Duration) {
+            crate::fsutil::ensure_dir(self.dir().path()).unwrap();
+            std::fs::write(self.dir().notice_marker(), "").unwrap();
+            crate::fsutil::written_ago(&self.dir().notice_marker(), ago);
         }
     }
 
@@ -471,12 +495,44 @@ mod tests {
             )
             .enabled
         );
-        // opt-out: off until the notice has been shown
+        // opt-out: off until the notice has been shown, on an earlier run
         assert!(!case.decide(&[], ConsentPolicy::OptOut).enabled);
-        crate::fsutil::ensure_dir(case.dir().path()).unwrap();
-        std::fs::write(case.dir().notice_marker(), "").unwrap();
+        case.write_notice_marker(Duration::from_secs(10));
         assert!(case.decide(&[], ConsentPolicy::OptOut).enabled);
         assert!(!case.decide(&[], ConsentPolicy::OptIn).enabled);
+    }
+
+    /// A marker written after the run started was written by this run or a sibling started
+    /// with it (`tool a & tool b` on a new machine): the user has not had the chance to read
+    /// the notice, so that run does not record. Coarse file times are allowed for.
+    #[test]
+    fn opt_out_needs_the_notice_on_an_earlier_run() {
+        let case = Case::new();
+        let run_started = SystemTime::now();
+        let decide_at = |started: SystemTime| {
+            let mut config = case.config(&[], ConsentPolicy::OptOut);
+            config.run_started = started;
+            resolve(&config, Some(&case.dir())).enabled
+        };
+        for (written_before_the_run, records) in [
+            (Duration::from_secs(5), true),
+            // within the file clock's slack: may have been written since
+            (Duration::from_millis(5), false),
+            (Duration::ZERO, false),
+        ] {
+            case.write_notice_marker(
+                SystemTime::now().duration_since(run_started).unwrap() + written_before_the_run,
+            );
+            assert_eq!(
+                decide_at(run_started),
+                records,
+                "marker written {written_before_the_run:?} before the run"
+            );
+        }
+        // written by a sibling after this run started
+        case.write_notice_marker(Duration::ZERO);
+        assert!(!decide_at(run_started));
+        assert!(decide_at(SystemTime::now() + Duration::from_secs(3)));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 /// This package's directory: what cargo says when it runs the test (a binary it reuses from a
 /// build in another checkout of the same sources still finds this one's files), else where it
@@ -209,7 +210,19 @@ fn opt_out(dir: &Path, bin: &Path, opt_in_page: &str) {
     };
     assert_eq!(inspect(&home), Vec::<String>::new());
 
-    // The next run records, terminal or not.
+    let marker = home.join(".weather/telemetry-notice-shown");
+    let shown_at = std::fs::metadata(&marker).unwrap().modified().unwrap();
+
+    // The next run records, terminal or not. A run that starts within the file clock's slack
+    // of the notice counts as started with it and does not (`consent`'s unit tests), so the
+    // marker is dated back, as if the user had taken a minute to read the notice, rather than
+    // the test relying on how fast the next process starts.
+    std::fs::File::options()
+        .write(true)
+        .open(&marker)
+        .unwrap()
+        .set_modified(shown_at - Duration::from_secs(60))
+        .unwrap();
     let second = weather(bin, &home).arg("forecast").output().unwrap();
     assert_eq!(
         succeeded(&second, "weather forecast"),
