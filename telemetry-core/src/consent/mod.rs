@@ -310,11 +310,12 @@ fn decide(
 /// run or by a sibling started with it, say `tool a & tool b` on a new machine, whose user has
 /// not yet had the chance to read the notice and turn telemetry off.
 fn notice_shown_before(marker: &Path, run_started: std::time::SystemTime) -> bool {
-    match crate::fsutil::regular_metadata(marker) {
-        Ok(Some(meta)) => meta
+    // a link or anything but a regular file is no marker (as `fsutil::check_regular` reads it)
+    match std::fs::symlink_metadata(marker) {
+        Ok(meta) if meta.is_file() => meta
             .modified()
             .map_or(true, |at| !crate::fsutil::modified_since(at, run_started)),
-        Ok(None) | Err(_) => false,
+        _ => false,
     }
 }
 

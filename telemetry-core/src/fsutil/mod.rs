@@ -221,22 +221,17 @@ fn kind_of(file_type: &fs::FileType) -> &'static str {
 /// Checks what is at `path` without following a link: `Ok(false)` when nothing is there,
 /// `Ok(true)` for a regular file, an error for anything else.
 pub fn check_regular(path: &Path) -> Result<bool, StateError> {
-    regular_metadata(path).map(|meta| meta.is_some())
-}
-
-/// [`check_regular`], with the regular file's metadata.
-pub fn regular_metadata(path: &Path) -> Result<Option<fs::Metadata>, StateError> {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => Err(StateError::Symlink {
             path: path.to_path_buf(),
         }),
-        Ok(meta) if meta.is_file() => Ok(Some(meta)),
+        Ok(meta) if meta.is_file() => Ok(true),
         Ok(meta) => Err(StateError::NotAFile {
             path: path.to_path_buf(),
             kind: kind_of(&meta.file_type()),
         }),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) if e.kind() == io::ErrorKind::NotADirectory => Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => Ok(false),
         Err(e) => Err(StateError::io("inspect", path, e)),
     }
 }
