@@ -742,3 +742,48 @@ fn the_sender_never_touches_a_home_it_was_not_given() {
     assert!(files.contains(&".demo/telemetry-sender.json".to_string()));
     assert!(demo.sender_lock_path().exists());
 }
+
+/// A server upgraded while it runs: its file is removed and a new one put in its place (what
+/// a package manager does). Linux then names the running program `<path> (deleted)`, which
+/// cannot be started; the sender is still started, as the running program.
+#[test]
+fn a_server_whose_file_is_replaced_by_an_upgrade_still_delivers() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Ok);
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
+    let installed = demo.root().join("bin/demo");
+    std::fs::create_dir_all(installed.parent().unwrap()).unwrap();
+    std::fs::copy(common::DEMO, &installed).unwrap();
+    let mut command = std::process::Command::new(&installed);
+    demo.prepare(&mut command);
+    let mut serve = command
+        .arg("serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo serve");
+    // startup, invocation and the server's start, delivered while it runs; then its sender
+    // has ended, so what follows needs a new one
+    assert!(server.wait_for_events(3, PATIENCE));
+    assert!(
+        wait_until(PATIENCE, || demo.processes() == [serve.id()]),
+        "{:?}",
+        demo.processes()
+    );
+
+    std::fs::remove_file(&installed).unwrap();
+    std::fs::copy(common::DEMO, &installed).unwrap();
+    common::expire_flush_interval(&demo);
+    drop(serve.stdin.take());
+    assert!(serve.wait().unwrap().success());
+    assert!(
+        server.wait_for_events(4, PATIENCE),
+        "the server's completion was not delivered: {} received; sender state {}",
+        server.events().len(),
+        sender_state_json(&demo)
+    );
+    wait_until_delivered(&demo);
+}

@@ -73,7 +73,8 @@ pub struct SenderState {
     /// How many senders have been started for this state directory (by this version on).
     pub senders_started: u64,
     /// How many senders in a row were started and never took the sender lock (judged when the
-    /// next one is started, at least [`FLUSH_INTERVAL`] after): 0 once one does.
+    /// next one is started, at least [`FLUSH_INTERVAL`] after): 0 once one does, and at once
+    /// when a sender reports an answer (or none) from the server.
     pub senders_not_run: u32,
 }
 
@@ -235,6 +236,8 @@ impl SenderState {
         now: DateTime<Utc>,
     ) -> Result<Self, StateError> {
         Self::update(dir, &mut |state| {
+            // a sender that reports ran
+            state.senders_not_run = 0;
             state.consecutive_failures = state.consecutive_failures.saturating_add(1);
             let wait = backoff_delay(state.consecutive_failures, failure.class);
             state.next_attempt_at = Some(rfc3339(now + chrono_duration(wait)));
@@ -249,6 +252,8 @@ impl SenderState {
     /// Records that the server accepted a batch at `now`: the back-off is over.
     pub(crate) fn record_success(dir: &StateDir, now: DateTime<Utc>) -> Result<Self, StateError> {
         Self::update(dir, &mut |state| {
+            // a sender that reports ran
+            state.senders_not_run = 0;
             state.consecutive_failures = 0;
             state.next_attempt_at = None;
             state.last_success_at = Some(rfc3339(now));
@@ -641,5 +646,24 @@ mod tests {
             0,
             "read back as written"
         );
+
+        // a sender that reaches the server ends the count at once, whatever it was told: the
+        // report does not outlive the sender that proves it wrong
+        for report in [&mut |at| SenderState::record_success(&dir, at), &mut |at| {
+            let failure = Failure {
+                class: FailureClass::Network,
+                status: None,
+            };
+            SenderState::record_failure(&dir, &failure, at)
+        }]
+            as [&mut dyn FnMut(DateTime<Utc>) -> Result<SenderState, StateError>; 2]
+        {
+            let t = SenderState::read(&dir).last_started().unwrap();
+            assert_eq!(not_run(t + secs(30), None), 1);
+            assert_eq!(not_run(t + secs(60), None), 2);
+            assert_eq!(SenderState::read(&dir).senders_not_run_reported(), Some(2));
+            assert_eq!(report(t + secs(61)).unwrap().senders_not_run, 0);
+            assert_eq!(SenderState::read(&dir).senders_not_run_reported(), None);
+        }
     }
 }

@@ -17,14 +17,15 @@ pub(crate) struct SenderLock {
 
 impl SenderLock {
     /// Takes the sender lock without waiting and writes this process's pid into it; `None`
-    /// when another sender holds it or the file cannot be used.
+    /// when another sender holds it, the file cannot be used or the state directory does not
+    /// exist.
+    ///
+    /// A sender never creates the directory: one that is missing holds nothing to send, and
+    /// the user (or a test) may have just deleted it, after the command that started this
+    /// sender ended; it must not come back.
     pub(crate) fn try_acquire(dir: &StateDir) -> Option<Self> {
-        // as root in another user's directory, not even the directory is made (see fsutil::lock)
-        if StateLock::foreign_owner(dir.path()).is_some() {
-            return None;
-        }
-        if let Err(error) = crate::fsutil::ensure_dir(dir.path()) {
-            debug_error("telemetry sender lock unavailable", &error);
+        // as root in another user's directory, nothing is touched (see fsutil::lock)
+        if !dir.path().is_dir() || StateLock::foreign_owner(dir.path()).is_some() {
             return None;
         }
         match StateLock::try_acquire(&dir.sender_lock_file(), LockMode::Exclusive) {
@@ -83,10 +84,17 @@ mod tests {
     use super::*;
     use crate::paths::StateDirSource;
 
+    /// A state directory made by a host that recorded something.
+    fn recorded_in(home: &tempfile::TempDir) -> StateDir {
+        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+        crate::fsutil::ensure_dir(dir.path()).unwrap();
+        dir
+    }
+
     #[test]
     fn one_sender_at_a_time_and_its_pid() {
         let home = tempfile::tempdir().unwrap();
-        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+        let dir = recorded_in(&home);
         assert_eq!(running_sender(&dir), None);
         let lock = SenderLock::try_acquire(&dir).unwrap();
         assert!(SenderLock::try_acquire(&dir).is_none());
@@ -96,10 +104,21 @@ mod tests {
         assert!(SenderLock::try_acquire(&dir).is_some());
     }
 
+    /// The directory was deleted after the command that started the sender (`rm -rf
+    /// ~/.demo`, a test's temporary home): the sender does not bring it back.
+    #[test]
+    fn a_missing_state_directory_is_not_made_again() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+        assert!(SenderLock::try_acquire(&dir).is_none());
+        assert!(SenderLock::acquire_within(&dir, Duration::from_millis(30)).is_none());
+        assert!(!dir.path().exists());
+    }
+
     #[test]
     fn a_waiting_sender_gets_the_lock_once_its_holder_lets_go() {
         let home = tempfile::tempdir().unwrap();
-        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+        let dir = recorded_in(&home);
         let held = SenderLock::try_acquire(&dir).unwrap();
         assert!(SenderLock::acquire_within(&dir, Duration::from_millis(50)).is_none());
         let releaser = std::thread::spawn(move || {

@@ -4,7 +4,8 @@
 //! When a handle that recorded something in this process is dropped (or
 //! [`finish`](crate::Telemetry::finish)ed) and telemetry is still on, and at every round of
 //! [background delivery](super::background), it starts `current_exe()
-//! --telemetry-sender-process` with null stdout and stderr (its stdin: see below) — unless a
+//! --telemetry-sender-process` (the running program itself, even once an upgrade replaced
+//! its file) with null stdout and stderr (its stdin: see below) — unless a
 //! sender is already running (`telemetry-sender.lock` is held), the back-off after a failure
 //! is not over, what the server accepts could not be recorded in the state directory (see
 //! [`access`]), or the [flush policy](#the-flush-policy) says the records can wait for a later
@@ -210,7 +211,7 @@ pub(crate) fn spawn_if_due(
         Ok(found) => found,
         Err(decision) => return decision,
     };
-    let exe = match std::env::current_exe() {
+    let exe = match this_program() {
         Ok(exe) => exe,
         Err(error) => {
             debug_error(
@@ -258,6 +259,23 @@ pub(crate) fn spawn_if_due(
             SpawnDecision::Failed
         }
     }
+}
+
+/// The program to start as the sender: this one.
+///
+/// On Linux, a program replaced on disk since it started (an upgrade of a server that runs
+/// on) is named `<path> (deleted)`, which cannot be started, and whatever is at `<path>` now is
+/// another version; the kernel still starts the running one as `/proc/self/exe`.
+fn this_program() -> std::io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        if exe.as_os_str().as_bytes().ends_with(b" (deleted)") {
+            return Ok(PathBuf::from("/proc/self/exe"));
+        }
+    }
+    Ok(exe)
 }
 
 /// The sender's stdin: a pipe whose other end this process keeps until it exits when a
