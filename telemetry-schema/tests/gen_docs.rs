@@ -24,7 +24,18 @@ fn writes_then_checks_then_reports_a_stale_page_with_its_difference() {
     let page_arg = page.to_str().unwrap();
 
     let check_missing = gen_docs(&["--check", "--output", page_arg]);
-    assert!(!check_missing.status.success(), "a missing page is stale");
+    assert_eq!(check_missing.status.code(), Some(1), "a missing page fails");
+    let stderr = text(&check_missing.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{page_arg} does not exist: run `cargo run --bin gen-docs` to write it"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("# Telemetry in"),
+        "no page-long diff: {stderr}"
+    );
 
     let write = gen_docs(&["--output", page_arg]);
     assert!(write.status.success(), "{}", text(&write.stderr));

@@ -33,6 +33,7 @@ pub enum Outcome {
 
 /// Why `gen-docs` refused or failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum GenDocsError {
     /// The allowlist is broken (the build would have failed too).
     Allowlist(AllowlistErrors),
@@ -45,6 +46,12 @@ pub enum GenDocsError {
     DuplicateEvents(Vec<(String, Vec<String>)>),
     /// Properties changed kind since the committed page.
     KindChanged(Vec<KindChange>),
+    /// `--check`: there is no page where it was looked for (never generated, or `gen-docs`
+    /// was run outside `cargo run` from another directory).
+    Missing {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
     /// `--check`: the committed page is not what would be generated.
     Stale {
         /// The page checked.
@@ -95,6 +102,11 @@ impl fmt::Display for GenDocsError {
                     "a property's kind is part of its meaning in PostHog (charts and filters built on it break silently): give the new kind a new property name, or after privacy review run `cargo run --bin gen-docs -- --allow-kind-change NAME`"
                 )
             }
+            GenDocsError::Missing { path } => write!(
+                f,
+                "{} does not exist: run `cargo run --bin gen-docs` to write it and commit it (without `cargo run`, the page is looked for under the current directory unless `--output` says where)",
+                path.display()
+            ),
             GenDocsError::Stale { path, diff } => write!(
                 f,
                 "{} is out of date: run `cargo run --bin gen-docs` and commit the result\n{diff}",
@@ -139,7 +151,11 @@ pub fn run(options: &Options, schema: &Schema) -> Result<Outcome, GenDocsError> 
         return Ok(Outcome::Unchanged);
     }
     if options.check {
-        let old = committed.unwrap_or_default();
+        let Some(old) = committed else {
+            return Err(GenDocsError::Missing {
+                path: options.output.clone(),
+            });
+        };
         let diff = TextDiff::from_lines(&old, &page)
             .unified_diff()
             .context_radius(2)

@@ -46,6 +46,7 @@ fn lay_out(dir: &Path) {
         "src/lib.rs",
         "src/main.rs",
         "src/bin/gen-docs.rs",
+        "tests/telemetry.rs",
     ] {
         let to = dir.join(file);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
@@ -325,6 +326,10 @@ fn a_new_crate_gets_its_own_page_catalog_and_build_errors() {
         0,
         "telemetry is off: nothing is created"
     );
+
+    // The tool's own tests of its telemetry, as the README shows them.
+    let tests = succeeded(&cargo(dir, &["test", "--quiet"]), "cargo test");
+    assert!(tests.contains("test result: ok. 2 passed"), "{tests}");
 
     opt_out(dir, &bin, &page);
 
