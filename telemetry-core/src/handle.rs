@@ -11,6 +11,7 @@ use crate::consent::{self, ConsentDecision};
 use crate::delivery::Delivery;
 use crate::delivery::background::Background;
 use crate::event::Listed;
+use crate::event::meta::EventMeta;
 use crate::event::values::ErrorClass;
 use crate::fsutil::Stamp;
 use crate::identity::{IdentityState, IdentityStore, LinkOutcome, PrincipalId};
@@ -451,9 +452,11 @@ impl Telemetry {
     /// ```
     ///
     /// Only events listed in the program's [`telemetry_schema!`](crate::telemetry_schema)
-    /// can be recorded, so every event recorded is in its docs and catalog.
+    /// are recorded, so every event recorded is in its docs and catalog: an event no schema
+    /// lists does not compile, and one listed only by another schema (a library's) is not
+    /// recorded (in debug mode, a line on stderr says so).
     pub fn track<E: Listed>(&self, event: &E) {
-        self.track_record(&|identity, common| {
+        self.track_record(E::META, &|identity, common| {
             Record::for_event(
                 event,
                 &identity.distinct_id(),
@@ -465,13 +468,26 @@ impl Telemetry {
 
     /// [`track`](Self::track) but for making the record, which alone depends on the event's
     /// type: this part is compiled once, not once per event type.
-    fn track_record(&self, make: &dyn Fn(&IdentityState, &CommonProperties) -> Record) {
+    ///
+    /// An event its program's schema does not list is not recorded. `Listed` proves only that
+    /// *a* schema lists it: one of a library with a `telemetry_schema!` of its own is `Listed`
+    /// in every program that links it, but is in neither this program's allowlist, nor its
+    /// catalog, nor its page.
+    fn track_record(
+        &self,
+        event: &'static EventMeta,
+        make: &dyn Fn(&IdentityState, &CommonProperties) -> Record,
+    ) {
         let Some(ready) = self.ready() else {
             return;
         };
         if ready.mode == Mode::Off
             || (ready.mode == Mode::Recording && !ready.active.load(Ordering::Relaxed))
         {
+            return;
+        }
+        if !ready.config.schema().lists(event) {
+            not_in_schema(ready, event);
             return;
         }
         let mut session = ready.session();
@@ -728,6 +744,26 @@ impl Telemetry {
     }
 }
 
+/// Says that `event` was not recorded because the program's schema does not list it: on
+/// stderr in debug mode (which prints on the host's behalf by design), else as a diagnostic.
+#[cold]
+fn not_in_schema(ready: &Ready, event: &EventMeta) {
+    if ready.mode == Mode::Debug {
+        let _ = writeln!(
+            std::io::stderr(),
+            "[{} telemetry debug: not recorded] event `{}` ({}) is not listed in this program's telemetry_schema!",
+            ready.config.app_name(),
+            event.name,
+            event.type_name
+        );
+    } else {
+        crate::diagnostics::warn_event!(
+            event = event.name,
+            "telemetry event not recorded: it is not listed in this program's telemetry schema"
+        );
+    }
+}
+
 impl Telemetry {
     /// Ends telemetry for this process: stops [background delivery](Self::deliver_in_background)
     /// and, if this process recorded something and telemetry is still on, starts the detached
@@ -954,44 +990,8 @@ where
 mod tests {
     use super::*;
     use crate::Environment;
-    use crate::event::Event;
-    use crate::event::meta::EventMeta;
-    use crate::event::writer::PropertyWriter;
 
-    struct Done {
-        exit_code: i32,
-        duration_ms: Duration,
-        error_class: Option<ErrorClass>,
-    }
-
-    impl crate::__private::Sealed for Done {}
-
-    impl Listed for Done {
-        fn __in_schema(_: crate::__private::SchemaToken) {}
-    }
-
-    impl Event for Done {
-        const META: &'static EventMeta = &EventMeta {
-            name: "test.done",
-            description: "A test event.",
-            properties: &[],
-            type_name: "Done",
-        };
-
-        fn write_properties(&self, out: &mut PropertyWriter<'_>) {
-            out.signed("exit_code", &self.exit_code);
-            out.duration_ms("duration_ms", &self.duration_ms);
-            out.error_class("error_class", &self.error_class);
-        }
-    }
-
-    fn done(o: CommandOutcome) -> Done {
-        Done {
-            exit_code: o.exit_code,
-            duration_ms: o.duration,
-            error_class: o.error_class,
-        }
-    }
+    use crate::test_events::done;
 
     fn start(home: &std::path::Path, env: &[(&str, &str)], key: &str) -> Telemetry {
         let mut environment: Environment = env.iter().copied().collect();
@@ -1057,6 +1057,46 @@ mod tests {
         assert_eq!(second["properties"]["error_class"], "CommandNotFinished");
         let stored = telemetry.identity_store().unwrap().read().unwrap().unwrap();
         assert_eq!(stored.anon_id.to_string(), records[0].distinct_id);
+    }
+
+    /// `Listed` proves only that some schema lists an event: one a library's own
+    /// `telemetry_schema!` lists is `Listed` in every program that links it. A program records
+    /// only what its own schema lists (what its catalog and page show).
+    #[test]
+    fn an_event_the_programs_schema_does_not_list_is_not_recorded() {
+        use crate::test_events::Ping;
+        static PINGS_ONLY: crate::Schema = crate::Schema {
+            events: &[<Ping as crate::Event>::META],
+            ..crate::schema::DEMO
+        };
+        let home = tempfile::tempdir().unwrap();
+        let mut environment = Environment::empty().with("DEMO_TELEMETRY", "1");
+        environment.set("HOME", home.path().to_string_lossy());
+        let telemetry = Telemetry::start_with(
+            TelemetryConfig::builder(&PINGS_ONLY)
+                .project_key("phc_test")
+                .environment(environment)
+                .working_dir(home.path())
+                .stderr_is_terminal(false)
+                .build()
+                .unwrap(),
+            &mut std::io::sink(),
+        );
+        assert!(telemetry.is_recording());
+        telemetry.time_command(done).succeed();
+        assert!(
+            !home.path().join(".demo").exists(),
+            "nothing recorded, not even an identity"
+        );
+        telemetry.track(&Ping);
+        let records = telemetry.queue().unwrap().read_all().unwrap().records;
+        let events: Vec<String> = records
+            .iter()
+            .map(|r| {
+                serde_json::from_str::<serde_json::Value>(&r.json).unwrap()["event"].to_string()
+            })
+            .collect();
+        assert_eq!(events, ["\"test.ping\""]);
     }
 
     fn hashed(principal: &str) -> String {

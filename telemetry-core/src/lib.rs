@@ -179,6 +179,8 @@ mod paths;
 mod queue;
 #[cfg(feature = "runtime")]
 mod record;
+#[cfg(all(test, feature = "runtime"))]
+mod test_events;
 
 #[doc(hidden)]
 pub mod __private;
@@ -305,7 +307,9 @@ pub use telemetry_macros::telemetry_bucket;
 /// ([`docs::main`]). An optional first line `allowlist = "path";` names the allowlist as the
 /// event attribute's argument does. Listing is explicit, so an event of another crate linked
 /// into the same binary never appears in this program's page or catalog, and the linker cannot
-/// drop one; recording an event that is not listed does not compile:
+/// drop one. Only the crate that declares an event can list it. Recording an event that no
+/// schema lists does not compile (and one listed only by another crate's schema is not
+/// recorded: [`Telemetry::track`]):
 ///
 /// ```compile_fail
 /// # use telemetry_core::{Telemetry, telemetry_event};

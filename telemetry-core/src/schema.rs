@@ -150,6 +150,14 @@ impl Schema {
         &self.allowlist
     }
 
+    /// Whether `event` is one of the schema's events: the same declaration, not only the same
+    /// name. [`Telemetry::track`](crate::Telemetry::track) records nothing else.
+    pub fn lists(&self, event: &EventMeta) -> bool {
+        self.events
+            .iter()
+            .any(|listed| std::ptr::eq(*listed, event) || *listed == event)
+    }
+
     /// The events sorted by name, as the catalog and the page list them.
     pub fn events_by_name(&self) -> Vec<&'static EventMeta> {
         // An insertion sort: a schema lists tens of events, and `sort_by_key` would add a
@@ -196,7 +204,10 @@ pub(crate) static DEMO: Schema = Schema {
         docs_url: Some("https://example.com/policy"),
         ..DISABLED.product
     },
-    events: &[],
+    events: &[
+        <crate::test_events::Ping as crate::Event>::META,
+        <crate::test_events::Done as crate::Event>::META,
+    ],
     allowlist: DISABLED.allowlist,
 };
 

@@ -4,31 +4,9 @@ use std::time::Duration;
 use clap::Parser;
 
 use super::*;
-use crate::event::Event;
-use crate::event::meta::EventMeta;
-use crate::event::writer::PropertyWriter;
 use crate::{Environment, TelemetryConfig};
 
-struct Ping;
-
-impl crate::__private::Sealed for Ping {}
-
-impl crate::Listed for Ping {
-    fn __in_schema(_: crate::__private::SchemaToken) {}
-}
-
-impl Event for Ping {
-    const META: &'static EventMeta = &EventMeta {
-        name: "test.ping",
-        description: "A test event.",
-        properties: &[],
-        type_name: "Ping",
-    };
-
-    fn write_properties(&self, out: &mut PropertyWriter<'_>) {
-        out.duration_ms("duration_ms", &Duration::from_millis(5));
-    }
-}
+use crate::test_events::Ping;
 
 #[derive(Parser)]
 struct Host {

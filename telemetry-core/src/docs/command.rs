@@ -46,6 +46,16 @@ pub enum GenDocsError {
     DuplicateEvents(Vec<(String, Vec<String>)>),
     /// Properties changed kind since the committed page.
     KindChanged(Vec<KindChange>),
+    /// The page at the output is another program's (several programs in one workspace left
+    /// at the default `docs_path`): it is neither overwritten nor compared.
+    OtherProgram {
+        /// The page.
+        path: PathBuf,
+        /// The program it documents.
+        documents: String,
+        /// The program `gen-docs` runs for.
+        program: String,
+    },
     /// `--check`: there is no page where it was looked for (never generated, or `gen-docs`
     /// was run outside `cargo run` from another directory).
     Missing {
@@ -102,6 +112,15 @@ impl fmt::Display for GenDocsError {
                     "a property's kind is part of its meaning in PostHog (charts and filters built on it break silently): give the new kind a new property name, or after privacy review run `cargo run --bin gen-docs -- --allow-kind-change NAME`"
                 )
             }
+            GenDocsError::OtherProgram {
+                path,
+                documents,
+                program,
+            } => write!(
+                f,
+                "{} is the telemetry page of `{documents}`, not of `{program}`: give each program its own `docs_path` in its allowlist's [product] table (e.g. `docs_path = \"docs/{program}/telemetry.md\"`)",
+                path.display()
+            ),
             GenDocsError::Missing { path } => write!(
                 f,
                 "{} does not exist: run `cargo run --bin gen-docs` to write it and commit it (without `cargo run`, the page is looked for under the current directory unless `--output` says where)",
@@ -135,6 +154,16 @@ pub fn run(options: &Options, schema: &Schema) -> Result<Outcome, GenDocsError> 
     }
 
     let committed = read_existing(&options.output)?;
+    let program = schema.product().command();
+    if let Some(documents) = committed.as_deref().and_then(documented_program)
+        && documents != program
+    {
+        return Err(GenDocsError::OtherProgram {
+            path: options.output.clone(),
+            documents: documents.to_owned(),
+            program: program.to_owned(),
+        });
+    }
     let changes: Vec<KindChange> = kind_changes(
         &recorded_kinds(committed.as_deref().unwrap_or("")),
         &allowlist,
@@ -168,6 +197,14 @@ pub fn run(options: &Options, schema: &Schema) -> Result<Outcome, GenDocsError> 
     }
     write(&options.output, &page)?;
     Ok(Outcome::Written)
+}
+
+/// The program a page documents, from its first line (`# Telemetry in `demo``).
+fn documented_program(page: &str) -> Option<&str> {
+    page.lines()
+        .next()?
+        .strip_prefix("# Telemetry in `")?
+        .strip_suffix('`')
 }
 
 fn read_existing(path: &Path) -> Result<Option<String>, GenDocsError> {

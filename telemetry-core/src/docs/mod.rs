@@ -246,6 +246,42 @@ mod tests {
         }
     }
 
+    /// Two programs of one workspace left at the default `docs_path`: the second neither
+    /// overwrites nor compares with the first one's page, and says what to do.
+    #[test]
+    fn another_programs_page_is_left_alone() {
+        static EVENTS: [&EventMeta; 1] = [&SHOWN];
+        let dir = tempfile::tempdir().unwrap();
+        let options = options(dir.path());
+        run(&options, &schema(&EVENTS)).unwrap();
+        let weather_page = std::fs::read_to_string(&options.output).unwrap();
+        let rain = Product {
+            name: "rain",
+            command: "rain",
+            ..WEATHER
+        };
+        for check in [false, true] {
+            let options = Options {
+                check,
+                ..options.clone()
+            };
+            let error = run(&options, &schema_of(rain, &EVENTS)).unwrap_err();
+            assert!(
+                matches!(&error, GenDocsError::OtherProgram { documents, program, .. }
+                    if documents == "weather" && program == "rain"),
+                "{error:?}"
+            );
+            assert!(
+                error.to_string().contains("is the telemetry page of `weather`, not of `rain`: give each program its own `docs_path`"),
+                "{error}"
+            );
+        }
+        assert_eq!(
+            std::fs::read_to_string(&options.output).unwrap(),
+            weather_page
+        );
+    }
+
     #[test]
     fn the_page_goes_under_the_workspace_root() {
         let dir = tempfile::tempdir().unwrap();

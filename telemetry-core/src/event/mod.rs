@@ -38,12 +38,20 @@ pub trait Event: Sealed {
     fn write_properties(&self, out: &mut PropertyWriter<'_>);
 }
 
-/// An event listed in the program's [`telemetry_schema!`](crate::telemetry_schema): what
-/// the runtime records. Implemented by `telemetry_schema!` for each event it lists.
+/// An event listed in a [`telemetry_schema!`](crate::telemetry_schema): what the runtime
+/// records. Implemented by `telemetry_schema!` for each event it lists, in the crate that
+/// declares the event (Rust's orphan rule keeps another crate from listing it).
+///
+/// It proves that *a* schema lists the event, not that the program's does: an event a
+/// library's own `telemetry_schema!` lists is `Listed` in every program that links the library.
+/// [`Telemetry::track`](crate::Telemetry::track) therefore also checks, at run time, that the
+/// program's schema lists it ([`Schema::lists`](crate::Schema::lists)), and records nothing
+/// else.
 #[diagnostic::on_unimplemented(
     message = "event `{Self}` is not listed in the program's `telemetry_schema!`",
     label = "add `{Self}` to the `telemetry_schema!` list",
-    note = "the schema is what `gen-docs` and `telemetry catalog` list: an event missing from it would be sent without being documented"
+    note = "the schema is what `gen-docs` and `telemetry catalog` list: an event missing from it would be sent without being documented",
+    note = "a schema lists the events of its own crate: for events shared by several programs, see the README's \"Several programs and shared crates\""
 )]
 pub trait Listed: Event {
     /// Implementing this requires naming the hidden token: only `telemetry_schema!` does.
