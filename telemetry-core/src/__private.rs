@@ -167,7 +167,8 @@ pub struct Values<const FINGERPRINT: u64>;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not have the values the allowlist lists for `{P}`",
     label = "declared for a property with other values: use an enum declared with `#[telemetry_enum(property = \"{P}\")]`",
-    note = "a `#[telemetry_enum]` fits a property whose allowlisted values are its variants: the property it names, or another with the same values"
+    note = "a `#[telemetry_enum]` fits a property whose allowlisted values are its variants: the property it names, or another with the same values",
+    note = "an enum declared in another crate was checked against that crate's allowlist: both allowlists must list the same values for the property"
 )]
 pub trait EnumValuesOf<Expected, P: ?Sized> {}
 
@@ -183,7 +184,8 @@ impl<T: EnumValue<Fingerprint = Expected> + ?Sized, Expected, P: ?Sized> EnumVal
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not have the known names the allowlist lists for `{P}`",
     label = "declared for a property with other names: use a type declared with `#[telemetry_bucket(property = \"{P}\")]`",
-    note = "a `#[telemetry_bucket]` fits a property whose allowlisted names are its known names: the property it names, or another with the same names"
+    note = "a `#[telemetry_bucket]` fits a property whose allowlisted names are its known names: the property it names, or another with the same names",
+    note = "a type declared in another crate was checked against that crate's allowlist: both allowlists must list the same names for the property"
 )]
 pub trait BucketValuesOf<Expected, P: ?Sized> {}
 
