@@ -757,9 +757,10 @@ fn not_in_schema(ready: &Ready, event: &EventMeta) {
             event.type_name
         );
     } else {
-        crate::diagnostics::warn_event!(
-            event = event.name,
-            "telemetry event not recorded: it is not listed in this program's telemetry schema"
+        // through the handle's out-of-line warning: no `tracing` call site of its own
+        warn_error(
+            "telemetry event not recorded: it is not listed in this program's telemetry schema",
+            &event.name,
         );
     }
 }
@@ -994,10 +995,20 @@ mod tests {
     use crate::test_events::done;
 
     fn start(home: &std::path::Path, env: &[(&str, &str)], key: &str) -> Telemetry {
+        start_under(&crate::schema::DEMO, home, env, key)
+    }
+
+    /// [`start`] for the program whose schema is `schema`.
+    fn start_under(
+        schema: &'static crate::Schema,
+        home: &std::path::Path,
+        env: &[(&str, &str)],
+        key: &str,
+    ) -> Telemetry {
         let mut environment: Environment = env.iter().copied().collect();
         environment.set("HOME", home.to_string_lossy());
         Telemetry::start_with(
-            TelemetryConfig::builder(&crate::schema::DEMO)
+            TelemetryConfig::builder(schema)
                 .project_key(key)
                 .environment(environment)
                 .working_dir(home)
@@ -1070,17 +1081,11 @@ mod tests {
             ..crate::schema::DEMO
         };
         let home = tempfile::tempdir().unwrap();
-        let mut environment = Environment::empty().with("DEMO_TELEMETRY", "1");
-        environment.set("HOME", home.path().to_string_lossy());
-        let telemetry = Telemetry::start_with(
-            TelemetryConfig::builder(&PINGS_ONLY)
-                .project_key("phc_test")
-                .environment(environment)
-                .working_dir(home.path())
-                .stderr_is_terminal(false)
-                .build()
-                .unwrap(),
-            &mut std::io::sink(),
+        let telemetry = start_under(
+            &PINGS_ONLY,
+            home.path(),
+            &[("DEMO_TELEMETRY", "1")],
+            "phc_test",
         );
         assert!(telemetry.is_recording());
         telemetry.time_command(done).succeed();

@@ -268,26 +268,8 @@ const RECORD_MEMBERS: [&str; 5] = ["uuid", "event", "distinct_id", "properties",
 mod tests {
     use super::*;
     use crate::event::common::{COMMON_PROPERTIES, PROCESS_PERSON_PROFILE};
-    use crate::event::meta::EventMeta;
 
-    struct Ping {
-        count: u32,
-    }
-
-    impl crate::__private::Sealed for Ping {}
-
-    impl Event for Ping {
-        const META: &'static EventMeta = &EventMeta {
-            name: "test.ping",
-            description: "A test event.",
-            properties: &[],
-            type_name: "Ping",
-        };
-
-        fn write_properties(&self, out: &mut PropertyWriter<'_>) {
-            out.unsigned("count", &self.count);
-        }
-    }
+    use crate::test_events::Counted;
 
     fn common() -> CommonProperties {
         let config = TelemetryConfig::builder(&crate::schema::DEMO)
@@ -302,11 +284,11 @@ mod tests {
 
     #[test]
     fn event_record_shape() {
-        let record = Record::for_event(&Ping { count: 3 }, "anon-1", true, &common());
+        let record = Record::for_event(&Counted { count: 3 }, "anon-1", true, &common());
         let value: serde_json::Value = serde_json::from_str(&record.json).unwrap();
         assert_eq!(value["uuid"], record.uuid.to_string());
         assert_eq!(record.uuid.get_version_num(), 7);
-        assert_eq!(value["event"], "test.ping");
+        assert_eq!(value["event"], "test.counted");
         assert_eq!(value["distinct_id"], "anon-1");
         let props = value["properties"].as_object().unwrap();
         assert_eq!(props["count"], 3);
@@ -328,7 +310,7 @@ mod tests {
         // member order is fixed
         assert!(record.json.starts_with("{\"uuid\":"));
 
-        let linked = Record::for_event(&Ping { count: 3 }, "user-42", false, &common());
+        let linked = Record::for_event(&Counted { count: 3 }, "user-42", false, &common());
         assert!(!linked.json.contains(PROCESS_PERSON_PROFILE));
         assert!(linked.json.contains("\"$geoip_disable\":true"));
     }
@@ -367,7 +349,7 @@ mod tests {
         for record in [
             Record::alias("anon-1", "user-42"),
             Record::for_event(
-                &Ping { count: 7 },
+                &Counted { count: 7 },
                 "p_0123456789abcdef0123456789abcdef",
                 false,
                 &common(),
@@ -412,7 +394,7 @@ mod tests {
         let built = [
             Record::alias("anon-1", "user-42").json,
             Record::alias("anon \"1\"\n", "user-42").json,
-            Record::for_event(&Ping { count: 7 }, "anon-1", true, &common()).json,
+            Record::for_event(&Counted { count: 7 }, "anon-1", true, &common()).json,
         ];
         let u = "0190a6c2-4b1d-7c3e-9f00-0123456789ab";
         let by_hand = [
@@ -470,11 +452,11 @@ mod tests {
             ENVELOPE_LEN + ALIAS_EVENT.len() + "anon-1".len() + props.len()
         );
         assert!(alias.json.capacity() >= alias.json.len());
-        let record = Record::for_event(&Ping { count: 7 }, "anon-1", true, &common());
+        let record = Record::for_event(&Counted { count: 7 }, "anon-1", true, &common());
         let room = OWN_PROPERTIES_ROOM + common().members.len() + PERSONLESS_MEMBER.len();
         assert_eq!(
             record.json.capacity(),
-            ENVELOPE_LEN + "test.ping".len() + "anon-1".len() + room
+            ENVELOPE_LEN + "test.counted".len() + "anon-1".len() + room
         );
     }
 

@@ -30,6 +30,26 @@ impl Event for Ping {
     }
 }
 
+/// An event with one number (not listed in [`DEMO`](crate::schema::DEMO): never tracked).
+pub(crate) struct Counted {
+    pub(crate) count: u32,
+}
+
+impl crate::__private::Sealed for Counted {}
+
+impl Event for Counted {
+    const META: &'static EventMeta = &EventMeta {
+        name: "test.counted",
+        description: "A test event.",
+        properties: &[],
+        type_name: "Counted",
+    };
+
+    fn write_properties(&self, out: &mut PropertyWriter<'_>) {
+        out.unsigned("count", &self.count);
+    }
+}
+
 /// A command's completion.
 pub(crate) struct Done {
     exit_code: i32,

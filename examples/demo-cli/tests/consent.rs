@@ -4,7 +4,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{Demo, RUN_EVENTS, RUN_OUT, can_record, text};
+use common::{Demo, RUN_EVENTS, RUN_OUT, SpawnServer, can_record, text};
 
 #[test]
 fn by_default_nothing_is_recorded_and_no_file_is_created() {
@@ -333,7 +333,6 @@ fn on_a_terminal(script: &str, demo: &Demo, args: &str) -> Command {
 /// telemetry on again later sends nothing from the time it was off.
 #[test]
 fn a_running_server_stops_recording_when_telemetry_is_turned_off_elsewhere() {
-    use std::process::Stdio;
     use std::time::Duration;
 
     if !can_record() {
@@ -342,13 +341,7 @@ fn a_running_server_stops_recording_when_telemetry_is_turned_off_elsewhere() {
     let patience = Duration::from_secs(60);
     let server = common::server(telemetry_devserver::Mode::Ok);
     let demo = Demo::sending_to(&server.url()).telemetry_on();
-    let mut serve = demo
-        .command(&["serve"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("demo serve");
+    let mut serve = demo.command(&["serve"]).spawn_server();
     // startup, invocation and the server's start, delivered while it runs
     assert!(server.wait_for_events(3, patience));
 

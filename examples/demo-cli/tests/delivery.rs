@@ -12,8 +12,8 @@ use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    Demo, Mount, RUN_EVENTS, assert_no_sender_survives, can_record, sender_state_json, server,
-    text, wait_until,
+    Demo, Mount, RUN_EVENTS, SpawnServer, assert_no_sender_survives, can_record, sender_state_json,
+    server, text, wait_until,
 };
 use serde_json::Value;
 use telemetry_core::limits::SENDER_DEADLINE;
@@ -659,13 +659,7 @@ fn a_server_process_delivers_from_its_own_thread() {
     let server = server(Mode::Ok);
     let demo = Demo::sending_to(&server.url()).telemetry_on();
     let started = Instant::now();
-    let mut child = demo
-        .command(&["serve", "--for", "6"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("demo serve");
+    let mut child = demo.command(&["serve", "--for", "6"]).spawn_server();
     // startup, invocation and server start arrive while the server still runs
     assert!(server.wait_for_events(3, PATIENCE));
     assert!(
@@ -758,13 +752,7 @@ fn a_server_whose_file_is_replaced_by_an_upgrade_still_delivers() {
     std::fs::copy(common::DEMO, &installed).unwrap();
     let mut command = std::process::Command::new(&installed);
     demo.prepare(&mut command);
-    let mut serve = command
-        .arg("serve")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("demo serve");
+    let mut serve = command.arg("serve").spawn_server();
     // startup, invocation and the server's start, delivered while it runs; then its sender
     // has ended, so what follows needs a new one
     assert!(server.wait_for_events(3, PATIENCE));

@@ -23,7 +23,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    Demo, RUN_EVENTS, assert_no_sender_survives, can_record, effective_uid, server, text,
+    Demo, RUN_EVENTS, SpawnServer, assert_no_sender_survives, can_record, effective_uid, server,
+    text,
 };
 use serde_json::Value;
 use telemetry_devserver::{DevServer, Mode};
@@ -141,11 +142,7 @@ fn background_delivery_runs_no_program_from_path_or_the_working_directory() {
     let started = Instant::now();
     let mut child = trap
         .command(&demo, &trap_dir, &["serve", "--for", "4"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("demo serve");
+        .spawn_server();
     // startup, invocation and server start arrive while the server still runs
     assert!(server.wait_for_events(3, PATIENCE));
     assert!(
@@ -278,13 +275,7 @@ fn a_background_sender_does_not_wait_for_its_long_running_host() {
     }
     let server = server(Mode::Hang);
     let demo = Demo::sending_to(&server.url()).telemetry_on();
-    let mut child = demo
-        .command(&["serve", "--for", "3"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("demo serve");
+    let mut child = demo.command(&["serve", "--for", "3"]).spawn_server();
     assert!(
         server.wait_for_requests(1, PATIENCE),
         "sent while the server runs"

@@ -783,3 +783,20 @@ pub fn assert_no_sender_survives(demo: &Demo) {
         demo.processes()
     );
 }
+
+/// Starting `demo serve` (or a command wrapping it) as the tests do: its stdin a pipe the
+/// test closes to stop it, its output discarded.
+pub trait SpawnServer {
+    /// Spawns the server.
+    fn spawn_server(&mut self) -> std::process::Child;
+}
+
+impl SpawnServer for Command {
+    fn spawn_server(&mut self) -> std::process::Child {
+        self.stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("demo serve")
+    }
+}
