@@ -39,6 +39,10 @@ fn lay_out(dir: &Path) {
         .replace(
             "@CORE@",
             &workspace().join("telemetry-core").to_string_lossy(),
+        )
+        .replace(
+            "@DEVSERVER@",
+            &workspace().join("telemetry-devserver").to_string_lossy(),
         );
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     for file in [
@@ -329,7 +333,7 @@ fn a_new_crate_gets_its_own_page_catalog_and_build_errors() {
 
     // The tool's own tests of its telemetry, as the README shows them.
     let tests = succeeded(&cargo(dir, &["test", "--quiet"]), "cargo test");
-    assert!(tests.contains("test result: ok. 2 passed"), "{tests}");
+    assert!(tests.contains("test result: ok. 3 passed"), "{tests}");
 
     opt_out(dir, &bin, &page);
 
