@@ -23,7 +23,7 @@ fn records(c: &mut Criterion) {
         .version("1.2.3")
         .git_commit("abc1234")
         .environment(Environment::empty())
-        .stderr_is_terminal(false)
+        .on_terminal(false)
         .build()
         .unwrap();
     let common = Common::new(&config);

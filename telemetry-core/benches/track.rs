@@ -31,7 +31,7 @@ fn handle(state: &Path) -> Telemetry {
         .version("1.2.3")
         .project_key("phc_x")
         .environment(Environment::empty().with("DEMO_TELEMETRY", "1"))
-        .stderr_is_terminal(false)
+        .on_terminal(false)
         .state_dir(state)
         .detached_sender(false)
         .start();

@@ -266,7 +266,7 @@ pub struct TelemetryConfig {
     pub(crate) state_dir: Option<PathBuf>,
     pub(crate) environment: Environment,
     pub(crate) working_dir: Option<PathBuf>,
-    pub(crate) stderr_is_terminal: bool,
+    pub(crate) on_terminal: bool,
     pub(crate) detached_sender: bool,
     /// When the configuration was built: the start of the run, as far as telemetry can tell.
     /// Under opt-out, a first-run notice marker written since then was written by this run or
@@ -290,7 +290,7 @@ impl TelemetryConfig {
             state_dir: None,
             environment: None,
             working_dir: None,
-            stderr_is_terminal: None,
+            on_terminal: None,
             detached_sender: !cfg!(test),
         }
     }
@@ -300,7 +300,7 @@ impl TelemetryConfig {
     pub fn disabled() -> Self {
         TelemetryConfig::builder(&crate::schema::DISABLED)
             .environment(Environment::empty().with("DO_NOT_TRACK", "1"))
-            .stderr_is_terminal(false)
+            .on_terminal(false)
             .detached_sender(false)
             .build_as_given()
             .expect("the disabled configuration is valid")
@@ -372,9 +372,10 @@ impl TelemetryConfig {
         self.working_dir.as_deref()
     }
 
-    /// Whether stderr is a terminal (for the first-run notice).
-    pub fn stderr_is_terminal(&self) -> bool {
-        self.stderr_is_terminal
+    /// Whether the program runs on a terminal, stdout and stderr both (for the first-run
+    /// notice).
+    pub fn on_terminal(&self) -> bool {
+        self.on_terminal
     }
 
     /// Whether the handle starts a detached sender process when it is dropped (see
@@ -478,7 +479,7 @@ pub struct TelemetryConfigBuilder {
     state_dir: Option<PathBuf>,
     environment: Option<Environment>,
     working_dir: Option<PathBuf>,
-    stderr_is_terminal: Option<bool>,
+    on_terminal: Option<bool>,
     detached_sender: bool,
 }
 
@@ -550,9 +551,16 @@ impl TelemetryConfigBuilder {
         self
     }
 
-    /// Whether stderr is a terminal (default: asked of the real stderr).
-    pub fn stderr_is_terminal(mut self, is_terminal: bool) -> Self {
-        self.stderr_is_terminal = Some(is_terminal);
+    /// Whether the program runs on a terminal, which the first-run notice needs (default: when
+    /// the real stdout and stderr both are one).
+    ///
+    /// Not stderr alone: a command whose output goes into a pipe or a file
+    /// (`source <(tool completions bash)` in a shell's start-up file, `tool list --json | jq`)
+    /// is run by a script, or for one, and a notice shown there, on stderr, would be spent where
+    /// nobody reads it. Under the opt-out policy it would also start recording from the next
+    /// run.
+    pub fn on_terminal(mut self, on_terminal: bool) -> Self {
+        self.on_terminal = Some(on_terminal);
         self
     }
 
@@ -582,9 +590,9 @@ impl TelemetryConfigBuilder {
         let host = self.host?;
         let environment = self.environment.unwrap_or_else(Environment::from_process);
         let working_dir = self.working_dir;
-        let stderr_is_terminal = self
-            .stderr_is_terminal
-            .unwrap_or_else(|| std::io::stderr().is_terminal());
+        let on_terminal = self
+            .on_terminal
+            .unwrap_or_else(|| std::io::stdout().is_terminal() && std::io::stderr().is_terminal());
         Ok(TelemetryConfig {
             env_names: EnvNames::new(&app),
             schema: self.schema,
@@ -597,7 +605,7 @@ impl TelemetryConfigBuilder {
             state_dir: self.state_dir,
             environment,
             working_dir,
-            stderr_is_terminal,
+            on_terminal,
             detached_sender: self.detached_sender,
             run_started: SystemTime::now(),
         })
@@ -723,7 +731,7 @@ mod tests {
     fn builder_defaults() {
         let config = TelemetryConfig::builder(&crate::schema::DEMO)
             .environment(Environment::empty())
-            .stderr_is_terminal(false)
+            .on_terminal(false)
             .build()
             .unwrap();
         assert_eq!(config.policy(), ConsentPolicy::OptIn);

@@ -50,7 +50,7 @@ mod tests {
     fn config(value: &str) -> TelemetryConfig {
         TelemetryConfig::builder(&crate::schema::DEMO)
             .environment(crate::Environment::empty().with("DEMO_TELEMETRY_DEBUG", value))
-            .stderr_is_terminal(false)
+            .on_terminal(false)
             .build()
             .unwrap()
     }

@@ -82,7 +82,7 @@ impl TelemetryConfigBuilder {
 /// Starting resolves consent and, when telemetry is off, starts no thread and spawns no
 /// process. The one file it may create then is the first-run notice's marker,
 /// `telemetry-notice-shown` (with the state directory, if missing): only when the notice is due,
-/// that is stderr is a terminal, nothing but the policy default decided consent (as under
+/// that is stdout and stderr are a terminal, nothing but the policy default decided consent (as under
 /// opt-in, where the default is off) and the build has a key. Once the user or the environment
 /// has decided (`DO_NOT_TRACK`, `telemetry off`, a project file, CI), nothing is created.
 /// Nothing here panics, prints (but the first-run notice and debug mode, both on stderr) or
@@ -1012,7 +1012,7 @@ mod tests {
                 .project_key(key)
                 .environment(environment)
                 .working_dir(home)
-                .stderr_is_terminal(false)
+                .on_terminal(false)
                 .build()
                 .unwrap(),
             &mut std::io::sink(),
@@ -1334,7 +1334,7 @@ mod tests {
                 .project_key("phc_test")
                 .environment(Environment::empty().with("HOME", home.path().to_string_lossy()))
                 .working_dir(home.path())
-                .stderr_is_terminal(terminal)
+                .on_terminal(terminal)
                 .build()
                 .unwrap()
         };

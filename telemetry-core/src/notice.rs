@@ -1,7 +1,9 @@
 //! The first-run notice.
 //!
-//! Printed once, on stderr, and only when: stderr is a terminal; the user has not decided (the
-//! policy default decides: no `DO_NOT_TRACK`, no app variable, no project file, no user
+//! Printed once, on stderr, and only when: stdout and stderr are both a terminal (a command
+//! whose output goes into a pipe or a file is run by a script, or for one: `source <(tool
+//! completions bash)` in a shell's start-up file must not spend it); the user has not decided
+//! (the policy default decides: no `DO_NOT_TRACK`, no app variable, no project file, no user
 //! config, no CI); the build has a key (a build that can never send has nothing to announce);
 //! and the marker file `telemetry-notice-shown` does not exist yet. The marker is created first
 //! and the notice printed only if that worked, so the notice can never repeat on every run
@@ -63,7 +65,7 @@ pub(crate) fn is_due(
     has_key: bool,
     dir: Option<&StateDir>,
 ) -> bool {
-    config.stderr_is_terminal()
+    config.on_terminal()
         && consent.source.is_default()
         && has_key
         && dir.is_some_and(|d| !fsutil::check_regular(&d.notice_marker()).unwrap_or(true))
@@ -114,7 +116,7 @@ mod tests {
     fn config(terminal: bool, policy: ConsentPolicy) -> TelemetryConfig {
         TelemetryConfig::builder(crate::schema::demo_under(policy))
             .environment(Environment::empty())
-            .stderr_is_terminal(terminal)
+            .on_terminal(terminal)
             .build()
             .unwrap()
     }

@@ -55,8 +55,9 @@ impl StateDir {
             return Some(Self::new(dir, StateDirSource::Explicit));
         }
         let var = &config.env_names().dir;
-        if let Some(value) = config.environment().get_non_empty(var) {
-            let path = PathBuf::from(value.trim());
+        if config.environment().get_non_empty(var).is_some() {
+            // set, but not to a usable path (not valid Unicode): no directory, rather than HOME's
+            let path = PathBuf::from(config.environment().get_faithful(var)?.trim());
             let path = if path.is_absolute() {
                 path
             } else {
@@ -178,7 +179,7 @@ mod tests {
         TelemetryConfig::builder(&crate::schema::DEMO)
             .environment(env)
             .working_dir("/work")
-            .stderr_is_terminal(false)
+            .on_terminal(false)
             .build()
             .unwrap()
     }
@@ -192,5 +193,19 @@ mod tests {
         let dir = StateDir::resolve(&config(env.with("DEMO_TELEMETRY_DIR", "rel"))).unwrap();
         assert_eq!(dir.path(), Path::new("/work/rel"));
         assert!(StateDir::resolve(&config(Environment::empty())).is_none());
+    }
+
+    /// A path that was not valid Unicode in the process environment reaches the snapshot in a
+    /// lossy form, which could name another directory: no state directory at all, not HOME's
+    /// in place of the one the user set.
+    #[test]
+    fn a_path_that_was_not_unicode_gives_no_directory() {
+        let lossy = "/home/u\u{FFFD}";
+        let env = Environment::empty().with("HOME", lossy);
+        assert!(StateDir::resolve(&config(env)).is_none());
+        let env = Environment::empty()
+            .with("HOME", "/home/u")
+            .with("DEMO_TELEMETRY_DIR", lossy);
+        assert!(StateDir::resolve(&config(env)).is_none());
     }
 }

@@ -66,7 +66,7 @@ fn common() -> &'static CommonProperties {
             .git_commit("abc1234")
             .environment(crate::Environment::empty())
             .working_dir("/")
-            .stderr_is_terminal(false)
+            .on_terminal(false)
             .build()
             .expect("a valid configuration");
         CommonProperties::new(&config)

@@ -276,7 +276,7 @@ mod tests {
             .version("1.2.3")
             .git_commit("abc1234")
             .environment(crate::Environment::empty().with("CI", "true"))
-            .stderr_is_terminal(false)
+            .on_terminal(false)
             .build()
             .unwrap();
         CommonProperties::new(&config)

@@ -284,6 +284,16 @@ fn the_first_run_notice_is_shown_once_on_a_terminal() {
     let out = demo.run(&["run", "assist"]);
     assert_eq!(text(&out.stderr), "");
     assert_eq!(demo.files(), ["work", "work/project"]);
+    // nor when stderr is one but the output goes into a pipe (`source <(demo completions
+    // bash)` in a shell's start-up file, `demo ... | jq`): the notice is not spent there
+    let piped = on_a_terminal(script, &demo, "run assist | cat")
+        .output()
+        .expect("script runs");
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
+    let piped = text(&piped.stdout);
+    assert!(piped.contains("Workflow assist completed"), "{piped}");
+    assert!(!piped.contains("collects no usage data"), "{piped}");
+    assert_eq!(demo.files(), ["work", "work/project"]);
 
     let on_tty = |args: &str| {
         let out = on_a_terminal(script, &demo, args)
@@ -320,7 +330,8 @@ fn the_first_run_notice_is_shown_once_on_a_terminal() {
     assert_eq!(decided.files(), ["work", "work/project"]);
 }
 
-/// `demo args` in `demo`'s sandbox, run by `script` (util-linux) so that it has a terminal.
+/// `demo args` in `demo`'s sandbox, run by `script` (util-linux) so that it has a terminal;
+/// `args` may end in a shell pipeline.
 fn on_a_terminal(script: &str, demo: &Demo, args: &str) -> Command {
     let mut cmd = Command::new(script);
     demo.prepare(&mut cmd);

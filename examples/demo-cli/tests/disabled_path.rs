@@ -9,7 +9,7 @@
 //! (paths, kinds, modes, owners, inodes, modification times and contents), looks in /proc for
 //! a process of the sandbox (by environment, arguments, working directory or parent), and
 //! asks the listener for connections. The first-run notice's marker is the one file that may
-//! be created while telemetry is off, and only when stderr is a terminal: these commands run
+//! be created while telemetry is off, and only on a terminal (stdout and stderr): these commands run
 //! without one, so nothing at all may appear. `the_checks_see_a_recording_run` shows the
 //! checks catch a run that does record.
 

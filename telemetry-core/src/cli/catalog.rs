@@ -66,7 +66,8 @@ fn to_text(cmd: &str, events: &[&'static EventMeta]) -> String {
     let _ = write!(
         out,
         "Every event {cmd} can send ({} events), from the catalog compiled into this build.\n\
-         Nothing else is ever sent: no paths, file names, messages, or values you typed.\n\n",
+         Nothing else is ever sent: no paths, file names or messages, and nothing you typed\n\
+         unless it is one of the values or names listed for its property below.\n\n",
         events.len()
     );
     out.push_str("Common properties, added to every event:\n");

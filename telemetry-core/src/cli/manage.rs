@@ -20,10 +20,16 @@ fn save(telemetry: &Telemetry, enabled: bool, io: &mut Io<'_>) -> bool {
         )
     };
     let Some(dir) = telemetry.state_dir() else {
-        io.problem(
-            "there is no home directory to save your choice in",
-            &format!("set HOME or {}, or {instead}", names.dir),
-        );
+        // without a directory nothing can be recorded either: a variable cannot turn it on
+        let fix = if enabled {
+            format!(
+                "set HOME, or {} to a directory telemetry may use",
+                names.dir
+            )
+        } else {
+            format!("set HOME or {}, or {instead}", names.dir)
+        };
+        io.problem("there is no home directory to save your choice in", &fix);
         return false;
     };
     match user_config::write(dir, config.app_name(), enabled) {

@@ -426,13 +426,17 @@ fn to_text(telemetry: &Telemetry, r: &Report<'_>) -> String {
     let names = config.map(TelemetryConfig::env_names);
     let mut out = String::with_capacity(1024);
     let o = &mut out;
+    // on, with a key, but no directory to record in (no home): a problem to fix, like one
+    // that is there but unusable, not something to turn on
+    let blocked = r.mode == Mode::Recording
+        || (r.consent_enabled && r.has_key && r.state_dir.is_none() && r.mode != Mode::Debug);
     let headline = match r.mode {
         Mode::Debug => "DEBUG (events are printed to stderr, never recorded or sent)",
         _ if r.recording => "ENABLED",
         _ if r.consent_enabled && !r.has_key => {
             "DISABLED (this build has no PostHog key: nothing can be recorded or sent, whatever the settings)"
         }
-        Mode::Recording => {
+        _ if blocked => {
             "DISABLED (telemetry is on, but nothing can be recorded: see the problem below)"
         }
         _ => "DISABLED",
@@ -512,7 +516,7 @@ fn to_text(telemetry: &Telemetry, r: &Report<'_>) -> String {
     o.push('\n');
     if r.recording {
         let _ = writeln!(o, "To disable: {cmd} telemetry off (or set DO_NOT_TRACK=1)");
-    } else if r.mode == Mode::Recording {
+    } else if blocked {
         let _ = writeln!(
             o,
             "To record: fix the problem below (telemetry is on); to turn it off: {cmd} telemetry off"
@@ -783,7 +787,7 @@ mod tests {
                 .project_key("phc_test")
                 .environment(environment)
                 .working_dir("/")
-                .stderr_is_terminal(false)
+                .on_terminal(false)
                 .build()
                 .unwrap(),
             &mut std::io::sink(),

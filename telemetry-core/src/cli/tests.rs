@@ -27,7 +27,7 @@ fn start(home: &Path, env: &[(&str, &str)]) -> Telemetry {
             .project_key("phc_test")
             .environment(environment)
             .working_dir(home)
-            .stderr_is_terminal(false)
+            .on_terminal(false)
             .build()
             .unwrap(),
         &mut std::io::sink(),
@@ -288,7 +288,7 @@ fn inspect_in_a_keyless_build_names_the_missing_key_not_the_consent() {
         TelemetryConfig::builder(&crate::schema::DEMO)
             .environment(environment)
             .working_dir(home.path())
-            .stderr_is_terminal(false)
+            .on_terminal(false)
             .build()
             .unwrap(),
         &mut std::io::sink(),
@@ -317,7 +317,7 @@ fn status_under_opt_out_says_when_recording_starts() {
                 .project_key("phc_test")
                 .environment(environment)
                 .working_dir(home.path())
-                .stderr_is_terminal(on_a_terminal)
+                .on_terminal(on_a_terminal)
                 .build()
                 .unwrap(),
             &mut std::io::sink(),
@@ -358,4 +358,49 @@ fn status_under_opt_out_says_when_recording_starts() {
     let next = status(&opt_out(true));
     assert!(next.contains("Telemetry: ENABLED"), "{next}");
     assert!(next.contains("To disable: demo telemetry off"), "{next}");
+}
+
+/// Telemetry on, a key, but no home directory: `status` says what blocks recording, not how to
+/// turn on what is already on, and `on` does not suggest a variable that cannot help.
+#[test]
+fn without_a_home_status_and_on_name_the_missing_directory() {
+    let home = tempfile::tempdir().unwrap();
+    let telemetry = Telemetry::start_with(
+        TelemetryConfig::builder(&crate::schema::DEMO)
+            .project_key("phc_test")
+            .environment([("DEMO_TELEMETRY", "1")].into_iter().collect())
+            .working_dir(home.path())
+            .on_terminal(false)
+            .build()
+            .unwrap(),
+        &mut std::io::sink(),
+    );
+    let status = run(&telemetry, &["status"]);
+    assert!(
+        status.out.starts_with(
+            "Telemetry: DISABLED (telemetry is on, but nothing can be recorded: see the problem below)\n"
+        ),
+        "{}",
+        status.out
+    );
+    assert!(
+        status.out.contains("To record: fix the problem below"),
+        "{}",
+        status.out
+    );
+    assert!(!status.out.contains("To enable"), "{}", status.out);
+    assert!(
+        status.err.contains("there is no home directory"),
+        "{}",
+        status.err
+    );
+
+    let on = run(&telemetry, &["on"]);
+    assert!(
+        on.err
+            .contains("fix: set HOME, or DEMO_TELEMETRY_DIR to a directory telemetry may use"),
+        "{}",
+        on.err
+    );
+    assert!(!on.err.contains("DEMO_TELEMETRY=1"), "{}", on.err);
 }

@@ -348,7 +348,7 @@ mod tests {
             TelemetryConfig::builder(crate::schema::demo_under(policy))
                 .environment(env)
                 .working_dir(&self.cwd)
-                .stderr_is_terminal(false)
+                .on_terminal(false)
                 .build()
                 .unwrap()
         }

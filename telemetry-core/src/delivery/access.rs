@@ -368,7 +368,7 @@ mod tests {
     fn config() -> TelemetryConfig {
         TelemetryConfig::builder(&crate::schema::DEMO)
             .environment(Environment::empty())
-            .stderr_is_terminal(false)
+            .on_terminal(false)
             .build()
             .unwrap()
     }

@@ -204,7 +204,7 @@ mod tests {
             .host(PostHogHost::parse("http://127.0.0.1:9").unwrap())
             .environment(environment)
             .working_dir(home)
-            .stderr_is_terminal(false)
+            .on_terminal(false)
             .build()
             .unwrap()
     }

@@ -131,7 +131,7 @@ mod tests {
             .project_key(key)
             .host(PostHogHost::parse("https://t.example.com/ingest").unwrap())
             .environment(env.iter().copied().collect::<Environment>())
-            .stderr_is_terminal(false)
+            .on_terminal(false)
             .build()
             .unwrap();
         Delivery::resolve(&config)

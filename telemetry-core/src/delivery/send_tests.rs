@@ -34,7 +34,7 @@ fn setup_with(options: DevServerOptions) -> Setup {
         .project_key("phc_test")
         .host(PostHogHost::parse(&format!("{}/ingest", server.url())).unwrap())
         .environment(crate::Environment::empty())
-        .stderr_is_terminal(false)
+        .on_terminal(false)
         .build()
         .unwrap();
     let client = client::build(&Delivery::resolve(&config)).unwrap();

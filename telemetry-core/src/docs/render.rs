@@ -225,7 +225,7 @@ fn consent(out: &mut String, p: &Words<'_>) {
     };
     let _ = writeln!(
         out,
-        "A build without a project key embedded sends nothing, whatever the settings say (development builds usually have none, and only a development build can be pointed at a test server on the same machine). The first time `{b}` runs on a terminal without any of these set, it prints a short notice on stderr, once (it creates an empty `{}/telemetry-notice-shown` to remember it); it never asks a question, and it prints nothing in CI or when telemetry was silenced.{notice_run}\n",
+        "A build without a project key embedded sends nothing, whatever the settings say (development builds usually have none, and only a development build can be pointed at a test server on the same machine). The first time `{b}` runs on a terminal without any of these set, it prints a short notice on stderr, once (it creates an empty `{}/telemetry-notice-shown` to remember it); it never asks a question, and it prints nothing in CI, when telemetry was silenced, or when its output goes into a pipe or a file.{notice_run}\n",
         p.state_dir
     );
 }

@@ -74,9 +74,17 @@ impl Environment {
     /// whose user set up none.
     pub fn home_dir(&self) -> Option<PathBuf> {
         let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
-        self.get_non_empty(var)
+        self.get_faithful(var)
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
+    }
+
+    /// [`get_non_empty`](Self::get_non_empty), for a value used as a path: only if it was valid
+    /// Unicode in the process environment. The snapshot keeps other values in a lossy form,
+    /// which as a path could name another directory than the one meant, so telemetry uses none.
+    pub(crate) fn get_faithful(&self, name: &str) -> Option<&str> {
+        self.get_non_empty(name)
+            .filter(|value| !value.contains(char::REPLACEMENT_CHARACTER))
     }
 }
 
