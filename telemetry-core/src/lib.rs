@@ -241,6 +241,12 @@ pub use schema::{AllowlistSource, ConsentPolicy, Product, Schema};
 /// `TELEMETRY_ALLOWLIST` environment variable, else `allowlist.toml` beside the crate's
 /// `Cargo.toml`. Record the event with [`Telemetry::track`] once it is listed in
 /// [`telemetry_schema!`].
+///
+/// The generated code names this crate `::telemetry_core`. A crate that reaches it through
+/// another crate's re-export (a company's shared crate) says where with `crate = "path"`, as
+/// serde's `#[serde(crate = "...")]`: `#[telemetry_event(name = "...", crate =
+/// "kit::telemetry_core")]`. `#[telemetry_enum]`, `#[telemetry_bucket]` and
+/// [`telemetry_schema!`] (a line `crate = "path";`) take the same argument.
 pub use telemetry_macros::telemetry_event;
 
 /// Declares the values of an `enum` property: a fieldless enum whose variants, in snake_case,
@@ -304,8 +310,8 @@ pub use telemetry_macros::telemetry_bucket;
 /// ```
 ///
 /// The runtime takes it ([`TelemetryConfig::builder`]), and so does `gen-docs`
-/// ([`docs::main`]). An optional first line `allowlist = "path";` names the allowlist as the
-/// event attribute's argument does. Listing is explicit, so an event of another crate linked
+/// ([`docs::main`]). Optional first lines `allowlist = "path";` and `crate = "path";` name the
+/// allowlist and the path to this crate as the event attribute's arguments do. Listing is explicit, so an event of another crate linked
 /// into the same binary never appears in this program's page or catalog, and the linker cannot
 /// drop one. Only the crate that declares an event can list it. Recording an event that no
 /// schema lists does not compile (and one listed only by another crate's schema is not

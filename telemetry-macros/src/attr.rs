@@ -1,4 +1,4 @@
-//! Parsing the arguments of the three attributes.
+//! Parsing the arguments of the three attributes (`name` or `property`, `allowlist`, `crate`).
 
 use proc_macro2::{Span, TokenStream};
 use syn::LitStr;
@@ -6,16 +6,21 @@ use syn::parse::Parser;
 
 use crate::ctxt::Ctxt;
 
-/// `#[telemetry_event(name = "...", allowlist = "...")]`.
+/// `#[telemetry_event(name = "...", allowlist = "...", crate = "...")]`.
 pub(crate) struct EventArgs {
     pub name: Option<LitStr>,
     pub allowlist: Option<LitStr>,
+    /// The library's path in the generated code ([`crate::krate`]).
+    pub krate: TokenStream,
 }
 
-/// `#[telemetry_enum(property = "...", allowlist = "...")]` and `#[telemetry_bucket(...)]`.
+/// `#[telemetry_enum(property = "...", allowlist = "...", crate = "...")]` and
+/// `#[telemetry_bucket(...)]`.
 pub(crate) struct ValueArgs {
     pub property: Option<LitStr>,
     pub allowlist: Option<LitStr>,
+    /// The library's path in the generated code ([`crate::krate`]).
+    pub krate: TokenStream,
 }
 
 /// Parses `key = "literal"` pairs, recording unknown, repeated or malformed keys in `cx`.
@@ -75,7 +80,7 @@ fn take(pairs: &mut Vec<(String, LitStr)>, key: &str) -> Option<LitStr> {
 
 impl EventArgs {
     pub(crate) fn parse(cx: &mut Ctxt, args: TokenStream) -> Self {
-        let mut pairs = parse_pairs(cx, args, "telemetry_event", &["name", "allowlist"]);
+        let mut pairs = parse_pairs(cx, args, "telemetry_event", &["name", "allowlist", "crate"]);
         let name = take(&mut pairs, "name");
         if name.is_none() && !cx.has_errors() {
             cx.syn_error(syn::Error::new(
@@ -83,16 +88,18 @@ impl EventArgs {
                 "missing event name: write `#[telemetry_event(name = \"area.event_name\")]`",
             ));
         }
+        let krate = crate::krate::path(cx, take(&mut pairs, "crate").as_ref());
         Self {
             name,
             allowlist: take(&mut pairs, "allowlist"),
+            krate,
         }
     }
 }
 
 impl ValueArgs {
     pub(crate) fn parse(cx: &mut Ctxt, args: TokenStream, attribute: &str) -> Self {
-        let mut pairs = parse_pairs(cx, args, attribute, &["property", "allowlist"]);
+        let mut pairs = parse_pairs(cx, args, attribute, &["property", "allowlist", "crate"]);
         let property = take(&mut pairs, "property");
         if property.is_none() && !cx.has_errors() {
             cx.syn_error(syn::Error::new(
@@ -102,9 +109,11 @@ impl ValueArgs {
                 ),
             ));
         }
+        let krate = crate::krate::path(cx, take(&mut pairs, "crate").as_ref());
         Self {
             property,
             allowlist: take(&mut pairs, "allowlist"),
+            krate,
         }
     }
 }

@@ -12,6 +12,7 @@ mod check;
 mod ctxt;
 mod expand;
 mod fit;
+mod krate;
 mod model;
 mod text_types;
 

@@ -40,7 +40,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         .map(syn::LitStr::value)
         .unwrap_or_default();
     let errors = cx.to_compile_errors();
-    let generated = generate(&item, &attrs, &known, &property);
+    let generated = generate(&item, &attrs, &known, &property, &args.krate);
     quote! {
         #generated
         #errors
@@ -56,6 +56,7 @@ fn generate(
     attrs: &BucketAttrs,
     known: &[String],
     property: &str,
+    krate: &TokenStream,
 ) -> TokenStream {
     let ItemStruct { vis, ident, .. } = item;
     let BucketAttrs {
@@ -93,7 +94,7 @@ fn generate(
                 pub const KNOWN: &'static [&'static str] = &[#(#known),*];
 
                 /// What every name the allowlist does not know is sent as.
-                pub const USER_DEFINED: #ident = #ident(::telemetry_core::USER_DEFINED);
+                pub const USER_DEFINED: #ident = #ident(#krate::USER_DEFINED);
 
                 /// `name` itself when the allowlist knows it, `user-defined` otherwise.
                 pub fn sanitize(name: &str) -> Self {
@@ -110,21 +111,21 @@ fn generate(
             }
 
             #[diagnostic::do_not_recommend]
-            impl ::telemetry_core::__private::Sealed for #ident {}
+            impl #krate::__private::Sealed for #ident {}
 
             #[diagnostic::do_not_recommend]
-            impl ::telemetry_core::__private::PropertyValue for #ident {
+            impl #krate::__private::PropertyValue for #ident {
                 fn write_json(&self, out: &mut ::std::string::String) {
-                    ::telemetry_core::__private::write_json_str(out, self.0);
+                    #krate::__private::write_json_str(out, self.0);
                 }
             }
 
             // A type that does not fit is told what the kind takes, not shown every impl.
             #[diagnostic::do_not_recommend]
-            impl ::telemetry_core::kinds::BucketedValue for #ident {
+            impl #krate::kinds::BucketedValue for #ident {
                 const KNOWN: &'static [&'static str] = #ident::KNOWN;
                 const PROPERTY: &'static str = #property;
-                type Fingerprint = ::telemetry_core::__private::Values<#fingerprint>;
+                type Fingerprint = #krate::__private::Values<#fingerprint>;
             }
         }
 

@@ -42,8 +42,8 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
             // An enum or a union still implements `Event`, with no properties, so code that
             // records it reports nothing more.
             let stub = match &other {
-                Item::Enum(e) => stub_impl(&e.ident, &e.generics, &name, &e.attrs),
-                Item::Union(u) => stub_impl(&u.ident, &u.generics, &name, &u.attrs),
+                Item::Enum(e) => stub_impl(&e.ident, &e.generics, &name, &e.attrs, &args.krate),
+                Item::Union(u) => stub_impl(&u.ident, &u.generics, &name, &u.attrs, &args.krate),
                 _ => TokenStream::new(),
             };
             return quote!(#other #stub #errors);
@@ -81,7 +81,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         strip_refused_attributes(&mut emitted);
     }
     let errors = cx.to_compile_errors();
-    let generated = generate(&emitted, &name, &doc, &fields, dependency);
+    let generated = generate(&emitted, &name, &doc, &fields, dependency, &args.krate);
     quote!(#generated #errors)
 }
 
@@ -91,10 +91,11 @@ fn stub_impl(
     generics: &syn::Generics,
     name: &str,
     attrs: &[syn::Attribute],
+    krate: &TokenStream,
 ) -> TokenStream {
     // The item's problems are reported already; its doc comment's would add nothing.
     let doc = doc_comment(&mut Ctxt::default(), attrs).unwrap_or_default();
-    event_impl(ident, generics, name, &doc, &[], TokenStream::new())
+    event_impl(ident, generics, name, &doc, &[], TokenStream::new(), krate)
 }
 
 fn generate(
@@ -103,14 +104,15 @@ fn generate(
     doc: &str,
     fields: &[CheckedField<'_>],
     dependency: TokenStream,
+    krate: &TokenStream,
 ) -> TokenStream {
     let ident = &item.ident;
     let properties: Vec<TokenStream> = fields
         .iter()
-        .map(|f| meta::property(f.property, f.field.optional))
+        .map(|f| meta::property(f.property, f.field.optional, krate))
         .collect();
-    let writes = writes(ident, item.generics.params.is_empty(), fields);
-    let event_impl = event_impl(ident, &item.generics, name, doc, &properties, writes);
+    let writes = writes(ident, item.generics.params.is_empty(), fields, krate);
+    let event_impl = event_impl(ident, &item.generics, name, doc, &properties, writes, krate);
     quote! {
         #item
 
@@ -128,6 +130,7 @@ fn event_impl(
     doc: &str,
     properties: &[TokenStream],
     writes: TokenStream,
+    krate: &TokenStream,
 ) -> TokenStream {
     let type_name = ident.to_string();
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
@@ -139,17 +142,17 @@ fn event_impl(
     };
     quote! {
         #[diagnostic::do_not_recommend]
-        impl #impl_generics ::telemetry_core::__private::Sealed for #ident #ty_generics #where_clause {}
+        impl #impl_generics #krate::__private::Sealed for #ident #ty_generics #where_clause {}
 
-        impl #impl_generics ::telemetry_core::Event for #ident #ty_generics #where_clause {
-            const META: &'static ::telemetry_core::EventMeta = &::telemetry_core::EventMeta {
+        impl #impl_generics #krate::Event for #ident #ty_generics #where_clause {
+            const META: &'static #krate::EventMeta = &#krate::EventMeta {
                 name: #name,
                 description: #doc,
                 properties: &[#(#properties),*],
                 type_name: #type_name,
             };
 
-            fn write_properties(&self, #out: &mut ::telemetry_core::__private::PropertyWriter<'_>) {
+            fn write_properties(&self, #out: &mut #krate::__private::PropertyWriter<'_>) {
                 #writes
             }
         }
@@ -181,7 +184,12 @@ fn event_impl(
 /// attribute instead of the writer, but each event would then instantiate its own copies: for
 /// 200 events that cost 30% of the crate's build (`scripts/bench-compile-time`: 542 ms against
 /// 419 ms), and no diagnostic attribute removes the note.
-fn writes(event: &syn::Ident, not_generic: bool, fields: &[CheckedField<'_>]) -> TokenStream {
+fn writes(
+    event: &syn::Ident,
+    not_generic: bool,
+    fields: &[CheckedField<'_>],
+    krate: &TokenStream,
+) -> TokenStream {
     // One name per enum or bucketed property, but for the event's own (`this: &event` would
     // name the parameter).
     let mut names: Vec<syn::Ident> = Vec::new();
@@ -215,6 +223,7 @@ fn writes(event: &syn::Ident, not_generic: bool, fields: &[CheckedField<'_>]) ->
                 quote!(#ty)
             };
             // Every other token at the field's type: whichever bound fails is reported there.
+            let krate = crate::krate::at(krate, span);
             let ident = field.field.ident;
             let ident = syn::Ident::new_raw(&ident.unraw().to_string(), span);
             match &field.property.kind {
@@ -226,13 +235,13 @@ fn writes(event: &syn::Ident, not_generic: bool, fields: &[CheckedField<'_>]) ->
                         None => quote!(()),
                     };
                     quote_spanned! {span=>
-                        ::telemetry_core::__private::#function::<#ty, #property, #fingerprint>(#out, #name, &#this.#ident);
+                        #krate::__private::#function::<#ty, #property, #fingerprint>(#out, #name, &#this.#ident);
                     }
                 }
                 kind => {
                     let method = writer_method(kind);
                     quote_spanned! {span=>
-                        ::telemetry_core::__private::PropertyWriter::#method::<#ty>(#out, #name, &#this.#ident);
+                        #krate::__private::PropertyWriter::#method::<#ty>(#out, #name, &#this.#ident);
                     }
                 }
             }
@@ -258,7 +267,7 @@ fn writes(event: &syn::Ident, not_generic: bool, fields: &[CheckedField<'_>]) ->
         #[inline(always)]
         fn write<#(#names),*>(
             this: &#event,
-            out: &mut ::telemetry_core::__private::PropertyWriter<'_>,
+            out: &mut #krate::__private::PropertyWriter<'_>,
         ) {
             #calls
         }

@@ -4,36 +4,36 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use telemetry_allowlist::{Kind, Property, Sensitivity};
 
-/// `::telemetry_core::PropertyKind::...` for `kind`.
-pub(crate) fn kind(kind: &Kind) -> TokenStream {
+/// `<krate>::PropertyKind::...` for `kind`.
+pub(crate) fn kind(kind: &Kind, krate: &TokenStream) -> TokenStream {
     match kind {
-        Kind::Bool => quote!(::telemetry_core::PropertyKind::Bool),
-        Kind::Unsigned => quote!(::telemetry_core::PropertyKind::Unsigned),
-        Kind::Signed => quote!(::telemetry_core::PropertyKind::Signed),
-        Kind::DurationMs => quote!(::telemetry_core::PropertyKind::DurationMs),
-        Kind::Enum(values) => quote!(::telemetry_core::PropertyKind::Enum(&[#(#values),*])),
-        Kind::Bucketed(values) => quote!(::telemetry_core::PropertyKind::Bucketed(&[#(#values),*])),
-        Kind::ErrorClass => quote!(::telemetry_core::PropertyKind::ErrorClass),
-        Kind::CodeLocation => quote!(::telemetry_core::PropertyKind::CodeLocation),
+        Kind::Bool => quote!(#krate::PropertyKind::Bool),
+        Kind::Unsigned => quote!(#krate::PropertyKind::Unsigned),
+        Kind::Signed => quote!(#krate::PropertyKind::Signed),
+        Kind::DurationMs => quote!(#krate::PropertyKind::DurationMs),
+        Kind::Enum(values) => quote!(#krate::PropertyKind::Enum(&[#(#values),*])),
+        Kind::Bucketed(values) => quote!(#krate::PropertyKind::Bucketed(&[#(#values),*])),
+        Kind::ErrorClass => quote!(#krate::PropertyKind::ErrorClass),
+        Kind::CodeLocation => quote!(#krate::PropertyKind::CodeLocation),
     }
 }
 
-/// `::telemetry_core::Sensitivity::...`.
-pub(crate) fn sensitivity(sensitivity: Sensitivity) -> TokenStream {
+/// `<krate>::Sensitivity::...`.
+pub(crate) fn sensitivity(sensitivity: Sensitivity, krate: &TokenStream) -> TokenStream {
     match sensitivity {
-        Sensitivity::Technical => quote!(::telemetry_core::Sensitivity::Technical),
-        Sensitivity::Interaction => quote!(::telemetry_core::Sensitivity::Interaction),
+        Sensitivity::Technical => quote!(#krate::Sensitivity::Technical),
+        Sensitivity::Interaction => quote!(#krate::Sensitivity::Interaction),
     }
 }
 
 /// A `PropertyMeta` literal.
-pub(crate) fn property(property: &Property, optional: bool) -> TokenStream {
+pub(crate) fn property(property: &Property, optional: bool, krate: &TokenStream) -> TokenStream {
     let name = &property.name;
-    let kind = kind(&property.kind);
-    let sensitivity = sensitivity(property.sensitivity);
+    let kind = kind(&property.kind, krate);
+    let sensitivity = sensitivity(property.sensitivity, krate);
     let description = &property.description;
     quote! {
-        ::telemetry_core::PropertyMeta {
+        #krate::PropertyMeta {
             name: #name,
             kind: #kind,
             sensitivity: #sensitivity,

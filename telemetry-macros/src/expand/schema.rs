@@ -16,9 +16,10 @@ use syn::{Attribute, Ident, LitStr, Token, Type, Visibility, bracketed};
 use crate::allowlist;
 use crate::ctxt::Ctxt;
 
-/// `[allowlist = "path";] #[doc..] VIS static NAME = [Event, ...];`
+/// `[allowlist = "path";] [crate = "path";] #[doc..] VIS static NAME = [Event, ...];`
 struct SchemaInput {
     allowlist: Option<LitStr>,
+    krate: Option<LitStr>,
     attrs: Vec<Attribute>,
     vis: Visibility,
     static_token: Token![static],
@@ -26,23 +27,39 @@ struct SchemaInput {
     events: Punctuated<Type, Token![,]>,
 }
 
+/// `key = "literal";` before the schema, for `allowlist` and `crate`.
+fn setting(input: ParseStream<'_>, key: &str, slot: &mut Option<LitStr>) -> syn::Result<()> {
+    let span = input.span();
+    input.parse::<Token![=]>()?;
+    let value: LitStr = input.parse()?;
+    input.parse::<Token![;]>()?;
+    if slot.is_some() {
+        return Err(syn::Error::new(span, format!("`{key}` is given twice")));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
 impl Parse for SchemaInput {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let allowlist = if input.peek(Ident) && input.peek2(Token![=]) {
-            let key: Ident = input.parse()?;
-            if key != "allowlist" {
-                return Err(syn::Error::new(
-                    key.span(),
-                    "expected `allowlist = \"path\";` or the schema (`pub static SCHEMA = [...];`)",
-                ));
+        let (mut allowlist, mut krate) = (None, None);
+        loop {
+            if input.peek(Token![crate]) && input.peek2(Token![=]) {
+                input.parse::<Token![crate]>()?;
+                setting(input, "crate", &mut krate)?;
+            } else if input.peek(Ident) && input.peek2(Token![=]) {
+                let key: Ident = input.parse()?;
+                if key != "allowlist" {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        "expected `allowlist = \"path\";`, `crate = \"path\";` or the schema (`pub static SCHEMA = [...];`)",
+                    ));
+                }
+                setting(input, "allowlist", &mut allowlist)?;
+            } else {
+                break;
             }
-            input.parse::<Token![=]>()?;
-            let path: LitStr = input.parse()?;
-            input.parse::<Token![;]>()?;
-            Some(path)
-        } else {
-            None
-        };
+        }
         let attrs = input.call(Attribute::parse_outer)?;
         let vis: Visibility = input.parse()?;
         let static_token: Token![static] = input.parse()?;
@@ -54,6 +71,7 @@ impl Parse for SchemaInput {
         input.parse::<Token![;]>()?;
         Ok(Self {
             allowlist,
+            krate,
             attrs,
             vis,
             static_token,
@@ -69,6 +87,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         Err(error) => return error.to_compile_error(),
     };
     let mut cx = Ctxt::default();
+    let krate = crate::krate::path(&mut cx, input.krate.as_ref());
     if input.events.is_empty() {
         cx.error_spanned_by(
             &input.name,
@@ -97,7 +116,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let product = located.as_ref().and_then(|l| {
         let list = l.get(&mut cx)?;
         match &list.product {
-            Some(product) => Some(product_tokens(product)),
+            Some(product) => Some(product_tokens(product, &krate)),
             None => {
                 cx.syn_error(syn::Error::new(
                     l.span,
@@ -114,9 +133,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let (Some(product), Some(located)) = (product, located.as_ref()) else {
         // No schema value without its product; the listed events still count as listed, so
         // code that records them reports nothing more.
-        let listed = events.iter().map(|ty| listed_impl(ty));
-        let list = quote!(&[#(::telemetry_core::__private::listed_meta::<#events>()),*]);
-        let distinct = distinct_names(events.len(), &list, input.name.span());
+        let listed = events.iter().map(|ty| listed_impl(ty, &krate));
+        let list = quote!(&[#(#krate::__private::listed_meta::<#events>()),*]);
+        let distinct = distinct_names(events.len(), &list, input.name.span(), &krate);
         return quote! { #errors #(#listed)* #distinct const _: () = { #dependency }; };
     };
 
@@ -129,20 +148,20 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     } = &input;
     let path = located.path.to_string_lossy().into_owned();
     let shown = shown_path(&located.path);
-    let listed = events.iter().map(|ty| listed_impl(ty));
+    let listed = events.iter().map(|ty| listed_impl(ty, &krate));
     let list = Ident::new("__TELEMETRY_SCHEMA_EVENTS", Span::call_site());
-    let distinct = distinct_names(events.len(), &quote!(#list), name.span());
+    let distinct = distinct_names(events.len(), &quote!(#list), name.span(), &krate);
     quote! {
         #(#attrs)*
-        #vis #static_token #name: ::telemetry_core::Schema = {
+        #vis #static_token #name: #krate::Schema = {
             // one list, for the schema and its check
-            const #list: &[&::telemetry_core::EventMeta] =
-                &[#(::telemetry_core::__private::listed_meta::<#events>()),*];
+            const #list: &[&#krate::EventMeta] =
+                &[#(#krate::__private::listed_meta::<#events>()),*];
             #distinct
-            ::telemetry_core::__private::schema(
+            #krate::__private::schema(
                 #product,
                 #list,
-                ::telemetry_core::AllowlistSource {
+                #krate::AllowlistSource {
                     text: ::core::include_str!(#path),
                     path: #shown,
                     crate_name: ::core::env!("CARGO_PKG_NAME"),
@@ -158,11 +177,17 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 /// The check that no two listed events send one name (`__private::check_distinct_names`), as
 /// a constant item reported at `at` (the schema's name); `events` is the list, or the name of
 /// a constant holding it. One call for the whole list: no code per listed type.
-fn distinct_names(count: usize, events: &TokenStream, at: Span) -> TokenStream {
+fn distinct_names(
+    count: usize,
+    events: &TokenStream,
+    at: Span,
+    krate: &TokenStream,
+) -> TokenStream {
     if count < 2 {
         return TokenStream::new();
     }
-    let check = quote_spanned!(at=> ::telemetry_core::__private::check_distinct_names(#events));
+    let krate = crate::krate::at(krate, at);
+    let check = quote_spanned!(at=> #krate::__private::check_distinct_names(#events));
     quote! { const _: () = #check; }
 }
 
@@ -171,15 +196,15 @@ fn type_text(ty: &Type) -> String {
     quote!(#ty).to_string().replace(' ', "")
 }
 
-fn listed_impl(ty: &Type) -> TokenStream {
+fn listed_impl(ty: &Type, krate: &TokenStream) -> TokenStream {
     quote! {
-        impl ::telemetry_core::Listed for #ty {
-            fn __in_schema(_: ::telemetry_core::__private::SchemaToken) {}
+        impl #krate::Listed for #ty {
+            fn __in_schema(_: #krate::__private::SchemaToken) {}
         }
     }
 }
 
-fn product_tokens(product: &telemetry_allowlist::Product) -> TokenStream {
+fn product_tokens(product: &telemetry_allowlist::Product, krate: &TokenStream) -> TokenStream {
     let option = |value: &Option<String>| match value {
         Some(value) => quote!(::core::option::Option::Some(#value)),
         None => quote!(::core::option::Option::None),
@@ -200,9 +225,9 @@ fn product_tokens(product: &telemetry_allowlist::Product) -> TokenStream {
         telemetry_allowlist::ConsentPolicy::OptOut => quote!(OptOut),
     };
     quote! {
-        ::telemetry_core::__private::product(
+        #krate::__private::product(
             #name, #command, #docs_url, #docs_path, #contact, #data_location, #retention, #purpose,
-            ::telemetry_core::ConsentPolicy::#policy,
+            #krate::ConsentPolicy::#policy,
         )
     }
 }

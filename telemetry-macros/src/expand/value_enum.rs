@@ -66,7 +66,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         .map(syn::LitStr::value)
         .unwrap_or_default();
     let errors = cx.to_compile_errors();
-    let impls = generate(&item, &variants, &values, &property);
+    let impls = generate(&item, &variants, &values, &property, &args.krate);
     // The enum is emitted with every derive and attribute it was given (`Default`,
     // `Deserialize`, `clap::ValueEnum`, strum...), unlike a `#[telemetry_bucket]`: its values
     // are its variants, each an allowlisted value, so no derive can produce any other.
@@ -129,6 +129,7 @@ fn generate(
     variants: &[(&syn::Ident, String)],
     values: &[String],
     property: &str,
+    krate: &TokenStream,
 ) -> TokenStream {
     let ident = &item.ident;
     let fingerprint = super::values_fingerprint(values);
@@ -157,21 +158,21 @@ fn generate(
         }
 
         #[diagnostic::do_not_recommend]
-        impl ::telemetry_core::__private::Sealed for #ident {}
+        impl #krate::__private::Sealed for #ident {}
 
         #[diagnostic::do_not_recommend]
-        impl ::telemetry_core::__private::PropertyValue for #ident {
+        impl #krate::__private::PropertyValue for #ident {
             fn write_json(&self, out: &mut ::std::string::String) {
-                ::telemetry_core::__private::write_json_str(out, self.as_str());
+                #krate::__private::write_json_str(out, self.as_str());
             }
         }
 
         // A type that does not fit is told what the kind takes, not shown every impl.
         #[diagnostic::do_not_recommend]
-        impl ::telemetry_core::kinds::EnumValue for #ident {
+        impl #krate::kinds::EnumValue for #ident {
             const VALUES: &'static [&'static str] = &[#(#values),*];
             const PROPERTY: &'static str = #property;
-            type Fingerprint = ::telemetry_core::__private::Values<#fingerprint>;
+            type Fingerprint = #krate::__private::Values<#fingerprint>;
         }
     }
 }
