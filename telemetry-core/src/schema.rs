@@ -150,8 +150,9 @@ impl Schema {
         &self.allowlist
     }
 
-    /// Whether `event` is one of the schema's events: the same declaration, not only the same
-    /// name. [`Telemetry::track`](crate::Telemetry::track) records nothing else.
+    /// Whether `event` is one of the schema's events: the same description (name, properties
+    /// with their kinds, type name, ...), not only the same name.
+    /// [`Telemetry::track`](crate::Telemetry::track) records nothing else.
     pub fn lists(&self, event: &EventMeta) -> bool {
         self.events
             .iter()

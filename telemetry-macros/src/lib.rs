@@ -23,7 +23,9 @@ use proc_macro::TokenStream;
 ///
 /// The struct's doc comment says when the event is sent. The allowlist is found at
 /// `allowlist = "path"` (relative to the file, as `include_str!`), else the `TELEMETRY_ALLOWLIST`
-/// environment variable, else `allowlist.toml` beside the crate's `Cargo.toml`.
+/// environment variable, else `allowlist.toml` beside the crate's `Cargo.toml`. `crate =
+/// "path"` names `telemetry_core` where the crate reaches it through a re-export (all four
+/// macros take it).
 #[proc_macro_attribute]
 pub fn telemetry_event(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::event::expand(args.into(), input.into()).into()
@@ -54,9 +56,10 @@ pub fn telemetry_bucket(args: TokenStream, input: TokenStream) -> TokenStream {
 /// }
 /// ```
 ///
-/// The runtime takes it (`TelemetryConfig::builder(&SCHEMA)`), and so does `gen-docs`. An
-/// optional first line `allowlist = "path";` names the allowlist as `#[telemetry_event]`'s
-/// argument does. Recording an event that is not listed fails to compile.
+/// The runtime takes it (`TelemetryConfig::builder(&SCHEMA)`), and so does `gen-docs`.
+/// Optional first lines `allowlist = "path";` and `crate = "path";` name the allowlist and the
+/// path to `telemetry_core` as `#[telemetry_event]`'s arguments do. Recording an event that no
+/// schema lists fails to compile; one listed only by another crate's schema is not recorded.
 #[proc_macro]
 pub fn telemetry_schema(input: TokenStream) -> TokenStream {
     expand::schema::expand(input.into()).into()

@@ -29,7 +29,10 @@ fn save(telemetry: &Telemetry, enabled: bool, io: &mut Io<'_>) -> bool {
         } else {
             format!("set HOME or {}, or {instead}", names.dir)
         };
-        io.problem("there is no home directory to save your choice in", &fix);
+        io.problem(
+            "there is no home directory to save your choice in (HOME is unset, not an absolute path, or not valid Unicode, as a state directory variable may be too)",
+            &fix,
+        );
         return false;
     };
     match user_config::write(dir, config.app_name(), enabled) {

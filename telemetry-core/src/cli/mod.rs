@@ -412,7 +412,11 @@ fn opt_out_starts(telemetry: &Telemetry) -> Option<&'static str> {
     else {
         return None;
     };
-    Some(if telemetry.notice_shown() {
+    // shown by this run, or by one started with it (its marker is too recent to count yet)
+    let marker_written = telemetry
+        .state_dir()
+        .is_some_and(|dir| crate::fsutil::check_regular(&dir.notice_marker()).unwrap_or(false));
+    Some(if telemetry.notice_shown() || marker_written {
         "Recording starts with the next run (the first-run notice was just shown)"
     } else {
         "Recording starts once the first-run notice has been shown on a terminal"

@@ -150,7 +150,7 @@ fn check_files(
     };
     let Some(dir) = telemetry.state_dir() else {
         problems.push(Problem::new(
-            "there is no home directory, so telemetry has nowhere to keep its state".into(),
+            "there is no home directory, so telemetry has nowhere to keep its state (HOME is unset, not an absolute path, or not valid Unicode, as a state directory variable may be too)".into(),
             format!(
                 "set HOME, or {} to a directory telemetry may use",
                 config.env_names().dir

@@ -343,8 +343,24 @@ fn status_under_opt_out_says_when_recording_starts() {
         "{policy}"
     );
 
+    // a run started with the one that shows the notice (its configuration built first)
+    let mut environment = Environment::default();
+    environment.set("HOME", home.path().to_string_lossy());
+    let sibling = TelemetryConfig::builder(&crate::schema::DEMO_OPT_OUT)
+        .project_key("phc_test")
+        .environment(environment)
+        .working_dir(home.path())
+        .on_terminal(false)
+        .build()
+        .unwrap();
     let noticed = opt_out(true);
     assert!(noticed.notice_shown());
+    let sibling = status(&Telemetry::start_with(sibling, &mut std::io::sink()));
+    assert!(
+        sibling
+            .contains("Recording starts with the next run (the first-run notice was just shown)"),
+        "{sibling}"
+    );
     let first = status(&noticed);
     assert!(
         first.contains("Recording starts with the next run (the first-run notice was just shown). To keep it off: demo telemetry off"),

@@ -312,9 +312,10 @@ fn decide(
 fn notice_shown_before(marker: &Path, run_started: std::time::SystemTime) -> bool {
     // a link or anything but a regular file is no marker (as `fsutil::check_regular` reads it)
     match std::fs::symlink_metadata(marker) {
+        // a time that cannot be read proves nothing: not shown, the privacy-safe side
         Ok(meta) if meta.is_file() => meta
             .modified()
-            .map_or(true, |at| !crate::fsutil::modified_since(at, run_started)),
+            .is_ok_and(|at| !crate::fsutil::modified_since(at, run_started)),
         _ => false,
     }
 }

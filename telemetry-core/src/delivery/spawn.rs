@@ -4,8 +4,8 @@
 //! When a handle that recorded something in this process is dropped (or
 //! [`finish`](crate::Telemetry::finish)ed) and telemetry is still on, and at every round of
 //! [background delivery](super::background), it starts `current_exe()
-//! --telemetry-sender-process` (the running program itself, even once an upgrade replaced
-//! its file) with null stdout and stderr (its stdin: see below) — unless a
+//! --telemetry-sender-process` (on Linux the running program itself, even once an upgrade
+//! replaced its file; elsewhere whatever is at its path) with null stdout and stderr (its stdin: see below) — unless a
 //! sender is already running (`telemetry-sender.lock` is held), the back-off after a failure
 //! is not over, what the server accepts could not be recorded in the state directory (see
 //! [`access`]), or the [flush policy](#the-flush-policy) says the records can wait for a later

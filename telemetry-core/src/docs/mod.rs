@@ -260,12 +260,19 @@ mod tests {
             command: "rain",
             ..WEATHER
         };
+        let rain = Schema {
+            allowlist: AllowlistSource {
+                crate_name: "rain",
+                ..schema(&EVENTS).allowlist
+            },
+            ..schema_of(rain, &EVENTS)
+        };
         for check in [false, true] {
             let options = Options {
                 check,
                 ..options.clone()
             };
-            let error = run(&options, &schema_of(rain, &EVENTS)).unwrap_err();
+            let error = run(&options, &rain).unwrap_err();
             assert!(
                 matches!(&error, GenDocsError::OtherProgram { documents, program, .. }
                     if documents == "weather" && program == "rain"),
@@ -279,6 +286,16 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(&options.output).unwrap(),
             weather_page
+        );
+
+        // the same crate under a new command: its own page, rewritten
+        let renamed = Product {
+            command: "weather2",
+            ..WEATHER
+        };
+        assert_eq!(
+            run(&options, &schema_of(renamed, &EVENTS)).unwrap(),
+            Outcome::Written
         );
     }
 

@@ -1,7 +1,8 @@
 //! A company's shared crate re-exports the library, and a tool that depends on it alone (not
-//! on `telemetry-core`) declares its events, an event the shared crate offers as a
-//! `macro_rules!`, and its schema, with `crate = "kit::telemetry_core"`, as the README's
-//! "Several programs and shared crates" says.
+//! on `telemetry-core`) declares its events, an enum, a bucketed name, an event the shared
+//! crate offers as a `macro_rules!`, and its schema, with `crate = "kit::telemetry_core"`, as
+//! the README's "Several programs and shared crates" says. Any generated path left at
+//! `::telemetry_core` fails this build.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,15 +41,34 @@ macro_rules! update_checked_event {
 "#;
 
 const TOOL: &str = r##"//! A tool that reaches the library only through the shared crate.
-use kit::telemetry_core::{properties_json, telemetry_event, telemetry_schema};
+use kit::telemetry_core::{
+    properties_json, telemetry_bucket, telemetry_enum, telemetry_event, telemetry_schema,
+};
 
 kit::update_checked_event!();
+
+/// Where a deployment went.
+#[telemetry_enum(property = "environment", crate = "kit::telemetry_core")]
+pub enum Environment {
+    /// The staging environment.
+    Staging,
+    /// Production.
+    Production,
+}
+
+/// A deployment strategy.
+#[telemetry_bucket(property = "strategy", crate = "kit::telemetry_core")]
+pub struct Strategy;
 
 /// Sent when a deployment finishes.
 #[telemetry_event(name = "deploy.finished", crate = "kit::telemetry_core")]
 pub struct DeployFinished {
     /// How many targets were deployed.
     pub target_count: u32,
+    /// Where to.
+    pub environment: Environment,
+    /// How.
+    pub strategy: Strategy,
 }
 
 telemetry_schema! {
@@ -66,6 +86,15 @@ fn the_tool_declares_and_lists_its_events_through_the_kit() {
         properties_json(&UpdateChecked { update_available: true }),
         r#""update_available":true"#
     );
+    let finished = DeployFinished {
+        target_count: 2,
+        environment: Environment::Production,
+        strategy: Strategy::sanitize("canary"),
+    };
+    assert_eq!(
+        properties_json(&finished),
+        r#""target_count":2,"environment":"production","strategy":"canary""#
+    );
 }
 "##;
 
@@ -80,6 +109,20 @@ name = "target_count"
 kind = "unsigned"
 sensitivity = "interaction"
 description = "How many targets were deployed."
+
+[[property]]
+name = "environment"
+kind = "enum"
+values = ["staging", "production"]
+sensitivity = "interaction"
+description = "Where a deployment went."
+
+[[property]]
+name = "strategy"
+kind = "bucketed"
+values = ["canary", "blue_green"]
+sensitivity = "interaction"
+description = "How a deployment was rolled out."
 
 [[property]]
 name = "update_available"

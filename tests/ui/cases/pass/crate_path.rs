@@ -1,5 +1,7 @@
 //! `crate = "..."`: events, enums, bucketed names and the schema declared through a crate that
 //! re-exports the library (a company's shared crate, as with serde's `#[serde(crate = "...")]`).
+//! This crate also depends on the library itself, so a path left at `::telemetry_core` would
+//! compile here: `tests/adoption/tests/shared_crate.rs` builds a tool that does not.
 
 /// What a shared crate offers its tools.
 mod kit {
