@@ -97,6 +97,7 @@ crate::diagnostics::error_event_fns!(debug debug_error);
 pub const SENDER_ARG: &str = "--telemetry-sender-process";
 
 /// The sender's `PATH`: a file, so that looking a program up in it always fails.
+#[cfg(unix)]
 pub const NO_PROGRAM_PATH: &str = "/dev/null";
 
 /// `<APP>_TELEMETRY_SENDER_CWD`: the host's working directory, given to the sender (which runs

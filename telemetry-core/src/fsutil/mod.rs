@@ -350,6 +350,19 @@ pub fn read_small_text(path: &Path) -> Result<Option<String>, StateError> {
         })
 }
 
+/// A directory builder that creates directories readable only by their owner, where the
+/// platform has modes (elsewhere the home directory's inherited permissions apply).
+fn private_dir_builder() -> fs::DirBuilder {
+    #[cfg_attr(not(unix), allow(unused_mut))]
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+}
+
 /// Makes sure the state directory exists, creating it (mode 0700) if needed, and takes the
 /// group and other bits off an existing one that is the current user's (the host may have made
 /// it first, with its own umask: 0755 becomes 0700). Only the last component is ever created: a missing parent (a missing home) is
@@ -365,12 +378,7 @@ pub fn ensure_dir(dir: &Path) -> Result<(), StateError> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(StateError::io("inspect", dir, e)),
     }
-    let mut builder = fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
+    let builder = private_dir_builder();
     match builder.create(dir) {
         Ok(()) => match fs::metadata(dir) {
             // the umask may have taken bits away: set the mode itself

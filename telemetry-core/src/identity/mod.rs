@@ -426,6 +426,8 @@ mod tests {
 
     #[test]
     fn damaged_files_are_repaired_links_refused() {
+        // (`home` is used by the Unix-only link case below)
+        #[cfg_attr(not(unix), allow(unused_variables))]
         let (home, store, _) = store();
         let first = store.load_or_create().unwrap();
         let path = store.dir.identity_file();
