@@ -55,9 +55,9 @@ impl StateDir {
             return Some(Self::new(dir, StateDirSource::Explicit));
         }
         let var = &config.env_names().dir;
-        if config.environment().get_non_empty(var).is_some() {
+        if let Some(value) = config.environment().get_non_empty(var) {
             // set, but not to a usable path (not valid Unicode): no directory, rather than HOME's
-            let path = PathBuf::from(config.environment().get_faithful(var)?.trim());
+            let path = PathBuf::from(crate::Environment::faithful(value)?.trim());
             let path = if path.is_absolute() {
                 path
             } else {

@@ -309,20 +309,19 @@ fn inspect_in_a_keyless_build_names_the_missing_key_not_the_consent() {
 #[test]
 fn status_under_opt_out_says_when_recording_starts() {
     let home = tempfile::tempdir().unwrap();
-    let opt_out = |on_a_terminal: bool| {
+    let config = |on_a_terminal: bool| {
         let mut environment = Environment::default();
         environment.set("HOME", home.path().to_string_lossy());
-        Telemetry::start_with(
-            TelemetryConfig::builder(&crate::schema::DEMO_OPT_OUT)
-                .project_key("phc_test")
-                .environment(environment)
-                .working_dir(home.path())
-                .on_terminal(on_a_terminal)
-                .build()
-                .unwrap(),
-            &mut std::io::sink(),
-        )
+        TelemetryConfig::builder(&crate::schema::DEMO_OPT_OUT)
+            .project_key("phc_test")
+            .environment(environment)
+            .working_dir(home.path())
+            .on_terminal(on_a_terminal)
+            .build()
+            .unwrap()
     };
+    let opt_out =
+        |on_a_terminal: bool| Telemetry::start_with(config(on_a_terminal), &mut std::io::sink());
     let status = |telemetry: &Telemetry| run(telemetry, &["status"]).out;
 
     let piped = status(&opt_out(false));
@@ -344,15 +343,7 @@ fn status_under_opt_out_says_when_recording_starts() {
     );
 
     // a run started with the one that shows the notice (its configuration built first)
-    let mut environment = Environment::default();
-    environment.set("HOME", home.path().to_string_lossy());
-    let sibling = TelemetryConfig::builder(&crate::schema::DEMO_OPT_OUT)
-        .project_key("phc_test")
-        .environment(environment)
-        .working_dir(home.path())
-        .on_terminal(false)
-        .build()
-        .unwrap();
+    let sibling = config(false);
     let noticed = opt_out(true);
     assert!(noticed.notice_shown());
     let sibling = status(&Telemetry::start_with(sibling, &mut std::io::sink()));

@@ -79,12 +79,17 @@ impl Environment {
             .filter(|p| p.is_absolute())
     }
 
-    /// [`get_non_empty`](Self::get_non_empty), for a value used as a path: only if it was valid
-    /// Unicode in the process environment. The snapshot keeps other values in a lossy form,
-    /// which as a path could name another directory than the one meant, so telemetry uses none.
+    /// [`get_non_empty`](Self::get_non_empty), for a value used as a path: see
+    /// [`faithful`](Self::faithful).
     pub(crate) fn get_faithful(&self, name: &str) -> Option<&str> {
-        self.get_non_empty(name)
-            .filter(|value| !value.contains(char::REPLACEMENT_CHARACTER))
+        self.get_non_empty(name).and_then(Self::faithful)
+    }
+
+    /// `value` if it was valid Unicode in the process environment. The snapshot keeps other
+    /// values in a lossy form, which as a path could name another directory than the one
+    /// meant, so telemetry uses none.
+    pub(crate) fn faithful(value: &str) -> Option<&str> {
+        (!value.contains(char::REPLACEMENT_CHARACTER)).then_some(value)
     }
 }
 
