@@ -163,6 +163,8 @@ fn a_tool_reaches_the_library_through_a_shared_crate() {
             "CARGO_TARGET_DIR",
             Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared-crate"),
         )
+        // Only disk (see `outside_crate.rs`).
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
         .env_remove("TELEMETRY_ALLOWLIST")
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
