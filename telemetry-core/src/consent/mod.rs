@@ -431,6 +431,33 @@ mod tests {
     }
 
     #[test]
+    fn on_windows_a_switch_set_in_any_case_counts() {
+        let case = Case::new();
+        let decide = |vars: &[(&str, &str)]| {
+            let mut env = Environment::windows_rules();
+            for (name, value) in vars {
+                env.set(*name, *value);
+            }
+            let config = TelemetryConfig::builder(crate::schema::demo_under(ConsentPolicy::OptIn))
+                .environment(env)
+                .working_dir(&case.cwd)
+                .on_terminal(false)
+                .build()
+                .unwrap();
+            resolve(&config, Some(&case.dir()))
+        };
+        assert!(decide(&[("demo_telemetry", "1")]).enabled);
+        for off in ["do_not_track", "Do_Not_Track", "demo_no_telemetry"] {
+            let d = decide(&[("demo_telemetry", "1"), (off, "1")]);
+            assert!(!d.enabled, "{off}");
+        }
+        assert_eq!(
+            decide(&[("do_not_track", "1")]).source.describe(None),
+            "DO_NOT_TRACK=1"
+        );
+    }
+
+    #[test]
     fn switches_in_doubt_side_with_privacy() {
         let case = Case::new();
         user_config::write(&case.dir(), "demo", true).unwrap();

@@ -8,11 +8,31 @@ use std::path::PathBuf;
 
 /// A snapshot of environment variables: everything telemetry reads from the environment comes
 /// from here, so tests pass their own and never touch the process environment.
-#[derive(Clone, Default, PartialEq, Eq)]
+///
+/// On Windows, names are matched without regard to (ASCII) case, as Windows matches them:
+/// `set do_not_track=1` in `cmd` turns telemetry off there as `DO_NOT_TRACK=1` does. Elsewhere
+/// they are matched exactly, as the system does.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Environment {
-    /// Sorted by name, each name once. Not a `BTreeMap`: its code (and the sort its
-    /// `collect` runs) is linked into every host for a few look-ups of a hundred variables.
+    /// Sorted by name, each name once (upper-cased when `fold_case`). Not a `BTreeMap`: its code
+    /// (and the sort its `collect` runs) is linked into every host for a few look-ups of a
+    /// hundred variables.
     vars: Vec<(String, String)>,
+    /// Whether names are matched without regard to ASCII case (Windows' rule).
+    fold_case: bool,
+}
+
+#[allow(
+    clippy::derivable_impls,
+    reason = "`fold_case` is `false` only where the build is not for Windows"
+)]
+impl Default for Environment {
+    fn default() -> Self {
+        Self {
+            vars: Vec::new(),
+            fold_case: cfg!(windows),
+        }
+    }
 }
 
 impl Environment {
@@ -33,6 +53,15 @@ impl Environment {
         Self::default()
     }
 
+    /// An empty snapshot that matches names as Windows does, on any system.
+    #[cfg(test)]
+    pub(crate) fn windows_rules() -> Self {
+        Self {
+            fold_case: true,
+            ..Self::default()
+        }
+    }
+
     /// This snapshot with `name` set to `value`.
     pub fn with(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.set(name, value);
@@ -44,7 +73,10 @@ impl Environment {
         self.insert(name.into(), value.into());
     }
 
-    fn insert(&mut self, name: String, value: String) {
+    fn insert(&mut self, mut name: String, value: String) {
+        if self.fold_case {
+            name.make_ascii_uppercase();
+        }
         match self.position(&name) {
             Ok(i) => self.vars[i].1 = value,
             Err(i) => self.vars.insert(i, (name, value)),
@@ -52,7 +84,14 @@ impl Environment {
     }
 
     fn position(&self, name: &str) -> Result<usize, usize> {
-        self.vars.binary_search_by(|(k, _)| k.as_str().cmp(name))
+        let fold = self.fold_case;
+        // stored names are already upper-cased when folding, so only the query is
+        self.vars.binary_search_by(|(k, _)| {
+            k.bytes().cmp(
+                name.bytes()
+                    .map(|b| if fold { b.to_ascii_uppercase() } else { b }),
+            )
+        })
     }
 
     /// The value of `name`, if set.
@@ -173,6 +212,34 @@ impl Switch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_matched_as_the_system_matches_them() {
+        let exact = Environment {
+            fold_case: false,
+            ..Environment::default()
+        }
+        .with("do_not_track", "1");
+        assert_eq!(exact.get("DO_NOT_TRACK"), None);
+        assert_eq!(exact.get("do_not_track"), Some("1"));
+
+        let folded = Environment::windows_rules()
+            .with("do_not_track", "1")
+            .with("Path", "C:\\bin")
+            .with("PATH", "C:\\later");
+        assert_eq!(folded.get("DO_NOT_TRACK"), Some("1"));
+        assert_eq!(folded.get("Do_Not_Track"), Some("1"));
+        assert_eq!(folded.get("path"), Some("C:\\later"));
+        assert_eq!(folded.get("DO_NOT_TRACKX"), None);
+        // one entry per name, whatever case it was set in, and the last value wins
+        assert_eq!(
+            format!("{folded:?}"),
+            r#"{"DO_NOT_TRACK": "1", "PATH": "C:\\later"}"#
+        );
+
+        assert_eq!(Environment::default().fold_case, cfg!(windows));
+        assert_eq!(Environment::from_process().fold_case, cfg!(windows));
+    }
 
     #[test]
     fn snapshot_reads_only_its_own_map() {
