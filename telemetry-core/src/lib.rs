@@ -38,6 +38,7 @@
 //! | `runtime` | yes | [`Telemetry`], [`TelemetryConfig`], the `telemetry` subcommand ([`cli`]) and delivery through posthog-rs |
 //! | `diagnostics` | yes | the runtime's own [`tracing`] events (see [Diagnostics](#diagnostics)); without it they are compiled out, about 40 KB less in a host |
 //! | `docs` | no | [`docs`]: the generated `docs/telemetry.md` and the `gen-docs` command |
+//! | `testing` | no | [`testing`]: run your built tool in its own tests, in a home of its own with telemetry on (for dev-dependencies; turns on `runtime`) |
 //!
 //! A crate that only declares events depends on this crate with `default-features = false`
 //! (adding `docs` for its `gen-docs`): it then compiles no network stack and no C code.
@@ -181,6 +182,8 @@ mod queue;
 mod record;
 #[cfg(all(test, feature = "runtime"))]
 mod test_events;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[doc(hidden)]
 pub mod __private;

@@ -36,7 +36,7 @@ pub mod backoff;
 pub mod client;
 mod endpoint;
 mod host_exit;
-mod lock;
+pub(crate) mod lock;
 pub mod outcome;
 #[cfg(unix)]
 mod priority;

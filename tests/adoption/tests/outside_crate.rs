@@ -336,7 +336,7 @@ fn a_new_crate_gets_its_own_page_catalog_and_build_errors() {
 
     // The tool's own tests of its telemetry, as the README shows them.
     let tests = succeeded(&cargo(dir, &["test", "--quiet"]), "cargo test");
-    assert!(tests.contains("test result: ok. 3 passed"), "{tests}");
+    assert!(tests.contains("test result: ok. 4 passed"), "{tests}");
 
     opt_out(dir, &bin, &page);
 

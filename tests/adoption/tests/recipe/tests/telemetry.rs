@@ -1,13 +1,13 @@
 //! weather's own tests of its telemetry, as the README's "Testing your tool's telemetry" shows
-//! them: an event's properties, and what a real run records.
+//! them: an event's properties, and what a real run records and delivers.
 
-use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
 use telemetry_core::properties_json;
+use telemetry_core::testing::TestHome;
 use telemetry_devserver::{DevServer, DevServerOptions};
-use weather::{ForecastShown, Units};
+use weather::{ForecastShown, SCHEMA, Units};
 
 #[test]
 fn a_shown_forecast_sends_its_days_and_units() {
@@ -21,24 +21,13 @@ fn a_shown_forecast_sends_its_days_and_units() {
     );
 }
 
-/// `weather ARGS` with a HOME of its own and none of the developer's environment (their
-/// `DO_NOT_TRACK`, `WEATHER_TELEMETRY_DIR` or `CI` would change what is recorded), telemetry
-/// on, and a debug build's development endpoint `endpoint` (honoured on loopback only).
-fn weather_sending_to(endpoint: &str, home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_weather"))
+/// `weather ARGS` in `home`: none of the developer's environment, telemetry on, delivery to the
+/// home's development endpoint (by default a loopback port nothing listens on).
+fn weather(home: &TestHome, args: &[&str]) -> Output {
+    home.command(env!("CARGO_BIN_EXE_weather"))
         .args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("WEATHER_TELEMETRY", "1")
-        .env("WEATHER_TELEMETRY_DEV_ENDPOINT", endpoint)
-        .env("WEATHER_TELEMETRY_DEV_KEY", "phc_test")
         .output()
         .expect("weather runs")
-}
-
-/// [`weather_sending_to`] a loopback port nothing listens on: nothing can leave the machine.
-fn weather(home: &Path, args: &[&str]) -> Output {
-    weather_sending_to("http://127.0.0.1:9", home, args)
 }
 
 fn json(output: Output) -> serde_json::Value {
@@ -46,31 +35,14 @@ fn json(output: Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("JSON")
 }
 
-/// Each recording command starts a sender as it exits (`weather` run again), which works on
-/// in HOME for a moment: wait for it before HOME is deleted.
-fn wait_for_the_sender(home: &Path) {
-    let until = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < until {
-        let status = json(weather(home, &["telemetry", "status", "--json"]));
-        if status["delivery"]["sender_running"] == false {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the sender still runs");
-}
-
 #[test]
 fn a_forecast_records_what_it_showed() {
-    let home = tempfile::tempdir().unwrap();
-    let out = weather(home.path(), &["forecast", "--days", "5"]);
+    let home = TestHome::new(&SCHEMA).unwrap();
+    let out = weather(&home, &["forecast", "--days", "5"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "5 days of sunshine (Metric)\n");
 
     // every event, queued or sent, exactly as PostHog gets it (`-n`: the last 10 by default)
-    let inspected = json(weather(
-        home.path(),
-        &["telemetry", "inspect", "--json", "-n", "100"],
-    ));
+    let inspected = json(weather(&home, &["telemetry", "inspect", "--json", "-n", "100"]));
     let shown: Vec<&serde_json::Value> = inspected["events"]
         .as_array()
         .unwrap()
@@ -82,7 +54,20 @@ fn a_forecast_records_what_it_showed() {
     assert_eq!(shown[0]["properties"]["forecast_days"], 5);
     assert_eq!(shown[0]["properties"]["units"], "metric");
     assert_eq!(shown[0]["properties"]["is_ci"], false);
-    wait_for_the_sender(home.path());
+    // dropping `home` waits for the sender the run started
+}
+
+#[test]
+fn do_not_track_records_nothing() {
+    let home = TestHome::new(&SCHEMA).unwrap();
+    let out = home
+        .command(env!("CARGO_BIN_EXE_weather"))
+        .arg("forecast")
+        .env("DO_NOT_TRACK", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(!home.state_dir().exists());
 }
 
 /// What arrives, with `telemetry-devserver` (a PostHog-compatible server on 127.0.0.1) as the
@@ -90,11 +75,11 @@ fn a_forecast_records_what_it_showed() {
 #[test]
 fn a_forecast_arrives_as_inspect_showed_it() {
     let server = DevServer::start(DevServerOptions::default()).unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let out = weather_sending_to(&server.url(), home.path(), &["forecast"]);
+    let home = TestHome::new(&SCHEMA).unwrap().sending_to(server.url());
+    let out = weather(&home, &["forecast"]);
     assert!(out.status.success(), "{out:?}");
     assert!(server.wait_for_events(2, Duration::from_secs(30)));
-    wait_for_the_sender(home.path());
+    assert!(home.wait_for_sender(Duration::from_secs(30)));
 
     let mut arrived: Vec<String> = server.events().iter().map(|e| e.event.clone()).collect();
     arrived.sort();
@@ -107,10 +92,7 @@ fn a_forecast_arrives_as_inspect_showed_it() {
     assert_eq!(shown.properties["forecast_days"], 3);
     assert_eq!(shown.properties["units"], "metric");
     // inspect lists them as sent, with the same uuids
-    let inspected = json(weather(
-        home.path(),
-        &["telemetry", "inspect", "--json", "-n", "100"],
-    ));
+    let inspected = json(weather(&home, &["telemetry", "inspect", "--json", "-n", "100"]));
     assert_eq!(inspected["sent"], 2, "{inspected}");
     let mut sent: Vec<String> = inspected["events"]
         .as_array()
