@@ -97,7 +97,9 @@ impl TelemetryConfigBuilder {
 /// `main` (before parsing arguments, opening files or printing), or that process would do
 /// whatever your program does first. If your program ends with [`std::process::exit`], which
 /// skips destructors, call [`Telemetry::finish`] first. A long-running host also sends while it
-/// runs: [`deliver_in_background`](Self::deliver_in_background).
+/// runs: [`deliver_in_background`](Self::deliver_in_background). An async `main`
+/// (`#[tokio::main]`) starts it the same way, first thing: the sender then runs inside the
+/// host's runtime, and sends from a thread of its own, outside it.
 ///
 /// # Threads, signals and long runs
 ///

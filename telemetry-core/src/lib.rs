@@ -139,6 +139,7 @@
 //! | 9 | `notice`, `debug` | the first-run notice; debug mode |
 //! | 10 | `delivery` | the detached sender, background delivery, outcomes, back-off |
 //! | 11 | `handle` | the [`Telemetry`] handle and the command timer |
+//! | 11 | `testing` (feature `testing`) | a home to run the built program in from its own tests |
 //! | 12 | [`cli`] | the `telemetry` subcommand |
 //! | 13 | `bench_support` | `__private::bench`, what the micro-benchmarks time (not API) |
 

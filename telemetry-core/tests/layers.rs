@@ -34,6 +34,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("debug", 9),
     ("delivery", 10),
     ("handle", 11),
+    ("testing", 11),
     ("cli", 12),
     ("bench_support", 13),
 ];

@@ -775,3 +775,33 @@ fn a_server_whose_file_is_replaced_by_an_upgrade_still_delivers() {
     );
     wait_until_delivered(&demo);
 }
+
+/// A host whose `main` is `#[tokio::main]` (`demo-async`): its sender is the same program, so
+/// `Telemetry::start` runs inside a tokio runtime there too, where the blocking HTTP client
+/// cannot be built; the sender still delivers.
+#[test]
+fn a_host_with_an_async_main_delivers() {
+    let server = server(Mode::Ok);
+    let home = telemetry_core::testing::TestHome::new(&telemetry_schema::SCHEMA)
+        .unwrap()
+        .sending_to(server.url());
+    let out = home
+        .command(env!("CARGO_BIN_EXE_demo-async"))
+        .arg("run")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stderr), "");
+    let status = || {
+        let out = home
+            .command(env!("CARGO_BIN_EXE_demo"))
+            .args(["telemetry", "status"])
+            .output()
+            .unwrap();
+        text(&out.stdout)
+    };
+    assert!(server.wait_for_events(1, PATIENCE), "{}", status());
+    assert!(home.wait_for_sender(PATIENCE));
+    let arrived: Vec<String> = server.events().into_iter().map(|e| e.event).collect();
+    assert_eq!(arrived, ["binary.startup"]);
+}

@@ -378,6 +378,12 @@ fn gather(telemetry: &Telemetry) -> Option<Report<'_>> {
     if let (Some(config), Some(count)) = (telemetry.config(), sender.senders_not_run_reported()) {
         problems.push(senders_not_run(config, count));
     }
+    if sender.consecutive_failures > 0
+        && let Some(failure) = &sender.last_failure
+        && failure.class == crate::delivery::outcome::FailureClass::Crashed
+    {
+        problems.push(sender_crashed(sender.consecutive_failures));
+    }
     let has_key = delivery.has_key();
     Some(Report {
         recording: telemetry.is_recording() && !unrecordable,
@@ -415,6 +421,17 @@ fn senders_not_run(config: &TelemetryConfig, count: u32) -> Problem {
             "if you build {}: start telemetry (`TelemetryConfig::builder(..).start()`) first thing in `main`, before parsing arguments, since the sender is this program run again; otherwise, report it to its authors",
             config.command_name()
         ),
+    )
+}
+
+/// The last sender panicked (after `failures` failed attempts in a row, the last its crash).
+#[cold]
+fn sender_crashed(failures: u32) -> Problem {
+    Problem::new(
+        format!(
+            "the last telemetry sender crashed before it finished ({failures} failed attempt(s) in a row); recorded events wait in the queue"
+        ),
+        "a later sender tries again after a back-off; if it keeps crashing, report it to the program's authors".to_owned(),
     )
 }
 

@@ -249,6 +249,54 @@ fn problems_are_reported_with_a_fix() {
 }
 
 #[test]
+fn a_crashed_sender_is_a_problem_until_a_sender_reports_again() {
+    use crate::delivery::backoff::SenderState;
+    use crate::delivery::outcome::{Failure, FailureClass};
+    use crate::paths::{StateDir, StateDirSource};
+
+    let home = tempfile::tempdir().unwrap();
+    let telemetry = start(home.path(), &[("DEMO_TELEMETRY", "1")]);
+    telemetry.track(&Ping);
+    assert_eq!(run(&telemetry, &["status"]).code, 0);
+
+    let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Home);
+    let crashed = Failure {
+        class: FailureClass::Crashed,
+        status: None,
+    };
+    SenderState::record_failure(&dir, &crashed, chrono::Utc::now()).unwrap();
+    let o = run(&telemetry, &["status"]);
+    assert_eq!(o.code, 1, "{}", o.out);
+    assert!(
+        o.err
+            .contains("the last telemetry sender crashed before it finished"),
+        "{}",
+        o.err
+    );
+    assert!(
+        o.out
+            .contains("Last failure: the sender crashed before it finished"),
+        "{}",
+        o.out
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&run(&telemetry, &["status", "--json"]).out).unwrap();
+    assert_eq!(doc["delivery"]["last_failure"]["class"], "crashed", "{doc}");
+
+    // another failure, from the server this time: no longer the crash
+    let network = Failure {
+        class: FailureClass::Network,
+        status: None,
+    };
+    SenderState::record_failure(&dir, &network, chrono::Utc::now()).unwrap();
+    assert_eq!(run(&telemetry, &["status"]).code, 0);
+    // nor after a crash that a success followed
+    SenderState::record_failure(&dir, &crashed, chrono::Utc::now()).unwrap();
+    SenderState::record_success(&dir, chrono::Utc::now()).unwrap();
+    assert_eq!(run(&telemetry, &["status"]).code, 0);
+}
+
+#[test]
 fn catalog_lists_common_properties() {
     let home = tempfile::tempdir().unwrap();
     let o = run(&start(home.path(), &[]), &["catalog"]);

@@ -64,17 +64,21 @@ pub enum FailureClass {
     RateLimited,
     /// Any other status that is neither success nor a refusal for good.
     UnexpectedStatus,
+    /// The sender panicked before it finished (not an answer from the server): reported by
+    /// `status` as a problem.
+    Crashed,
 }
 
 impl FailureClass {
     /// Every class.
-    pub(crate) const ALL: [Self; 6] = [
+    pub(crate) const ALL: [Self; 7] = [
         FailureClass::Network,
         FailureClass::RequestTimeout,
         FailureClass::NotFound,
         FailureClass::ServerError,
         FailureClass::RateLimited,
         FailureClass::UnexpectedStatus,
+        FailureClass::Crashed,
     ];
 
     /// The class's name, as stored in `telemetry-sender.json`.
@@ -86,6 +90,7 @@ impl FailureClass {
             FailureClass::ServerError => "server_error",
             FailureClass::RateLimited => "rate_limited",
             FailureClass::UnexpectedStatus => "unexpected_status",
+            FailureClass::Crashed => "crashed",
         }
     }
 
@@ -103,6 +108,7 @@ impl FailureClass {
             FailureClass::ServerError => "server error (5xx)",
             FailureClass::RateLimited => "rate limited by the server (429)",
             FailureClass::UnexpectedStatus => "an unexpected answer from the server",
+            FailureClass::Crashed => "the sender crashed before it finished",
         }
     }
 }

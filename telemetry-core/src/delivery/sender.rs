@@ -44,7 +44,7 @@ use super::backoff::SenderState;
 use super::client;
 use super::endpoint::Delivery;
 use super::lock::SenderLock;
-use super::outcome::{Failure, Outcome, RejectionClass};
+use super::outcome::{Failure, FailureClass, Outcome, RejectionClass};
 use crate::config::TelemetryConfig;
 use crate::consent;
 use crate::limits::{
@@ -287,12 +287,45 @@ pub(crate) fn run_detached_process(mut config: TelemetryConfig) -> ! {
         Ok(()) => {
             // the command that started it exits first (within the deadline)
             super::host_exit::wait_for_host(started + HOST_EXIT_WAIT);
-            send_detached(&config, started);
+            let dir = StateDir::resolve(&config);
+            send_on_own_thread(
+                dir.as_ref(),
+                Box::new(move || send_detached(&config, started)),
+            );
         }
         // without a watchdog the deadline could not be kept: send nothing
         Err(error) => debug_error("telemetry watchdog not started", &error),
     }
     std::process::exit(0)
+}
+
+/// Runs `send` on a thread of its own and waits for it; a panic in it is recorded in `dir` as
+/// a failed attempt of class [`Crashed`](FailureClass::Crashed) (`status` reports it, and the
+/// back-off keeps the next senders from crashing once per command).
+///
+/// A thread of its own: a host whose `main` is async (`#[tokio::main]`) calls
+/// `Telemetry::start` inside its runtime, in the sender process as in the command, and
+/// posthog-rs's blocking client panics when it is built or dropped in a runtime's context. A new
+/// thread is outside any.
+fn send_on_own_thread(dir: Option<&StateDir>, send: Box<dyn FnOnce() + Send>) {
+    let thread = match super::start_thread("telemetry-sender", send) {
+        Ok(thread) => thread,
+        Err(error) => return debug_error("telemetry sender thread not started", &error),
+    };
+    if thread.join().is_ok() {
+        return;
+    }
+    crate::diagnostics::warn_event!("telemetry sender panicked; recorded as a failed attempt");
+    let crashed = Failure {
+        class: FailureClass::Crashed,
+        status: None,
+    };
+    // in a directory that is still there (a sender creates none)
+    if let Some(dir) = dir.filter(|dir| dir.path().is_dir())
+        && let Err(error) = SenderState::record_failure(dir, &crashed, chrono::Utc::now())
+    {
+        debug_error("telemetry sender: crash not recorded", &error);
+    }
 }
 
 /// Runs `fire` on a thread of its own at `deadline`, whatever the rest of the process is
@@ -390,6 +423,39 @@ mod tests {
         assert_eq!(through_first_alias(&[alias.clone(), event(1)]), 1);
         assert_eq!(through_first_alias(&[event(1), event(2)]), 2);
         assert_eq!(through_first_alias(&[]), 0);
+    }
+
+    #[test]
+    fn a_sender_that_panics_is_recorded_as_crashed() {
+        use crate::paths::StateDirSource;
+
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Home);
+        std::fs::create_dir(dir.path()).unwrap();
+
+        // one that ends: nothing recorded; it ran on a thread of its own
+        let main = std::thread::current().id();
+        let (ran_on, seen) = std::sync::mpsc::channel();
+        send_on_own_thread(
+            Some(&dir),
+            Box::new(move || ran_on.send(std::thread::current().id()).unwrap()),
+        );
+        assert_ne!(seen.recv().unwrap(), main);
+        assert_eq!(SenderState::read(&dir), SenderState::default());
+
+        send_on_own_thread(Some(&dir), Box::new(|| panic!("a bug in the sender")));
+        let state = SenderState::read(&dir);
+        assert_eq!(state.consecutive_failures, 1);
+        assert!(!state.allows_attempt_now(), "a back-off follows");
+        let failure = state.last_failure.expect("the crash is recorded");
+        assert_eq!(failure.class, FailureClass::Crashed);
+        assert_eq!(failure.status, None);
+
+        // a directory removed meanwhile is not made again
+        let gone = StateDir::new(home.path().join("gone"), StateDirSource::Home);
+        send_on_own_thread(Some(&gone), Box::new(|| panic!("a bug in the sender")));
+        assert!(!gone.path().exists());
+        send_on_own_thread(None, Box::new(|| panic!("a bug in the sender")));
     }
 
     #[test]
