@@ -94,11 +94,25 @@ fn check_variants(
             );
         }
     }
-    let missing: Vec<&str> = values
+    let (unsendable, missing): (Vec<&str>, Vec<&str>) = values
         .iter()
         .filter(|v| !declared.contains(v))
         .map(String::as_str)
-        .collect();
+        .partition(|v| snake_case(&camel_case(v)) != *v);
+    // a value no variant's name is sent as (`ten_to_99`: `TenTo99` is sent as `ten_to99`):
+    // suggesting a variant would repeat the error, so the allowlist is what to change
+    for value in unsendable {
+        let variant = camel_case(value);
+        cx.error_spanned_by(
+            &item.ident,
+            format!(
+                "no variant of `{}` can be sent as the allowlisted value `{value}` of `{property}`: a variant `{variant}` is sent as `{}`. Values of an enum are variant names in snake_case; in the allowlist, write `{}` instead",
+                item.ident,
+                snake_case(&variant),
+                snake_case(&variant),
+            ),
+        );
+    }
     if !missing.is_empty() {
         let quoted = |words: Vec<String>| {
             words
