@@ -447,23 +447,25 @@ fn checked_git_commit(commit: &'static str) -> Result<&'static str, ConfigError>
     }
 }
 
-/// The opt-out variable and project file of the program that started telemetry in this
-/// process: the `telemetry` subcommand's help names them, and clap builds that text from the
-/// host's parser, where no handle is at hand.
-static STARTED_NAMES: OnceLock<(String, String)> = OnceLock::new();
+/// The command, opt-out variable and project file of the program that started telemetry in
+/// this process: the `telemetry` subcommand's help names them, and clap builds that text from
+/// the host's parser, where no handle is at hand.
+static STARTED_NAMES: OnceLock<(&'static str, String, String)> = OnceLock::new();
 
 /// Remembers `config`'s names for the help text (the first program started wins).
 pub(crate) fn remember_started(config: &TelemetryConfig) {
     let _ = STARTED_NAMES.get_or_init(|| {
         (
+            config.schema.product().command(),
             config.env_names.telemetry.clone(),
             config.schema.product().project_file(),
         )
     });
 }
 
-/// `(<APP>_TELEMETRY, .<app>-telemetry.toml)` of the program started in this process.
-pub(crate) fn started_names() -> Option<&'static (String, String)> {
+/// `(<command>, <APP>_TELEMETRY, .<app>-telemetry.toml)` of the program started in this
+/// process.
+pub(crate) fn started_names() -> Option<&'static (&'static str, String, String)> {
     STARTED_NAMES.get()
 }
 

@@ -43,7 +43,10 @@
 //!   home for a moment. Dropping the `TestHome` waits for it (at most
 //!   [`SENDER_DEADLINE`] and a second), so the directory is not
 //!   deleted under it; [`wait_for_sender`](TestHome::wait_for_sender) waits before you look at
-//!   what was delivered.
+//!   what was delivered. The flush policy holds here as everywhere: a command that ends within
+//!   [`FLUSH_INTERVAL`](crate::limits::FLUSH_INTERVAL) of the last sender's start starts none,
+//!   so of several commands in a row, only the first one's events arrive at once (`inspect`
+//!   shows the others queued).
 
 use std::ffi::OsStr;
 use std::path::Path;

@@ -96,7 +96,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = workflow::ProviderArg::Claude)]
         assistant: workflow::ProviderArg,
     },
-    /// See and change what anonymous usage data demo records
+    // No doc comment: it would replace the subcommand's own help, which says how to opt out.
     Telemetry(TelemetryArgs),
 }
 

@@ -23,7 +23,7 @@
 //!
 //! #[derive(Subcommand)]
 //! enum Command {
-//!     /// See and change what usage data this program records.
+//!     // No doc comment: it would replace the subcommand's own help, which says how to opt out.
 //!     Telemetry(TelemetryArgs),
 //! }
 //!
@@ -64,14 +64,18 @@ pub struct TelemetryArgs {
     pub command: Option<TelemetryCommand>,
 }
 
-/// The short help of `<app> telemetry` (a host's doc comment on its variant replaces it).
-const ABOUT: &str = "See and change what anonymous usage data this program records";
+/// The short help of `<app> telemetry`, naming the program once telemetry started (first
+/// thing in `main`, before the host parses its arguments). A doc comment on the host's variant
+/// replaces it and the long help, with it the ways to opt out: the recipe has none.
+fn about() -> String {
+    let program = crate::config::started_names().map_or("this program", |names| names.0);
+    format!("See and change what anonymous usage data {program} records")
+}
 
-/// The long help of `<app> telemetry`, with the program's own names once telemetry started
-/// (first thing in `main`, before the host parses its arguments).
+/// The long help of `<app> telemetry`, with the program's own names once telemetry started.
 fn long_about() -> String {
     let ways = match crate::config::started_names() {
-        Some((variable, project_file)) => format!(
+        Some((_, variable, project_file)) => format!(
             "Telemetry can also be turned off with DO_NOT_TRACK=1 or {variable}=0 in the \
              environment, or for a whole repository with a {project_file} file at its root."
         ),
@@ -79,13 +83,13 @@ fn long_about() -> String {
                  `telemetry status` names every setting that decides it."
             .to_owned(),
     };
-    format!("{ABOUT}.\n\n{ways}")
+    format!("{}.\n\n{ways}", about())
 }
 
 impl clap::Args for TelemetryArgs {
     fn augment_args(cmd: clap::Command) -> clap::Command {
         <TelemetryCommand as clap::Subcommand>::augment_subcommands(cmd)
-            .about(ABOUT)
+            .about(about())
             .long_about(long_about())
     }
 

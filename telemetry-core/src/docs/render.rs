@@ -385,7 +385,8 @@ fn identity(out: &mut String, p: &Words<'_>) {
     );
     let _ = writeln!(
         out,
-        "- **Resetting.** `{b} telemetry clear` deletes the identifier and the local event log; a new identifier is created only if telemetry stays on."
+        "- **Resetting.** `{b} telemetry clear` deletes the identifier and the local event log; a new identifier is created only if telemetry stays on. It keeps your on/off choice (`telemetry.toml`) and a few files with nothing about you in them (locks, counters, whether the first-run notice was shown).\n- **Uninstalling.** Removing `{b}` leaves `{}` behind. Every file telemetry writes there has a name starting with `telemetry`: delete those (or the whole directory, if `{b}` keeps nothing else of yours there) to remove all trace of it.",
+        p.state_dir
     );
     let _ = writeln!(out, "- **Where the data lives.** {}.", p.host);
     let _ = writeln!(

@@ -312,6 +312,22 @@ fn a_new_crate_gets_its_own_page_catalog_and_build_errors() {
     let home = dir.join("home");
     std::fs::create_dir(&home).unwrap();
     let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join("outside-crate/debug/weather");
+    // The subcommand's help, mounted as the recipe mounts it, says how to opt out.
+    let help = Command::new(&bin)
+        .args(["telemetry", "--help"])
+        .env_clear()
+        .env("HOME", &home)
+        .output()
+        .expect("weather runs");
+    let help = succeeded(&help, "weather telemetry --help");
+    assert!(
+        help.starts_with("See and change what anonymous usage data weather records."),
+        "{help}"
+    );
+    assert!(
+        help.contains("DO_NOT_TRACK=1 or WEATHER_TELEMETRY=0"),
+        "{help}"
+    );
     let catalog = Command::new(&bin)
         .args(["telemetry", "catalog", "--json"])
         .env_clear()

@@ -24,7 +24,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Units::Metric)]
         units: Units,
     },
-    /// See and change what usage data weather records
+    // No doc comment: it would replace the subcommand's own help, which says how to opt out.
     Telemetry(TelemetryArgs),
 }
 
