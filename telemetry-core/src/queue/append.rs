@@ -154,7 +154,12 @@ fn append_locked(
             None => head.insert(open_head(dir)?),
         };
         let meta = current.file.metadata().map_err(io("inspect"))?;
-        if !fsutil::is_linked(&meta) {
+        let still_there = if segment::identity_by_header() {
+            segment::id_at(&dir.queue_file()) == Some(current.id)
+        } else {
+            fsutil::is_linked(&meta)
+        };
+        if !still_there {
             // removed since: by a sender that sent all of it, `clear`, or with the directory
             if !lock_is_linked() {
                 return Ok(None);
@@ -163,7 +168,7 @@ fn append_locked(
             continue;
         }
         if meta.len() >= QUEUE_SEGMENT_BYTES {
-            if fsutil::is_at(&dir.queue_file(), &meta) {
+            if segment::is_at(&dir.queue_file(), Some(current.id), &meta) {
                 dropped += seal_head(dir)?;
             }
             *head = None;

@@ -93,6 +93,35 @@ pub(crate) fn read_header(file: &File) -> Option<Header> {
     Header::parse(&bytes)
 }
 
+/// The id in the header of the segment at `path`: `None` when nothing is there, or no header.
+pub(crate) fn id_at(path: &Path) -> Option<u128> {
+    let file = crate::fsutil::open_regular(path).ok()??;
+    read_header(&file).map(|header| header.id)
+}
+
+/// Whether this process tells a segment it holds open from another at the same path by the id
+/// in its header rather than by the file's identity. Where the standard library gives no
+/// stable file identity (off Unix: no inode, no link count), `fsutil::is_at` can only say that
+/// something is at the path, and `fsutil::is_linked` that the file was not removed: a head
+/// removed by a sender (or sealed by another process) would go on being appended to, and its
+/// records lost. The header's id is random per segment, so it tells them apart anywhere, for
+/// one small read per append.
+pub(crate) fn identity_by_header() -> bool {
+    #[cfg(test)]
+    if tests::BY_HEADER.with(std::cell::Cell::get) {
+        return true;
+    }
+    !cfg!(unix)
+}
+
+/// Whether the file at `path` is the open segment whose id is `id` and metadata `meta`.
+pub(crate) fn is_at(path: &Path, id: Option<u128>, meta: &std::fs::Metadata) -> bool {
+    match id {
+        Some(id) if identity_by_header() => id_at(path) == Some(id),
+        _ => crate::fsutil::is_at(path, meta),
+    }
+}
+
 /// Whether a record line (or a torn line) is a withdrawn record or a header: skipped without
 /// counting it as damaged.
 pub(crate) fn is_blank(line: &[u8]) -> bool {
@@ -210,8 +239,21 @@ pub(crate) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Res
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    thread_local! {
+        /// Set by [`by_header`] on a test's thread: the queue there tells segments apart as it
+        /// does where there is no file identity (Windows), so those paths run here too.
+        pub(super) static BY_HEADER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// Runs `test` on this thread with segments told apart by their headers' ids.
+    pub(crate) fn by_header(test: impl FnOnce()) {
+        BY_HEADER.with(|by| by.set(true));
+        test();
+        BY_HEADER.with(|by| by.set(false));
+    }
 
     #[test]
     fn headers_round_trip_and_damage_is_refused() {

@@ -170,7 +170,7 @@ fn remove_settled(
     seg: &super::read::BatchSegment,
     meta: &std::fs::Metadata,
 ) -> Result<(), QueueError> {
-    if fsutil::is_at(&seg.path, meta) {
+    if segment::is_at(&seg.path, seg.header.map(|h| h.id), meta) {
         fsutil::remove_file(&seg.path)?;
         return Ok(());
     }

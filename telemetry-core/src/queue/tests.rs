@@ -416,3 +416,46 @@ fn a_record_over_the_limit_is_refused() {
         Err(QueueError::RecordTooLarge { .. })
     ));
 }
+
+#[test]
+fn a_full_head_sent_whole_while_another_process_sealed_it_leaves_the_new_head_alone() {
+    let (_home, q) = queue();
+    // a head at its size, not sealed yet (the next append seals it)
+    let head = q.dir().queue_file();
+    let mut full = Vec::new();
+    while std::fs::metadata(&head).map_or(0, |m| m.len()) < QUEUE_SEGMENT_BYTES {
+        let next = event(full.len(), 1000);
+        q.append(std::slice::from_ref(&next)).unwrap();
+        full.push(next);
+    }
+    assert_eq!(queue_files(&q), [HEAD_NAME]);
+    let mut batch = q.read_batch(usize::MAX, usize::MAX).unwrap();
+    assert_eq!(batch.records.len(), full.len());
+    // while the request is out, a host appends: the head is sealed, a new one holds the record
+    let later = record(9);
+    q.append(std::slice::from_ref(&later)).unwrap();
+    assert_eq!(
+        queue_files(&q),
+        ["telemetry-queue.0000000001.jsonl", HEAD_NAME]
+    );
+    // the sealed segment, settled whole, is removed; the new head, at the old one's path, is not
+    q.settle(&mut batch, &vec![Settled::Sent; full.len()])
+        .unwrap();
+    assert_eq!(queue_files(&q), [HEAD_NAME]);
+    assert_eq!(q.read_all().unwrap().records, vec![later]);
+}
+
+/// Where the standard library shows no file identity (Windows: no inode, no link count), the
+/// queue tells segments apart by the ids in their headers. The cases where a process holds a
+/// segment open while another removes, seals or replaces it hold that way too.
+#[test]
+fn without_file_identity_the_headers_tell_segments_apart() {
+    super::segment::tests::by_header(|| {
+        appends_while_a_batch_is_out_are_kept();
+        a_head_sealed_while_its_batch_was_out_is_settled_and_removed();
+        the_head_is_sealed_at_its_size_and_the_queue_read_across_segments();
+        withdrawn_records_leave_no_trace_and_are_not_counted();
+        a_full_head_sent_whole_while_another_process_sealed_it_leaves_the_new_head_alone();
+        one_appender_follows_a_torn_line_written_by_another_process();
+    });
+}
