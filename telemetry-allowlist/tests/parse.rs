@@ -1,7 +1,7 @@
 //! Every check of the allowlist reports the right place and says what is wrong; all problems of
 //! one file come together, in file order; the real allowlist parses.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use telemetry_allowlist::{
     AllowlistError, AllowlistErrors, COMMON_PROPERTY_NAMES, ConsentPolicy, Kind, Product,
@@ -869,18 +869,15 @@ fn errors_display_with_path_line_and_column() {
 // ---------------------------------------------------------------------------------------------
 // Reading files.
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "telemetry-allowlist-test-{}-{name}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A directory of the test's own, removed when it is dropped (tests run in parallel).
+fn scratch_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
 }
 
 #[test]
 fn missing_file_is_an_error_about_the_whole_file() {
-    let path = scratch_dir("missing").join("allowlist.toml");
+    let dir = scratch_dir();
+    let path = dir.path().join("allowlist.toml");
     let AllowlistErrors(errors) = read(&path).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert_eq!((errors[0].line, errors[0].column), (0, 0));
@@ -901,8 +898,8 @@ fn missing_file_is_an_error_about_the_whole_file() {
 
 #[test]
 fn directory_is_not_an_allowlist() {
-    let dir = scratch_dir("directory");
-    let AllowlistErrors(errors) = read(&dir).unwrap_err();
+    let dir = scratch_dir();
+    let AllowlistErrors(errors) = read(dir.path()).unwrap_err();
     assert_eq!(
         errors[0].message,
         "the telemetry allowlist is not a regular file"
@@ -911,11 +908,11 @@ fn directory_is_not_an_allowlist() {
 
 #[test]
 fn oversized_file_is_refused_unread() {
-    let path = scratch_dir("large").join("allowlist.toml");
+    let dir = scratch_dir();
+    let path = dir.path().join("allowlist.toml");
     let line = "# padding padding padding padding padding padding padding padding\n";
     std::fs::write(&path, line.repeat(4 * 1024 * 1024 / line.len() + 1)).unwrap();
     let AllowlistErrors(errors) = read(&path).unwrap_err();
-    std::fs::remove_file(&path).unwrap();
     assert_eq!(
         errors[0].message,
         "the telemetry allowlist is larger than 4194304 bytes"
@@ -924,14 +921,14 @@ fn oversized_file_is_refused_unread() {
 
 #[test]
 fn a_good_file_is_read_and_checked() {
-    let path = scratch_dir("good").join("allowlist.toml");
+    let dir = scratch_dir();
+    let path = dir.path().join("allowlist.toml");
     std::fs::write(&path, GOOD).unwrap();
     let allowlist = read(&path).unwrap();
     assert_eq!(allowlist.path, path);
     assert_eq!(allowlist.properties.len(), 1);
     std::fs::write(&path, after_good("name = \"x\"\n")).unwrap();
     assert!(read(&path).is_err());
-    std::fs::remove_file(&path).unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------
