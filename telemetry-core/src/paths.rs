@@ -14,7 +14,7 @@
 //! | `telemetry-stats.json` | counters: events dropped, damaged, rejected, sent |
 //! | `telemetry-notice-shown` | marker: the first-run notice has been shown |
 //! | `telemetry.lock` | the lock every update takes |
-//! | `telemetry-sender.lock` | held by the one sender running (the detached sender process); holds its pid |
+//! | `telemetry-sender.lock` | held by the one sender running (the detached sender process); holds its pid, and `sending` while it holds the lock (left there by a sender that was killed) |
 //! | `telemetry-sender.json` | the sender's state: last success, last failure, back-off until |
 
 use std::path::{Path, PathBuf};
@@ -118,7 +118,8 @@ impl StateDir {
         self.root.join("telemetry.lock")
     }
 
-    /// `telemetry-sender.lock`: held by the sender that is running, and holding its pid.
+    /// `telemetry-sender.lock`: held by the sender that is running, and holding its pid (and
+    /// `sending` while held: see [the sender lock](crate::delivery::lock)).
     pub fn sender_lock_file(&self) -> PathBuf {
         self.root.join("telemetry-sender.lock")
     }

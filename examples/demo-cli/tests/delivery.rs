@@ -34,11 +34,13 @@ fn wait_until_delivered(demo: &Demo) {
     );
 }
 
-/// The pid the last sender wrote into the sender lock.
+/// The pid the last sender wrote into the sender lock (`<pid> sending` while it holds it,
+/// `<pid>` once it let go by returning).
 fn last_sender_pid(demo: &Demo) -> Option<u32> {
     std::fs::read_to_string(demo.sender_lock_path())
         .ok()?
-        .trim()
+        .split_ascii_whitespace()
+        .next()?
         .parse()
         .ok()
 }
@@ -454,9 +456,10 @@ fn the_alias_is_acknowledged_before_any_event_under_the_account() {
 /// Starts a command whose sender will be caught mid-batch, and returns the sender's pid once
 /// its request is in flight.
 fn kill_the_sender_mid_batch(demo: &Demo, server: &DevServer) -> u32 {
+    let before = server.requests().len();
     demo.ok(&["run", "assist"]);
     assert!(
-        server.wait_for_requests(1, PATIENCE),
+        server.wait_for_requests(before + 1, PATIENCE),
         "the sender's request arrived"
     );
     let pid = last_sender_pid(demo).expect("the sender wrote its pid");
@@ -483,6 +486,70 @@ fn killing_the_sender_mid_batch_loses_nothing() {
     assert_eq!(received.len(), 10);
     assert!(first_batch.iter().all(|u| received.contains_key(u)));
     assert!(received.values().all(|d| d.len() == 1));
+    // the next sender found its predecessor's lock file still saying "sending": recorded, no
+    // back-off for one, and its own success ends the run of failures
+    let delivery = &status_json(&demo)["delivery"];
+    assert_eq!(
+        delivery["last_failure"]["class"], "interrupted",
+        "{delivery}"
+    );
+    assert_eq!(delivery["consecutive_failures"], 0, "{delivery}");
+}
+
+/// A sender that ends while it holds its lock (killed here; in a program built with
+/// `panic = "abort"`, a panic does the same) is recorded by the next one. One alone is no
+/// fault; two in a row back off and are a problem for `status`, so a sender that aborts every
+/// time is not started again by every command.
+#[test]
+fn senders_stopped_before_they_finish_back_off_from_the_second_in_a_row() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Hang);
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
+    kill_the_sender_mid_batch(&demo, &server);
+    // the next sender records the first and, with no back-off for one, sends (and is killed)
+    kill_the_sender_mid_batch(&demo, &server);
+    let state = sender_state_json(&demo);
+    assert_eq!(state["consecutive_failures"], 1, "{state}");
+    assert_eq!(state["last_failure"]["class"], "interrupted", "{state}");
+    assert_eq!(demo.queue().len(), 10, "nothing lost");
+
+    // the third records the second and backs off: it sends nothing
+    demo.ok(&["run", "assist"]);
+    assert_no_sender_survives(&demo);
+    assert!(
+        wait_until(
+            PATIENCE,
+            || sender_state_json(&demo)["consecutive_failures"] == 2
+        ),
+        "{}",
+        sender_state_json(&demo)
+    );
+    assert_eq!(server.requests().len(), 2, "no request within the back-off");
+    let status = demo.run(&["telemetry", "status", "--json"]);
+    assert_eq!(status.status.code(), Some(1), "a problem");
+    let doc: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(doc["delivery"]["backing_off"], true, "{doc}");
+    let human = demo.run(&["telemetry", "status"]);
+    assert!(
+        text(&human.stderr).contains("the last telemetry sender was stopped before it finished"),
+        "{}",
+        text(&human.stderr)
+    );
+
+    // once the wait is over and the server answers, everything goes, and the problem is gone
+    server.set_mode(Mode::Ok);
+    expire_backoff(&demo);
+    demo.ok(&["run", "assist"]);
+    wait_until_delivered(&demo);
+    // four runs of five records, two status commands of three
+    assert_eq!(
+        received_uuids(&server).len(),
+        4 * 5 + 2 * 3,
+        "every record, once"
+    );
+    assert_eq!(demo.run(&["telemetry", "status"]).status.code(), Some(0));
 }
 
 /// The flush policy learns that the last sender took the lock from the lock file's time. A file

@@ -378,11 +378,18 @@ fn gather(telemetry: &Telemetry) -> Option<Report<'_>> {
     if let (Some(config), Some(count)) = (telemetry.config(), sender.senders_not_run_reported()) {
         problems.push(senders_not_run(config, count));
     }
-    if sender.consecutive_failures > 0
-        && let Some(failure) = &sender.last_failure
-        && failure.class == crate::delivery::outcome::FailureClass::Crashed
-    {
-        problems.push(sender_crashed(sender.consecutive_failures));
+    if let Some(failure) = &sender.last_failure {
+        use crate::delivery::outcome::FailureClass;
+        // a sender interrupted once (a shutdown, a `kill`) is no fault; after another failure
+        // it is, as a crash is at once
+        let failures = sender.consecutive_failures;
+        match failure.class {
+            FailureClass::Crashed if failures > 0 => problems.push(sender_crashed(failures)),
+            FailureClass::Interrupted if failures > 1 => {
+                problems.push(sender_interrupted(failures));
+            }
+            _ => {}
+        }
     }
     let has_key = delivery.has_key();
     Some(Report {
@@ -432,6 +439,17 @@ fn sender_crashed(failures: u32) -> Problem {
             "the last telemetry sender crashed before it finished ({failures} failed attempt(s) in a row); recorded events wait in the queue"
         ),
         "a later sender tries again after a back-off; if it keeps crashing, report it to the program's authors".to_owned(),
+    )
+}
+
+/// The last sender ended holding its lock, after `failures - 1` other failed attempts.
+#[cold]
+fn sender_interrupted(failures: u32) -> Problem {
+    Problem::new(
+        format!(
+            "the last telemetry sender was stopped before it finished, and the attempt before it failed too ({failures} failed attempt(s) in a row); recorded events wait in the queue"
+        ),
+        "a later sender tries again after a back-off; if senders keep being stopped (the program aborts on a panic, or something kills them), report it to the program's authors".to_owned(),
     )
 }
 

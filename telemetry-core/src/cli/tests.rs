@@ -297,6 +297,67 @@ fn a_crashed_sender_is_a_problem_until_a_sender_reports_again() {
 }
 
 #[test]
+fn an_interrupted_sender_is_a_problem_only_after_another_failure() {
+    use crate::delivery::backoff::SenderState;
+    use crate::delivery::outcome::{Failure, FailureClass};
+    use crate::paths::{StateDir, StateDirSource};
+
+    let home = tempfile::tempdir().unwrap();
+    let telemetry = start(home.path(), &[("DEMO_TELEMETRY", "1")]);
+    telemetry.track(&Ping);
+    let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Home);
+    let interrupted = Failure {
+        class: FailureClass::Interrupted,
+        status: None,
+    };
+    let status_json = || -> serde_json::Value {
+        serde_json::from_str(&run(&telemetry, &["status", "--json"]).out).unwrap()
+    };
+
+    // one alone (a shutdown, a `kill`): shown, no problem, no back-off
+    SenderState::record_failure(&dir, &interrupted, chrono::Utc::now()).unwrap();
+    let o = run(&telemetry, &["status"]);
+    assert_eq!(o.code, 0, "{}{}", o.out, o.err);
+    assert!(
+        o.out.contains(
+            "Last failure: the sender was stopped before it finished (killed, aborted or past its deadline)"
+        ),
+        "{}",
+        o.out
+    );
+    let doc = status_json();
+    assert_eq!(
+        doc["delivery"]["last_failure"]["class"], "interrupted",
+        "{doc}"
+    );
+    assert_eq!(doc["delivery"]["backing_off"], false, "{doc}");
+
+    // a second in a row: a problem, and a back-off
+    SenderState::record_failure(&dir, &interrupted, chrono::Utc::now()).unwrap();
+    let o = run(&telemetry, &["status"]);
+    assert_eq!(o.code, 1, "{}", o.out);
+    assert!(
+        o.err
+            .contains("the last telemetry sender was stopped before it finished"),
+        "{}",
+        o.err
+    );
+    assert_eq!(status_json()["delivery"]["backing_off"], true);
+
+    // a server's answer ends it
+    SenderState::record_success(&dir, chrono::Utc::now()).unwrap();
+    assert_eq!(run(&telemetry, &["status"]).code, 0);
+    // after a failure from the server, an interruption is one too
+    let network = Failure {
+        class: FailureClass::Network,
+        status: None,
+    };
+    SenderState::record_failure(&dir, &network, chrono::Utc::now()).unwrap();
+    SenderState::record_failure(&dir, &interrupted, chrono::Utc::now()).unwrap();
+    assert_eq!(run(&telemetry, &["status"]).code, 1);
+}
+
+#[test]
 fn catalog_lists_common_properties() {
     let home = tempfile::tempdir().unwrap();
     let o = run(&start(home.path(), &[]), &["catalog"]);

@@ -157,14 +157,18 @@ impl SenderState {
         if now - started >= interval || started - now > interval {
             return Some(StartReason::IntervalOver);
         }
-        let at_or_after_start = |text: Option<&str>| {
+        let since_start = |text: Option<&str>| {
             text.and_then(|t| parse_rfc3339(t).ok())
-                .is_some_and(|at| at >= started)
+                .filter(|at| *at >= started)
         };
-        if at_or_after_start(self.last_failure.as_ref().map(|f| f.at.as_str())) {
+        let failed = since_start(self.last_failure.as_ref().map(|f| f.at.as_str()));
+        let sent = since_start(self.last_success_at.as_deref());
+        // (a sender records an interrupted predecessor first thing, then may send; a tie
+        // goes to the failure: the back-off decides)
+        if failed.is_some_and(|failed| sent.is_none_or(|sent| sent <= failed)) {
             return Some(StartReason::AfterFailure);
         }
-        let sent_since = at_or_after_start(self.last_success_at.as_deref());
+        let sent_since = sent.is_some();
         // the lock file's mtime comes from the kernel's coarse clock (a tick, up to 10 ms,
         // behind), and some file systems cut it to the second: a sender that took the lock
         // soon after its start can look as if it had taken it before. Erring this way only
@@ -420,7 +424,19 @@ fn lock_taken_since(lock_written_at: Option<DateTime<Utc>>, started: DateTime<Ut
 }
 
 /// The wait after the `failures`-th failure in a row (counting from 1) of class `class`.
+///
+/// A sender [interrupted](FailureClass::Interrupted) after a success is no fault (a shutdown,
+/// a `kill`): none. After another failure it counts one step less than the others, so that
+/// a sender that aborts every time is held back like one that fails every time.
 pub fn backoff_delay(failures: u32, class: FailureClass) -> Duration {
+    let failures = if class == FailureClass::Interrupted {
+        if failures <= 1 {
+            return Duration::ZERO;
+        }
+        failures - 1
+    } else {
+        failures
+    };
     let doublings = failures.saturating_sub(1).min(31);
     let wait = BACKOFF_BASE
         .checked_mul(1u32 << doublings)
@@ -457,6 +473,13 @@ mod tests {
             RATE_LIMITED_BACKOFF
         );
         assert_eq!(backoff_delay(20, FailureClass::RateLimited), BACKOFF_CAP);
+        assert_eq!(backoff_delay(1, FailureClass::Interrupted), Duration::ZERO);
+        assert_eq!(backoff_delay(2, FailureClass::Interrupted), BACKOFF_BASE);
+        assert_eq!(
+            backoff_delay(3, FailureClass::Interrupted),
+            BACKOFF_BASE * 2
+        );
+        assert_eq!(backoff_delay(40, FailureClass::Interrupted), BACKOFF_CAP);
     }
 
     /// Files read by hand as serde's derive read them: the same state, or both refused.

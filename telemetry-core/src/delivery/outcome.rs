@@ -67,11 +67,16 @@ pub enum FailureClass {
     /// The sender panicked before it finished (not an answer from the server): reported by
     /// `status` as a problem.
     Crashed,
+    /// The sender ended while it held its lock, without returning: killed, aborted (a panic
+    /// under `panic = "abort"`) or stopped at its deadline, as the next sender finds (see
+    /// [the lock](super::lock)). One alone waits for no back-off (a shutdown or a `kill` is no
+    /// fault); after another failure it does, and `status` reports it as a problem.
+    Interrupted,
 }
 
 impl FailureClass {
     /// Every class.
-    pub(crate) const ALL: [Self; 7] = [
+    pub(crate) const ALL: [Self; 8] = [
         FailureClass::Network,
         FailureClass::RequestTimeout,
         FailureClass::NotFound,
@@ -79,6 +84,7 @@ impl FailureClass {
         FailureClass::RateLimited,
         FailureClass::UnexpectedStatus,
         FailureClass::Crashed,
+        FailureClass::Interrupted,
     ];
 
     /// The class's name, as stored in `telemetry-sender.json`.
@@ -91,6 +97,7 @@ impl FailureClass {
             FailureClass::RateLimited => "rate_limited",
             FailureClass::UnexpectedStatus => "unexpected_status",
             FailureClass::Crashed => "crashed",
+            FailureClass::Interrupted => "interrupted",
         }
     }
 
@@ -109,6 +116,9 @@ impl FailureClass {
             FailureClass::RateLimited => "rate limited by the server (429)",
             FailureClass::UnexpectedStatus => "an unexpected answer from the server",
             FailureClass::Crashed => "the sender crashed before it finished",
+            FailureClass::Interrupted => {
+                "the sender was stopped before it finished (killed, aborted or past its deadline)"
+            }
         }
     }
 }

@@ -34,7 +34,9 @@
 //!   one) starts after [`LAST_BATCH_START`], so a request finishes or times out before the
 //!   watchdog fires. A process
 //!   killed mid-batch loses nothing: its records are still queued and are sent again, with the
-//!   same uuids (PostHog de-duplicates on them), by the next run.
+//!   same uuids (PostHog de-duplicates on them), by the next run. That run also records the
+//!   interruption ([the lock](super::lock) tells it), so that a sender that never finishes (a
+//!   program built with `panic = "abort"` whose sender panics) backs off and `status` says so.
 
 use std::time::Instant;
 
@@ -328,6 +330,22 @@ fn send_on_own_thread(dir: Option<&StateDir>, send: Box<dyn FnOnce() + Send>) {
     }
 }
 
+/// Records that the sender before this one ended while holding the lock (killed, aborted or
+/// stopped at its deadline): a failed attempt of class
+/// [`Interrupted`](FailureClass::Interrupted), whose back-off starts only after another
+/// failure.
+#[cold]
+fn record_interrupted(dir: &StateDir) {
+    crate::diagnostics::debug_event!("telemetry: the last sender was stopped before it finished");
+    let interrupted = Failure {
+        class: FailureClass::Interrupted,
+        status: None,
+    };
+    if let Err(error) = SenderState::record_failure(dir, &interrupted, chrono::Utc::now()) {
+        debug_error("telemetry sender: interruption not recorded", &error);
+    }
+}
+
 /// Runs `fire` on a thread of its own at `deadline`, whatever the rest of the process is
 /// doing (the detached sender's `fire` exits the process).
 fn arm_watchdog(deadline: Instant, fire: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
@@ -352,6 +370,9 @@ fn send_detached(config: &TelemetryConfig, started: Instant) {
     let Some(mut lock) = SenderLock::acquire_within(dir, SENDER_LOCK_WAIT) else {
         return;
     };
+    if lock.last_holder_interrupted() {
+        record_interrupted(dir);
+    }
     if !SenderState::read(dir).allows_attempt_now() {
         return;
     }

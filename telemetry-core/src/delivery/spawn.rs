@@ -498,6 +498,20 @@ mod tests {
             state.start_due_at(t0 + secs(2), starting),
             Some(StartReason::AfterFailure)
         );
+        // ...unless the sender sent after it: an interrupted predecessor is recorded first
+        // thing, and the sender that recorded it may then deliver; it earned its rest
+        state.last_success_at = Some(crate::record::rfc3339(t0 + secs(2)));
+        let ran = StartFacts {
+            lock_written_at: Some(t0 + secs(1)),
+            ..small
+        };
+        assert_eq!(state.start_due_at(t0 + secs(3), ran), None);
+        state.last_failure.as_mut().unwrap().at = crate::record::rfc3339(t0 + secs(2));
+        assert_eq!(
+            state.start_due_at(t0 + secs(3), ran),
+            Some(StartReason::AfterFailure),
+            "a failure at the same time as the success is the later one"
+        );
     }
 
     #[test]

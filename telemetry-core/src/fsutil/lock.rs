@@ -71,6 +71,20 @@ impl StateLock {
         Ok(!free)
     }
 
+    /// The lock file's content (at most `limit` bytes of it), best effort: empty when it
+    /// cannot be read. Read through the held file, so it is what the last holder left.
+    pub fn contents(&self, limit: u64) -> String {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = &self.file;
+        let mut text = String::new();
+        if file.seek(SeekFrom::Start(0)).is_err()
+            || file.take(limit).read_to_string(&mut text).is_err()
+        {
+            text.clear();
+        }
+        text
+    }
+
     /// Replaces the lock file's content with `text` (the holder's pid, say), best effort: the
     /// lock itself does not depend on it.
     pub fn set_contents(&self, text: &str) {
