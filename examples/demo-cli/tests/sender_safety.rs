@@ -291,6 +291,60 @@ fn a_background_sender_does_not_wait_for_its_long_running_host() {
     assert_no_sender_survives(&demo);
 }
 
+/// A descriptor the host inherited without close-on-exec (here `3>&1` in a shell; an MCP
+/// client's protocol pipe kept under another number, a pipe handed over with `pass_fds`) is
+/// not held by the sender: the reader at its other end sees its end of file when the command
+/// exits, while the sender still waits for a hanging server.
+#[test]
+fn the_sender_holds_no_descriptor_the_command_inherited() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Hang);
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
+    let mut shell = Command::new("sh");
+    demo.prepare(&mut shell);
+    shell
+        .current_dir(&demo.cwd)
+        .args([
+            "-c",
+            r#"exec "$0" run assist 3>&1 >/dev/null"#,
+            common::DEMO,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = shell.spawn().unwrap();
+    let mut pipe = child.stdout.take().unwrap();
+    let mut read = Vec::new();
+    std::io::Read::read_to_end(&mut pipe, &mut read).unwrap();
+    // the end of file came with the command's exit: its sender is still in its request
+    assert!(child.wait().unwrap().success());
+    assert!(
+        server.wait_for_requests(1, PATIENCE),
+        "the sender sends once the command is gone"
+    );
+    let found = senders(&demo);
+    assert_eq!(found.len(), 1, "the sender still runs: {found:?}");
+    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", found[0]))
+        .unwrap()
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let target = std::fs::read_link(entry.path()).ok()?;
+            Some(format!(
+                "{} -> {}",
+                entry.file_name().to_string_lossy(),
+                target.display()
+            ))
+        })
+        .collect();
+    assert!(
+        !fds.iter().any(|fd| fd.starts_with("3 -> pipe:")),
+        "the inherited pipe is closed: {fds:?}"
+    );
+    assert_no_sender_survives(&demo);
+}
+
 /// Whether the tests run as root (they can then run `demo` as another user); says so when not.
 fn root_or_skip() -> bool {
     let root = effective_uid() == 0;

@@ -36,6 +36,8 @@ pub mod backoff;
 pub mod client;
 mod endpoint;
 mod host_exit;
+#[cfg(unix)]
+mod inherited;
 pub(crate) mod lock;
 pub mod outcome;
 #[cfg(unix)]

@@ -274,6 +274,10 @@ fn through_first_alias(records: &[Record]) -> usize {
 /// handle spawned (see [`spawn`](super::spawn)).
 pub(crate) fn run_detached_process(mut config: TelemetryConfig) -> ! {
     let started = Instant::now();
+    // a pipe the host inherited (an MCP client's) must see its end when the host exits, not
+    // when this process does
+    #[cfg(unix)]
+    super::inherited::close_inherited_descriptors();
     // It runs in `/`, not where the host ran: the host's working directory (for a project's
     // opt-out file) comes in a variable of its own (see `spawn`).
     config.working_dir = super::spawn::host_working_dir(&config);

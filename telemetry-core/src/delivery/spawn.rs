@@ -69,6 +69,10 @@
 //!   ([`SENDER_NICENESS`](crate::limits::SENDER_NICENESS), its autogroup's too: see
 //!   [`priority`](super::priority)), so it never competes with the command, and yields to the
 //!   user's next ones.
+//! - It closes, first thing, the descriptors it inherited beyond stdin, stdout and stderr
+//!   ([`inherited`](super::inherited)): std gives a child every descriptor of its parent that
+//!   is not close-on-exec, and a pipe the host was handed would stay open until the sender
+//!   exits.
 //! - The state directory is passed, absolute, in `<APP>_TELEMETRY_DIR`, with
 //!   `<APP>_TELEMETRY_SENDER=1`; the rest of the environment is the host's (consent variables,
 //!   `HOME`, the debug build's development endpoint).
