@@ -294,6 +294,12 @@ pub use telemetry_macros::telemetry_enum;
 /// assert_eq!(WorkflowName::sanitize("acme-deploy-to-prod").as_str(), "user-defined");
 /// assert_eq!(WorkflowName::sanitize("/home/me/flow.yaml"), WorkflowName::USER_DEFINED);
 /// ```
+///
+/// It derives `Debug`, `Clone`, `Copy`, `PartialEq`, `Eq` and `Hash`, and takes `PartialOrd`,
+/// `Ord` and `Serialize` besides; each is applied by its full path (`::core::cmp::Ord`,
+/// serde's `::serde::Serialize`), so a derive imported under one of those names
+/// (`use serde::Deserialize as Serialize;`) cannot build a value. Any other derive, and any
+/// attribute that could expand to code, is a compile error.
 pub use telemetry_macros::telemetry_bucket;
 
 /// Declares the program's telemetry [`Schema`]: the `[product]` of its allowlist and every

@@ -7,8 +7,9 @@
 //! and other attributes that could expand to code are refused.
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, quote};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Attribute, Ident, Path, Token};
 
 use crate::ctxt::Ctxt;
@@ -47,7 +48,7 @@ pub(crate) fn attributes(cx: &mut Ctxt, ident: &Ident, attrs: &[Attribute]) -> B
             match parsed {
                 Ok(paths) => {
                     for derive in &paths {
-                        derive_path(cx, ident, derive, &mut kept.derives, &mut seen);
+                        derive_path(cx, ident, derive, &mut kept, &mut seen);
                     }
                 }
                 Err(error) => cx.syn_error(error),
@@ -77,7 +78,7 @@ fn derive_path(
     cx: &mut Ctxt,
     ident: &Ident,
     derive: &Path,
-    derives: &mut Vec<TokenStream>,
+    kept: &mut BucketAttrs,
     seen: &mut Vec<String>,
 ) {
     let Some(last) = derive.segments.last() else {
@@ -87,18 +88,19 @@ fn derive_path(
     if GENERATED.contains(&name.as_str()) || seen.contains(&name) {
         return;
     }
-    // The standard derives are named by their full path, so an import renamed to look like
-    // one of them cannot slip another derive in.
-    let kept = match name.as_str() {
+    // The derives kept are named by their full path, so an import renamed to look like one of
+    // them (`use serde::Deserialize as Serialize;`) cannot slip another derive in.
+    let pinned = match name.as_str() {
         "PartialOrd" => Some(quote!(::core::cmp::PartialOrd)),
         "Ord" => Some(quote!(::core::cmp::Ord)),
-        // Serializing only reads the name.
-        "Serialize" => Some(derive.to_token_stream()),
+        // Serializing only reads the name. serde's, by its crate name: a crate that derives it
+        // depends on serde.
+        "Serialize" => Some(quote_spanned!(derive.span()=> ::serde::Serialize)),
         _ => None,
     };
-    if let Some(tokens) = kept {
+    if let Some(tokens) = pinned {
         seen.push(name);
-        derives.push(tokens);
+        kept.derives.push(tokens);
         return;
     }
     let sanitize = format!("a bucketed name is made only by `{ident}::sanitize(name)`");
@@ -145,7 +147,7 @@ mod tests {
             [
                 ":: core :: cmp :: PartialOrd",
                 ":: core :: cmp :: Ord",
-                "serde :: Serialize"
+                ":: serde :: Serialize"
             ]
         );
         assert_eq!(kept.item.len(), 2);

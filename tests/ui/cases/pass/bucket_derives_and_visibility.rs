@@ -1,9 +1,10 @@
 //! A `#[telemetry_bucket]` keeps the derives that only read its name (repeating the ones it
 //! generates is fine), a `cfg`, lint levels and its visibility (`pub(crate)`, `pub(super)`,
 //! `pub(in path)`, private); `sanitize`, `KNOWN`, `USER_DEFINED` and `as_str` work from
-//! anywhere the type is visible, and a `#[deny(missing_docs, unreachable_pub)]` crate is fine.
+//! anywhere the type is visible, and a `#[deny(missing_docs, unreachable_pub, unused_imports)]`
+//! crate is fine (the host's `use serde::Serialize;` counts as used).
 
-#![deny(missing_docs, unreachable_pub)]
+#![deny(missing_docs, unreachable_pub, unused_imports)]
 
 use std::collections::BTreeSet;
 
