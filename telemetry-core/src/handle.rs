@@ -255,7 +255,9 @@ impl Telemetry {
             crate::delivery::sender::run_detached_process(config);
         }
         crate::config::remember_started(&config);
-        let dir = StateDir::resolve(&config);
+        // the host's latency is the user's: a stuck holder of the lock costs it little, once
+        let dir =
+            StateDir::resolve(&config).map(|dir| dir.with_lock_wait(crate::limits::HOST_LOCK_WAIT));
         let consent = consent::resolve(&config, dir.as_ref());
         let delivery = Delivery::resolve(&config);
         let debug = debug::is_on(&config);
@@ -424,6 +426,10 @@ impl Telemetry {
                 session
                     .failure
                     .get_or_insert_with(|| RecordingFailure::of_queue(&error));
+                // a stuck holder of the lock would make every later event wait as long again
+                if error.is_lock_timeout() {
+                    ready.active.store(false, Ordering::Relaxed);
+                }
             }
         }
     }
@@ -1301,6 +1307,42 @@ mod tests {
         drop(server);
         let left = Queue::new(dir.clone()).read_all().unwrap().records;
         assert_eq!(left, recorded[..1]);
+    }
+
+    /// A process that holds the state directory's lock and never lets go (stopped with Ctrl-Z
+    /// while it appended) costs a host one short wait, not one per event: after the first
+    /// timeout the host stops recording for the rest of its run and says why. No timing is
+    /// asserted (the wait is [`HOST_LOCK_WAIT`](crate::limits::HOST_LOCK_WAIT)); what shows
+    /// the fix is that nothing is appended once the lock is free again.
+    #[test]
+    fn a_lock_held_by_a_stuck_process_stops_recording_after_one_wait() {
+        let (home, dir) = turned_on_by_the_user();
+        let telemetry = start(home.path(), &[], "phc_test");
+        assert_eq!(
+            telemetry.state_dir().unwrap().lock_wait(),
+            crate::limits::HOST_LOCK_WAIT
+        );
+        telemetry.time_command(done).succeed();
+        let records = || Queue::new(dir.clone()).read_all().unwrap().records;
+        assert_eq!(records().len(), 1);
+
+        // another open file description: another process, as far as `flock` is concerned
+        let stuck = crate::fsutil::StateLock::acquire(
+            &dir.lock_file(),
+            crate::fsutil::LockMode::Exclusive,
+            crate::fsutil::LOCK_WAIT,
+        )
+        .unwrap();
+        telemetry.time_command(done).succeed();
+        assert!(!telemetry.is_recording(), "recording stops at the timeout");
+        let failure = telemetry.recording_failure().unwrap();
+        assert!(failure.what.contains("telemetry.lock"), "{failure:?}");
+        assert!(failure.what.contains("250 ms"), "{failure:?}");
+        assert!(failure.fix.contains("Ctrl-Z"), "{failure:?}");
+
+        drop(stuck);
+        telemetry.time_command(done).succeed();
+        assert_eq!(records().len(), 1, "nothing more this run");
     }
 
     fn telemetry_identity(home: &std::path::Path) -> Option<IdentityState> {

@@ -17,6 +17,7 @@
 //! | [`MAX_QUEUE_BYTES`] / [`QUEUE_SEGMENT_BYTES`] | 8 MiB (about 16,000 records of 500 bytes) / 512 KiB |
 //! | [`FLUSH_INTERVAL`] / [`FLUSH_QUEUE_BYTES`] | 5 s / 256 KiB (when a command's exit starts a sender) |
 //! | [`BACKGROUND_STOP_WAIT`] | 50 ms (a long-running host's stop) |
+//! | [`HOST_LOCK_WAIT`] | 250 ms (the host's wait for a held `telemetry.lock`; then it stops recording) |
 //!
 
 use std::time::Duration;
@@ -138,6 +139,13 @@ pub const FLUSH_QUEUE_BYTES: u64 = 256 * 1024;
 /// and removes what it recorded since it last looked; a new identity is used from its next
 /// event. A command shorter than this never looks (two `stat`s it does not need).
 pub const SHARED_STATE_RECHECK: Duration = Duration::from_secs(1);
+/// The longest the host's process waits for the state directory's lock (`telemetry.lock`), on
+/// each of its own operations and in the `telemetry` commands; the detached sender waits 5 s.
+/// Holders keep it for microseconds to milliseconds (an append, a sender's acknowledgement,
+/// 32 first runs at once), so this wait is reached only when the holder is stuck: a command
+/// stopped with Ctrl-Z or paused in a debugger while it appended. The host then stops
+/// recording for the rest of its run, so it pays this once, and `status` names the lock.
+pub const HOST_LOCK_WAIT: Duration = Duration::from_millis(250);
 
 // The on-disk queue.
 
@@ -170,6 +178,10 @@ mod tests {
         );
         const { assert!(FLUSH_QUEUE_BYTES < MAX_QUEUE_BYTES) };
         assert_eq!(SENDER_DEADLINE, Duration::from_secs(9));
+        assert_eq!(HOST_LOCK_WAIT, Duration::from_millis(250));
+        // the sender, whose latency is nobody's, waits longer than the host
+        #[cfg(feature = "runtime")]
+        assert!(HOST_LOCK_WAIT < crate::fsutil::LOCK_WAIT);
         assert_eq!(LAST_BATCH_START, Duration::from_secs(4));
         assert_eq!(
             (HOST_EXIT_WAIT, SENDER_NICENESS),

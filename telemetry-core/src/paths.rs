@@ -18,8 +18,9 @@
 //! | `telemetry-sender.json` | the sender's state: last success, last failure, back-off until |
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use crate::fsutil::{self, LockMode, StateError, StateLock};
+use crate::fsutil::{self, LOCK_WAIT, LockMode, StateError, StateLock};
 
 /// Where the state directory's location came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,20 +33,35 @@ pub enum StateDirSource {
     Home,
 }
 
-/// The state directory and the names of the files in it.
+/// The state directory, the names of the files in it, and how long this process waits for
+/// its lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateDir {
     root: PathBuf,
     source: StateDirSource,
+    lock_wait: Duration,
 }
 
 impl StateDir {
-    /// A state directory at `root`.
+    /// A state directory at `root`, whose lock is waited for at most [`LOCK_WAIT`].
     pub fn new(root: impl Into<PathBuf>, source: StateDirSource) -> Self {
         Self {
             root: root.into(),
             source,
+            lock_wait: LOCK_WAIT,
         }
+    }
+
+    /// The same directory, its lock waited for at most `wait` (the host's
+    /// [`HOST_LOCK_WAIT`](crate::limits::HOST_LOCK_WAIT)).
+    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// The longest this process waits for the directory's lock.
+    pub fn lock_wait(&self) -> Duration {
+        self.lock_wait
     }
 
     /// Resolves the directory for `config`; `None` when there is no home directory and no
@@ -146,7 +162,7 @@ impl StateDir {
     /// Takes the exclusive lock, creating the directory (0700) if needed.
     pub fn lock_exclusive(&self) -> Result<StateLock, StateError> {
         fsutil::ensure_dir(&self.root)?;
-        StateLock::acquire(&self.lock_file(), LockMode::Exclusive)
+        StateLock::acquire(&self.lock_file(), LockMode::Exclusive, self.lock_wait)
     }
 
     /// Takes the shared lock to read. Never creates anything: `Ok(None)` when the directory or
@@ -167,7 +183,7 @@ impl StateDir {
         if !fsutil::check_regular(&lock)? {
             return Ok(None);
         }
-        StateLock::acquire(&lock, LockMode::Shared).map(Some)
+        StateLock::acquire(&lock, LockMode::Shared, self.lock_wait).map(Some)
     }
 }
 

@@ -25,7 +25,10 @@
 //!    round) until the cap has been enforced once (the oldest records dropped) and the queue
 //!    is back at [`MAX_QUEUE_BYTES`] less one segment, so every timed run appends to a full
 //!    queue (an offline user's week or more);
-//! 7. the anchor, `posthog-direct` (`src/bin/posthog-direct.rs`): the same command with
+//! 7. on, `telemetry.lock` held by a stopped command: the bench holds the lock for the whole
+//!    run, as a command stopped with Ctrl-Z (or paused in a debugger) while it appended would;
+//!    each run waits for it once, [`HOST_LOCK_WAIT`], and then stops recording for its run;
+//! 8. the anchor, `posthog-direct` (`src/bin/posthog-direct.rs`): the same command with
 //!    posthog-rs used directly, capture then flush at exit, against an answering, a hanging and
 //!    a down server. posthog-rs runs `lsb_release -a` (through `os_info`) for the first event
 //!    of each process: part of what a host using it directly pays.
@@ -53,7 +56,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{Demo, RUN_EVENTS, expire_flush_interval, senders_started, wait_until};
-use telemetry_core::limits::{MAX_QUEUE_BYTES, QUEUE_SEGMENT_BYTES};
+use telemetry_core::limits::{HOST_LOCK_WAIT, MAX_QUEUE_BYTES, QUEUE_SEGMENT_BYTES};
 use telemetry_devserver::{DevServer, DevServerOptions, Mode};
 
 /// Timed rounds (override with `WALL_TIME_RUNS`). A round takes about 5.5 s, most of it the
@@ -66,12 +69,14 @@ const BURST: usize = 50;
 /// The anchor binary.
 const ANCHOR: &str = env!("CARGO_BIN_EXE_posthog-direct");
 /// Configurations by index in `main`'s list: telemetry off, once per round and in a burst; on,
-/// a sender every run, in a burst, and with the queue at its cap (the last of demo's).
+/// a sender every run, in a burst, with the queue at its cap, and with the lock held (the last
+/// of demo's).
 const OFF: usize = 0;
 const OFF_BURST: usize = 1;
 const EACH: usize = 2;
 const ON_BURST: usize = 3;
 const FULL: usize = 6;
+const STUCK: usize = 7;
 /// The longest the fill of the full queue may take.
 const FILL_LIMIT: Duration = Duration::from_secs(600);
 
@@ -387,6 +392,18 @@ fn main() {
         fill.records
     );
 
+    // the lock held by "a stopped command" (this process) for the whole run: another open
+    // file description, as another process's would be
+    let stuck = sandbox(Some(&down));
+    let held_lock = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(stuck.app_dir().join("telemetry.lock"))
+        .and_then(|file| file.lock().map(|()| file))
+        .expect("the state lock");
+
     let on = |server: &str| sandbox(Some(server));
     // in this order: the indices below name them
     let mut configs = vec![
@@ -434,6 +451,12 @@ fn main() {
             full,
             Program::Demo,
             Around::WaitAfter,
+        ),
+        Config::new(
+            "on, lock held by a stopped command",
+            stuck,
+            Program::Demo,
+            Around::Nothing,
         ),
         Config::new(
             "posthog-rs direct, answering",
@@ -494,6 +517,8 @@ fn main() {
     let burst_delivered = received(&burst_server);
     let anchor_delivered = received(&anchor_server);
     let (full_bytes, full_files) = queue_size(&configs[FULL].sandbox);
+    let (stuck_bytes, _) = queue_size(&configs[STUCK].sandbox);
+    drop(held_lock);
 
     println!(
         "demo run assist, whole process: {runs} rounds ({WARMUP} warm-up rounds not counted), \
@@ -550,6 +575,12 @@ fn main() {
         fill.bytes,
         fill.files,
         fill.records
+    );
+    println!(
+        "lock held: {stuck_bytes} bytes queued by {} runs (each waits {} ms once, then stops \
+         recording for its run)",
+        rounds,
+        HOST_LOCK_WAIT.as_millis()
     );
     let events = RUN_EVENTS.len();
     println!(

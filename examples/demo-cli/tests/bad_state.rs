@@ -939,3 +939,51 @@ fn a_full_disk() {
     let _ = read_framed(&app_dir.join("telemetry-queue.jsonl"));
     drop(tmpfs);
 }
+
+/// A command stopped with Ctrl-Z (or paused in a debugger) while it held `telemetry.lock`;
+/// here this test process holds it. The user's other commands print and exit as always, each
+/// waiting once and briefly before it stops recording for its run (how briefly is measured in
+/// `BENCHMARKS.md`, not here); `status` names the lock and says why; once the lock is free,
+/// recording resumes.
+#[test]
+fn a_lock_held_by_a_stopped_command() {
+    let server = DevServer::start(DevServerOptions::default()).expect("dev server");
+    let Some(demo) = unprivileged(&server) else {
+        return;
+    };
+    let out = run_as(&demo, user(), &["telemetry", "on"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    host_unaffected(&demo, user());
+    wait_for_senders(&demo);
+    assert!(
+        server.wait_for_events(5, Duration::from_secs(20)),
+        "set-up: the first run is delivered"
+    );
+    server.clear();
+
+    let lock = File::options()
+        .read(true)
+        .write(true)
+        .open(demo.app_dir().join("telemetry.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    for _ in 0..2 {
+        host_unaffected(&demo, user());
+        wait_for_senders(&demo);
+    }
+    assert!(demo.queue().is_empty(), "recorded while the lock was held");
+    let stderr = status_names(&demo, user(), &["telemetry.lock"]);
+    assert!(stderr.contains("Ctrl-Z"), "{stderr}");
+    assert!(server.events().is_empty(), "sent while the lock was held");
+
+    lock.unlock().unwrap();
+    host_unaffected(&demo, user());
+    wait_for_senders(&demo);
+    // recorded again (the flush policy may let them wait for a later sender)
+    let delivered_or_waiting = server.events().len() + demo.queue().len();
+    assert_eq!(
+        delivered_or_waiting, 5,
+        "not recorded once the lock was free"
+    );
+    assert_nothing_sent_twice(&server);
+}

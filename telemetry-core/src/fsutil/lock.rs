@@ -2,8 +2,10 @@
 //!
 //! Files that are replaced by rename cannot carry the lock themselves (a rename gives the path
 //! a new inode), so one lock file, `telemetry.lock`, guards every file in the directory: shared
-//! to read, exclusive to write. Waiting is bounded by [`LOCK_WAIT`] so a stuck process can never
-//! hang the host.
+//! to read, exclusive to write. Waiting is bounded, so a stuck holder (a process stopped with
+//! `SIGSTOP` or in a debugger while it holds the lock) can never hang anyone: by [`LOCK_WAIT`]
+//! in the sender and by [`HOST_LOCK_WAIT`](crate::limits::HOST_LOCK_WAIT) in the host, whose
+//! latency is the user's (each [`StateDir`](crate::paths::StateDir) carries its budget).
 //!
 //! **Root in another user's directory writes nothing.** A process running as root (a command
 //! run with `sudo`, which keeps the user's `HOME`) would leave root-owned files in the user's
@@ -21,7 +23,8 @@ use std::time::{Duration, Instant};
 
 use super::StateError;
 
-/// The longest a process waits for the lock before giving up on the operation.
+/// The longest the detached sender (and a [`StateDir`](crate::paths::StateDir) made without
+/// a budget of its own) waits for the lock before giving up on the operation.
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
 
 /// How the lock is held.
@@ -40,12 +43,11 @@ pub struct StateLock {
 }
 
 impl StateLock {
-    /// Takes the lock on `path` (created with mode 0600 if missing), waiting at most
-    /// [`LOCK_WAIT`].
-    pub fn acquire(path: &Path, mode: LockMode) -> Result<Self, StateError> {
+    /// Takes the lock on `path` (created with mode 0600 if missing), waiting at most `wait`.
+    pub fn acquire(path: &Path, mode: LockMode, wait: Duration) -> Result<Self, StateError> {
         refuse_as_root_elsewhere(path, mode)?;
         let file = open_lock_file(path, true)?;
-        wait_for_lock(&file, path, mode)?;
+        wait_for_lock(&file, path, mode, wait)?;
         Ok(StateLock { file })
     }
 
@@ -157,21 +159,28 @@ fn open_lock_file(path: &Path, create: bool) -> Result<File, StateError> {
     Ok(file)
 }
 
-/// Locks `file`, waiting at most [`LOCK_WAIT`]. Holders keep the lock for microseconds (an
-/// append, a sender's acknowledgement), so the first pauses are short; they double up to 10 ms.
-fn wait_for_lock(file: &File, path: &Path, mode: LockMode) -> Result<(), StateError> {
+/// Locks `file`, waiting at most `wait`. Holders keep the lock for microseconds (an append, a
+/// sender's acknowledgement), so the first pauses are short; they double up to 10 ms.
+fn wait_for_lock(
+    file: &File,
+    path: &Path,
+    mode: LockMode,
+    wait: Duration,
+) -> Result<(), StateError> {
     let started = Instant::now();
     let mut pause = Duration::from_micros(20);
     loop {
         if try_lock(file, path, mode)? {
             return Ok(());
         }
-        if started.elapsed() >= LOCK_WAIT {
+        let waited = started.elapsed();
+        if waited >= wait {
             return Err(StateError::LockTimeout {
                 path: path.to_path_buf(),
+                waited: wait,
             });
         }
-        std::thread::sleep(pause);
+        std::thread::sleep(pause.min(wait - waited));
         pause = (pause * 2).min(Duration::from_millis(10));
     }
 }
@@ -182,22 +191,26 @@ fn wait_for_lock(file: &File, path: &Path, mode: LockMode) -> Result<(), StateEr
 pub struct LockFile {
     file: File,
     path: PathBuf,
+    wait: Duration,
 }
 
 impl LockFile {
-    /// Opens (creating, mode 0600) the lock file at `path` for exclusive locks; refused as root
-    /// in another user's directory, as [`StateLock::acquire`] refuses.
-    pub fn open(path: &Path) -> Result<Self, StateError> {
+    /// Opens (creating, mode 0600) the lock file at `path` for exclusive locks, each waited for
+    /// at most `wait`; refused as root in another user's directory, as [`StateLock::acquire`]
+    /// refuses.
+    pub fn open(path: &Path, wait: Duration) -> Result<Self, StateError> {
         refuse_as_root_elsewhere(path, LockMode::Exclusive)?;
         Ok(Self {
             file: open_lock_file(path, true)?,
             path: path.to_path_buf(),
+            wait,
         })
     }
 
-    /// Takes the exclusive lock, waiting at most [`LOCK_WAIT`]; released when the guard drops.
+    /// Takes the exclusive lock, waiting at most the budget it was opened with; released when
+    /// the guard drops.
     pub fn lock(&self) -> Result<HeldLock<'_>, StateError> {
-        wait_for_lock(&self.file, &self.path, LockMode::Exclusive)?;
+        wait_for_lock(&self.file, &self.path, LockMode::Exclusive, self.wait)?;
         Ok(HeldLock { file: &self.file })
     }
 }
@@ -251,12 +264,12 @@ mod tests {
     fn shared_locks_coexist_and_exclusive_waits() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("telemetry.lock");
-        let a = StateLock::acquire(&path, LockMode::Shared).unwrap();
-        let b = StateLock::acquire(&path, LockMode::Shared).unwrap();
+        let a = StateLock::acquire(&path, LockMode::Shared, LOCK_WAIT).unwrap();
+        let b = StateLock::acquire(&path, LockMode::Shared, LOCK_WAIT).unwrap();
         drop((a, b));
-        let c = StateLock::acquire(&path, LockMode::Exclusive).unwrap();
+        let c = StateLock::acquire(&path, LockMode::Exclusive, LOCK_WAIT).unwrap();
         drop(c);
-        StateLock::acquire(&path, LockMode::Exclusive).unwrap();
+        StateLock::acquire(&path, LockMode::Exclusive, LOCK_WAIT).unwrap();
     }
 
     #[cfg(unix)]
@@ -276,18 +289,18 @@ mod tests {
             Some(65534),
             "a directory not made yet is judged by its parent"
         );
-        let refused = StateLock::acquire(&path, LockMode::Exclusive).unwrap_err();
+        let refused = StateLock::acquire(&path, LockMode::Exclusive, LOCK_WAIT).unwrap_err();
         assert!(refused.to_string().contains("running as root"), "{refused}");
         assert!(StateLock::try_acquire(&path, LockMode::Exclusive).is_err());
         assert!(
-            StateLock::acquire(&path, LockMode::Shared).is_err(),
+            StateLock::acquire(&path, LockMode::Shared, LOCK_WAIT).is_err(),
             "would create it"
         );
         assert!(!path.exists(), "nothing created");
         // reading an existing lock file creates nothing: allowed
         std::fs::write(&path, "").unwrap();
-        drop(StateLock::acquire(&path, LockMode::Shared).unwrap());
-        assert!(StateLock::acquire(&path, LockMode::Exclusive).is_err());
+        drop(StateLock::acquire(&path, LockMode::Shared, LOCK_WAIT).unwrap());
+        assert!(StateLock::acquire(&path, LockMode::Exclusive, LOCK_WAIT).is_err());
     }
 
     #[test]

@@ -80,11 +80,13 @@ pub enum StateError {
         #[source]
         source: io::Error,
     },
-    /// Another process held the lock for longer than [`LOCK_WAIT`].
-    #[error("{} stayed locked by another process for more than {} seconds", path.display(), LOCK_WAIT.as_secs())]
+    /// Another process held the lock for longer than this one would wait.
+    #[error("{} stayed locked by another process for more than {} ms", path.display(), waited.as_millis())]
     LockTimeout {
         /// The lock file.
         path: PathBuf,
+        /// How long this process waited for it.
+        waited: std::time::Duration,
     },
 }
 
@@ -109,8 +111,8 @@ impl StateError {
                 path.display()
             ),
             StateError::Io { path, source, .. } => io_fix(path, source.kind()),
-            StateError::LockTimeout { path } => format!(
-                "another process is holding `{}`; try again when it has finished",
+            StateError::LockTimeout { path, .. } => format!(
+                "another process is holding `{}` (a command stopped with Ctrl-Z, or paused in a debugger, holds it until it goes on or ends); try again when it has finished",
                 path.display()
             ),
         }

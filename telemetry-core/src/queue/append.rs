@@ -77,7 +77,8 @@ impl Appender {
                 None => {
                     fsutil::ensure_dir(self.dir.path())?;
                     self.head = None;
-                    self.lock.insert(LockFile::open(&self.dir.lock_file())?)
+                    self.lock
+                        .insert(LockFile::open(&self.dir.lock_file(), self.dir.lock_wait())?)
                 }
             };
             let held = lock.lock()?;
