@@ -107,8 +107,6 @@ impl HttpUrl {
     }
 
     /// Whether the host is a loopback address: `localhost`, `127.0.0.0/8` or `[::1]`.
-    // Asked only of the development endpoint, which a release build ignores.
-    #[cfg_attr(not(debug_assertions), allow(dead_code))]
     pub(crate) fn is_loopback(&self) -> bool {
         match self.0.host() {
             Some(url::Host::Domain(domain)) => domain == "localhost",

@@ -191,6 +191,40 @@ fn twenty_commands_are_delivered_once_with_the_properties_inspect_shows() {
     assert!(status["delivery"]["last_success_at"].is_string());
 }
 
+/// A developer's shell often sets proxy variables, and reqwest follows them. The development
+/// endpoint is on this machine: its events go straight to it, never to a proxy (which would
+/// carry them off the machine, to its own `127.0.0.1`). Here the "proxy" is a listener that
+/// never answers: had the sender used it, nothing would reach the server.
+#[test]
+fn a_loopback_endpoint_is_reached_without_the_proxies_the_environment_names() {
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Ok);
+    let (proxy, proxy_url) = common::loopback_listener();
+    let mut demo = Demo::sending_to(&server.url());
+    for name in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+        demo = demo
+            .with(name, &proxy_url)
+            .with(&name.to_lowercase(), &proxy_url);
+    }
+    let demo = demo.telemetry_on();
+    demo.ok(&["run", "assist"]);
+    assert!(
+        server.wait_for_events(RUN_EVENTS.len(), PATIENCE),
+        "{} of {} events received; sender state {}",
+        server.events().len(),
+        RUN_EVENTS.len(),
+        sender_state_json(&demo)
+    );
+    wait_until_delivered(&demo);
+    assert_eq!(
+        common::connections(&proxy),
+        0,
+        "the sender went through the proxy"
+    );
+}
+
 #[test]
 fn after_an_outage_the_next_run_delivers_everything_once() {
     if !can_record() {

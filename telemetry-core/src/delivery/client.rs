@@ -40,10 +40,11 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// The posthog-rs client for `delivery` (`None` without a key): blocking, `/batch/`,
 /// `is_server(false)`, GeoIP off, short timeouts, and the hook that strips the library's
-/// properties.
+/// properties. For a loopback endpoint its HTTP client uses no proxy ([`direct_http_client`]).
 pub(crate) fn build(delivery: &Delivery) -> Option<Client> {
     let key = delivery.key()?;
-    let options = ClientOptionsBuilder::default()
+    let mut options = ClientOptionsBuilder::default();
+    options
         .api_key(key.to_string())
         .host(delivery.base_url().to_string())
         .is_server(false)
@@ -53,12 +54,34 @@ pub(crate) fn build(delivery: &Delivery) -> Option<Client> {
         .retry_initial_backoff_ms(RETRY_BACKOFF_INITIAL.as_millis() as u64)
         .retry_max_backoff_ms(RETRY_BACKOFF_MAX.as_millis() as u64)
         .shutdown_timeout_ms(SHUTDOWN_TIMEOUT.as_millis() as u64)
-        .before_send(|event| Some(strip_library_properties(event)))
-        .build();
-    match options {
+        .before_send(|event| Some(strip_library_properties(event)));
+    if delivery.is_loopback() {
+        options.blocking_http_client(direct_http_client()?);
+    }
+    match options.build() {
         Ok(options) => Some(posthog_rs::client(options)),
         Err(error) => {
             crate::diagnostics::warn_event!(%error, "telemetry client options refused");
+            None
+        }
+    }
+}
+
+/// The HTTP client for an endpoint on this machine: the one posthog-rs would build, without
+/// proxies. reqwest routes every request through `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY`
+/// unless `NO_PROXY` names the host, and a developer's shell often sets them: the events meant
+/// for a local development server would leave the machine for the proxy (which would then
+/// reach its own `127.0.0.1`). A remote PostHog host keeps the user's proxies: a network that
+/// only lets traffic out through one needs them. `None` (nothing sent) if it cannot be built.
+fn direct_http_client() -> Option<reqwest::blocking::Client> {
+    match reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+    {
+        Ok(client) => Some(client),
+        Err(error) => {
+            crate::diagnostics::warn_event!(%error, "telemetry HTTP client refused");
             None
         }
     }

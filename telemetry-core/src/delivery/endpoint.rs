@@ -12,7 +12,6 @@
 //! no environment can turn a keyless release build into one that sends, nor point a release
 //! build somewhere else.
 
-#[cfg(debug_assertions)]
 use crate::config::HttpUrl;
 use crate::config::TelemetryConfig;
 
@@ -88,6 +87,12 @@ impl Delivery {
                 ..embedded
             },
         }
+    }
+
+    /// Whether records go to this machine (the development endpoint, or a host configured
+    /// on `localhost`, `127.0.0.0/8` or `[::1]`): then no proxy may carry them elsewhere.
+    pub fn is_loopback(&self) -> bool {
+        HttpUrl::parse(&self.base_url).is_some_and(|url| url.is_loopback())
     }
 
     /// The project key, if there is one.
