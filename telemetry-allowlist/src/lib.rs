@@ -27,7 +27,9 @@ mod product;
 mod raw;
 
 pub use error::{AllowlistError, AllowlistErrors};
-pub use model::{Allowlist, ConsentPolicy, Kind, NeverSent, Product, Property, Sensitivity};
+pub use model::{
+    Allowlist, ClientIp, ConsentPolicy, Kind, NeverSent, Product, Property, Sensitivity,
+};
 pub use names::{
     COMMON_PROPERTY_NAMES, RESERVED_NAMES, closest_name, is_common_property, is_snake_case,
 };

@@ -54,6 +54,10 @@ pub struct Product {
     /// default) or `"opt-out"`. Here rather than in the program's code so that the privacy
     /// review sees it, and the generated page describes the policy the program follows.
     pub consent: ConsentPolicy,
+    /// What the program's PostHog project does with the IP address each request comes from:
+    /// `client_ip = "discarded"` or `"kept"`. `None` when the table does not say, and the page
+    /// then tells users that it may be stored.
+    pub client_ip: Option<ClientIp>,
     /// The line of the file where the `[product]` table starts.
     pub line: usize,
 }
@@ -75,6 +79,28 @@ impl ConsentPolicy {
         match self {
             ConsentPolicy::OptIn => "opt-in",
             ConsentPolicy::OptOut => "opt-out",
+        }
+    }
+}
+
+/// The `[product]` table's `client_ip`: what the program's PostHog project does with the IP
+/// address its requests come from. PostHog sees it, as any server sees who connects; whether
+/// it is stored with the events is a project setting ("Discard client IP data"), which the
+/// privacy review states here so that the page can tell users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientIp {
+    /// `"discarded"`: the project discards client IP data; no address is stored with events.
+    Discarded,
+    /// `"kept"`: the address is stored with the events.
+    Kept,
+}
+
+impl ClientIp {
+    /// Its value in the file: `discarded` or `kept`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ClientIp::Discarded => "discarded",
+            ClientIp::Kept => "kept",
         }
     }
 }

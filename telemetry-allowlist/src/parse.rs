@@ -277,6 +277,11 @@ impl Checker<'_> {
             },
             None => ConsentPolicy::default(),
         };
+        let client_ip = raw.client_ip.as_ref().and_then(|value| {
+            product::parse_client_ip(value.get_ref())
+                .map_err(|message| self.error(value, message))
+                .ok()
+        });
         let contact = self.text(table, &raw.contact, &product::CONTACT);
         let data_location = self.text(table, &raw.data_location, &product::DATA_LOCATION);
         let retention = self.text(table, &raw.retention, &product::RETENTION);
@@ -306,6 +311,7 @@ impl Checker<'_> {
             retention: retention?,
             purpose,
             consent,
+            client_ip,
             line: self.line_of(table),
         })
     }

@@ -1,6 +1,6 @@
 //! Rules for the `[product]` table's values: what each key is for and what it may hold.
 
-use crate::model::ConsentPolicy;
+use crate::model::{ClientIp, ConsentPolicy};
 
 /// Where `gen-docs` writes the page when `docs_path` is left out.
 pub(crate) const DEFAULT_DOCS_PATH: &str = "docs/telemetry.md";
@@ -51,6 +51,17 @@ pub(crate) fn parse_consent(value: &str) -> Result<ConsentPolicy, String> {
         "opt-out" => Ok(ConsentPolicy::OptOut),
         _ => Err(format!(
             "`consent` `{value}` must be `\"opt-in\"` (nothing is recorded until the user turns telemetry on; the default) or `\"opt-out\"` (recording starts on the run after the first-run notice, until the user turns it off)"
+        )),
+    }
+}
+
+/// Reads the `client_ip` value; the error is the message.
+pub(crate) fn parse_client_ip(value: &str) -> Result<ClientIp, String> {
+    match value {
+        "discarded" => Ok(ClientIp::Discarded),
+        "kept" => Ok(ClientIp::Kept),
+        _ => Err(format!(
+            "`client_ip` `{value}` must be `\"discarded\"` (the PostHog project's \"Discard client IP data\" is on) or `\"kept\"` (PostHog stores the address requests come from with the events), or be left out (the page then says it may be stored)"
         )),
     }
 }

@@ -31,6 +31,7 @@ pub(crate) struct RawProduct {
     pub retention: Option<Spanned<String>>,
     pub purpose: Option<Spanned<String>>,
     pub consent: Option<Spanned<String>>,
+    pub client_ip: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

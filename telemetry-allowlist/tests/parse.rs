@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use telemetry_allowlist::{
-    AllowlistError, AllowlistErrors, COMMON_PROPERTY_NAMES, ConsentPolicy, Kind, Product,
+    AllowlistError, AllowlistErrors, COMMON_PROPERTY_NAMES, ClientIp, ConsentPolicy, Kind, Product,
     RESERVED_NAMES, Sensitivity, is_common_property, parse, read,
 };
 
@@ -431,7 +431,7 @@ fn never_sent_rows_need_every_field() {
 // ---------------------------------------------------------------------------------------------
 // The product table.
 
-/// A `[product]` table with every key, as lines 2 to 10 under its header.
+/// A `[product]` table with every key, as lines 2 to 11 under its header.
 const FULL_PRODUCT: &str = r#"[product]
 name = "demo"
 command = "demo.exe"
@@ -442,6 +442,7 @@ data_location = "https://eu.i.posthog.com (PostHog Cloud, EU region)"
 retention = "1 year"
 purpose = "which commands and workflows are used and which fail"
 consent = "opt-out"
+client_ip = "discarded"
 "#;
 
 /// A `[product]` table (line 1) with only the required keys, one a line from line 2 in this
@@ -485,6 +486,7 @@ fn full_product() {
             retention: "1 year".into(),
             purpose: Some("which commands and workflows are used and which fail".into()),
             consent: ConsentPolicy::OptOut,
+            client_ip: Some(ClientIp::Discarded),
             line: 2,
         }
     );
@@ -498,6 +500,7 @@ fn product_defaults() {
     assert_eq!(product.docs_url, None);
     assert_eq!(product.purpose, None);
     assert_eq!(product.consent, ConsentPolicy::OptIn);
+    assert_eq!(product.client_ip, None);
     assert_eq!(product.line, 1);
 }
 
@@ -524,6 +527,30 @@ fn product_consent() {
     // A value that is not text is refused by the file's reader, at the value.
     let wrong_type = errors(&product_with("consent = false"));
     assert_eq!((wrong_type[0].line, wrong_type[0].column), (6, 11));
+}
+
+#[test]
+fn product_client_ip() {
+    for (value, client_ip) in [("discarded", ClientIp::Discarded), ("kept", ClientIp::Kept)] {
+        let product = product_of(&product_with(&format!("client_ip = \"{value}\"")));
+        assert_eq!(product.client_ip, Some(client_ip));
+        assert_eq!(client_ip.keyword(), value);
+    }
+    for value in ["", "Discarded", "discard", "yes", "stored"] {
+        assert_error(
+            &product_with(&format!("client_ip = \"{value}\"")),
+            6,
+            13,
+            &format!(
+                "`client_ip` `{value}` must be `\"discarded\"` (the PostHog project's \"Discard client IP data\" is on) or `\"kept\"` (PostHog stores the address requests come from with the events), or be left out (the page then says it may be stored)"
+            ),
+        );
+    }
+    // reported with the table's other problems, not instead of them
+    let both = errors(&product_with("client_ip = \"no\"\nconsent = \"maybe\""));
+    assert_eq!(both.len(), 2, "{both:#?}");
+    let wrong_type = errors(&product_with("client_ip = true"));
+    assert_eq!((wrong_type[0].line, wrong_type[0].column), (6, 13));
 }
 
 #[test]

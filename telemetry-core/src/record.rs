@@ -32,8 +32,7 @@ use crate::event::Event;
 use crate::event::common::{ARCH_VALUES, GEOIP_DISABLE, OS_VALUES};
 use crate::event::writer::{PropertyWriter, needs_escape, write_json_str};
 
-/// PostHog's alias event, which merges the anonymous id into a principal.
-pub const ALIAS_EVENT: &str = "$create_alias";
+pub use crate::event::common::ALIAS_EVENT;
 
 /// The values of the common properties for this process, computed once.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -166,6 +166,37 @@ fn twenty_commands_are_delivered_once_with_the_properties_inspect_shows() {
         assert_eq!(request.path, "/batch/");
         assert_eq!(request.status, Some(200));
         assert!(request.event_uuids.len() <= telemetry_core::limits::BATCH_MAX_RECORDS);
+        // the headers the page lists ("What is on the wire"), and no other
+        let mut names: Vec<&str> = request.headers.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "accept",
+                "accept-encoding",
+                "content-length",
+                "content-type",
+                "host",
+                "user-agent"
+            ],
+            "{:?}",
+            request.headers
+        );
+        let header = |name: &str| {
+            request
+                .headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(header("content-type"), Some("application/json"));
+        assert_eq!(header("accept"), Some("*/*"));
+        assert_eq!(header("accept-encoding"), Some("gzip"));
+        assert!(
+            header("user-agent").is_some_and(|ua| ua.starts_with("posthog-rs/")),
+            "{:?}",
+            request.headers
+        );
     }
 
     // inspect shows every delivered record as sent, with the same properties

@@ -4,12 +4,23 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::event::common::{GEOIP_DISABLE, PROCESS_PERSON_PROFILE};
+use crate::event::common::{ALIAS_EVENT, GEOIP_DISABLE, PROCESS_PERSON_PROFILE};
 use crate::limits::{
     BACKGROUND_STOP_WAIT, BACKOFF_BASE, BACKOFF_CAP, BATCH_MAX_RECORDS, KEPT_DOLLAR_PROPERTIES,
     LAST_BATCH_START, MAX_QUEUE_BYTES, MAX_SENT_RECORDS, QUEUE_SEGMENT_BYTES, RATE_LIMITED_BACKOFF,
     REMOVED_LIBRARY_PROPERTIES, REQUEST_TIMEOUT, SENDER_DEADLINE,
 };
+
+/// Every header a delivery request carries (names as HTTP/1.1 sends them in lower case), for
+/// the page; `delivery.rs`'s end-to-end test holds the sender to it.
+pub(crate) const WIRE_HEADERS: &[&str] = &[
+    "host",
+    "content-type: application/json",
+    "content-length",
+    "user-agent: posthog-rs/<its version>",
+    "accept: */*",
+    "accept-encoding: gzip",
+];
 
 /// The Markdown section "How events travel" for a program run as `binary` whose state
 /// directory is shown as `state_dir` (e.g. `~/.demo`): the queue and its bounds, the sender,
@@ -65,7 +76,12 @@ pub(crate) fn docs_section(binary: &str, state_dir: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "**What is on the wire.** Each request is a `POST` to PostHog's `/batch/` endpoint with the body `{{\"api_key\", \"historical_migration\": false, \"sent_at\", \"batch\": [events]}}`, and each event is `{{\"uuid\", \"event\", \"distinct_id\", \"properties\", \"timestamp\"}}` with exactly the properties `{binary} telemetry inspect` shows (their order may differ, so compare them as JSON). The PostHog library's own properties ({}) are removed before sending. The only `$` properties sent are {}: `{GEOIP_DISABLE}: true` on every event, so PostHog does not look up where your IP address is, and `{PROCESS_PERSON_PROFILE}: false` on every event sent under the anonymous identifier.",
+        "**What is on the wire.** Each request is a `POST` to PostHog's `/batch/` endpoint with the body `{{\"api_key\", \"historical_migration\": false, \"sent_at\", \"batch\": [events]}}`, and each event is `{{\"uuid\", \"event\", \"distinct_id\", \"properties\", \"timestamp\"}}` with exactly the properties `{binary} telemetry inspect` shows (their order may differ, so compare them as JSON). The PostHog library's own properties ({}) are removed before sending. The only `$` properties sent are {}: `{GEOIP_DISABLE}: true` on every event, so PostHog does not look up where your IP address is, and `{PROCESS_PERSON_PROFILE}: false` on every event sent under the anonymous identifier. The alias sent after a login is an event named `{ALIAS_EVENT}` whose properties are `distinct_id` (the anonymous identifier), `alias` (your account's `p_` identifier) and `{GEOIP_DISABLE}`. `sent_at` is the sender's clock as it sends (PostHog uses it to correct a wrong clock); an event's `timestamp` is when it was recorded, to the millisecond, and its `uuid` is a UUID version 7: that same time, to a fraction of a millisecond, then random bits. The request's headers are only {}: no cookie, nothing about your machine.",
+        WIRE_HEADERS
+            .iter()
+            .map(|h| format!("`{h}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
         REMOVED_LIBRARY_PROPERTIES
             .iter()
             .map(|p| format!("`{p}`"))

@@ -246,6 +246,48 @@ mod tests {
         }
     }
 
+    /// The page says that PostHog sees the address requests come from, and what the
+    /// allowlist's `client_ip` says becomes of it; without one, that it may be stored.
+    #[test]
+    fn the_page_says_what_becomes_of_the_ip_address() {
+        static EVENTS: [&EventMeta; 1] = [&SHOWN];
+        let page = |client_ip: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let options = options(dir.path());
+            let text = format!(
+                "[product]\nname = \"weather\"\ncontact = \"privacy@weather.example.org\"\ndata_location = \"PostHog Cloud, EU region\"\nretention = \"90 days\"\n{client_ip}\n{ALLOWLIST}"
+            );
+            let schema = Schema {
+                allowlist: AllowlistSource {
+                    text: Box::leak(text.into_boxed_str()),
+                    ..schema(&EVENTS).allowlist
+                },
+                ..schema(&EVENTS)
+            };
+            run(&options, &schema).unwrap();
+            let page = std::fs::read_to_string(&options.output).unwrap();
+            let line = page
+                .lines()
+                .find(|l| l.starts_with("- **Your IP address.**"))
+                .unwrap_or_else(|| panic!("no IP address line:\n{page}"))
+                .to_string();
+            assert!(line.contains("PostHog sees the address each request comes from"));
+            assert!(line.contains("`$geoip_disable: true`"));
+            line
+        };
+        let discarded = page("client_ip = \"discarded\"");
+        assert!(discarded.contains("is set to discard it"), "{discarded}");
+        let kept = page("client_ip = \"kept\"");
+        assert!(kept.contains("PostHog stores it with the events"), "{kept}");
+        for unstated in [page(""), page("# client_ip left out")] {
+            assert!(
+                unstated.contains("its authors do not state here: assume it is stored"),
+                "{unstated}"
+            );
+        }
+        assert!(!kept.contains("discard it") && !discarded.contains("assume"));
+    }
+
     /// Two programs of one workspace left at the default `docs_path`: the second neither
     /// overwrites nor compares with the first one's page, and says what to do.
     #[test]

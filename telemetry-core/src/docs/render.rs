@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use telemetry_allowlist::{Allowlist, Property};
+use telemetry_allowlist::{Allowlist, ClientIp, Property};
 
 use super::guard::kinds_block;
 use super::tables::{code, table};
@@ -32,10 +32,13 @@ struct Words<'a> {
     allowlist: String,
     /// Whether telemetry is off or on until the user says (the allowlist's `consent`).
     policy: ConsentPolicy,
+    /// What the PostHog project does with the address requests come from, if the allowlist
+    /// says (its `client_ip`).
+    client_ip: Option<ClientIp>,
 }
 
 impl<'a> Words<'a> {
-    fn of(schema: &'a Schema) -> Self {
+    fn of(schema: &'a Schema, allowlist: &Allowlist) -> Self {
         let product = schema.product();
         let source = schema.allowlist();
         Self {
@@ -51,6 +54,7 @@ impl<'a> Words<'a> {
                 .unwrap_or("which features are used and which fail"),
             allowlist: format!("`{}` of the `{}` crate", source.path, source.crate_name),
             policy: product.policy(),
+            client_ip: allowlist.product.as_ref().and_then(|p| p.client_ip),
         }
     }
 }
@@ -58,7 +62,7 @@ impl<'a> Words<'a> {
 /// Renders the page for `schema`, whose allowlist is `allowlist`. Deterministic: the same
 /// schema gives the same bytes.
 pub(crate) fn render(schema: &Schema, allowlist: &Allowlist) -> String {
-    let words = Words::of(schema);
+    let words = Words::of(schema, allowlist);
     let events = schema.events_by_name();
     let mut out = String::new();
     header(&mut out, &words);
@@ -389,6 +393,21 @@ fn identity(out: &mut String, p: &Words<'_>) {
         p.state_dir
     );
     let _ = writeln!(out, "- **Where the data lives.** {}.", p.host);
+    let stored = match p.client_ip {
+        Some(ClientIp::Discarded) => format!(
+            "`{b}`'s PostHog project is set to discard it (PostHog's \"Discard client IP data\"), so it is not stored with the events."
+        ),
+        Some(ClientIp::Kept) => {
+            "PostHog stores it with the events (without a location).".to_string()
+        }
+        None => format!(
+            "Whether PostHog stores it with the events is a setting of `{b}`'s PostHog project (\"Discard client IP data\") that its authors do not state here: assume it is stored (without a location)."
+        ),
+    };
+    let _ = writeln!(
+        out,
+        "- **Your IP address.** PostHog sees the address each request comes from (your network's public address), as any server you connect to does (no event this program sends contains it). `$geoip_disable: true` on every event asks PostHog not to look up a location from it. {stored}"
+    );
     let _ = writeln!(
         out,
         "- **Retention.** Events are kept for {}, then deleted.",

@@ -76,6 +76,9 @@ pub const PROCESS_PERSON_PROFILE: &str = "$process_person_profile";
 /// PostHog's flag that turns off GeoIP enrichment of the event (the server would otherwise look
 /// up the location of the sender's IP address); `true` on every record, aliases included.
 pub const GEOIP_DISABLE: &str = "$geoip_disable";
+/// PostHog's alias event, which merges the anonymous id into a principal (the sender's and
+/// the page's name for it).
+pub const ALIAS_EVENT: &str = "$create_alias";
 
 #[cfg(test)]
 mod tests {
