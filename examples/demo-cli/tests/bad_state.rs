@@ -27,7 +27,8 @@ use std::time::Duration;
 
 use common::{
     Demo, Mount, NOBODY, RUN_OUT, assert_same_tree, cannot_switch_user, chown_tree, effective_uid,
-    fill_file_system, read_framed, run_as, sandbox_processes, snapshot_excluding, text, wait_until,
+    fill_file_system, read_framed, run_as, sandbox_processes, snapshot, snapshot_excluding, text,
+    wait_until,
 };
 use serde_json::Value;
 use telemetry_core::limits::SENDER_DEADLINE;
@@ -884,7 +885,52 @@ fn a_state_directory_made_by_sudo() {
     host_unaffected(&demo, user());
     wait_for_senders(&demo);
     assert_same_tree(&before, &rest(), "written outside ~/.demo");
-    status_names(&demo, user(), &[".demo"]);
+    let stderr = status_names(&demo, user(), &[".demo"]);
+    let chown = format!("sudo chown -R nobody {}", demo.app_dir().display());
+    assert!(stderr.contains(&chown), "{chown} missing: {stderr}");
+}
+
+/// `DEMO_TELEMETRY_DIR` names a folder another user owns and anyone may write (0777, no sticky
+/// bit): its owner could read, replace or plant what telemetry keeps there (an identifier,
+/// records the sender sends as they stand). The user's commands print and exit as always,
+/// nothing is written there and nothing sent, and `status` says whose the folder is and what to
+/// do.
+#[test]
+fn a_shared_state_directory_of_another_user() {
+    let server = DevServer::start(DevServerOptions::default()).expect("dev server");
+    let Some(demo) = nobody_with_root_beside(&server) else {
+        return;
+    };
+    // made by this test, as root: another user's, writable by everyone
+    let shared = demo.root().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let demo = demo
+        .with("DEMO_TELEMETRY", "1")
+        .with("DEMO_TELEMETRY_DIR", shared.to_str().unwrap());
+    let before = snapshot(demo.root());
+    for _ in 0..2 {
+        host_unaffected(&demo, user());
+        wait_for_senders(&demo);
+    }
+    assert_same_tree(
+        &before,
+        &snapshot(demo.root()),
+        "written by the user's commands",
+    );
+    assert!(
+        server.events().is_empty(),
+        "sent from another user's directory"
+    );
+    let stderr = status_names(&demo, user(), &["not to you"]);
+    for says in [
+        "so can they",
+        "DEMO_TELEMETRY_DIR",
+        "a directory of your own",
+    ] {
+        assert!(stderr.contains(says), "{says} missing: {stderr}");
+    }
+    assert_same_tree(&before, &snapshot(demo.root()), "written by status");
 }
 
 #[test]

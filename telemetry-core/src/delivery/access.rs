@@ -16,6 +16,10 @@
 //!   request, and [`problems`] says why nothing is sent.
 //! - **Running as root in another user's directory.** Nothing is written there (the lock
 //!   refuses it), nothing is recorded or sent; [`problems`] says so.
+//! - **Another user's directory, for anyone else** (one a run with `sudo` made, a shared
+//!   folder named by `<APP>_TELEMETRY_DIR`): its owner could read, replace or plant what
+//!   telemetry keeps there, so the lock refuses to write there too, no sender starts, and
+//!   [`problems`] says whose it is and how to fix it.
 
 use std::path::{Path, PathBuf};
 
@@ -175,29 +179,36 @@ mod platform {
         }
         let shown = path.display();
         let cmd = config.command_name();
+        let me = User::of(rustix::process::geteuid().as_raw());
+        let chown = format!("sudo chown -R {} {}", me.login(), shell_word(path));
         if let Some(owner) = crate::fsutil::StateLock::foreign_owner(path) {
             let owner = User::of(owner);
-            problems.push(AccessProblem {
-                what: format!(
-                    "running as root, telemetry leaves {shown} alone: it belongs to {owner}, and files root created there would be unusable by them; nothing is recorded or sent in this run"
-                ),
-                fix: format!("run `{cmd}` as {} (without sudo)", owner.login()),
+            problems.push(if crate::fsutil::running_as_root() {
+                AccessProblem {
+                    what: format!(
+                        "running as root, telemetry leaves {shown} alone: it belongs to {owner}, and files root created there would be unusable by them; nothing is recorded or sent in this run"
+                    ),
+                    fix: format!("run `{cmd}` as {} (without sudo)", owner.login()),
+                }
+            } else {
+                // made by a run with sudo, or a shared folder: either way not this user's
+                let can_write = match writable(path) {
+                    Ok(()) => "you can write it, but so can they: they could read, replace or plant what telemetry keeps there".to_string(),
+                    Err(error) => format!("you cannot write it ({error})"),
+                };
+                AccessProblem {
+                    what: format!(
+                        "{shown} belongs to {owner}, not to you, {me}, and {can_write}; telemetry records and sends nothing from a directory another user controls"
+                    ),
+                    fix: format!(
+                        "if it is yours (a command run with sudo made it), run `{chown}`; otherwise set {} to a directory of your own",
+                        config.env_names().dir
+                    ),
+                }
             });
             return problems;
         }
-        let me = User::of(rustix::process::geteuid().as_raw());
-        let chown = format!("sudo chown -R {} {}", me.login(), shell_word(path));
         if let Err(error) = writable(path) {
-            if meta.uid() != me.uid {
-                problems.push(AccessProblem {
-                    what: format!(
-                        "{shown} belongs to {}, not to you, {me}, and you cannot write it ({error}): events the server accepted could not be marked as sent, so nothing is sent from it",
-                        User::of(meta.uid()),
-                    ),
-                    fix: format!("run `{chown}`"),
-                });
-                return problems;
-            }
             let read_only_fs = error.raw_os_error() == Some(rustix::io::Errno::ROFS.raw_os_error());
             problems.push(AccessProblem {
                 what: format!(

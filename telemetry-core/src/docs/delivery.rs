@@ -67,7 +67,7 @@ pub(crate) fn docs_section(binary: &str, state_dir: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "- **A directory telemetry cannot write.** When `{state_dir}` or the files in it cannot be written by you (a read-only directory, or files that belong to another user, as a command run with `sudo` used to leave), nothing is sent from it: events sent could not be marked as sent and would go again with every command. `{binary} telemetry status` names the problem and the command that fixes it, and `{binary} telemetry clear` deletes such files where it can. Run as root in another user's directory (`sudo {binary} ...`), telemetry records and sends nothing, so it leaves no file there that the user cannot use."
+        "- **A directory telemetry cannot write.** When `{state_dir}` or the files in it cannot be written by you (a read-only directory, or files that belong to another user, as a command run with `sudo` used to leave), nothing is sent from it: events sent could not be marked as sent and would go again with every command. When the directory itself belongs to another user (one a command run with `sudo` made, or a shared folder), who could read or change what is kept there, nothing is recorded there or sent from it. `{binary} telemetry status` names the problem and the command that fixes it, and `{binary} telemetry clear` deletes such files where it can. Run as root in another user's directory (`sudo {binary} ...`), telemetry records and sends nothing, so it leaves no file there that the user cannot use."
     );
     let _ = writeln!(
         out,

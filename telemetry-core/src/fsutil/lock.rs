@@ -7,14 +7,16 @@
 //! in the sender and by [`HOST_LOCK_WAIT`](crate::limits::HOST_LOCK_WAIT) in the host, whose
 //! latency is the user's (each [`StateDir`](crate::paths::StateDir) carries its budget).
 //!
-//! **Root in another user's directory writes nothing.** A process running as root (a command
+//! **Nobody writes in another user's directory.** A process running as root (a command
 //! run with `sudo`, which keeps the user's `HOME`) would leave root-owned files in the user's
 //! state directory: a queue, a lock, an identity the user can no longer open, which stops
 //! telemetry for them until someone runs `chown`. So when this process runs as root and the
 //! directory (or, while it does not exist, its nearest existing parent) belongs to another
 //! user, an exclusive lock (every write takes one) and a lock that would create its file are
-//! refused: nothing is recorded, and nothing sent, in that run. [`StateLock::foreign_owner`]
-//! says whether that is the case.
+//! refused: nothing is recorded, and nothing sent, in that run. Any other user refuses the
+//! same in an existing directory that belongs to someone else (a shared folder it may write):
+//! its owner controls what is there. [`StateLock::foreign_owner`] says whether that is the
+//! case.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -100,15 +102,25 @@ impl StateLock {
 }
 
 impl StateLock {
-    /// The owner (uid) of `dir` when this process runs as root and `dir` belongs to another
-    /// user; `None` otherwise (and always off Unix). While `dir` does not exist, its nearest
-    /// existing parent decides: the directory root would create there is the user's too.
+    /// The owner (uid) of the state directory `dir` when it is another user's, so that this
+    /// process writes nothing there; `None` otherwise (and always off Unix).
+    ///
+    /// - **As root,** a directory of any other user: files root created there would be
+    ///   unusable by its owner. While `dir` does not exist, its nearest existing parent decides:
+    ///   the directory root would create there is the user's too.
+    /// - **As anyone else,** an existing directory that belongs to another user and that this
+    ///   process could still write (group- or world-writable, an ACL, a `<APP>_TELEMETRY_DIR`
+    ///   in a shared folder): its owner could read, replace or plant what telemetry keeps there
+    ///   (an identifier, records the sender would send as they stand). One not made yet is made
+    ///   by this process, 0700, and is its own.
     pub fn foreign_owner(dir: &Path) -> Option<u32> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
-            if !rustix::process::geteuid().is_root() {
-                return None;
+            let me = rustix::process::geteuid();
+            if !me.is_root() {
+                let owner = std::fs::metadata(dir).ok()?.uid();
+                return (owner != me.as_raw()).then_some(owner);
             }
             let owner = dir
                 .ancestors()
@@ -135,15 +147,19 @@ fn refuse_as_root_elsewhere(path: &Path, mode: LockMode) -> Result<(), StateErro
     else {
         return Ok(());
     };
+    let why = if super::running_as_root() {
+        format!(
+            "running as root in a directory of uid {owner}: telemetry writes nothing there, so it leaves no file its owner cannot use"
+        )
+    } else {
+        format!(
+            "the directory belongs to uid {owner}, not to this user: telemetry writes nothing in a directory another user controls"
+        )
+    };
     Err(StateError::io(
         "lock",
         path,
-        io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!(
-                "running as root in a directory of uid {owner}: telemetry writes nothing there, so it leaves no file its owner cannot use"
-            ),
-        ),
+        io::Error::new(io::ErrorKind::PermissionDenied, why),
     ))
 }
 

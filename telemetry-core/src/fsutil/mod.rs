@@ -174,7 +174,7 @@ fn permission_fix(path: &Path) -> String {
 }
 
 /// Whether this process runs as root (Unix only).
-fn running_as_root() -> bool {
+pub(crate) fn running_as_root() -> bool {
     #[cfg(unix)]
     {
         rustix::process::geteuid().is_root()
