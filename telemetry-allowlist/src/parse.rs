@@ -234,7 +234,7 @@ impl Checker<'_> {
             if keyword == "enum" && !is_snake_case(text) {
                 self.error(value, format!("value `{text}` of enum property `{name}` must be lower snake_case: it is sent as the snake_case name of a `#[telemetry_enum]` variant"));
             } else if !is_value_word(text) {
-                self.error(value, format!("value `{text}` of property `{name}` must be lowercase letters, digits, `_`, `-` or `.`"));
+                self.error(value, format!("value `{text}` of property `{name}` must be lowercase letters, digits, `_`, `-`, `.` or `/`, starting with a letter or digit"));
             } else if text == BUCKET_FALLBACK {
                 self.error(value, format!("value `{BUCKET_FALLBACK}` is what unknown names are sent as: it cannot be listed"));
             } else if out.contains(text) {
@@ -388,7 +388,7 @@ impl Checker<'_> {
 
 fn is_value_word(value: &str) -> bool {
     value.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.'))
+        && value.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.' | '/')
+        })
 }

@@ -353,7 +353,17 @@ fn values_on_a_kind_without_values() {
 
 #[test]
 fn value_that_is_not_a_value_word() {
-    for value in ["Claude", "with space", "-lead", "_lead", "", "é"] {
+    for value in [
+        "Claude",
+        "with space",
+        "-lead",
+        "_lead",
+        "/lead",
+        "a|b",
+        "a:b",
+        "",
+        "é",
+    ] {
         assert_error(
             &after_good(&format!(
                 "name = \"provider\"\nkind = \"bucketed\"\nvalues = [\"codex\", \"{value}\"]\nsensitivity = \"technical\"\ndescription = \"Provider.\"\n"
@@ -361,9 +371,23 @@ fn value_that_is_not_a_value_word() {
             9,
             20,
             &format!(
-                "value `{value}` of property `provider` must be lowercase letters, digits, `_`, `-` or `.`"
+                "value `{value}` of property `provider` must be lowercase letters, digits, `_`, `-`, `.` or `/`, starting with a letter or digit"
             ),
         );
+    }
+    // names with a namespace (an MCP server's tools, a provider's models) are value words
+    for value in [
+        "github/create_issue",
+        "anthropic/claude-3.5",
+        "v1.2",
+        "9-to-5",
+    ] {
+        let source = after_good(&format!(
+            "name = \"provider\"\nkind = \"bucketed\"\nvalues = [\"codex\", \"{value}\"]\nsensitivity = \"technical\"\ndescription = \"Provider.\"\n"
+        ));
+        let allowlist = parse(Path::new(PATH), &source).unwrap_or_else(|e| panic!("{value}: {e}"));
+        let values = &allowlist.property("provider").unwrap().kind;
+        assert!(format!("{values:?}").contains(value), "{values:?}");
     }
 }
 

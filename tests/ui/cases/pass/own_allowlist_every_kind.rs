@@ -134,14 +134,14 @@ fn main() {
         delta_isize: None,
         elapsed_ms: Some(Duration::from_secs(1)),
         color: Some(Color::Red),
-        tool: Some(Tool::sanitize("saw")),
+        tool: Some(Tool::sanitize("power/drill")),
         failure: Some(ErrorClass::of_type::<std::fmt::Error>()),
         origin: None,
     };
     assert_eq!(
         properties_json(&some),
         "\"enabled\":false,\"count_u8\":1,\"count_u32\":3,\"count_usize\":5,\"delta_i16\":-2,\
-         \"delta_i64\":4,\"elapsed_ms\":1000,\"color\":\"red\",\"tool\":\"saw\",\
+         \"delta_i64\":4,\"elapsed_ms\":1000,\"color\":\"red\",\"tool\":\"power/drill\",\
          \"failure\":\"Error\""
     );
 
@@ -167,7 +167,7 @@ fn main() {
             ("delta_isize", PropertyKind::Signed),
             ("elapsed_ms", PropertyKind::DurationMs),
             ("color", PropertyKind::Enum(&["red", "green", "light_blue"])),
-            ("tool", PropertyKind::Bucketed(&["hammer", "saw"])),
+            ("tool", PropertyKind::Bucketed(&["hammer", "saw", "power/drill"])),
             ("failure", PropertyKind::ErrorClass),
             ("origin", PropertyKind::CodeLocation),
         ]
