@@ -783,6 +783,24 @@ impl Telemetry {
         drop(self);
     }
 
+    /// Ends telemetry for this process as [`finish`](Self::finish) does, through a shared
+    /// reference: for a handle behind an `Arc` that a server's shutdown path or a signal
+    /// handler's thread (`tokio::signal`, the `ctrlc` crate; not a raw `sigaction` handler)
+    /// reaches before it calls [`std::process::exit`]. It stops background delivery and, if
+    /// this process recorded something and telemetry is still on, starts the detached sender
+    /// (unless one is running, or one started less than
+    /// [`FLUSH_INTERVAL`](crate::limits::FLUSH_INTERVAL) ago, or the back-off is not over:
+    /// then the events wait, queued, for the next run). Never waits for the network.
+    ///
+    /// Afterwards the handle records nothing ([`is_recording`](Self::is_recording) is false),
+    /// and calling it again, or dropping the handle, does nothing more.
+    pub fn shutdown(&self) {
+        self.end();
+        if let Some(ready) = self.ready() {
+            ready.active.store(false, Ordering::Relaxed);
+        }
+    }
+
     /// Delivers the queue while the host runs, every `every` (at least
     /// [`MIN_BACKGROUND_INTERVAL`](crate::limits::MIN_BACKGROUND_INTERVAL)), starting at
     /// once: for a long-running host (a server) that should not wait for its exit to send. A
@@ -812,18 +830,20 @@ impl Telemetry {
         background.is_some()
     }
 
-    /// What dropping the handle does.
-    fn end(&mut self) {
-        let State::Ready(ready) = &mut self.state else {
-            return;
-        };
-        let background = ready.background.get_mut().ok().and_then(Option::take);
-        if let Some(background) = background {
-            background.stop(crate::limits::BACKGROUND_STOP_WAIT);
-        }
+    /// What dropping the handle (and [`shutdown`](Self::shutdown)) does.
+    fn end(&self) {
         let State::Ready(ready) = &self.state else {
             return;
         };
+        // taken out of the lock before it is stopped: its thread never takes this lock
+        let background = ready
+            .background
+            .lock()
+            .ok()
+            .and_then(|mut background| background.take());
+        if let Some(background) = background {
+            background.stop(crate::limits::BACKGROUND_STOP_WAIT);
+        }
         if ready.mode != Mode::Recording
             || !ready.active.load(Ordering::Relaxed)
             || !ready.recorded.load(Ordering::Relaxed)
@@ -1426,6 +1446,44 @@ mod tests {
         assert!(!Telemetry::disabled().deliver_in_background(Duration::from_secs(1)));
         let keyless = start(home.path(), &[("DEMO_TELEMETRY", "1")], "");
         assert!(!keyless.deliver_in_background(Duration::from_secs(1)));
+    }
+
+    /// A handle shared behind an `Arc` ends from another thread (a signal handler's), as
+    /// dropping it would: background delivery stops, recording stops, and neither a later
+    /// event, a second call nor the last drop does anything more. (That the sender starts is
+    /// the demo's `delivery.rs::a_server_stopped_by_sigterm_hands_its_events_to_a_sender`.)
+    #[test]
+    fn shutdown_through_a_shared_handle_ends_it_once() {
+        let home = tempfile::tempdir().unwrap();
+        let telemetry =
+            std::sync::Arc::new(start(home.path(), &[("DEMO_TELEMETRY", "1")], "phc_test"));
+        telemetry.time_command(done).succeed();
+        assert!(telemetry.deliver_in_background(Duration::from_secs(1)));
+        let records = || telemetry.queue().unwrap().read_all().unwrap().records.len();
+        assert_eq!(records(), 1);
+
+        let shared = std::sync::Arc::clone(&telemetry);
+        let started = Instant::now();
+        std::thread::spawn(move || shared.shutdown())
+            .join()
+            .unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "waits for no network"
+        );
+        assert!(!telemetry.is_recording());
+        let ready = telemetry.ready().unwrap();
+        assert!(
+            ready.background.lock().unwrap().is_none(),
+            "background stopped"
+        );
+
+        telemetry.time_command(done).succeed();
+        assert_eq!(records(), 1, "nothing recorded after the shutdown");
+        telemetry.shutdown();
+        assert!(!telemetry.deliver_in_background(Duration::from_secs(1)));
+        drop(telemetry);
+        Telemetry::disabled().shutdown();
     }
 
     #[test]

@@ -937,3 +937,47 @@ fn a_host_with_an_async_main_delivers() {
     let arrived: Vec<String> = server.events().into_iter().map(|e| e.event).collect();
     assert_eq!(arrived, ["binary.startup"]);
 }
+
+/// A server that shares its handle (an `Arc`) and ends with `std::process::exit` when
+/// SIGTERM comes (`demo-async serve`): exit skips destructors, so what hands its events to a
+/// sender is `Telemetry::shutdown` through the shared handle, called by the signal's task.
+#[test]
+fn a_server_stopped_by_sigterm_hands_its_events_to_a_sender() {
+    use std::io::BufRead;
+    let server = server(Mode::Ok);
+    let home = telemetry_core::testing::TestHome::new(&telemetry_schema::SCHEMA)
+        .unwrap()
+        .sending_to(server.url());
+    let mut child = home
+        .command(env!("CARGO_BIN_EXE_demo-async"))
+        .arg("serve")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready, "serving\n");
+    assert!(server.events().is_empty(), "nothing sent while it serves");
+
+    let started = Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stderr), "");
+    assert!(started.elapsed() < Duration::from_secs(3), "stops promptly");
+    assert!(
+        server.wait_for_events(1, PATIENCE),
+        "nothing delivered after SIGTERM"
+    );
+    assert!(home.wait_for_sender(PATIENCE));
+    let arrived: Vec<String> = server.events().into_iter().map(|e| e.event).collect();
+    assert_eq!(arrived, ["mcp.server_started"]);
+}

@@ -4,14 +4,20 @@
 //! sender is this program run again, so `Telemetry::start` runs inside the tokio runtime there
 //! too, where a blocking HTTP client cannot be built or dropped.
 //!
-//! One command: `demo-async run`, which records `binary.startup`.
+//! Two commands: `demo-async run`, which records `binary.startup`; `demo-async serve`, a
+//! server that records `mcp.server_started`, prints `serving`, and runs until SIGTERM (or
+//! Ctrl-C). Stopped, it calls `Telemetry::shutdown` on the handle it shares (an `Arc`) and
+//! ends with `std::process::exit`, as many servers do: exit skips destructors, so the shutdown
+//! is what hands the recorded events to a sender.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+use std::sync::Arc;
+
 use clap::{Parser, Subcommand};
-use telemetry_core::TelemetryConfig;
-use telemetry_schema::BinaryStartup;
+use telemetry_core::{Telemetry, TelemetryConfig};
+use telemetry_schema::{BinaryStartup, McpServerStarted, Transport};
 
 #[derive(Debug, Parser)]
 #[command(name = "demo-async")]
@@ -24,17 +30,60 @@ struct Cli {
 enum Command {
     /// Record one event
     Run,
+    /// Serve until stopped with SIGTERM or Ctrl-C
+    Serve,
 }
 
 #[tokio::main]
 async fn main() {
-    let telemetry = TelemetryConfig::builder(&telemetry_schema::SCHEMA)
-        .version(env!("CARGO_PKG_VERSION"))
-        .start();
-    let Cli {
-        command: Command::Run,
-    } = Cli::parse();
-    // some async work of the host's own
-    tokio::task::yield_now().await;
-    telemetry.track(&BinaryStartup {});
+    let telemetry = Arc::new(
+        TelemetryConfig::builder(&telemetry_schema::SCHEMA)
+            .version(env!("CARGO_PKG_VERSION"))
+            .start(),
+    );
+    match Cli::parse().command {
+        Command::Run => {
+            // some async work of the host's own
+            tokio::task::yield_now().await;
+            telemetry.track(&BinaryStartup {});
+        }
+        Command::Serve => serve(telemetry).await,
+    }
+}
+
+/// Serves until a stop signal, then ends telemetry and exits.
+async fn serve(telemetry: Arc<Telemetry>) {
+    telemetry.track(&McpServerStarted {
+        transport: Transport::Stdio,
+        tool_count: 0,
+    });
+    // the handle is shared with the server's tasks, as a server's state is
+    let stopper = tokio::spawn(stopped(Arc::clone(&telemetry)));
+    println!("serving");
+    let _ = stopper.await;
+}
+
+/// Waits for SIGTERM or Ctrl-C, then shuts telemetry down (through the shared handle) and exits.
+async fn stopped(telemetry: Arc<Telemetry>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    telemetry.shutdown();
+    std::process::exit(0);
 }
