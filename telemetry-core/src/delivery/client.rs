@@ -74,11 +74,8 @@ pub(crate) fn build(delivery: &Delivery) -> Option<Client> {
 /// reach its own `127.0.0.1`). A remote PostHog host keeps the user's proxies: a network that
 /// only lets traffic out through one needs them. `None` (nothing sent) if it cannot be built.
 fn direct_http_client() -> Option<reqwest::blocking::Client> {
-    match reqwest::blocking::Client::builder()
-        .no_proxy()
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-    {
+    // no timeout of its own: posthog-rs sets `request_timeout_seconds` on every request
+    match reqwest::blocking::Client::builder().no_proxy().build() {
         Ok(client) => Some(client),
         Err(error) => {
             crate::diagnostics::warn_event!(%error, "telemetry HTTP client refused");
