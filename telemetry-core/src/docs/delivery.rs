@@ -77,23 +77,20 @@ pub(crate) fn docs_section(binary: &str, state_dir: &str) -> String {
     let _ = writeln!(
         out,
         "**What is on the wire.** Each request is a `POST` to PostHog's `/batch/` endpoint with the body `{{\"api_key\", \"historical_migration\": false, \"sent_at\", \"batch\": [events]}}`, and each event is `{{\"uuid\", \"event\", \"distinct_id\", \"properties\", \"timestamp\"}}` with exactly the properties `{binary} telemetry inspect` shows (their order may differ, so compare them as JSON). The PostHog library's own properties ({}) are removed before sending. The only `$` properties sent are {}: `{GEOIP_DISABLE}: true` on every event, so PostHog does not look up where your IP address is, and `{PROCESS_PERSON_PROFILE}: false` on every event sent under the anonymous identifier. The alias sent after a login is an event named `{ALIAS_EVENT}` whose properties are `distinct_id` (the anonymous identifier), `alias` (your account's `p_` identifier) and `{GEOIP_DISABLE}`. `sent_at` is the sender's clock as it sends (PostHog uses it to correct a wrong clock); an event's `timestamp` is when it was recorded, to the millisecond, and its `uuid` is a UUID version 7: that same time, to a fraction of a millisecond, then random bits. The request's headers are only {}: no cookie, nothing about your machine.",
-        WIRE_HEADERS
-            .iter()
-            .map(|h| format!("`{h}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        REMOVED_LIBRARY_PROPERTIES
-            .iter()
-            .map(|p| format!("`{p}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        KEPT_DOLLAR_PROPERTIES
-            .iter()
-            .map(|p| format!("`{p}`"))
-            .collect::<Vec<_>>()
-            .join(" and ")
+        code_list(REMOVED_LIBRARY_PROPERTIES, ", "),
+        code_list(KEPT_DOLLAR_PROPERTIES, " and "),
+        code_list(WIRE_HEADERS, ", "),
     );
     out
+}
+
+/// `items`, each in backticks, joined with `separator`.
+fn code_list(items: &[&str], separator: &str) -> String {
+    items
+        .iter()
+        .map(|item| format!("`{item}`"))
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 /// `50 ms`, `2 s`, `5 min`, `1 h`.
@@ -139,6 +136,31 @@ mod tests {
             "never waits for the network",
         ] {
             assert!(text.contains(needle), "{needle} missing in:\n{text}");
+        }
+        // each list in its own sentence (they were once passed in the wrong order)
+        let wire = text.split("**What is on the wire.**").nth(1).unwrap();
+        let sentence = |start: &str| {
+            let from = wire
+                .find(start)
+                .unwrap_or_else(|| panic!("{start} missing: {wire}"));
+            wire[from..].split(". ").next().unwrap().to_string()
+        };
+        let removed = sentence("The PostHog library's own properties");
+        let kept = sentence("The only `$` properties sent are");
+        let headers = sentence("The request's headers are only");
+        for (sentence, has, lacks) in [
+            (&removed, "`$lib`", ["`$geoip_disable`", "`user-agent"]),
+            (&kept, "`$geoip_disable`", ["`$lib`", "`user-agent"]),
+            (
+                &headers,
+                "`user-agent: posthog-rs/",
+                ["`$lib`", "`$geoip_disable`"],
+            ),
+        ] {
+            assert!(sentence.contains(has), "{has} missing: {sentence}");
+            for wrong in lacks {
+                assert!(!sentence.contains(wrong), "{wrong} in: {sentence}");
+            }
         }
         assert_eq!(human(Duration::from_secs(90)), "90 s");
         assert_eq!(human(Duration::from_millis(50)), "50 ms");

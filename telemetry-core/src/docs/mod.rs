@@ -273,16 +273,30 @@ mod tests {
                 .to_string();
             assert!(line.contains("PostHog sees the address each request comes from"));
             assert!(line.contains("`$geoip_disable: true`"));
-            line
+            let posture = page
+                .lines()
+                .find(|l| l.starts_with("5. **Anonymous by design.**"))
+                .unwrap()
+                .to_string();
+            (line, posture)
         };
-        let discarded = page("client_ip = \"discarded\"");
+        let (discarded, posture) = page("client_ip = \"discarded\"");
         assert!(discarded.contains("is set to discard it"), "{discarded}");
-        let kept = page("client_ip = \"kept\"");
+        assert!(!posture.contains("IP address"), "{posture}");
+        let (kept, posture) = page("client_ip = \"kept\"");
         assert!(kept.contains("PostHog stores it with the events"), "{kept}");
-        for unstated in [page(""), page("# client_ip left out")] {
+        assert!(
+            posture.contains("PostHog does store the IP address"),
+            "{posture}"
+        );
+        for (unstated, posture) in [page(""), page("# client_ip left out")] {
             assert!(
                 unstated.contains("its authors do not state here: assume it is stored"),
                 "{unstated}"
+            );
+            assert!(
+                posture.contains("PostHog may store the IP address"),
+                "{posture}"
             );
         }
         assert!(!kept.contains("discard it") && !discarded.contains("assume"));

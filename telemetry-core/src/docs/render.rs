@@ -122,9 +122,19 @@ fn posture(out: &mut String, p: &Words<'_>) {
         ConsentPolicy::OptIn => "when you opt in",
         ConsentPolicy::OptOut => "when the first event is recorded",
     };
+    // the events carry no address, but the server sees one: the posture says what it keeps
+    let ip = match p.client_ip {
+        Some(ClientIp::Discarded) => "",
+        Some(ClientIp::Kept) => {
+            " PostHog does store the IP address the events come from with them (see \"Your IP address\" below)."
+        }
+        None => {
+            " PostHog may store the IP address the events come from with them (see \"Your IP address\" below)."
+        }
+    };
     let _ = writeln!(
         out,
-        "5. **Anonymous by design.** No account id, e-mail, user name, host name or machine fingerprint: only a random identifier created on your machine {identifier_from} (and, if you log in, a keyed hash of your account id, never the id itself)."
+        "5. **Anonymous by design.** No account id, e-mail, user name, host name or machine fingerprint: only a random identifier created on your machine {identifier_from} (and, if you log in, a keyed hash of your account id, never the id itself).{ip}"
     );
     out.push_str("6. **Never in your way.** Telemetry never changes a command's output or exit code, never prints network errors, and never makes a command wait for the network.\n\n");
 }
