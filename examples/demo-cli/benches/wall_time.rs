@@ -27,7 +27,7 @@
 //!    queue (an offline user's week or more);
 //! 7. on, `telemetry.lock` held by a stopped command: the bench holds the lock for the whole
 //!    run, as a command stopped with Ctrl-Z (or paused in a debugger) while it appended would;
-//!    each run waits for it once, [`HOST_LOCK_WAIT`], and then stops recording for its run;
+//!    each run waits for it once, [`HOST_LOCK_WAIT`], then drops its events without waiting;
 //! 8. the anchor, `posthog-direct` (`src/bin/posthog-direct.rs`): the same command with
 //!    posthog-rs used directly, capture then flush at exit, against an answering, a hanging and
 //!    a down server. posthog-rs runs `lsb_release -a` (through `os_info`) for the first event
@@ -577,8 +577,8 @@ fn main() {
         fill.records
     );
     println!(
-        "lock held: {stuck_bytes} bytes queued by {} runs (each waits {} ms once, then stops \
-         recording for its run)",
+        "lock held: {stuck_bytes} bytes queued by {} runs (each waits {} ms once, then drops \
+         its events without waiting)",
         rounds,
         HOST_LOCK_WAIT.as_millis()
     );

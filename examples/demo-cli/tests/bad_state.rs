@@ -988,9 +988,9 @@ fn a_full_disk() {
 
 /// A command stopped with Ctrl-Z (or paused in a debugger) while it held `telemetry.lock`;
 /// here this test process holds it. The user's other commands print and exit as always, each
-/// waiting once and briefly before it stops recording for its run (how briefly is measured in
-/// `BENCHMARKS.md`, not here); `status` names the lock and says why; once the lock is free,
-/// recording resumes.
+/// waiting once and briefly, then dropping its events without waiting (how briefly is
+/// measured in `BENCHMARKS.md`, not here); `status` names the lock and says why; once the lock
+/// is free, recording resumes.
 #[test]
 fn a_lock_held_by_a_stopped_command() {
     let server = DevServer::start(DevServerOptions::default()).expect("dev server");
@@ -1020,6 +1020,9 @@ fn a_lock_held_by_a_stopped_command() {
     assert!(demo.queue().is_empty(), "recorded while the lock was held");
     let stderr = status_names(&demo, user(), &["telemetry.lock"]);
     assert!(stderr.contains("Ctrl-Z"), "{stderr}");
+    // the identity it could not read is unknown, not "none"
+    let stdout = text(&run_as(&demo, user(), &["telemetry", "status"]).stdout);
+    assert!(stdout.contains("Anonymous ID: unknown"), "{stdout}");
     assert!(server.events().is_empty(), "sent while the lock was held");
 
     lock.unlock().unwrap();

@@ -981,3 +981,51 @@ fn a_server_stopped_by_sigterm_hands_its_events_to_a_sender() {
     let arrived: Vec<String> = server.events().into_iter().map(|e| e.event).collect();
     assert_eq!(arrived, ["mcp.server_started"]);
 }
+
+/// A server started while another command holds `telemetry.lock`, stopped (Ctrl-Z): it waits
+/// once, drops its events without waiting while the lock stays held, and records again once
+/// the lock is let go, for the rest of its run (it does not stay silent until a restart).
+#[test]
+fn a_server_records_again_once_a_held_lock_is_let_go() {
+    use std::io::{BufRead, Write};
+    if !can_record() {
+        return;
+    }
+    let server = server(Mode::Ok);
+    let demo = Demo::sending_to(&server.url()).telemetry_on();
+    let lock = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(demo.app_dir().join("telemetry.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+
+    let mut child = demo
+        .command(&["serve"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // its answer comes after the start-up events were tried (and dropped)
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{{\"method\":\"tools/list\"}}").unwrap();
+    let mut answer = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut answer)
+        .unwrap();
+    assert!(answer.starts_with("{\"tools\":"), "{answer}");
+    assert!(demo.queue().is_empty(), "recorded while the lock was held");
+
+    lock.unlock().unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert!(
+        server.wait_for_events(1, PATIENCE),
+        "the server's completion, recorded after the lock was let go, was not delivered; sender state {}",
+        sender_state_json(&demo)
+    );
+    wait_until_delivered(&demo);
+    let arrived: Vec<String> = server.events().into_iter().map(|e| e.event).collect();
+    assert_eq!(arrived, ["cli.command_completed"]);
+}

@@ -94,6 +94,9 @@ struct Report<'a> {
     /// The state directory as the text shows it.
     state_dir_shown: Option<String>,
     identity: Option<IdentityState>,
+    /// The identity file is there but could not be read (damaged, locked by a stuck process):
+    /// "none" would be wrong.
+    identity_unread: bool,
     queued: usize,
     damaged: usize,
     sent_recently: usize,
@@ -322,6 +325,7 @@ fn gather(telemetry: &Telemetry) -> Option<Report<'_>> {
         Some(Err(e)) => (None, Some(e)),
         None => (None, None),
     };
+    let identity_unread = identity_error.is_some();
     let mut problems = Problems::default();
     let files = state_dir.map(data_files).unwrap_or_default();
     check_files(telemetry, consent, identity_error, &files, &mut problems);
@@ -404,6 +408,7 @@ fn gather(telemetry: &Telemetry) -> Option<Report<'_>> {
         state_dir: state_dir.map(StateDir::path),
         state_dir_shown: state_dir.map(|d| tilde(d.path(), home.as_deref())),
         identity,
+        identity_unread,
         queued,
         damaged,
         sent_recently,
@@ -487,6 +492,9 @@ fn to_text(telemetry: &Telemetry, r: &Report<'_>) -> String {
                     "  Linked account: {linked} (a keyed hash of the account you are logged in with; events are attributed to it)"
                 );
             }
+        }
+        None if r.identity_unread => {
+            o.push_str("  Anonymous ID: unknown (its file could not be read: see below)\n");
         }
         None => o.push_str(
             "  Anonymous ID: none (one is created only when telemetry is on and an event is recorded)\n",
@@ -926,6 +934,7 @@ mod tests {
             state_dir: None,
             state_dir_shown: None,
             identity: None,
+            identity_unread: false,
             queued: 0,
             damaged: 0,
             sent_recently: 0,

@@ -229,6 +229,13 @@ impl LockFile {
         wait_for_lock(&self.file, &self.path, LockMode::Exclusive, self.wait)?;
         Ok(HeldLock { file: &self.file })
     }
+
+    /// Takes the exclusive lock if nobody holds it, without waiting: `Ok(None)` when it is
+    /// held.
+    pub fn try_lock(&self) -> Result<Option<HeldLock<'_>>, StateError> {
+        Ok(try_lock(&self.file, &self.path, LockMode::Exclusive)?
+            .then_some(HeldLock { file: &self.file }))
+    }
 }
 
 impl LockFile {

@@ -51,6 +51,11 @@ pub(crate) struct Appender {
     dir: StateDir,
     lock: Option<LockFile>,
     head: Option<Head>,
+    /// The last wait for the lock ran out: its holder is stuck (stopped with Ctrl-Z, paused in
+    /// a debugger). Until the lock is found free, appends do not wait for it: each fails at
+    /// once, so the process pays the wait once, and a long-running one records again as soon
+    /// as the holder lets go.
+    held_elsewhere: bool,
 }
 
 impl Appender {
@@ -60,11 +65,13 @@ impl Appender {
             dir,
             lock: None,
             head: None,
+            held_elsewhere: false,
         }
     }
 
     /// Appends one framed record (`line` ends with its newline); returns where it went and how
-    /// many old records were dropped to make room.
+    /// many old records were dropped to make room. After a wait for the lock ran out, fails at
+    /// once (with the same timeout) while the lock is still held.
     pub fn append(
         &mut self,
         line: &[u8],
@@ -81,7 +88,17 @@ impl Appender {
                         .insert(LockFile::open(&self.dir.lock_file(), self.dir.lock_wait())?)
                 }
             };
-            let held = lock.lock()?;
+            let held = if self.held_elsewhere {
+                lock.try_lock()?.ok_or_else(|| StateError::LockTimeout {
+                    path: self.dir.lock_file(),
+                    waited: self.dir.lock_wait(),
+                })?
+            } else {
+                lock.lock().inspect_err(|error| {
+                    self.held_elsewhere = matches!(error, StateError::LockTimeout { .. });
+                })?
+            };
+            self.held_elsewhere = false;
             let appended =
                 append_locked(&self.dir, &mut self.head, &|| lock.is_linked(), line, uuid)?;
             if let Some(appended) = appended {
@@ -320,4 +337,55 @@ fn seal_head(dir: &StateDir) -> Result<usize, QueueError> {
         );
     }
     Ok(dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fsutil::{LockMode, StateLock};
+    use crate::paths::StateDirSource;
+    use std::time::Duration;
+
+    /// After a wait for the lock that ran out, appends stop waiting (each fails at once with
+    /// the same timeout) until the lock is found free; then they append again.
+    #[test]
+    fn after_a_lock_timeout_appends_stop_waiting_until_the_lock_is_free() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit)
+            .with_lock_wait(Duration::from_millis(20));
+        fsutil::ensure_dir(dir.path()).unwrap();
+        let line = |n: u8| {
+            let record = crate::record::Record::alias(&format!("anon-{n}"), "user");
+            (crate::queue::frame::encode(&record.json), record.uuid)
+        };
+        let mut appender = Appender::new(dir.clone());
+        let (first, uuid) = line(1);
+        appender.append(first.as_bytes(), uuid).unwrap();
+
+        // another open file description holds it: another process, as `flock` sees it
+        let stuck =
+            StateLock::acquire(&dir.lock_file(), LockMode::Exclusive, Duration::ZERO).unwrap();
+        let (second, uuid) = line(2);
+        let timeout = appender.append(second.as_bytes(), uuid).unwrap_err();
+        assert!(
+            matches!(timeout, QueueError::State(StateError::LockTimeout { .. })),
+            "{timeout:?}"
+        );
+        assert!(appender.held_elsewhere);
+        // a budget longer than any test run, on a lock file opened again: waiting for it
+        // would hang this test, so failing at once shows that the appender does not wait
+        appender.dir = dir.clone().with_lock_wait(Duration::from_secs(3600));
+        appender.lock = None;
+        let again = appender.append(second.as_bytes(), uuid).unwrap_err();
+        assert!(
+            matches!(again, QueueError::State(StateError::LockTimeout { .. })),
+            "{again:?}"
+        );
+
+        drop(stuck);
+        appender.append(second.as_bytes(), uuid).unwrap();
+        assert!(!appender.held_elsewhere);
+        let records = crate::queue::Queue::new(dir).read_all().unwrap().records;
+        assert_eq!(records.len(), 2);
+    }
 }

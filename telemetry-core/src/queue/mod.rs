@@ -79,11 +79,6 @@ pub enum QueueError {
 }
 
 impl QueueError {
-    /// Whether another process held the state directory's lock for longer than this one waits.
-    pub fn is_lock_timeout(&self) -> bool {
-        matches!(self, QueueError::State(StateError::LockTimeout { .. }))
-    }
-
     /// One sentence telling a user how to fix it.
     pub fn fix_hint(&self) -> String {
         match self {
