@@ -951,11 +951,13 @@ fn a_server_stopped_by_sigterm_hands_its_events_to_a_sender() {
     let mut child = home
         .command(env!("CARGO_BIN_EXE_demo-async"))
         .arg("serve")
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // its client keeps stdin open until after the signal
+    let client_end = child.stdin.take().unwrap();
     let mut ready = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut ready)
@@ -973,9 +975,47 @@ fn a_server_stopped_by_sigterm_hands_its_events_to_a_sender() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(text(&out.stderr), "");
     assert!(started.elapsed() < Duration::from_secs(3), "stops promptly");
+    drop(client_end);
     assert!(
         server.wait_for_events(1, PATIENCE),
         "nothing delivered after SIGTERM"
+    );
+    assert!(home.wait_for_sender(PATIENCE));
+    let arrived: Vec<String> = server.events().into_iter().map(|e| e.event).collect();
+    assert_eq!(arrived, ["mcp.server_started"]);
+}
+
+/// The same server, stopped by its client closing stdin: `main` returns while the signal's
+/// task still holds an `Arc` of the handle. The runtime drops that task with it, so the last
+/// `Arc` drops the handle and its events go to a sender, as the README says.
+#[test]
+fn a_server_returning_from_an_async_main_hands_its_events_to_a_sender() {
+    let server = server(Mode::Ok);
+    let home = telemetry_core::testing::TestHome::new(&telemetry_schema::SCHEMA)
+        .unwrap()
+        .sending_to(server.url());
+    let mut child = home
+        .command(env!("CARGO_BIN_EXE_demo-async"))
+        .arg("serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    assert_eq!(ready, "serving\n");
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stderr), "");
+    assert!(
+        server.wait_for_events(1, PATIENCE),
+        "nothing delivered after main returned"
     );
     assert!(home.wait_for_sender(PATIENCE));
     let arrived: Vec<String> = server.events().into_iter().map(|e| e.event).collect();

@@ -5,10 +5,11 @@
 //! too, where a blocking HTTP client cannot be built or dropped.
 //!
 //! Two commands: `demo-async run`, which records `binary.startup`; `demo-async serve`, a
-//! server that records `mcp.server_started`, prints `serving`, and runs until SIGTERM (or
-//! Ctrl-C). Stopped, it calls `Telemetry::shutdown` on the handle it shares (an `Arc`) and
-//! ends with `std::process::exit`, as many servers do: exit skips destructors, so the shutdown
-//! is what hands the recorded events to a sender.
+//! server that records `mcp.server_started`, prints `serving`, and runs until its client closes
+//! stdin or SIGTERM (or Ctrl-C) comes. On stdin's end it returns from `main`. On a signal it
+//! calls `Telemetry::shutdown` on the handle it shares (an `Arc`) and ends with
+//! `std::process::exit`, as many servers do: exit skips destructors, so the shutdown is what
+//! hands the recorded events to a sender.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -51,16 +52,22 @@ async fn main() {
     }
 }
 
-/// Serves until a stop signal, then ends telemetry and exits.
+/// Serves until its client closes stdin (then `main` returns) or a stop signal comes (then the
+/// signal's task ends telemetry and exits).
 async fn serve(telemetry: Arc<Telemetry>) {
     telemetry.track(&McpServerStarted {
         transport: Transport::Stdio,
         tool_count: 0,
     });
     // the handle is shared with the server's tasks, as a server's state is
-    let stopper = tokio::spawn(stopped(Arc::clone(&telemetry)));
+    tokio::spawn(stopped(Arc::clone(&telemetry)));
     println!("serving");
-    let _ = stopper.await;
+    // the requests would come on stdin; returning from `main` drops the runtime, its tasks and
+    // their `Arc`s, so the last one drops the handle, which starts the sender
+    let _ = tokio::task::spawn_blocking(|| {
+        std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink())
+    })
+    .await;
 }
 
 /// Waits for SIGTERM or Ctrl-C, then shuts telemetry down (through the shared handle) and exits.
