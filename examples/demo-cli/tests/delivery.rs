@@ -17,6 +17,7 @@ use common::{
 };
 use serde_json::Value;
 use telemetry_core::limits::SENDER_DEADLINE;
+use telemetry_core::testing::TestHome;
 use telemetry_devserver::{DevServer, DevServerOptions, Mode, RecordedEvent};
 
 /// How long a test waits for something that should happen within a second or two.
@@ -938,14 +939,11 @@ fn a_host_with_an_async_main_delivers() {
     assert_eq!(arrived, ["binary.startup"]);
 }
 
-/// A server that shares its handle (an `Arc`) and ends with `std::process::exit` when
-/// SIGTERM comes (`demo-async serve`): exit skips destructors, so what hands its events to a
-/// sender is `Telemetry::shutdown` through the shared handle, called by the signal's task.
-#[test]
-fn a_server_stopped_by_sigterm_hands_its_events_to_a_sender() {
+/// `demo-async serve` in a test home sending to `server`, once it says it serves: the process,
+/// the client's end of its stdin (dropping it stops the server) and the home.
+fn async_server(server: &DevServer) -> (std::process::Child, std::process::ChildStdin, TestHome) {
     use std::io::BufRead;
-    let server = server(Mode::Ok);
-    let home = telemetry_core::testing::TestHome::new(&telemetry_schema::SCHEMA)
+    let home = TestHome::new(&telemetry_schema::SCHEMA)
         .unwrap()
         .sending_to(server.url());
     let mut child = home
@@ -956,33 +954,54 @@ fn a_server_stopped_by_sigterm_hands_its_events_to_a_sender() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // its client keeps stdin open until after the signal
     let client_end = child.stdin.take().unwrap();
     let mut ready = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut ready)
         .unwrap();
     assert_eq!(ready, "serving\n");
-    assert!(server.events().is_empty(), "nothing sent while it serves");
+    (child, client_end, home)
+}
 
+/// Waits for `child` to end quietly and successfully, then for its events: only the server's
+/// start, delivered by the sender its end started. Returns when the child had ended.
+fn ends_and_delivers_its_start(
+    child: std::process::Child,
+    server: &DevServer,
+    home: &TestHome,
+) -> Instant {
+    let out = child.wait_with_output().unwrap();
+    let ended = Instant::now();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stderr), "");
+    assert!(
+        server.wait_for_events(1, PATIENCE),
+        "nothing delivered after the server ended"
+    );
+    assert!(home.wait_for_sender(PATIENCE));
+    let arrived: Vec<String> = server.events().into_iter().map(|e| e.event).collect();
+    assert_eq!(arrived, ["mcp.server_started"]);
+    ended
+}
+
+/// A server that shares its handle (an `Arc`) and ends with `std::process::exit` when
+/// SIGTERM comes (`demo-async serve`): exit skips destructors, so what hands its events to a
+/// sender is `Telemetry::shutdown` through the shared handle, called by the signal's task.
+#[test]
+fn a_server_stopped_by_sigterm_hands_its_events_to_a_sender() {
+    let server = server(Mode::Ok);
+    // its client keeps stdin open until after the signal
+    let (child, client_end, home) = async_server(&server);
+    assert!(server.events().is_empty(), "nothing sent while it serves");
     let started = Instant::now();
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert_eq!(text(&out.stderr), "");
-    assert!(started.elapsed() < Duration::from_secs(3), "stops promptly");
+    let ended = ends_and_delivers_its_start(child, &server, &home);
+    assert!(ended - started < Duration::from_secs(3), "stops promptly");
     drop(client_end);
-    assert!(
-        server.wait_for_events(1, PATIENCE),
-        "nothing delivered after SIGTERM"
-    );
-    assert!(home.wait_for_sender(PATIENCE));
-    let arrived: Vec<String> = server.events().into_iter().map(|e| e.event).collect();
-    assert_eq!(arrived, ["mcp.server_started"]);
 }
 
 /// The same server, stopped by its client closing stdin: `main` returns while the signal's
@@ -991,35 +1010,9 @@ fn a_server_stopped_by_sigterm_hands_its_events_to_a_sender() {
 #[test]
 fn a_server_returning_from_an_async_main_hands_its_events_to_a_sender() {
     let server = server(Mode::Ok);
-    let home = telemetry_core::testing::TestHome::new(&telemetry_schema::SCHEMA)
-        .unwrap()
-        .sending_to(server.url());
-    let mut child = home
-        .command(env!("CARGO_BIN_EXE_demo-async"))
-        .arg("serve")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut ready,
-    )
-    .unwrap();
-    assert_eq!(ready, "serving\n");
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert_eq!(text(&out.stderr), "");
-    assert!(
-        server.wait_for_events(1, PATIENCE),
-        "nothing delivered after main returned"
-    );
-    assert!(home.wait_for_sender(PATIENCE));
-    let arrived: Vec<String> = server.events().into_iter().map(|e| e.event).collect();
-    assert_eq!(arrived, ["mcp.server_started"]);
+    let (child, client_end, home) = async_server(&server);
+    drop(client_end);
+    ends_and_delivers_its_start(child, &server, &home);
 }
 
 /// A server started while another command holds `telemetry.lock`, stopped (Ctrl-Z): it waits
