@@ -86,8 +86,8 @@ pub(crate) fn show_if_due(
     let Some(dir) = dir else {
         return false;
     };
-    // A `sudo` run in a user's directory leaves nothing there (see `StateLock::foreign_owner`):
-    // the notice waits for the user's own run.
+    // Nothing is left in another user's directory, by a `sudo` run or anyone else (see
+    // `StateLock::foreign_owner`): the notice waits for a run in a directory of one's own.
     if fsutil::StateLock::foreign_owner(dir.path()).is_some() {
         return false;
     }

@@ -42,7 +42,7 @@ impl SenderLock {
     /// the user (or a test) may have just deleted it, after the command that started this
     /// sender ended; it must not come back.
     pub(crate) fn try_acquire(dir: &StateDir) -> Option<Self> {
-        // as root in another user's directory, nothing is touched (see fsutil::lock)
+        // nothing is touched in another user's directory (see fsutil::lock)
         if !dir.path().is_dir() || StateLock::foreign_owner(dir.path()).is_some() {
             return None;
         }

@@ -47,7 +47,7 @@ pub struct StateLock {
 impl StateLock {
     /// Takes the lock on `path` (created with mode 0600 if missing), waiting at most `wait`.
     pub fn acquire(path: &Path, mode: LockMode, wait: Duration) -> Result<Self, StateError> {
-        refuse_as_root_elsewhere(path, mode)?;
+        refuse_in_another_users_directory(path, mode)?;
         let file = open_lock_file(path, true)?;
         wait_for_lock(&file, path, mode, wait)?;
         Ok(StateLock { file })
@@ -56,7 +56,7 @@ impl StateLock {
     /// Takes the lock on `path` (created with mode 0600 if missing) if nobody holds it, without
     /// waiting: `Ok(None)` when it is held.
     pub fn try_acquire(path: &Path, mode: LockMode) -> Result<Option<Self>, StateError> {
-        refuse_as_root_elsewhere(path, mode)?;
+        refuse_in_another_users_directory(path, mode)?;
         let file = open_lock_file(path, true)?;
         Ok(try_lock(&file, path, mode)?.then_some(StateLock { file }))
     }
@@ -108,11 +108,11 @@ impl StateLock {
     /// - **As root,** a directory of any other user: files root created there would be
     ///   unusable by its owner. While `dir` does not exist, its nearest existing parent decides:
     ///   the directory root would create there is the user's too.
-    /// - **As anyone else,** an existing directory that belongs to another user and that this
-    ///   process could still write (group- or world-writable, an ACL, a `<APP>_TELEMETRY_DIR`
-    ///   in a shared folder): its owner could read, replace or plant what telemetry keeps there
-    ///   (an identifier, records the sender would send as they stand). One not made yet is made
-    ///   by this process, 0700, and is its own.
+    /// - **As anyone else,** an existing directory that belongs to another user, even one this
+    ///   process could write (group- or world-writable, an ACL, a `<APP>_TELEMETRY_DIR` in a
+    ///   shared folder): its owner could read, replace or plant what telemetry keeps there (an
+    ///   identifier, records the sender would send as they stand). One not made yet is made by
+    ///   this process, 0700, and is its own.
     pub fn foreign_owner(dir: &Path) -> Option<u32> {
         #[cfg(unix)]
         {
@@ -136,9 +136,10 @@ impl StateLock {
     }
 }
 
-/// Refuses, as root, a lock that would write in another user's directory: an exclusive one
-/// (every write takes it), or one whose file does not exist yet (taking it would create it).
-fn refuse_as_root_elsewhere(path: &Path, mode: LockMode) -> Result<(), StateError> {
+/// Refuses a lock that would write in another user's directory ([`StateLock::foreign_owner`]):
+/// an exclusive one (every write takes it), or one whose file does not exist yet (taking it
+/// would create it).
+fn refuse_in_another_users_directory(path: &Path, mode: LockMode) -> Result<(), StateError> {
     let would_write = mode == LockMode::Exclusive || !path.exists();
     let Some(owner) = path
         .parent()
@@ -212,10 +213,10 @@ pub struct LockFile {
 
 impl LockFile {
     /// Opens (creating, mode 0600) the lock file at `path` for exclusive locks, each waited for
-    /// at most `wait`; refused as root in another user's directory, as [`StateLock::acquire`]
+    /// at most `wait`; refused in another user's directory, as [`StateLock::acquire`]
     /// refuses.
     pub fn open(path: &Path, wait: Duration) -> Result<Self, StateError> {
-        refuse_as_root_elsewhere(path, LockMode::Exclusive)?;
+        refuse_in_another_users_directory(path, LockMode::Exclusive)?;
         Ok(Self {
             file: open_lock_file(path, true)?,
             path: path.to_path_buf(),
