@@ -183,9 +183,6 @@ struct Session {
     aliased: Option<IdentityState>,
     /// The first failure to record in this process, for `status`.
     failure: Option<RecordingFailure>,
-    /// Loading the identity ran out of time waiting for the state directory's lock (its
-    /// holder is stuck): later events try again without waiting, until one finds it free.
-    identity_lock_held: bool,
     /// How many records this process appended in all (the ring above keeps the last ones).
     appended_total: u64,
     /// When it last looked at the files other processes change, and what it saw.
@@ -585,24 +582,15 @@ impl Telemetry {
         session: &'s mut Session,
     ) -> Option<&'s IdentityState> {
         if session.identity.is_none() {
-            let store = ready.store.as_ref()?;
-            let loaded = if session.identity_lock_held {
-                // one attempt, no wait: the holder was stuck last time
-                IdentityStore::new(store.dir().clone().with_lock_wait(Duration::ZERO))
-                    .load_or_create()
-            } else {
-                store.load_or_create()
-            };
-            session.identity_lock_held = false;
-            match loaded {
+            match ready.store.as_ref()?.load_or_create() {
                 Ok(identity) => session.identity = Some(identity),
                 Err(error @ crate::fsutil::StateError::LockTimeout { .. }) => {
-                    // recording stays on: the next event looks again, without waiting
+                    // recording stays on: the next event looks again, waiting only a moment
+                    // now (the directory remembers that its lock's holder is stuck)
                     warn_error("telemetry event not recorded", &error);
                     session
                         .failure
                         .get_or_insert_with(|| RecordingFailure::of_state(&error));
-                    session.identity_lock_held = true;
                     return None;
                 }
                 Err(error) => {
@@ -1358,7 +1346,7 @@ mod tests {
         let (home, dir) = turned_on_by_the_user();
         let telemetry = start(home.path(), &[], "phc_test");
         assert_eq!(
-            telemetry.state_dir().unwrap().lock_wait(),
+            telemetry.state_dir().unwrap().current_lock_wait(),
             crate::limits::HOST_LOCK_WAIT
         );
         telemetry.time_command(done).succeed();
@@ -1402,7 +1390,11 @@ mod tests {
         .unwrap();
         let telemetry = start(home.path(), &[], "phc_test");
         telemetry.time_command(done).succeed();
-        assert!(telemetry.ready().unwrap().session().identity_lock_held);
+        let dir_now = || telemetry.state_dir().unwrap();
+        assert!(dir_now().lock_held_elsewhere());
+        assert!(dir_now().current_lock_wait() < crate::limits::HOST_LOCK_WAIT);
+        // a login now (the lock's other host-side user) waits only a moment too
+        telemetry.link("user-42");
         telemetry.time_command(done).succeed();
         assert!(telemetry.is_recording());
         let failure = telemetry.recording_failure().unwrap();
@@ -1410,7 +1402,8 @@ mod tests {
 
         drop(stuck);
         telemetry.time_command(done).succeed();
-        assert!(!telemetry.ready().unwrap().session().identity_lock_held);
+        assert!(!dir_now().lock_held_elsewhere());
+        assert_eq!(dir_now().current_lock_wait(), crate::limits::HOST_LOCK_WAIT);
         let records = Queue::new(dir.clone()).read_all().unwrap().records;
         assert_eq!(records.len(), 1, "only the event after the lock was let go");
     }

@@ -143,10 +143,10 @@ pub const SHARED_STATE_RECHECK: Duration = Duration::from_secs(1);
 /// each of its own operations and in the `telemetry` commands; the detached sender waits 5 s.
 /// Holders keep it for microseconds to milliseconds (an append, a sender's acknowledgement,
 /// 32 first runs at once), so this wait is reached only when the holder is stuck: a command
-/// stopped with Ctrl-Z or paused in a debugger while it appended. The host then stops waiting
-/// for it: until it finds the lock free, its events are dropped at once (a long-running host
-/// records again as soon as the holder lets go), so it pays this wait once, on whichever
-/// thread recorded the event; `status` names the lock.
+/// stopped with Ctrl-Z or paused in a debugger while it appended. The host then waits only a
+/// moment (2 ms) for it, in everything it does, until it takes the lock again: its events are
+/// dropped meanwhile (a long-running host records again as soon as the holder lets go), so it
+/// pays this wait once; `status` names the lock.
 pub const HOST_LOCK_WAIT: Duration = Duration::from_millis(250);
 
 // The on-disk queue.

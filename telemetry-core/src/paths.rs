@@ -18,6 +18,8 @@
 //! | `telemetry-sender.json` | the sender's state: last success, last failure, back-off until |
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::fsutil::{self, LOCK_WAIT, LockMode, StateError, StateLock};
@@ -40,7 +42,28 @@ pub struct StateDir {
     root: PathBuf,
     source: StateDirSource,
     lock_wait: Duration,
+    held_elsewhere: HeldElsewhere,
 }
+
+/// How long a process waits for the lock once a wait ran out, until it takes it again: what
+/// an ordinary holder (an append, a sender's acknowledgement) needs, so a process that found
+/// the holder stuck neither waits its whole budget again nor drops an event over a moment's
+/// contention.
+const LOCK_WAIT_WHILE_HELD: Duration = Duration::from_millis(2);
+
+/// Whether a wait for the lock ran out and none has taken it since; shared by the clones of a
+/// [`StateDir`] (everything in a process that uses the directory), so a stuck holder costs
+/// the process one full wait, not one per operation. Not part of the directory's identity.
+#[derive(Debug, Clone, Default)]
+struct HeldElsewhere(Arc<AtomicBool>);
+
+impl PartialEq for HeldElsewhere {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for HeldElsewhere {}
 
 impl StateDir {
     /// A state directory at `root`, whose lock is waited for at most [`LOCK_WAIT`].
@@ -49,6 +72,7 @@ impl StateDir {
             root: root.into(),
             source,
             lock_wait: LOCK_WAIT,
+            held_elsewhere: HeldElsewhere::default(),
         }
     }
 
@@ -59,9 +83,30 @@ impl StateDir {
         self
     }
 
-    /// The longest this process waits for the directory's lock.
-    pub fn lock_wait(&self) -> Duration {
-        self.lock_wait
+    /// How long to wait for the lock now: [`lock_wait`](Self::lock_wait), or a moment once a
+    /// wait ran out, until the lock is taken again.
+    pub(crate) fn current_lock_wait(&self) -> Duration {
+        if self.lock_held_elsewhere() {
+            LOCK_WAIT_WHILE_HELD
+        } else {
+            self.lock_wait
+        }
+    }
+
+    /// Whether a wait for the lock ran out and nothing in this process took it since.
+    pub(crate) fn lock_held_elsewhere(&self) -> bool {
+        self.held_elsewhere.0.load(Ordering::Relaxed)
+    }
+
+    /// Notes how an attempt to take the lock went (see [`current_lock_wait`](Self::current_lock_wait)).
+    pub(crate) fn note_lock_attempt<T>(&self, attempt: &Result<T, StateError>) {
+        match attempt {
+            Ok(_) => self.held_elsewhere.0.store(false, Ordering::Relaxed),
+            Err(StateError::LockTimeout { .. }) => {
+                self.held_elsewhere.0.store(true, Ordering::Relaxed);
+            }
+            Err(_) => {}
+        }
     }
 
     /// Resolves the directory for `config`; `None` when there is no home directory and no
@@ -162,7 +207,13 @@ impl StateDir {
     /// Takes the exclusive lock, creating the directory (0700) if needed.
     pub fn lock_exclusive(&self) -> Result<StateLock, StateError> {
         fsutil::ensure_dir(&self.root)?;
-        StateLock::acquire(&self.lock_file(), LockMode::Exclusive, self.lock_wait)
+        let attempt = StateLock::acquire(
+            &self.lock_file(),
+            LockMode::Exclusive,
+            self.current_lock_wait(),
+        );
+        self.note_lock_attempt(&attempt);
+        attempt
     }
 
     /// Takes the shared lock to read. Never creates anything: `Ok(None)` when the directory or
@@ -183,7 +234,9 @@ impl StateDir {
         if !fsutil::check_regular(&lock)? {
             return Ok(None);
         }
-        StateLock::acquire(&lock, LockMode::Shared, self.lock_wait).map(Some)
+        let attempt = StateLock::acquire(&lock, LockMode::Shared, self.current_lock_wait());
+        self.note_lock_attempt(&attempt);
+        attempt.map(Some)
     }
 }
 

@@ -208,34 +208,23 @@ fn wait_for_lock(
 pub struct LockFile {
     file: File,
     path: PathBuf,
-    wait: Duration,
 }
 
 impl LockFile {
-    /// Opens (creating, mode 0600) the lock file at `path` for exclusive locks, each waited for
-    /// at most `wait`; refused in another user's directory, as [`StateLock::acquire`]
-    /// refuses.
-    pub fn open(path: &Path, wait: Duration) -> Result<Self, StateError> {
+    /// Opens (creating, mode 0600) the lock file at `path` for exclusive locks; refused in
+    /// another user's directory, as [`StateLock::acquire`] refuses.
+    pub fn open(path: &Path) -> Result<Self, StateError> {
         refuse_in_another_users_directory(path, LockMode::Exclusive)?;
         Ok(Self {
             file: open_lock_file(path, true)?,
             path: path.to_path_buf(),
-            wait,
         })
     }
 
-    /// Takes the exclusive lock, waiting at most the budget it was opened with; released when
-    /// the guard drops.
-    pub fn lock(&self) -> Result<HeldLock<'_>, StateError> {
-        wait_for_lock(&self.file, &self.path, LockMode::Exclusive, self.wait)?;
+    /// Takes the exclusive lock, waiting at most `wait`; released when the guard drops.
+    pub fn lock(&self, wait: Duration) -> Result<HeldLock<'_>, StateError> {
+        wait_for_lock(&self.file, &self.path, LockMode::Exclusive, wait)?;
         Ok(HeldLock { file: &self.file })
-    }
-
-    /// Takes the exclusive lock if nobody holds it, without waiting: `Ok(None)` when it is
-    /// held.
-    pub fn try_lock(&self) -> Result<Option<HeldLock<'_>>, StateError> {
-        Ok(try_lock(&self.file, &self.path, LockMode::Exclusive)?
-            .then_some(HeldLock { file: &self.file }))
     }
 }
 

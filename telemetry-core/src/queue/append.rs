@@ -51,11 +51,6 @@ pub(crate) struct Appender {
     dir: StateDir,
     lock: Option<LockFile>,
     head: Option<Head>,
-    /// The last wait for the lock ran out: its holder is stuck (stopped with Ctrl-Z, paused in
-    /// a debugger). Until the lock is found free, appends do not wait for it: each fails at
-    /// once, so the process pays the wait once, and a long-running one records again as soon
-    /// as the holder lets go.
-    held_elsewhere: bool,
 }
 
 impl Appender {
@@ -65,13 +60,13 @@ impl Appender {
             dir,
             lock: None,
             head: None,
-            held_elsewhere: false,
         }
     }
 
     /// Appends one framed record (`line` ends with its newline); returns where it went and how
-    /// many old records were dropped to make room. After a wait for the lock ran out, fails at
-    /// once (with the same timeout) while the lock is still held.
+    /// many old records were dropped to make room. The wait for the lock is the directory's
+    /// ([`StateDir::current_lock_wait`]): after one that ran out, only a moment, until the
+    /// lock is taken again.
     pub fn append(
         &mut self,
         line: &[u8],
@@ -84,21 +79,12 @@ impl Appender {
                 None => {
                     fsutil::ensure_dir(self.dir.path())?;
                     self.head = None;
-                    self.lock
-                        .insert(LockFile::open(&self.dir.lock_file(), self.dir.lock_wait())?)
+                    self.lock.insert(LockFile::open(&self.dir.lock_file())?)
                 }
             };
-            let held = if self.held_elsewhere {
-                lock.try_lock()?.ok_or_else(|| StateError::LockTimeout {
-                    path: self.dir.lock_file(),
-                    waited: self.dir.lock_wait(),
-                })?
-            } else {
-                lock.lock().inspect_err(|error| {
-                    self.held_elsewhere = matches!(error, StateError::LockTimeout { .. });
-                })?
-            };
-            self.held_elsewhere = false;
+            let held = lock.lock(self.dir.current_lock_wait());
+            self.dir.note_lock_attempt(&held);
+            let held = held?;
             let appended =
                 append_locked(&self.dir, &mut self.head, &|| lock.is_linked(), line, uuid)?;
             if let Some(appended) = appended {
@@ -346,8 +332,8 @@ mod tests {
     use crate::paths::StateDirSource;
     use std::time::Duration;
 
-    /// After a wait for the lock that ran out, appends stop waiting (each fails at once with
-    /// the same timeout) until the lock is found free; then they append again.
+    /// After a wait for the lock that ran out, appends wait only a moment (each fails soon
+    /// with the same timeout) until the lock is taken again; then they append again.
     #[test]
     fn after_a_lock_timeout_appends_stop_waiting_until_the_lock_is_free() {
         let home = tempfile::tempdir().unwrap();
@@ -371,11 +357,16 @@ mod tests {
             matches!(timeout, QueueError::State(StateError::LockTimeout { .. })),
             "{timeout:?}"
         );
-        assert!(appender.held_elsewhere);
-        // a budget longer than any test run, on a lock file opened again: waiting for it
-        // would hang this test, so failing at once shows that the appender does not wait
-        appender.dir = dir.clone().with_lock_wait(Duration::from_secs(3600));
-        appender.lock = None;
+        assert!(
+            dir.lock_held_elsewhere(),
+            "every clone of the directory knows"
+        );
+        // a budget longer than any test run: waiting it would hang this test, so failing at
+        // once shows that the appender waits only a moment now
+        appender.dir = appender
+            .dir
+            .clone()
+            .with_lock_wait(Duration::from_secs(3600));
         let again = appender.append(second.as_bytes(), uuid).unwrap_err();
         assert!(
             matches!(again, QueueError::State(StateError::LockTimeout { .. })),
@@ -384,7 +375,7 @@ mod tests {
 
         drop(stuck);
         appender.append(second.as_bytes(), uuid).unwrap();
-        assert!(!appender.held_elsewhere);
+        assert!(!dir.lock_held_elsewhere());
         let records = crate::queue::Queue::new(dir).read_all().unwrap().records;
         assert_eq!(records.len(), 2);
     }

@@ -59,8 +59,11 @@ async fn serve(telemetry: Arc<Telemetry>) {
         transport: Transport::Stdio,
         tool_count: 0,
     });
+    // registered before the server says it serves: a signal sent after that cannot find the
+    // default action (which would end the process at once) in place
+    let stop = StopSignals::register();
     // the handle is shared with the server's tasks, as a server's state is
-    tokio::spawn(stopped(Arc::clone(&telemetry)));
+    tokio::spawn(stopped(Arc::clone(&telemetry), stop));
     println!("serving");
     // the requests would come on stdin; returning from `main` drops the runtime, its tasks and
     // their `Arc`s, so the last one drops the handle, which starts the sender
@@ -70,27 +73,45 @@ async fn serve(telemetry: Arc<Telemetry>) {
     .await;
 }
 
-/// Waits for SIGTERM or Ctrl-C, then shuts telemetry down (through the shared handle) and exits.
-async fn stopped(telemetry: Arc<Telemetry>) {
+/// SIGTERM and SIGINT, their handlers in place from [`register`](Self::register) on.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = terminate.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignals {
+    fn register() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = signal(SignalKind::terminate())
+                .and_then(|terminate| Ok((terminate, signal(SignalKind::interrupt())?)))
+                .ok();
+            Self { signals }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Waits for one of them.
+    async fn recv(self) {
+        #[cfg(unix)]
+        if let Some((mut terminate, mut interrupt)) = self.signals {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// Waits for SIGTERM or Ctrl-C, then shuts telemetry down (through the shared handle) and exits.
+async fn stopped(telemetry: Arc<Telemetry>, stop: StopSignals) {
+    stop.recv().await;
     telemetry.shutdown();
     std::process::exit(0);
 }
