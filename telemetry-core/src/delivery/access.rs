@@ -201,7 +201,7 @@ mod platform {
                         "{shown} belongs to {owner}, not to you, {me}, and {can_write}; telemetry records and sends nothing from a directory another user controls"
                     ),
                     fix: format!(
-                        "if it is yours (a command run with sudo made it), run `{chown}`; otherwise set {} to a directory of your own",
+                        "if it is yours (a command run with sudo made it), run `{chown}`; otherwise set {} to a directory of your own (on a local disk, if this one is on a network or FUSE mount that shows every file as another user's)",
                         config.env_names().dir
                     ),
                 }
