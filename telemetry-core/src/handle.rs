@@ -584,24 +584,24 @@ impl Telemetry {
         if session.identity.is_none() {
             match ready.store.as_ref()?.load_or_create() {
                 Ok(identity) => session.identity = Some(identity),
-                Err(error @ crate::fsutil::StateError::LockTimeout { .. }) => {
-                    // recording stays on: the next event looks again, waiting only a moment
-                    // now (the directory remembers that its lock's holder is stuck)
-                    warn_error("telemetry event not recorded", &error);
-                    session
-                        .failure
-                        .get_or_insert_with(|| RecordingFailure::of_state(&error));
-                    return None;
-                }
                 Err(error) => {
+                    // a stuck holder of the lock leaves recording on: the next event looks
+                    // again, waiting only a moment now (the directory remembers)
+                    let stuck = matches!(error, crate::fsutil::StateError::LockTimeout { .. });
                     warn_error(
-                        "telemetry identity unusable; telemetry is off for this run",
+                        if stuck {
+                            "telemetry event not recorded"
+                        } else {
+                            "telemetry identity unusable; telemetry is off for this run"
+                        },
                         &error,
                     );
                     session
                         .failure
                         .get_or_insert_with(|| RecordingFailure::of_state(&error));
-                    ready.active.store(false, Ordering::Relaxed);
+                    if !stuck {
+                        ready.active.store(false, Ordering::Relaxed);
+                    }
                     return None;
                 }
             }

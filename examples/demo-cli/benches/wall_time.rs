@@ -395,14 +395,7 @@ fn main() {
     // the lock held by "a stopped command" (this process) for the whole run: another open
     // file description, as another process's would be
     let stuck = sandbox(Some(&down));
-    let held_lock = std::fs::File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(stuck.app_dir().join("telemetry.lock"))
-        .and_then(|file| file.lock().map(|()| file))
-        .expect("the state lock");
+    let held_lock = common::hold_state_lock(&stuck.app_dir());
 
     let on = |server: &str| sandbox(Some(server));
     // in this order: the indices below name them

@@ -1007,12 +1007,7 @@ fn a_lock_held_by_a_stopped_command() {
     );
     server.clear();
 
-    let lock = File::options()
-        .read(true)
-        .write(true)
-        .open(demo.app_dir().join("telemetry.lock"))
-        .unwrap();
-    lock.lock().unwrap();
+    let lock = common::hold_state_lock(&demo.app_dir());
     for _ in 0..2 {
         host_unaffected(&demo, user());
         wait_for_senders(&demo);

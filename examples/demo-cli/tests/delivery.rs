@@ -1026,12 +1026,7 @@ fn a_server_records_again_once_a_held_lock_is_let_go() {
     }
     let server = server(Mode::Ok);
     let demo = Demo::sending_to(&server.url()).telemetry_on();
-    let lock = std::fs::File::options()
-        .read(true)
-        .write(true)
-        .open(demo.app_dir().join("telemetry.lock"))
-        .unwrap();
-    lock.lock().unwrap();
+    let lock = common::hold_state_lock(&demo.app_dir());
 
     let mut child = demo
         .command(&["serve"])

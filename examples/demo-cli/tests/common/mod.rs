@@ -558,6 +558,22 @@ pub fn loopback_listener() -> (std::net::TcpListener, String) {
     (listener, url)
 }
 
+/// Takes `telemetry.lock` in the state directory `app_dir` (creating the file if needed) and
+/// holds it until the file is dropped or unlocked: a command stopped with Ctrl-Z while it
+/// appended, as the others see it (another open file description, so another holder for
+/// `flock`).
+pub fn hold_state_lock(app_dir: &Path) -> std::fs::File {
+    let file = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(app_dir.join("telemetry.lock"))
+        .expect("the state lock file");
+    file.lock().expect("the state lock");
+    file
+}
+
 /// Accepts (and closes) every connection waiting on `listener`; returns how many there were.
 pub fn connections(listener: &std::net::TcpListener) -> usize {
     let mut count = 0;
