@@ -28,7 +28,10 @@
 //! 7. on, `telemetry.lock` held by a stopped command: the bench holds the lock for the whole
 //!    run, as a command stopped with Ctrl-Z (or paused in a debugger) while it appended would;
 //!    each run waits for it once, [`HOST_LOCK_WAIT`], then drops its events without waiting;
-//! 8. the anchor, `posthog-direct` (`src/bin/posthog-direct.rs`): the same command with
+//! 8. `demo telemetry status` and `demo telemetry inspect` (its default 10 events) in the
+//!    sandbox of 6, whose queue is at its cap: what a user's look at a full queue costs
+//!    (compared with telemetry off's `run assist`, the floor of a process);
+//! 9. the anchor, `posthog-direct` (`src/bin/posthog-direct.rs`): the same command with
 //!    posthog-rs used directly, capture then flush at exit, against an answering, a hanging and
 //!    a down server. posthog-rs runs `lsb_release -a` (through `os_info`) for the first event
 //!    of each process: part of what a host using it directly pays.
@@ -53,6 +56,7 @@ mod common;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use common::{Demo, RUN_EVENTS, expire_flush_interval, senders_started, wait_until};
@@ -146,8 +150,11 @@ enum Around {
 /// One configuration: its sandbox, what it runs, and its timed runs so far.
 struct Config {
     name: String,
-    sandbox: Demo,
+    /// Shared by the configurations that look at the same queue.
+    sandbox: Rc<Demo>,
     program: Program,
+    /// Its arguments: `run assist` unless [`running`](Self::running) says otherwise.
+    args: &'static [&'static str],
     around: Around,
     /// Commands per round, back to back (1, or a burst).
     per_round: usize,
@@ -157,11 +164,12 @@ struct Config {
 }
 
 impl Config {
-    fn new(name: &str, sandbox: Demo, program: Program, around: Around) -> Self {
+    fn new(name: &str, sandbox: impl Into<Rc<Demo>>, program: Program, around: Around) -> Self {
         Self {
             name: name.to_string(),
-            sandbox,
+            sandbox: sandbox.into(),
             program,
+            args: &["run", "assist"],
             around,
             per_round: 1,
             baseline: OFF,
@@ -172,6 +180,12 @@ impl Config {
     /// Runs `commands` back to back per round.
     fn burst(mut self, commands: usize) -> Self {
         self.per_round = commands;
+        self
+    }
+
+    /// Runs `args` rather than `run assist`.
+    fn running(mut self, args: &'static [&'static str]) -> Self {
+        self.args = args;
         self
     }
 
@@ -188,7 +202,7 @@ impl Config {
                 wait_for_no_sender(&self.sandbox, Duration::from_secs(15));
                 expire_flush_interval(&self.sandbox);
             }
-            let elapsed = run_once(&self.sandbox, self.program);
+            let elapsed = run(&self.sandbox, self.program, self.args);
             if timed {
                 self.times.push(elapsed);
             }
@@ -201,6 +215,11 @@ impl Config {
 
 /// One `run assist` of `program` in `sandbox`: its wall time.
 fn run_once(sandbox: &Demo, program: Program) -> Duration {
+    run(sandbox, program, &["run", "assist"])
+}
+
+/// One run of `program` with `args` in `sandbox`: its wall time.
+fn run(sandbox: &Demo, program: Program, args: &[&str]) -> Duration {
     let mut cmd = match program {
         Program::Demo => sandbox.command(&[]),
         Program::Anchor => {
@@ -209,7 +228,7 @@ fn run_once(sandbox: &Demo, program: Program) -> Duration {
             cmd
         }
     };
-    cmd.args(["run", "assist"]);
+    cmd.args(args);
     let started = Instant::now();
     let out = cmd.output().expect("the command runs");
     let elapsed = started.elapsed();
@@ -380,7 +399,7 @@ fn main() {
     assert!(is_refused(&down), "nothing may listen on {down}");
 
     // the full queue, filled before the first round
-    let full = sandbox(Some(&down));
+    let full = Rc::new(sandbox(Some(&down)));
     let fill = fill_queue(&full);
     wait_for_no_sender(&full, Duration::from_secs(15));
     eprintln!(
@@ -441,7 +460,7 @@ fn main() {
         ),
         Config::new(
             "on, server down, queue at its cap",
-            full,
+            Rc::clone(&full),
             Program::Demo,
             Around::WaitAfter,
         ),
@@ -469,6 +488,20 @@ fn main() {
             Program::Anchor,
             Around::Nothing,
         ),
+        Config::new(
+            "telemetry status, queue at its cap",
+            Rc::clone(&full),
+            Program::Demo,
+            Around::WaitAfter,
+        )
+        .running(&["telemetry", "status"]),
+        Config::new(
+            "telemetry inspect, queue at its cap",
+            full,
+            Program::Demo,
+            Around::WaitAfter,
+        )
+        .running(&["telemetry", "inspect"]),
     ];
 
     let started = Instant::now();

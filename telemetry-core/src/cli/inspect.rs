@@ -25,14 +25,18 @@ pub(super) fn run(
         return 1;
     }
     let mut failed = false;
+    // the newest `number` queued records (the rest are only counted: a full queue holds
+    // some 20,000), and the whole sent log (at most a few hundred)
     let mut queued: Vec<Record> = Vec::new();
+    let mut waiting = 0;
     let mut sent: Vec<SentRecord> = Vec::new();
     let mut damaged = 0;
     if let Some(queue) = telemetry.queue() {
-        match queue.read_all() {
-            Ok(contents) => {
-                queued = contents.records;
-                damaged = contents.damaged;
+        match queue.summary(number) {
+            Ok(summary) => {
+                queued = summary.newest;
+                waiting = summary.waiting;
+                damaged = summary.damaged;
             }
             Err(e) => {
                 failed = true;
@@ -61,13 +65,14 @@ pub(super) fn run(
     // 7 KB of sorting code for the key type in every host. The sent log and the queue are
     // each oldest first, and what was sent is older than what waits, so taking the sent log
     // first puts nearly every key at the end.
-    let total = queued.len() + sent.len();
-    let mut order: Vec<Key<'_>> = Vec::with_capacity(total);
-    for i in (queued.len()..total).chain(0..queued.len()) {
+    let read = queued.len() + sent.len();
+    let mut order: Vec<Key<'_>> = Vec::with_capacity(read);
+    for i in (queued.len()..read).chain(0..queued.len()) {
         let record = entry(i).0;
         insert_in_order(&mut order, (record.timestamp.as_str(), record.uuid, i));
     }
-    let shown = &order[total.saturating_sub(number)..];
+    let shown = &order[read.saturating_sub(number)..];
+    let total = waiting + sent.len();
 
     if as_json {
         let mut out = String::from("{\"events\":[");
@@ -89,8 +94,7 @@ pub(super) fn run(
         }
         let _ = writeln!(
             out,
-            "],\"queued\":{},\"sent\":{},\"damaged\":{damaged}}}",
-            queued.len(),
+            "],\"queued\":{waiting},\"sent\":{},\"damaged\":{damaged}}}",
             sent.len()
         );
         io.out(&out);
@@ -121,7 +125,7 @@ pub(super) fn run(
             "The last {} of {total} recorded events ({} waiting to be sent, {} sent recently), oldest first.\n\
              Each is exactly the JSON sent to PostHog ({target}) in a batch (the properties may go in another order); inspect never sends anything.\n",
             shown.len(),
-            queued.len(),
+            waiting,
             sent.len(),
         );
         for (n, &(_, _, i)) in shown.iter().enumerate() {

@@ -149,8 +149,8 @@ pub(super) fn off(telemetry: &Telemetry, io: &mut Io<'_>) -> i32 {
         .and_then(|s| s.read().ok().flatten());
     let waiting = telemetry
         .queue()
-        .and_then(|q| q.read_all().ok())
-        .map_or(0, |c| c.records.len());
+        .and_then(|q| q.summary(0).ok())
+        .map_or(0, |s| s.waiting);
     if identity.is_some() || waiting > 0 {
         io.out_fmt(format_args!(
             "Your anonymous ID and the {waiting} event(s) waiting to be sent were kept, not sent \

@@ -347,10 +347,10 @@ fn gather(telemetry: &Telemetry) -> Option<Report<'_>> {
                 latest = Some((event.to_string(), timestamp.to_string()));
             }
         };
-        if let Ok(contents) = queue.read_all() {
-            queued = contents.records.len();
-            damaged = contents.damaged;
-            for r in &contents.records {
+        if let Ok(summary) = queue.summary(1) {
+            queued = summary.waiting;
+            damaged = summary.damaged;
+            for r in &summary.newest {
                 consider(&r.event, &r.timestamp);
             }
         }

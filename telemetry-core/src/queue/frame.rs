@@ -57,16 +57,32 @@ pub(crate) fn put_hex(out: &mut [u8], value: u128) {
 
 /// The JSON of one line (without its newline), if the line is valid.
 pub fn decode(line: &[u8]) -> Option<&str> {
-    let line = std::str::from_utf8(line).ok()?;
-    let rest = line.strip_prefix(TAG)?.strip_prefix(' ')?;
-    let (crc, rest) = rest.split_once(' ')?;
-    let (len, json) = rest.split_once(' ')?;
+    std::str::from_utf8(checked_json(line)?).ok()
+}
+
+/// Whether one line (without its newline) holds: its length and checksum match its JSON,
+/// which is not checked further (as UTF-8, say). What counting the queue needs.
+pub(crate) fn holds(line: &[u8]) -> bool {
+    checked_json(line).is_some()
+}
+
+/// The JSON bytes of one line whose length and checksum match them.
+fn checked_json(line: &[u8]) -> Option<&[u8]> {
+    let rest = line.strip_prefix(TAG.as_bytes())?.strip_prefix(b" ")?;
+    let (crc, rest) = split_at_space(rest)?;
+    let (len, json) = split_at_space(rest)?;
     if crc.len() != 8 {
         return None;
     }
-    let crc = u32::from_str_radix(crc, 16).ok()?;
-    let len: usize = len.parse().ok()?;
-    (json.len() == len && crc32(json.as_bytes()) == crc).then_some(json)
+    let crc = u32::from_str_radix(std::str::from_utf8(crc).ok()?, 16).ok()?;
+    let len: usize = std::str::from_utf8(len).ok()?.parse().ok()?;
+    (json.len() == len && crc32(json) == crc).then_some(json)
+}
+
+/// What comes before the first space, and what after it.
+fn split_at_space(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let i = memchr::memchr(b' ', bytes)?;
+    Some((&bytes[..i], &bytes[i + 1..]))
 }
 
 /// Splits file content into complete lines (a last line without a newline is torn and
@@ -77,7 +93,7 @@ pub fn lines(content: &[u8]) -> impl Iterator<Item = Line<'_>> {
         if rest.is_empty() {
             return None;
         }
-        match rest.iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', rest) {
             Some(i) => {
                 let line = &rest[..i];
                 rest = &rest[i + 1..];
@@ -178,6 +194,40 @@ mod tests {
         assert_eq!(decode(&body[..body.len() - 1]), None);
         assert_eq!(decode(b"T1 00000000 0 "), Some(""));
         assert_eq!(decode(b"garbage"), None);
+    }
+
+    /// A line holds exactly when it decodes, but for JSON that is not UTF-8 (which only
+    /// `decode` checks).
+    #[test]
+    fn a_line_holds_when_it_decodes() {
+        let body = encode(r#"{"a":"é"}"#);
+        let body = body.trim_end_matches('\n').as_bytes();
+        let mut cases: Vec<Vec<u8>> = vec![
+            body.to_vec(),
+            b"T1 00000000 0 ".to_vec(),
+            b"T1 +0000000 0 ".to_vec(),
+            b"T1 00000000 +0 ".to_vec(),
+            b"T1 00000000 0".to_vec(),
+            b"T1  00000000 0 ".to_vec(),
+            b"T2 00000000 0 ".to_vec(),
+            b"garbage".to_vec(),
+            Vec::new(),
+        ];
+        // every cut and every flipped byte of a valid line
+        for i in 0..body.len() {
+            cases.push(body[..i].to_vec());
+            let mut flipped = body.to_vec();
+            flipped[i] ^= 0x01;
+            cases.push(flipped);
+        }
+        for line in &cases {
+            assert_eq!(holds(line), decode(line).is_some(), "{line:?}");
+        }
+        let bad = [0xff, 0xfe];
+        let line = format!("T1 {:08x} 2 ", crc32(&bad));
+        let line = [line.as_bytes(), &bad[..]].concat();
+        assert!(holds(&line));
+        assert_eq!(decode(&line), None);
     }
 
     #[test]

@@ -45,7 +45,7 @@ use std::path::Path;
 use uuid::Uuid;
 
 pub(crate) use append::{Appender, Position};
-pub use read::Batch;
+pub use read::{Batch, QueueSummary};
 pub use settle::{SettleReport, Settled};
 pub use stats::QueueStats;
 
@@ -92,6 +92,7 @@ impl QueueError {
 }
 
 /// What a read of the queue found.
+#[cfg(test)]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueContents {
     /// The valid records, oldest first.
@@ -154,8 +155,15 @@ impl Queue {
     }
 
     /// Every waiting record, oldest first, read without the lock.
+    #[cfg(test)]
     pub fn read_all(&self) -> Result<QueueContents, QueueError> {
         read::all(&self.dir)
+    }
+
+    /// How many records wait, and the `newest` last appended, read without the lock (see
+    /// [`QueueSummary`]).
+    pub fn summary(&self, newest: usize) -> Result<QueueSummary, QueueError> {
+        read::summary(&self.dir, newest)
     }
 
     /// Whether any record is waiting (read-only).
@@ -217,7 +225,7 @@ impl Queue {
             return Ok(0);
         }
         let _lock = self.dir.lock_exclusive()?;
-        let queued = self.read_all().map(|c| c.records.len()).unwrap_or(0);
+        let queued = self.summary(0).map_or(0, |s| s.waiting);
         let sent = self.recently_sent().map(|s| s.len()).unwrap_or(0);
         for file in segment::files(self.dir.path()) {
             fsutil::remove_file(&file)?;

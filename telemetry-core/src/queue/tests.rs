@@ -459,3 +459,63 @@ fn without_file_identity_the_headers_tell_segments_apart() {
         one_appender_follows_a_torn_line_written_by_another_process();
     });
 }
+
+/// The summary `status`, `inspect` and `off` show counts what reading every record finds,
+/// and parses only the newest: across sealed segments and the head, past an acknowledged
+/// part, withdrawn blanks, damaged lines and a torn tail.
+#[test]
+fn the_summary_counts_what_a_full_read_finds_and_parses_only_the_newest() {
+    let (_home, q) = queue();
+    assert_eq!(q.summary(10).unwrap().waiting, 0);
+    let mut appender = Appender::new(q.dir().clone());
+    let per_segment = (QUEUE_SEGMENT_BYTES / 1000) as usize + 1;
+    let records: Vec<Record> = (0..per_segment + 20).map(|n| event(n, 1000)).collect();
+    let positions: Vec<Position> = records
+        .iter()
+        .map(|r| {
+            appender
+                .append(frame::encode(&r.json).as_bytes(), r.uuid)
+                .unwrap()
+                .0
+        })
+        .collect();
+    assert_eq!(queue_files(&q).len(), 2, "a sealed segment and the head");
+    // the first five sent, the last but one withdrawn, a damaged line and a torn tail
+    assert_eq!(send_all(&q, 5), 5);
+    let withdrawn = records.len() - 2;
+    assert_eq!(
+        q.discard(&positions[withdrawn..=withdrawn], &[]).unwrap(),
+        1
+    );
+    let mut head = std::fs::OpenOptions::new()
+        .append(true)
+        .open(q.dir().queue_file())
+        .unwrap();
+    head.write_all(b"T1 00000000 3 abc\n").unwrap();
+    let last = &records[records.len() - 1];
+    q.append(std::slice::from_ref(last)).unwrap();
+    head.write_all(b"T1 0000").unwrap();
+
+    let full = q.read_all().unwrap();
+    for n in [0, 1, 3, full.records.len(), full.records.len() + 5] {
+        let summary = q.summary(n).unwrap();
+        assert_eq!(summary.waiting, full.records.len());
+        assert_eq!(summary.damaged, full.damaged);
+        let newest = &full.records[full.records.len().saturating_sub(n)..];
+        assert_eq!(summary.newest, newest, "the newest {n}");
+    }
+    assert_eq!(full.records.len(), records.len() - 5 - 1 + 1);
+    assert_eq!(full.damaged, 2);
+    assert_eq!(q.summary(1).unwrap().newest, std::slice::from_ref(last));
+
+    // a line whose frame holds but whose JSON is no record: counted as waiting until it is
+    // among the newest read, then as damaged
+    let (_home, q) = queue();
+    std::fs::create_dir_all(q.dir().path()).unwrap();
+    let json = r#"{"not":"a record"}"#;
+    std::fs::write(q.dir().queue_file(), frame::encode(json)).unwrap();
+    let summary = q.summary(0).unwrap();
+    assert_eq!((summary.waiting, summary.damaged), (1, 0));
+    let summary = q.summary(1).unwrap();
+    assert_eq!((summary.waiting, summary.damaged), (0, 1));
+}
