@@ -3,14 +3,17 @@
 //! documentation states (a host that implements [`Sealed`] by hand, builds a [`PropertyWriter`]
 //! or a code location from its own text, is on its own).
 
+pub use crate::event::meta::{PropertyKind, Sensitivity};
+pub use crate::event::values::USER_DEFINED;
 pub use crate::event::writer::{PropertyValue, PropertyWriter, write_json_str};
-pub use crate::event::{SchemaToken, Sealed};
+pub use crate::event::{AllowlistId, SchemaToken, Sealed};
+pub use crate::schema::ConsentPolicy;
 
 use crate::event::Listed;
 
 use crate::event::meta::EventMeta;
 use crate::event::values::CodeLocation;
-use crate::schema::{AllowlistSource, ConsentPolicy, Product, Schema};
+use crate::schema::{AllowlistSource, Product, Schema};
 
 /// `code_location!()`: the module path of the place it is written.
 pub const fn code_location(module_path: &'static str) -> CodeLocation {
@@ -34,6 +37,77 @@ pub const fn schema(
 /// `Event`: a listed type that is no event is then reported once, at its `Listed` impl.
 pub const fn listed_meta<T: Listed>() -> &'static EventMeta {
     T::META
+}
+
+/// Whether a field's type is an `Option` (its property left out when `None`), seen through
+/// aliases and macros: `<Optional<T>>::OPTIONAL` is this inherent constant when `T` is an
+/// `Option`, which Rust picks before a trait's, and [`NotOptional`]'s `false` otherwise.
+pub struct Optional<T: ?Sized>(core::marker::PhantomData<T>);
+
+impl<T> Optional<Option<T>> {
+    /// An `Option`: optional.
+    pub const OPTIONAL: bool = true;
+}
+
+/// The `false` of [`Optional`] for every type that is not an `Option` (the generated code
+/// brings it into scope).
+pub trait NotOptional {
+    /// Not an `Option`: always sent.
+    const OPTIONAL: bool = false;
+}
+
+impl<T: ?Sized> NotOptional for Optional<T> {}
+
+/// The allowlist a listed event was checked against, for the schema's check. Bound by
+/// [`Listed`], as [`listed_meta`].
+pub const fn listed_allowlist<T: Listed>() -> (AllowlistId, &'static str) {
+    (T::__ALLOWLIST, T::META.type_name)
+}
+
+/// Fails the constant `telemetry_schema!` generates when a listed event (its allowlist and
+/// type name) was checked against another allowlist than the schema's, at the caller (the
+/// schema's name): the page documents the schema's allowlist, so an event checked against
+/// another could send properties it does not list, or list them as another kind.
+#[track_caller]
+pub const fn check_allowlists(events: &[(AllowlistId, &str)], schema: AllowlistId) {
+    let mut i = 0;
+    while i < events.len() {
+        let (event, type_name) = events[i];
+        if event.fingerprint != AllowlistId::UNKNOWN.fingerprint
+            && event.fingerprint != schema.fingerprint
+        {
+            let mut message = Message::new();
+            message.push("`");
+            message.push(type_name);
+            message.push("` was checked against the allowlist `");
+            message.push(event.path);
+            message.push("`, not this schema's, `");
+            message.push(schema.path);
+            message.push("`: the page documents the schema's allowlist, so every event it lists is checked against it (remove the event's `allowlist = \"...\"`, or make the files the same)");
+            match message.text() {
+                Some(text) => panic!("{}", text),
+                None => {
+                    panic!("an event listed in this schema was checked against another allowlist")
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+/// What a `#[telemetry_bucket]`'s `sanitize` returns for `name`: the allowlist's own `&'static`
+/// copy when `known` lists it, [`USER_DEFINED`] otherwise. A function here rather than code
+/// generated in the declaring module, where a method of a trait the author has in scope (a
+/// `find` taking `self`) would be chosen before the standard one and could return any text.
+pub fn bucket_name(known: &'static [&'static str], name: &str) -> &'static str {
+    let mut i = 0;
+    while i < known.len() {
+        if known[i] == name {
+            return known[i];
+        }
+        i += 1;
+    }
+    USER_DEFINED
 }
 
 /// Fails the constant `telemetry_schema!` generates when two listed events send one name, at

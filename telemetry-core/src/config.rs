@@ -489,6 +489,9 @@ impl TelemetryConfigBuilder {
     /// A constant of the build, never text chosen at run time, and a version: `1.2.3`, with an
     /// optional `-pre.1` and `+build.5` (up to 64 characters). Anything else makes
     /// [`build`](Self::build) fail ([`ConfigError::InvalidVersion`]), and telemetry stays off.
+    /// The `&'static str` keeps out text made at run time, unless code leaks a `String` to get
+    /// one (`String::leak`): a version such as `1.2.3-alice` would then be sent with every
+    /// event, so a review should refuse anything but `env!` or `option_env!` here.
     pub fn version(mut self, version: &'static str) -> Self {
         self.version = version;
         self
@@ -499,7 +502,8 @@ impl TelemetryConfigBuilder {
     ///
     /// 4 to 40 hexadecimal digits, optionally followed by `-dirty`, or `unknown` (the default).
     /// Anything else makes [`build`](Self::build) fail ([`ConfigError::InvalidGitCommit`]), so a
-    /// path or branch name can never be sent in its place.
+    /// path or branch name can never be sent in its place. As with [`version`](Self::version),
+    /// give a constant of the build, never a leaked `String`.
     pub fn git_commit(mut self, commit: &'static str) -> Self {
         self.git_commit = commit;
         self

@@ -246,7 +246,9 @@ pub use schema::{AllowlistSource, ConsentPolicy, Product, Schema};
 /// The allowlist is found at `allowlist = "path"` (relative to the source file), else the
 /// `TELEMETRY_ALLOWLIST` environment variable, else `allowlist.toml` beside the crate's
 /// `Cargo.toml`. Record the event with [`Telemetry::track`] once it is listed in
-/// [`telemetry_schema!`].
+/// [`telemetry_schema!`], whose allowlist must be the same file (the same text): the page
+/// documents the schema's allowlist, so a schema that lists an event checked against another
+/// fails to compile.
 ///
 /// The generated code names this crate `::telemetry_core`. A crate that reaches it through
 /// another crate's re-export (a company's shared crate) says where with `crate = "path"`, as

@@ -22,6 +22,9 @@ const DEFAULT_FILE: &str = "allowlist.toml";
 pub(crate) struct Located {
     pub path: PathBuf,
     pub result: Arc<Result<Allowlist, AllowlistErrors>>,
+    /// FNV-1a of the file's bytes (0 when it could not be read): which file an event was
+    /// checked against, for the schema's check.
+    pub fingerprint: u64,
     /// Whether this is the first use of the file in this compilation: a broken file's problems
     /// are listed there, and only summed up at every other use.
     pub first_use: bool,
@@ -61,6 +64,21 @@ impl Located {
             #file
             #variable
         }
+    }
+
+    /// The path as the program may show it: relative to the declaring crate's manifest
+    /// directory when it is inside it, else the file name; never an absolute path of the build
+    /// machine, which would be compiled into the program.
+    pub(crate) fn shown_path(&self) -> String {
+        let path = self.path.as_path();
+        let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+        let manifest = manifest.map(|m| m.canonicalize().unwrap_or(m));
+        let relative = manifest
+            .as_deref()
+            .and_then(|m| path.strip_prefix(m).ok())
+            .or_else(|| path.file_name().map(Path::new))
+            .unwrap_or(path);
+        relative.to_string_lossy().replace('\\', "/")
     }
 
     /// The allowlist; when the file is broken, records one spanned error per problem in `cx`
@@ -103,10 +121,11 @@ pub(crate) fn locate(explicit: Option<&LitStr>) -> Result<Located, syn::Error> {
         },
     };
     let path = path.canonicalize().unwrap_or(path);
-    let (result, first_use) = read_cached(&path);
+    let (result, fingerprint, first_use) = read_cached(&path);
     Ok(Located {
         path,
         result,
+        fingerprint,
         first_use,
         span: explicit.map_or_else(Span::call_site, LitStr::span),
     })
@@ -140,11 +159,12 @@ fn absolute(path: PathBuf) -> Result<PathBuf, syn::Error> {
 struct Entry {
     modified: Option<SystemTime>,
     result: Arc<Result<Allowlist, AllowlistErrors>>,
+    fingerprint: u64,
 }
 
-/// Macro invocations of one compilation share the parsed file until it changes on disk; the
-/// second value says whether this is the first use of what was read.
-fn read_cached(path: &Path) -> (Arc<Result<Allowlist, AllowlistErrors>>, bool) {
+/// Macro invocations of one compilation share the parsed file and its fingerprint until it
+/// changes on disk; the last value says whether this is the first use of what was read.
+fn read_cached(path: &Path) -> (Arc<Result<Allowlist, AllowlistErrors>>, u64, bool) {
     static CACHE: OnceLock<Mutex<HashMap<PathBuf, Entry>>> = OnceLock::new();
     let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
     let cache = CACHE.get_or_init(Default::default);
@@ -155,9 +175,10 @@ fn read_cached(path: &Path) -> (Arc<Result<Allowlist, AllowlistErrors>>, bool) {
         && modified.is_some()
         && entry.modified == modified
     {
-        return (Arc::clone(&entry.result), false);
+        return (Arc::clone(&entry.result), entry.fingerprint, false);
     }
     let result = Arc::new(telemetry_allowlist::read(path));
+    let fingerprint = std::fs::read(path).map_or(0, |bytes| fingerprint(&bytes));
     // A file that cannot be read is read again next time, but its problem is listed once.
     let first_use = match cache.get(path) {
         Some(entry) => entry.modified != modified || entry.result != result,
@@ -168,7 +189,18 @@ fn read_cached(path: &Path) -> (Arc<Result<Allowlist, AllowlistErrors>>, bool) {
         Entry {
             modified,
             result: Arc::clone(&result),
+            fingerprint,
         },
     );
-    (result, first_use)
+    (result, fingerprint, first_use)
+}
+
+/// FNV-1a (64 bits) of `bytes`, never 0 (which means "unknown" to the schema's check).
+fn fingerprint(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash.max(1)
 }

@@ -13,25 +13,20 @@ pub(crate) struct EventField<'a> {
     pub ident: &'a Ident,
     /// The property name: the field's name without `r#`.
     pub name: String,
-    /// The type inside `Option<...>`, or the field's type.
+    /// The type inside `Option<...>`, or the field's type. (Whether the property is optional
+    /// is left to the type system: an alias or a macro can hide an `Option`.)
     pub value_ty: &'a Type,
-    /// Whether the field is an `Option`, left out of the event when `None`.
-    pub optional: bool,
 }
 
 impl<'a> EventField<'a> {
     pub(crate) fn new(field: &'a Field, ident: &'a Ident) -> Self {
         let name = property_name(ident);
-        let (value_ty, optional) = match option_inner(&field.ty) {
-            Some(inner) => (inner, true),
-            None => (&field.ty, false),
-        };
+        let value_ty = option_inner(&field.ty).unwrap_or(&field.ty);
         Self {
             field,
             ident,
             name,
             value_ty,
-            optional,
         }
     }
 }

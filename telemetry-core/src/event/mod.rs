@@ -36,6 +36,31 @@ pub trait Event: Sealed {
     /// Writes the event's own properties (not the common ones) as JSON object members.
     #[doc(hidden)]
     fn write_properties(&self, out: &mut PropertyWriter<'_>);
+
+    /// The allowlist the event's properties were checked against, which the schema listing it
+    /// compares with its own (the one its page documents).
+    #[doc(hidden)]
+    const __ALLOWLIST: AllowlistId = AllowlistId::UNKNOWN;
+}
+
+/// Which allowlist file an event was checked against: a fingerprint of its text, and its path
+/// as messages show it. Reached through `__private`.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AllowlistId {
+    /// FNV-1a of the file's bytes; 0 when unknown (an event whose allowlist could not be
+    /// read, already reported, or one declared by hand in this crate's tests).
+    pub fingerprint: u64,
+    /// Relative to the declaring crate's manifest directory, or the file name.
+    pub path: &'static str,
+}
+
+impl AllowlistId {
+    /// Not known: never compared.
+    pub const UNKNOWN: AllowlistId = AllowlistId {
+        fingerprint: 0,
+        path: "",
+    };
 }
 
 /// An event listed in a [`telemetry_schema!`](crate::telemetry_schema): what the runtime

@@ -94,14 +94,14 @@ fn generate(
                 pub const KNOWN: &'static [&'static str] = &[#(#known),*];
 
                 /// What every name the allowlist does not know is sent as.
-                pub const USER_DEFINED: #ident = #ident(#krate::USER_DEFINED);
+                pub const USER_DEFINED: #ident = #ident(#krate::__private::USER_DEFINED);
 
                 /// `name` itself when the allowlist knows it, `user-defined` otherwise.
                 pub fn sanitize(name: &str) -> Self {
-                    match Self::KNOWN.iter().find(|known| **known == name) {
-                        ::core::option::Option::Some(known) => #ident(known),
-                        ::core::option::Option::None => Self::USER_DEFINED,
-                    }
+                    // a function of the library, no method call: the glob import above
+                    // brings the author's traits into scope, and a method of one of them
+                    // could be chosen before the standard one
+                    #ident(#krate::__private::bucket_name(#ident::KNOWN, name))
                 }
 
                 /// The name as sent.

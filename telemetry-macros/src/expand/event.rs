@@ -80,8 +80,29 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         dedup_fields(&mut emitted);
         strip_refused_attributes(&mut emitted);
     }
+    // which file the fields were checked against, for the schema's check (left unknown when
+    // it could not be read: that is reported already)
+    let allowlist_id = match (&located, allowlist) {
+        (Some(located), Some(_)) => {
+            let (fingerprint, path) = (located.fingerprint, located.shown_path());
+            let krate = &args.krate;
+            quote! {
+                #[doc(hidden)]
+                const __ALLOWLIST: #krate::__private::AllowlistId =
+                    #krate::__private::AllowlistId { fingerprint: #fingerprint, path: #path };
+            }
+        }
+        _ => TokenStream::new(),
+    };
     let errors = cx.to_compile_errors();
-    let generated = generate(&emitted, &name, &doc, &fields, dependency, &args.krate);
+    let generated = generate(
+        &emitted,
+        &name,
+        &doc,
+        &fields,
+        (dependency, allowlist_id),
+        &args.krate,
+    );
     quote!(#generated #errors)
 }
 
@@ -95,7 +116,8 @@ fn stub_impl(
 ) -> TokenStream {
     // The item's problems are reported already; its doc comment's would add nothing.
     let doc = doc_comment(&mut Ctxt::default(), attrs).unwrap_or_default();
-    event_impl(ident, generics, name, &doc, &[], TokenStream::new(), krate)
+    let nothing = (TokenStream::new(), TokenStream::new());
+    event_impl(ident, generics, name, &doc, &[], nothing, krate)
 }
 
 fn generate(
@@ -103,16 +125,24 @@ fn generate(
     name: &str,
     doc: &str,
     fields: &[CheckedField<'_>],
-    dependency: TokenStream,
+    (dependency, allowlist_id): (TokenStream, TokenStream),
     krate: &TokenStream,
 ) -> TokenStream {
     let ident = &item.ident;
     let properties: Vec<TokenStream> = fields
         .iter()
-        .map(|f| meta::property(f.property, f.field.optional, krate))
+        .map(|f| meta::property(f.property, &f.field.field.ty, krate))
         .collect();
     let writes = writes(ident, item.generics.params.is_empty(), fields, krate);
-    let event_impl = event_impl(ident, &item.generics, name, doc, &properties, writes, krate);
+    let event_impl = event_impl(
+        ident,
+        &item.generics,
+        name,
+        doc,
+        &properties,
+        (writes, allowlist_id),
+        krate,
+    );
     quote! {
         #item
 
@@ -122,14 +152,15 @@ fn generate(
     }
 }
 
-/// The `Event` impl: static metadata and the writes.
+/// The `Event` impl: static metadata, the writes, and the allowlist the fields were checked
+/// against (none: unknown).
 fn event_impl(
     ident: &syn::Ident,
     generics: &syn::Generics,
     name: &str,
     doc: &str,
     properties: &[TokenStream],
-    writes: TokenStream,
+    (writes, allowlist_id): (TokenStream, TokenStream),
     krate: &TokenStream,
 ) -> TokenStream {
     let type_name = ident.to_string();
@@ -155,6 +186,8 @@ fn event_impl(
             fn write_properties(&self, #out: &mut #krate::__private::PropertyWriter<'_>) {
                 #writes
             }
+
+            #allowlist_id
         }
     }
 }

@@ -4,30 +4,47 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use telemetry_allowlist::{Kind, Property, Sensitivity};
 
-/// `<krate>::PropertyKind::...` for `kind`.
+/// `<krate>::__private::PropertyKind::...` for `kind`. Every item whose value carries meaning
+/// (a kind, a sensitivity, a consent policy, `user-defined`) is named through `__private`:
+/// a module of the author's passed as `crate = "..."` that re-exports the library cannot
+/// replace one of them without spelling out `__private` for all to see.
 pub(crate) fn kind(kind: &Kind, krate: &TokenStream) -> TokenStream {
     match kind {
-        Kind::Bool => quote!(#krate::PropertyKind::Bool),
-        Kind::Unsigned => quote!(#krate::PropertyKind::Unsigned),
-        Kind::Signed => quote!(#krate::PropertyKind::Signed),
-        Kind::DurationMs => quote!(#krate::PropertyKind::DurationMs),
-        Kind::Enum(values) => quote!(#krate::PropertyKind::Enum(&[#(#values),*])),
-        Kind::Bucketed(values) => quote!(#krate::PropertyKind::Bucketed(&[#(#values),*])),
-        Kind::ErrorClass => quote!(#krate::PropertyKind::ErrorClass),
-        Kind::CodeLocation => quote!(#krate::PropertyKind::CodeLocation),
+        Kind::Bool => quote!(#krate::__private::PropertyKind::Bool),
+        Kind::Unsigned => quote!(#krate::__private::PropertyKind::Unsigned),
+        Kind::Signed => quote!(#krate::__private::PropertyKind::Signed),
+        Kind::DurationMs => quote!(#krate::__private::PropertyKind::DurationMs),
+        Kind::Enum(values) => quote!(#krate::__private::PropertyKind::Enum(&[#(#values),*])),
+        Kind::Bucketed(values) => {
+            quote!(#krate::__private::PropertyKind::Bucketed(&[#(#values),*]))
+        }
+        Kind::ErrorClass => quote!(#krate::__private::PropertyKind::ErrorClass),
+        Kind::CodeLocation => quote!(#krate::__private::PropertyKind::CodeLocation),
     }
 }
 
-/// `<krate>::Sensitivity::...`.
+/// `<krate>::__private::Sensitivity::...`.
 pub(crate) fn sensitivity(sensitivity: Sensitivity, krate: &TokenStream) -> TokenStream {
     match sensitivity {
-        Sensitivity::Technical => quote!(#krate::Sensitivity::Technical),
-        Sensitivity::Interaction => quote!(#krate::Sensitivity::Interaction),
+        Sensitivity::Technical => quote!(#krate::__private::Sensitivity::Technical),
+        Sensitivity::Interaction => quote!(#krate::__private::Sensitivity::Interaction),
     }
 }
 
-/// A `PropertyMeta` literal.
-pub(crate) fn property(property: &Property, optional: bool, krate: &TokenStream) -> TokenStream {
+/// A `PropertyMeta` literal for a field of type `ty`. Whether the property is optional is
+/// asked of the type, not read from its spelling: an `Option` behind an alias (`type Maybe<T> =
+/// Option<T>`) or passed through a `macro_rules!` is left out when `None` all the same
+/// (`__private::Optional`). No bound on the type, so a type that fits no kind is reported once,
+/// by the writes.
+pub(crate) fn property(property: &Property, ty: &syn::Type, krate: &TokenStream) -> TokenStream {
+    let optional = quote! {
+        {
+            // unused when the type is an `Option` (the inherent constant is picked)
+            #[allow(unused_imports)]
+            use #krate::__private::NotOptional as _;
+            <#krate::__private::Optional<#ty>>::OPTIONAL
+        }
+    };
     let name = &property.name;
     let kind = kind(&property.kind, krate);
     let sensitivity = sensitivity(property.sensitivity, krate);

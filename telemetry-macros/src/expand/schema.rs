@@ -5,12 +5,11 @@
 //! Every listed event gets a `Listed` impl, which `track` requires, so an event that is
 //! recorded but missing from the list fails to compile instead of going out undocumented.
 
-use std::path::Path;
-
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Attribute, Ident, LitStr, Token, Type, Visibility, bracketed};
 
 use crate::allowlist;
@@ -147,10 +146,17 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         ..
     } = &input;
     let path = located.path.to_string_lossy().into_owned();
-    let shown = shown_path(&located.path);
+    let shown = located.shown_path();
+    let fingerprint = located.fingerprint;
     let listed = events.iter().map(|ty| listed_impl(ty, &krate));
     let list = Ident::new("__TELEMETRY_SCHEMA_EVENTS", Span::call_site());
     let distinct = distinct_names(events.len(), &quote!(#list), name.span(), &krate);
+    let allowlists = same_allowlist(
+        &events,
+        quote!(#krate::__private::AllowlistId { fingerprint: #fingerprint, path: #shown }),
+        name.span(),
+        &krate,
+    );
     quote! {
         #(#attrs)*
         #vis #static_token #name: #krate::Schema = {
@@ -158,6 +164,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
             const #list: &[&#krate::EventMeta] =
                 &[#(#krate::__private::listed_meta::<#events>()),*];
             #distinct
+            #allowlists
             #krate::__private::schema(
                 #product,
                 #list,
@@ -191,13 +198,38 @@ fn distinct_names(
     quote! { const _: () = #check; }
 }
 
+/// The check that every listed event was checked against the schema's allowlist
+/// (`__private::check_allowlists`), as a constant item reported at `at` (the schema's name).
+/// One call for the whole list: one comparison of two numbers per listed type.
+fn same_allowlist(
+    events: &[&Type],
+    schema: TokenStream,
+    at: Span,
+    krate: &TokenStream,
+) -> TokenStream {
+    if events.is_empty() {
+        return TokenStream::new();
+    }
+    let krate = crate::krate::at(krate, at);
+    let check = quote_spanned!(at=>
+        #krate::__private::check_allowlists(
+            &[#(#krate::__private::listed_allowlist::<#events>()),*],
+            #schema,
+        )
+    );
+    quote! { const _: () = #check; }
+}
+
 /// A listed type as the user wrote it, for messages (`events::Saved`, not `events :: Saved`).
 fn type_text(ty: &Type) -> String {
     quote!(#ty).to_string().replace(' ', "")
 }
 
+/// `impl Listed` for a listed type, at the type: a type listed twice under two paths (`A` and
+/// `self::A`, which the check of repeated entries cannot tell apart) is reported at the second
+/// one rather than across the whole macro.
 fn listed_impl(ty: &Type, krate: &TokenStream) -> TokenStream {
-    quote! {
+    quote_spanned! {ty.span()=>
         impl #krate::Listed for #ty {
             fn __in_schema(_: #krate::__private::SchemaToken) {}
         }
@@ -227,21 +259,7 @@ fn product_tokens(product: &telemetry_allowlist::Product, krate: &TokenStream) -
     quote! {
         #krate::__private::product(
             #name, #command, #docs_url, #docs_path, #contact, #data_location, #retention, #purpose,
-            #krate::ConsentPolicy::#policy,
+            #krate::__private::ConsentPolicy::#policy,
         )
     }
-}
-
-/// The allowlist's path relative to the declaring crate's manifest directory, when it is
-/// inside it, else its file name: never an absolute path of the build machine, which would be
-/// compiled into the program.
-fn shown_path(path: &Path) -> String {
-    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from);
-    let manifest = manifest.map(|m| m.canonicalize().unwrap_or(m));
-    let relative = manifest
-        .as_deref()
-        .and_then(|m| path.strip_prefix(m).ok())
-        .or_else(|| path.file_name().map(Path::new))
-        .unwrap_or(path);
-    relative.to_string_lossy().replace('\\', "/")
 }
