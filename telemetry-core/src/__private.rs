@@ -39,25 +39,6 @@ pub const fn listed_meta<T: Listed>() -> &'static EventMeta {
     T::META
 }
 
-/// Whether a field's type is an `Option` (its property left out when `None`), seen through
-/// aliases and macros: `<Optional<T>>::OPTIONAL` is this inherent constant when `T` is an
-/// `Option`, which Rust picks before a trait's, and [`NotOptional`]'s `false` otherwise.
-pub struct Optional<T: ?Sized>(core::marker::PhantomData<T>);
-
-impl<T> Optional<Option<T>> {
-    /// An `Option`: optional.
-    pub const OPTIONAL: bool = true;
-}
-
-/// The `false` of [`Optional`] for every type that is not an `Option` (the generated code
-/// brings it into scope).
-pub trait NotOptional {
-    /// Not an `Option`: always sent.
-    const OPTIONAL: bool = false;
-}
-
-impl<T: ?Sized> NotOptional for Optional<T> {}
-
 /// The allowlist a listed event was checked against, for the schema's check. Bound by
 /// [`Listed`], as [`listed_meta`].
 pub const fn listed_allowlist<T: Listed>() -> (AllowlistId, &'static str) {

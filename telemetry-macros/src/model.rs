@@ -36,8 +36,10 @@ pub(crate) fn property_name(ident: &Ident) -> String {
     syn::ext::IdentExt::unraw(ident).to_string()
 }
 
-/// `T` when `ty` is `Option<T>` (also written `std::option::Option<T>`).
+/// `T` when `ty` is `Option<T>` (also written `std::option::Option<T>`), seen through
+/// parentheses and the invisible group a `macro_rules!` puts around a `$t:ty`.
 pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
+    let ty = unwrapped(ty);
     let Type::Path(path) = ty else { return None };
     if path.qself.is_some() {
         return None;
@@ -257,5 +259,16 @@ mod tests {
         assert!(option_inner(&ty).is_some());
         let ty: Type = syn::parse_quote!(Vec<u32>);
         assert!(option_inner(&ty).is_none());
+    }
+}
+
+/// `ty` without the parentheses and invisible groups around it.
+fn unwrapped(mut ty: &Type) -> &Type {
+    loop {
+        match ty {
+            Type::Group(group) => ty = &group.elem,
+            Type::Paren(paren) => ty = &paren.elem,
+            _ => return ty,
+        }
     }
 }
