@@ -57,6 +57,17 @@ pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
+/// `ty` without the parentheses and invisible groups around it.
+fn unwrapped(mut ty: &Type) -> &Type {
+    loop {
+        match ty {
+            Type::Group(group) => ty = &group.elem,
+            Type::Paren(paren) => ty = &paren.elem,
+            _ => return ty,
+        }
+    }
+}
+
 /// The doc comment of an item, lines trimmed and joined with spaces; every problem is recorded
 /// in `cx`.
 ///
@@ -259,16 +270,5 @@ mod tests {
         assert!(option_inner(&ty).is_some());
         let ty: Type = syn::parse_quote!(Vec<u32>);
         assert!(option_inner(&ty).is_none());
-    }
-}
-
-/// `ty` without the parentheses and invisible groups around it.
-fn unwrapped(mut ty: &Type) -> &Type {
-    loop {
-        match ty {
-            Type::Group(group) => ty = &group.elem,
-            Type::Paren(paren) => ty = &paren.elem,
-            _ => return ty,
-        }
     }
 }
