@@ -53,7 +53,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::config::{AppName, EnvNames};
+use crate::config::AppName;
+/// The names [`TestHome::env_names`] returns, re-exported so that a test can name the type.
+pub use crate::config::EnvNames;
 use crate::limits::SENDER_DEADLINE;
 use crate::paths::{StateDir, StateDirSource};
 use crate::schema::Schema;

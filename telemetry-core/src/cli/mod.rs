@@ -41,6 +41,7 @@
 //! code is 0, or 1 when the command could not do its job or found the telemetry files in a
 //! state that needs fixing (it says what is wrong and how to fix it).
 
+mod args;
 mod catalog;
 mod inspect;
 mod json;
@@ -51,6 +52,7 @@ use std::io::Write;
 
 use crate::handle::Telemetry;
 
+pub use args::ArgsError;
 pub use json::pretty;
 
 /// `<app> telemetry [COMMAND]`.
@@ -86,6 +88,7 @@ fn long_about() -> String {
     format!("{}.\n\n{ways}", about())
 }
 
+#[cfg(feature = "clap")]
 impl clap::Args for TelemetryArgs {
     fn augment_args(cmd: clap::Command) -> clap::Command {
         <TelemetryCommand as clap::Subcommand>::augment_subcommands(cmd)
@@ -98,6 +101,7 @@ impl clap::Args for TelemetryArgs {
     }
 }
 
+#[cfg(feature = "clap")]
 impl clap::FromArgMatches for TelemetryArgs {
     fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
         Self::from_arg_matches_mut(&mut matches.clone())
@@ -194,6 +198,7 @@ const SUBCOMMANDS: [(&str, &str, Option<&str>); 7] = [
     ("policy", "Show where the telemetry policy is", None),
 ];
 
+#[cfg(feature = "clap")]
 impl clap::Subcommand for TelemetryCommand {
     fn augment_subcommands(cmd: clap::Command) -> clap::Command {
         SUBCOMMANDS.iter().fold(cmd, |cmd, &(name, about, json)| {
@@ -230,6 +235,7 @@ impl clap::Subcommand for TelemetryCommand {
     }
 }
 
+#[cfg(feature = "clap")]
 impl clap::FromArgMatches for TelemetryCommand {
     fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
         Self::from_arg_matches_mut(&mut matches.clone())
@@ -451,7 +457,7 @@ fn report_config_error(telemetry: &Telemetry, io: &mut Io<'_>) -> bool {
 #[cfg(test)]
 mod tests;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "clap"))]
 mod args_tests {
     use clap::{CommandFactory, FromArgMatches, Parser};
 

@@ -1,19 +1,19 @@
 use std::path::Path;
 use std::time::Duration;
 
-use clap::Parser;
-
 use super::*;
 use crate::{Environment, TelemetryConfig};
 
 use crate::test_events::Ping;
 
-#[derive(Parser)]
+#[cfg(feature = "clap")]
+#[derive(clap::Parser)]
 struct Host {
     #[command(subcommand)]
     command: HostCommand,
 }
 
+#[cfg(feature = "clap")]
 #[derive(clap::Subcommand)]
 enum HostCommand {
     Telemetry(TelemetryArgs),
@@ -40,10 +40,10 @@ struct Output {
     err: String,
 }
 
+/// Runs `telemetry <argv>`, read without clap (the clap impls read every command line as it
+/// does: `parse_from_reads_what_clap_reads`).
 fn run(telemetry: &Telemetry, argv: &[&str]) -> Output {
-    let mut full = vec!["demo", "telemetry"];
-    full.extend_from_slice(argv);
-    let HostCommand::Telemetry(args) = Host::try_parse_from(full).unwrap().command;
+    let args = TelemetryArgs::parse_from(argv).unwrap();
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = run_with(telemetry, &args, &mut out, &mut err);
     Output {
@@ -53,8 +53,10 @@ fn run(telemetry: &Telemetry, argv: &[&str]) -> Output {
     }
 }
 
+#[cfg(feature = "clap")]
 #[test]
 fn mounts_in_a_host_parser() {
+    use clap::Parser;
     let Host {
         command: HostCommand::Telemetry(args),
     } = Host::try_parse_from(["demo", "telemetry", "inspect", "-n", "3", "--json"]).unwrap();
@@ -71,6 +73,7 @@ fn mounts_in_a_host_parser() {
     assert_eq!(args.subcommand_name(), "status");
 }
 
+#[cfg(feature = "clap")]
 #[test]
 fn the_help_names_the_programs_own_switches() {
     let home = tempfile::tempdir().unwrap();
@@ -84,6 +87,96 @@ fn the_help_names_the_programs_own_switches() {
     assert!(help.contains("DEMO_TELEMETRY=0"), "{help}");
     assert!(help.contains(".demo-telemetry.toml"), "{help}");
     assert!(!help.contains('<'), "no placeholders: {help}");
+}
+
+/// `parse_from` reads every command line as the clap impls do: the same command, or an
+/// error from both (help included).
+#[cfg(feature = "clap")]
+#[test]
+fn parse_from_reads_what_clap_reads() {
+    use clap::Parser;
+    let lines: &[&[&str]] = &[
+        &[],
+        &["on"],
+        &["off"],
+        &["status"],
+        &["status", "--json"],
+        &["inspect"],
+        &["inspect", "-n", "3"],
+        &["inspect", "-n3"],
+        &["inspect", "-n=3"],
+        &["inspect", "--number", "7", "--json"],
+        &["inspect", "--json", "--number=0"],
+        &["inspect", "-n"],
+        &["inspect", "-n", "x"],
+        &["inspect", "-n", "-1"],
+        &["inspect", "-n", "1", "-n", "2"],
+        &["catalog", "--json"],
+        &["catalog", "-n", "2"],
+        &["clear"],
+        &["clear", "--json"],
+        &["policy", "extra"],
+        &["status", "--json", "--json"],
+        &["--json"],
+        &["nope"],
+        &["-h"],
+        &["--help"],
+        &["help"],
+        &["help", "inspect"],
+        &["inspect", "--help"],
+        &["on", "-h"],
+    ];
+    for line in lines {
+        let mut full = vec!["demo", "telemetry"];
+        full.extend_from_slice(line);
+        let clap = Host::try_parse_from(full).map(|host| {
+            let HostCommand::Telemetry(args) = host.command;
+            args
+        });
+        let ours = TelemetryArgs::parse_from(*line);
+        match (&clap, &ours) {
+            (Ok(clap), Ok(ours)) => assert_eq!(clap, ours, "{line:?}"),
+            (Err(_), Err(_)) => {}
+            _ => panic!("{line:?}: clap {clap:?}, parse_from {ours:?}"),
+        }
+        let help = matches!(ours, Err(ArgsError::HelpRequested { .. }));
+        let clap_help = clap.as_ref().is_err_and(|e| {
+            matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            )
+        });
+        assert_eq!(help, clap_help, "{line:?}");
+    }
+}
+
+/// The help a host without clap prints lists every subcommand and the program's own ways to
+/// opt out, and each subcommand's its arguments.
+#[test]
+fn the_help_without_clap() {
+    let home = tempfile::tempdir().unwrap();
+    let _telemetry = start(home.path(), &[]);
+    let help = TelemetryArgs::help(None);
+    for (name, about, _) in SUBCOMMANDS {
+        assert!(help.contains(&format!("  {name:<9}{about}\n")), "{help}");
+    }
+    assert!(help.contains("Usage: demo telemetry [COMMAND]"), "{help}");
+    assert!(help.contains("DEMO_TELEMETRY=0"), "{help}");
+    assert!(help.contains(".demo-telemetry.toml"), "{help}");
+    let inspect = TelemetryArgs::help(Some("inspect"));
+    assert!(
+        inspect.starts_with("Show the last recorded events"),
+        "{inspect}"
+    );
+    assert!(
+        inspect.contains("Usage: demo telemetry inspect [-n NUMBER] [--json]"),
+        "{inspect}"
+    );
+    assert!(inspect.contains("-n, --number <NUMBER>"), "{inspect}");
+    let on = TelemetryArgs::help(Some("on"));
+    assert!(on.contains("Usage: demo telemetry on\n"), "{on}");
+    assert!(!on.contains("--json"), "{on}");
 }
 
 #[test]
