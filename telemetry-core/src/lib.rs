@@ -61,8 +61,9 @@
 //! ```
 //!
 //! A host that never installs a subscriber, or wants the smallest binary, can compile these
-//! events out: `default-features = false, features = ["runtime"]` leaves out the default
-//! `diagnostics` feature. Nothing else changes (`telemetry status` reports the same problems).
+//! events out: `default-features = false, features = ["runtime", "clap"]` leaves out the
+//! default `diagnostics` feature (`"clap"` for a host that mounts the `telemetry` subcommand in
+//! a clap parser). Nothing else changes (`telemetry status` reports the same problems).
 //! (With `lto = true` in the host's profile the saving is close to nothing: LTO already removes
 //! every crate's call sites from a binary that installs no subscriber.)
 //!

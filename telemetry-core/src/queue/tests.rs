@@ -23,6 +23,19 @@ fn event(n: usize, size: usize) -> Record {
     .unwrap()
 }
 
+/// Appends each record through `appender`; where each went.
+fn append_each(appender: &mut Appender, records: &[Record]) -> Vec<Position> {
+    records
+        .iter()
+        .map(|r| {
+            appender
+                .append(frame::encode(&r.json).as_bytes(), r.uuid)
+                .unwrap()
+                .0
+        })
+        .collect()
+}
+
 fn uuids(records: &[Record]) -> Vec<Uuid> {
     records.iter().map(|r| r.uuid).collect()
 }
@@ -278,15 +291,7 @@ fn withdrawn_records_leave_no_trace_and_are_not_counted() {
     let (_home, q) = queue();
     let mut appender = Appender::new(q.dir().clone());
     let records: Vec<Record> = (0..4).map(record).collect();
-    let positions: Vec<Position> = records
-        .iter()
-        .map(|r| {
-            appender
-                .append(frame::encode(&r.json).as_bytes(), r.uuid)
-                .unwrap()
-                .0
-        })
-        .collect();
+    let positions = append_each(&mut appender, &records);
     // the first is sent before the user turns telemetry off: it cannot be withdrawn
     let mut batch = q.read_batch(1, usize::MAX).unwrap();
     q.settle(&mut batch, &[Settled::Sent]).unwrap();
@@ -470,15 +475,7 @@ fn the_summary_counts_what_a_full_read_finds_and_parses_only_the_newest() {
     let mut appender = Appender::new(q.dir().clone());
     let per_segment = (QUEUE_SEGMENT_BYTES / 1000) as usize + 1;
     let records: Vec<Record> = (0..per_segment + 20).map(|n| event(n, 1000)).collect();
-    let positions: Vec<Position> = records
-        .iter()
-        .map(|r| {
-            appender
-                .append(frame::encode(&r.json).as_bytes(), r.uuid)
-                .unwrap()
-                .0
-        })
-        .collect();
+    let positions = append_each(&mut appender, &records);
     assert_eq!(queue_files(&q).len(), 2, "a sealed segment and the head");
     // the first five sent, the last but one withdrawn, a damaged line and a torn tail
     assert_eq!(send_all(&q, 5), 5);

@@ -8,28 +8,11 @@
 //! and the program's behaviour together, and a field that is not on the allowlist fails the
 //! build with the field named.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-/// This package's directory: what cargo says when it runs the test (a binary it reuses from a
-/// build in another checkout of the same sources still finds this one's files), else where it
-/// was compiled.
-fn manifest_dir() -> std::path::PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
-        || env!("CARGO_MANIFEST_DIR").into(),
-        std::path::PathBuf::from,
-    )
-}
-
-/// The workspace this test belongs to.
-fn workspace() -> PathBuf {
-    manifest_dir()
-        .ancestors()
-        .nth(2)
-        .expect("tests/adoption is two levels below the workspace root")
-        .to_path_buf()
-}
+use telemetry_adoption_tests::{manifest_dir, workspace};
 
 /// Copies the recipe into `dir`, pointing its dependency at this workspace's telemetry-core.
 fn lay_out(dir: &Path) {
@@ -60,24 +43,10 @@ fn lay_out(dir: &Path) {
     std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
 }
 
-/// `cargo ARGS` in the outside crate, as its author would type it. Its build directory is kept
-/// between runs (under this workspace's target directory), so only the first run compiles the
-/// dependencies.
+/// `cargo ARGS` in the outside crate (see [`telemetry_adoption_tests::cargo`]).
 fn cargo(dir: &Path, args: &[&str]) -> Output {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("outside-crate");
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target)
-        // Debug information changes nothing this test looks at and is most of the ~1.5 GB the
-        // build would write (see `.cargo/config.toml`, which does not reach a crate in /tmp).
-        .env("CARGO_PROFILE_DEV_DEBUG", "false")
-        // This workspace's build settings are not the outside crate's.
-        .env_remove("TELEMETRY_ALLOWLIST")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .output()
-        .expect("cargo runs")
+    telemetry_adoption_tests::cargo(dir, &target, args)
 }
 
 fn text(bytes: &[u8]) -> String {

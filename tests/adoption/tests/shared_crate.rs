@@ -5,18 +5,12 @@
 //! `::telemetry_core` fails this build.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use telemetry_adoption_tests::write;
 
 /// This workspace's `telemetry-core`.
 fn core_dir() -> PathBuf {
-    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
-    manifest.join("../../telemetry-core")
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
+    telemetry_adoption_tests::workspace().join("telemetry-core")
 }
 
 const KIT: &str = r#"//! Acme's shared crate: the library, and an event every tool records.
@@ -154,22 +148,14 @@ fn a_tool_reaches_the_library_through_a_shared_crate() {
     write(&dir.join("deploy/allowlist.toml"), ALLOWLIST);
     write(&dir.join("deploy/src/lib.rs"), TOOL);
     // The same dependency versions as this workspace, so nothing new is resolved or fetched.
-    std::fs::copy(core_dir().join("../Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    std::fs::copy(
+        telemetry_adoption_tests::workspace().join("Cargo.lock"),
+        dir.join("Cargo.lock"),
+    )
+    .unwrap();
 
-    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["test", "--quiet", "-p", "deploy"])
-        .current_dir(dir)
-        .env(
-            "CARGO_TARGET_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared-crate"),
-        )
-        // Only disk (see `outside_crate.rs`).
-        .env("CARGO_PROFILE_DEV_DEBUG", "false")
-        .env_remove("TELEMETRY_ALLOWLIST")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared-crate");
+    let out = telemetry_adoption_tests::cargo(dir, &target, &["test", "--quiet", "-p", "deploy"]);
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),

@@ -3,25 +3,10 @@
 //! subcommand with the README's "Without clap" snippet, taken from the README itself. It
 //! builds, compiles no clap, and its `telemetry` subcommand parses, prints its help and runs.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-/// This package's directory (see `outside_crate.rs`).
-fn manifest_dir() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
-        || env!("CARGO_MANIFEST_DIR").into(),
-        std::path::PathBuf::from,
-    )
-}
-
-/// The workspace this test belongs to.
-fn workspace() -> PathBuf {
-    manifest_dir()
-        .ancestors()
-        .nth(2)
-        .expect("tests/adoption is two levels below the workspace root")
-        .to_path_buf()
-}
+use telemetry_adoption_tests::{workspace, write};
 
 /// The README's "Without clap" snippet: the first ```rust block after that heading.
 fn readme_snippet() -> String {
@@ -85,27 +70,11 @@ fn main_rs() -> String {
     )
 }
 
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
 /// `cargo ARGS` in the tool's directory, in the build directory `outside_crate.rs` uses (the
 /// dependencies are the same, so they are built once).
 fn cargo(dir: &Path, args: &[&str]) -> Output {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(args)
-        .current_dir(dir)
-        .env(
-            "CARGO_TARGET_DIR",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("outside-crate"),
-        )
-        .env("CARGO_PROFILE_DEV_DEBUG", "false")
-        .env_remove("TELEMETRY_ALLOWLIST")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .output()
-        .expect("cargo runs")
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("outside-crate");
+    telemetry_adoption_tests::cargo(dir, &target, args)
 }
 
 fn text(bytes: &[u8]) -> String {
