@@ -6,7 +6,7 @@
 pub use crate::event::meta::{PropertyKind, Sensitivity};
 pub use crate::event::values::USER_DEFINED;
 pub use crate::event::writer::{PropertyValue, PropertyWriter, write_json_str};
-pub use crate::event::{AllowlistId, SchemaToken, Sealed};
+pub use crate::event::{SchemaToken, Sealed};
 pub use crate::schema::ConsentPolicy;
 
 use crate::event::Listed;
@@ -39,31 +39,28 @@ pub const fn listed_meta<T: Listed>() -> &'static EventMeta {
     T::META
 }
 
-/// The allowlist a listed event was checked against, for the schema's check. Bound by
-/// [`Listed`], as [`listed_meta`].
-pub const fn listed_allowlist<T: Listed>() -> (AllowlistId, &'static str) {
+/// The allowlist a listed event was checked against (its fingerprint) and its type's name,
+/// for the schema's check. Bound by [`Listed`], as [`listed_meta`].
+pub const fn listed_allowlist<T: Listed>() -> (u64, &'static str) {
     (T::__ALLOWLIST, T::META.type_name)
 }
 
-/// Fails the constant `telemetry_schema!` generates when a listed event (its allowlist and
-/// type name) was checked against another allowlist than the schema's, at the caller (the
-/// schema's name): the page documents the schema's allowlist, so an event checked against
-/// another could send properties it does not list, or list them as another kind.
+/// Fails the constant `telemetry_schema!` generates when a listed event (its allowlist's
+/// fingerprint and its type name) was checked against another allowlist than the schema's
+/// (`schema`, at `path`), at the caller (the schema's name): the page documents the schema's
+/// allowlist, so an event checked against another could send properties it does not list, or
+/// list them as another kind.
 #[track_caller]
-pub const fn check_allowlists(events: &[(AllowlistId, &str)], schema: AllowlistId) {
+pub const fn check_allowlists(events: &[(u64, &str)], schema: u64, path: &str) {
     let mut i = 0;
     while i < events.len() {
         let (event, type_name) = events[i];
-        if event.fingerprint != AllowlistId::UNKNOWN.fingerprint
-            && event.fingerprint != schema.fingerprint
-        {
+        if event != 0 && event != schema {
             let mut message = Message::new();
             message.push("`");
             message.push(type_name);
-            message.push("` was checked against the allowlist `");
-            message.push(event.path);
-            message.push("`, not this schema's, `");
-            message.push(schema.path);
+            message.push("` was checked against another allowlist than this schema's, `");
+            message.push(path);
             message.push("`: the page documents the schema's allowlist, so every event it lists is checked against it (remove the event's `allowlist = \"...\"`, or make the files the same)");
             match message.text() {
                 Some(text) => panic!("{}", text),

@@ -37,30 +37,13 @@ pub trait Event: Sealed {
     #[doc(hidden)]
     fn write_properties(&self, out: &mut PropertyWriter<'_>);
 
-    /// The allowlist the event's properties were checked against, which the schema listing it
-    /// compares with its own (the one its page documents).
+    /// A fingerprint (FNV-1a) of the allowlist the event's properties were checked against,
+    /// which the schema listing it compares with its own (the one its page documents); 0 when
+    /// unknown (an allowlist that could not be read, already reported, or an event declared by
+    /// hand in this crate's tests). Only a number: the schema's message names its own file,
+    /// and the event's other file is in the event's own `allowlist = "..."`.
     #[doc(hidden)]
-    const __ALLOWLIST: AllowlistId = AllowlistId::UNKNOWN;
-}
-
-/// Which allowlist file an event was checked against: a fingerprint of its text, and its path
-/// as messages show it. Reached through `__private`.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AllowlistId {
-    /// FNV-1a of the file's bytes; 0 when unknown (an event whose allowlist could not be
-    /// read, already reported, or one declared by hand in this crate's tests).
-    pub fingerprint: u64,
-    /// Relative to the declaring crate's manifest directory, or the file name.
-    pub path: &'static str,
-}
-
-impl AllowlistId {
-    /// Not known: never compared.
-    pub const UNKNOWN: AllowlistId = AllowlistId {
-        fingerprint: 0,
-        path: "",
-    };
+    const __ALLOWLIST: u64 = 0;
 }
 
 /// An event listed in a [`telemetry_schema!`](crate::telemetry_schema): what the runtime

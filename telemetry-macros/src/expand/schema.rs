@@ -151,12 +151,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let listed = events.iter().map(|ty| listed_impl(ty, &krate));
     let list = Ident::new("__TELEMETRY_SCHEMA_EVENTS", Span::call_site());
     let distinct = distinct_names(events.len(), &quote!(#list), name.span(), &krate);
-    let allowlists = same_allowlist(
-        &events,
-        quote!(#krate::__private::AllowlistId { fingerprint: #fingerprint, path: #shown }),
-        name.span(),
-        &krate,
-    );
+    let allowlists = same_allowlist(&events, quote!(#fingerprint, #shown), name.span(), &krate);
     quote! {
         #(#attrs)*
         #vis #static_token #name: #krate::Schema = {
@@ -214,7 +209,7 @@ fn same_allowlist(
     let check = quote_spanned!(at=>
         #krate::__private::check_allowlists(
             &[#(#krate::__private::listed_allowlist::<#events>()),*],
-            #schema,
+            #schema
         )
     );
     quote! { const _: () = #check; }
