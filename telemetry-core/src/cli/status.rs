@@ -562,7 +562,7 @@ fn to_text(telemetry: &Telemetry, r: &Report<'_>) -> String {
     } else if blocked {
         let _ = writeln!(
             o,
-            "To record: fix the problem below (telemetry is on); to turn it off: {cmd} telemetry off"
+            "To record: fix the problem below (telemetry is on); to turn it off: {cmd} telemetry off, or set DO_NOT_TRACK=1 where the problem keeps that from being saved"
         );
     } else if let Some(starts) = super::opt_out_starts(telemetry) {
         // on by default, not yet recording: say when it starts, and how to keep it off
