@@ -17,7 +17,7 @@ pub enum ArgsError {
         /// The subcommand whose help was asked for.
         subcommand: Option<&'static str>,
     },
-    /// The first argument is no subcommand.
+    /// A word where a subcommand is expected (first, or after `help`) is none.
     #[error(
         "unrecognized subcommand '{0}' (expected on, off, status, inspect, catalog, clear or policy)"
     )]
@@ -67,7 +67,16 @@ impl TelemetryArgs {
         let name = match first.as_str() {
             "-h" | "--help" => return Err(ArgsError::HelpRequested { subcommand: None }),
             "help" => {
-                let subcommand = args.next().and_then(|s| subcommand_named(&s));
+                // `help`, `help <subcommand>`: anything else is refused, as clap does
+                let subcommand = match args.next() {
+                    None => None,
+                    Some(word) => {
+                        Some(subcommand_named(&word).ok_or(ArgsError::UnknownSubcommand(word))?)
+                    }
+                };
+                if let Some(extra) = args.next() {
+                    return Err(ArgsError::UnknownSubcommand(extra));
+                }
                 return Err(ArgsError::HelpRequested { subcommand });
             }
             other => subcommand_named(other).ok_or(ArgsError::UnknownSubcommand(first.clone()))?,

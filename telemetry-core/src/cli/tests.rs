@@ -123,6 +123,9 @@ fn parse_from_reads_what_clap_reads() {
         &["--help"],
         &["help"],
         &["help", "inspect"],
+        &["help", "nope"],
+        &["help", "inspect", "extra"],
+        &["help", "--json"],
         &["inspect", "--help"],
         &["on", "-h"],
     ];
