@@ -13,8 +13,8 @@ pub(crate) struct EventField<'a> {
     pub ident: &'a Ident,
     /// The property name: the field's name without `r#`.
     pub name: String,
-    /// The type inside `Option<...>`, or the field's type. (Whether the property is optional
-    /// is left to the type system: an alias or a macro can hide an `Option`.)
+    /// The type inside `Option<...>` (seen through parentheses and a macro's invisible
+    /// group), or the field's type. An `Option` behind a type alias is not seen.
     pub value_ty: &'a Type,
 }
 

@@ -37,7 +37,9 @@ pub enum ArgsError {
 
 impl TelemetryArgs {
     /// Reads the arguments that follow `telemetry` on the command line (not the program's
-    /// name, nor `telemetry` itself), as the clap impls read them: no argument runs `status`;
+    /// name, nor `telemetry` itself), as the clap impls read them (a test holds the two to the
+    /// same command lines; short flags bundled with `-h`, `-hn3`, are not read): no argument
+    /// runs `status`;
     /// `inspect` takes `-n N` (`-nN`, `--number N`, `--number=N`; 10 when left out) and
     /// `--json`; `status` and `catalog` take `--json`; `-h`, `--help` and `help` ask for
     /// [help](Self::help).
@@ -66,10 +68,19 @@ impl TelemetryArgs {
         };
         let name = match first.as_str() {
             "-h" | "--help" => return Err(ArgsError::HelpRequested { subcommand: None }),
+            // `--` ends the options; nothing may follow it (there are no positionals)
+            "--" => {
+                return match args.next() {
+                    None => Ok(Self { command: None }),
+                    Some(extra) => Err(ArgsError::UnknownSubcommand(extra)),
+                };
+            }
             "help" => {
-                // `help`, `help <subcommand>`: anything else is refused, as clap does
+                // `help`, `help <subcommand>` (`help help`: the whole command's): anything
+                // else is refused, as clap does
                 let subcommand = match args.next() {
                     None => None,
+                    Some(word) if word == "help" => None,
                     Some(word) => {
                         Some(subcommand_named(&word).ok_or(ArgsError::UnknownSubcommand(word))?)
                     }
@@ -89,6 +100,10 @@ impl TelemetryArgs {
         };
         while let Some(arg) = args.next() {
             match arg.as_str() {
+                "--" => match args.next() {
+                    None => break,
+                    Some(extra) => return Err(unexpected(extra)),
+                },
                 "-h" | "--help" => {
                     return Err(ArgsError::HelpRequested {
                         subcommand: Some(name),
@@ -129,8 +144,9 @@ impl TelemetryArgs {
     }
 
     /// The help of `<program> telemetry` (`subcommand`: `None`), or of one of its subcommands
-    /// (`Some("inspect")`), for a host that parses its arguments without clap: the text clap
-    /// shows, with the program's own names and ways to opt out once telemetry has started.
+    /// (`Some("inspect")`), for a host that parses its arguments without clap: what clap's
+    /// help says (its layout is simpler), with the program's own names and ways to opt out
+    /// once telemetry has started.
     pub fn help(subcommand: Option<&str>) -> String {
         let program = crate::config::started_names().map_or("<program>", |names| names.0);
         let mut text = String::new();

@@ -1,7 +1,9 @@
 //! The `telemetry` subcommand a host mounts in its own clap parser with one line, and runs
-//! with one call:
+//! with one call (feature `clap`; a host with another parser reads the arguments with
+//! [`TelemetryArgs::parse_from`]):
 //!
-//! ```no_run
+#![cfg_attr(feature = "clap", doc = "```no_run")]
+#![cfg_attr(not(feature = "clap"), doc = "```ignore")]
 //! # mod schema {
 //! # /// Sent when the program starts.
 //! # #[telemetry_core::telemetry_event(name = "binary.startup")]

@@ -126,6 +126,11 @@ fn parse_from_reads_what_clap_reads() {
         &["help", "nope"],
         &["help", "inspect", "extra"],
         &["help", "--json"],
+        &["help", "help"],
+        &["--"],
+        &["--", "status"],
+        &["status", "--"],
+        &["inspect", "--json", "--", "x"],
         &["inspect", "--help"],
         &["on", "-h"],
     ];
