@@ -74,7 +74,9 @@ impl Event for Done {
     fn write_properties(&self, out: &mut PropertyWriter<'_>) {
         out.signed("exit_code", &self.exit_code);
         out.duration_ms("duration_ms", &self.duration_ms);
-        out.error_class("error_class", &self.error_class);
+        if let Some(class) = &self.error_class {
+            out.error_class("error_class", class);
+        }
     }
 }
 

@@ -14,7 +14,8 @@ pub(crate) struct EventField<'a> {
     /// The property name: the field's name without `r#`.
     pub name: String,
     /// The type inside `Option<...>` (seen through parentheses and a macro's invisible
-    /// group), or the field's type. An `Option` behind a type alias is not seen.
+    /// group), or the field's type. An `Option` behind a type alias is not seen: the kinds take
+    /// no `Option`, so such a field fails to compile at the writes.
     pub value_ty: &'a Type,
 }
 

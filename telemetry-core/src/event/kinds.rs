@@ -17,7 +17,7 @@ pub use super::writer::PropertyValue;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the value of a `bool` property",
     label = "the allowlist declares this property as `bool`: use `bool`",
-    note = "only types that cannot carry free-form user data fit a property; an `Option` of one is left out when `None`"
+    note = "only types that cannot carry free-form user data fit a property; an optional one is a field written `Option<...>` (not behind an alias), left out when `None`"
 )]
 pub trait BoolValue: PropertyValue {}
 
@@ -25,7 +25,7 @@ pub trait BoolValue: PropertyValue {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the value of an `unsigned` property",
     label = "the allowlist declares this property as `unsigned`: use `u8`, `u16`, `u32`, `u64` or `usize`",
-    note = "only types that cannot carry free-form user data fit a property; an `Option` of one is left out when `None`"
+    note = "only types that cannot carry free-form user data fit a property; an optional one is a field written `Option<...>` (not behind an alias), left out when `None`"
 )]
 pub trait UnsignedValue: PropertyValue {}
 
@@ -33,7 +33,7 @@ pub trait UnsignedValue: PropertyValue {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the value of a `signed` property",
     label = "the allowlist declares this property as `signed`: use `i8`, `i16`, `i32`, `i64` or `isize`",
-    note = "only types that cannot carry free-form user data fit a property; an `Option` of one is left out when `None`"
+    note = "only types that cannot carry free-form user data fit a property; an optional one is a field written `Option<...>` (not behind an alias), left out when `None`"
 )]
 pub trait SignedValue: PropertyValue {}
 
@@ -103,8 +103,6 @@ macro_rules! implement {
             #[diagnostic::do_not_recommend]
             impl $kind for $ty {}
         )*
-        #[diagnostic::do_not_recommend]
-        impl<T: $kind> $kind for Option<T> {}
     };
 }
 
@@ -114,17 +112,3 @@ implement!(SignedValue: i8, i16, i32, i64, isize);
 implement!(DurationValue: Duration);
 implement!(ErrorClassValue: ErrorClass);
 implement!(CodeLocationValue: CodeLocation);
-
-#[diagnostic::do_not_recommend]
-impl<T: EnumValue> EnumValue for Option<T> {
-    const VALUES: &'static [&'static str] = T::VALUES;
-    const PROPERTY: &'static str = T::PROPERTY;
-    type Fingerprint = T::Fingerprint;
-}
-
-#[diagnostic::do_not_recommend]
-impl<T: BucketedValue> BucketedValue for Option<T> {
-    const KNOWN: &'static [&'static str] = T::KNOWN;
-    const PROPERTY: &'static str = T::PROPERTY;
-    type Fingerprint = T::Fingerprint;
-}

@@ -297,16 +297,16 @@ impl<T: PropertyValue> PropertyValue for Option<T> {
 mod tests {
     use super::*;
 
+    /// Members, comma separated, escaped. (A `None` is left out by the generated code, which
+    /// writes an `Option` field's value only when it is `Some`: the UI pass cases check it.)
     #[test]
-    fn writes_members_and_skips_none() {
+    fn writes_members() {
         let mut out = String::from("{");
         let mut writer = PropertyWriter::new(&mut out, true);
         writer.signed("exit_code", &-1i32);
-        writer.unsigned("count", &None::<u32>);
         writer.duration_ms("duration_ms", &Duration::from_micros(1_500_999));
         writer.runtime_str("os", "li\"nux\n");
-        writer.bool("ok", &Some(true));
-        writer.signed("nested", &Some(None::<i32>));
+        writer.bool("ok", &true);
         out.push('}');
         assert_eq!(
             out,

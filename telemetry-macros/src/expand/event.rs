@@ -244,8 +244,12 @@ fn writes(
         .iter()
         .map(|field| {
             let name = &field.property.name;
-            let ty = &field.field.field.ty;
-            let span = ty.span();
+            // An `Option<T>` field writes its `T` when it is `Some`: the kinds take no `Option`,
+            // so one behind an alias, which the metadata cannot see, fails to compile here
+            // rather than being documented as always sent.
+            let optional = crate::model::option_inner(&field.field.field.ty).is_some();
+            let ty = field.field.value_ty;
+            let span = field.field.field.ty.span();
             // A name must not hide one that the field's type uses (a module `provider` in
             // `provider::Provider`): such a type is inferred from the field instead.
             let ty = if mentions(ty.to_token_stream(), &names) {
@@ -257,7 +261,15 @@ fn writes(
             let krate = crate::krate::at(krate, span);
             let ident = field.field.ident;
             let ident = syn::Ident::new_raw(&ident.unraw().to_string(), span);
-            match &field.property.kind {
+            let (value, present) = if optional {
+                (
+                    quote_spanned!(span=> __telemetry_present),
+                    quote_spanned!(span=> ::core::option::Option::Some(__telemetry_present)),
+                )
+            } else {
+                (quote_spanned!(span=> &#this.#ident), TokenStream::new())
+            };
+            let call = match &field.property.kind {
                 Kind::Enum(values) | Kind::Bucketed(values) => {
                     let function = writer_method(&field.property.kind);
                     let fingerprint = super::values_fingerprint(values);
@@ -266,15 +278,24 @@ fn writes(
                         None => quote!(()),
                     };
                     quote_spanned! {span=>
-                        #krate::__private::#function::<#ty, #property, #fingerprint>(#out, #name, &#this.#ident);
+                        #krate::__private::#function::<#ty, #property, #fingerprint>(#out, #name, #value);
                     }
                 }
                 kind => {
                     let method = writer_method(kind);
                     quote_spanned! {span=>
-                        #krate::__private::PropertyWriter::#method::<#ty>(#out, #name, &#this.#ident);
+                        #krate::__private::PropertyWriter::#method::<#ty>(#out, #name, #value);
                     }
                 }
+            };
+            if optional {
+                quote_spanned! {span=>
+                    if let #present = &#this.#ident {
+                        #call
+                    }
+                }
+            } else {
+                call
             }
         })
         .collect();
