@@ -78,14 +78,11 @@ pub const fn check_allowlists(events: &[(u64, &str)], schema: u64, path: &str) {
 /// generated in the declaring module, where a method of a trait the author has in scope (a
 /// `find` taking `self`) would be chosen before the standard one and could return any text.
 pub fn bucket_name(known: &'static [&'static str], name: &str) -> &'static str {
-    let mut i = 0;
-    while i < known.len() {
-        if known[i] == name {
-            return known[i];
-        }
-        i += 1;
-    }
-    USER_DEFINED
+    known
+        .iter()
+        .copied()
+        .find(|known| *known == name)
+        .unwrap_or(USER_DEFINED)
 }
 
 /// Fails the constant `telemetry_schema!` generates when two listed events send one name, at

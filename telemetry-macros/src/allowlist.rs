@@ -178,7 +178,12 @@ fn read_cached(path: &Path) -> (Arc<Result<Allowlist, AllowlistErrors>>, u64, bo
         return (Arc::clone(&entry.result), entry.fingerprint, false);
     }
     let result = Arc::new(telemetry_allowlist::read(path));
-    let fingerprint = std::fs::read(path).map_or(0, |bytes| fingerprint(&bytes));
+    // of a file that was read and checked (so a regular file of at most a few megabytes): a
+    // broken one is reported, and its events compared with nothing
+    let fingerprint = match result.as_ref() {
+        Ok(_) => std::fs::read(path).map_or(0, |bytes| fingerprint(&bytes)),
+        Err(_) => 0,
+    };
     // A file that cannot be read is read again next time, but its problem is listed once.
     let first_use = match cache.get(path) {
         Some(entry) => entry.modified != modified || entry.result != result,

@@ -14,20 +14,24 @@ pub(crate) struct EventField<'a> {
     /// The property name: the field's name without `r#`.
     pub name: String,
     /// The type inside `Option<...>` (seen through parentheses and a macro's invisible
-    /// group), or the field's type. An `Option` behind a type alias is not seen: the kinds take
-    /// no `Option`, so such a field fails to compile at the writes.
+    /// group), or the field's type.
     pub value_ty: &'a Type,
+    /// Whether the field is spelt `Option<...>`: left out of the event when `None`. An
+    /// `Option` behind a type alias is not seen: the kinds take no `Option`, so such a field
+    /// fails to compile at the writes.
+    pub optional: bool,
 }
 
 impl<'a> EventField<'a> {
     pub(crate) fn new(field: &'a Field, ident: &'a Ident) -> Self {
         let name = property_name(ident);
-        let value_ty = option_inner(&field.ty).unwrap_or(&field.ty);
+        let inner = option_inner(&field.ty);
         Self {
             field,
             ident,
             name,
-            value_ty,
+            value_ty: inner.unwrap_or(&field.ty),
+            optional: inner.is_some(),
         }
     }
 }

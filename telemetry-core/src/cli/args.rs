@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 use std::fmt::Write as _;
 
-use super::{SUBCOMMANDS, TelemetryArgs, TelemetryCommand, about, long_about};
+use super::{SUBCOMMANDS, TelemetryArgs, TelemetryCommand, about, long_about, takes_json};
 
 /// What [`TelemetryArgs::parse_from`] found instead of a command to run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,7 +92,7 @@ impl TelemetryArgs {
             }
             other => subcommand_named(other).ok_or(ArgsError::UnknownSubcommand(first.clone()))?,
         };
-        let takes_json = SUBCOMMANDS.iter().any(|s| s.0 == name && s.2.is_some());
+        let takes_json = takes_json(name);
         let (mut json, mut number) = (false, None);
         let unexpected = |argument: String| ArgsError::UnexpectedArgument {
             subcommand: name,
@@ -126,21 +126,9 @@ impl TelemetryArgs {
                 _ => return Err(unexpected(arg)),
             }
         }
-        let command = match name {
-            "on" => TelemetryCommand::On,
-            "off" => TelemetryCommand::Off,
-            "status" => TelemetryCommand::Status { json },
-            "inspect" => TelemetryCommand::Inspect {
-                number: number.unwrap_or(10),
-                json,
-            },
-            "catalog" => TelemetryCommand::Catalog { json },
-            "clear" => TelemetryCommand::Clear,
-            _ => TelemetryCommand::Policy,
-        };
-        Ok(Self {
-            command: Some(command),
-        })
+        let command = TelemetryCommand::named(name, json, number);
+        // `name` is one of the table's (`subcommand_named`)
+        Ok(Self { command })
     }
 
     /// The help of `<program> telemetry` (`subcommand`: `None`), or of one of its subcommands

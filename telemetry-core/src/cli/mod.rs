@@ -254,30 +254,17 @@ impl clap::FromArgMatches for TelemetryCommand {
         // `--json` is set exactly when it was given on the command line (its default is
         // false). Reading where its value came from, unlike `get_flag`, instantiates no typed
         // lookup with a panic of its own. Only asked of the subcommands that define it.
-        let json = || sub.value_source("json") == Some(clap::parser::ValueSource::CommandLine);
-        Ok(match name.as_str() {
-            "on" => Self::On,
-            "off" => Self::Off,
-            "status" => Self::Status { json: json() },
-            "inspect" => Self::Inspect {
-                // `try_get_one`: `get_one` adds a panic for a mistyped id, which this is not.
-                number: sub
-                    .try_get_one::<usize>("number")
-                    .ok()
-                    .flatten()
-                    .copied()
-                    .unwrap_or(10),
-                json: json(),
-            },
-            "catalog" => Self::Catalog { json: json() },
-            "clear" => Self::Clear,
-            "policy" => Self::Policy,
-            _ => {
-                return Err(clap::Error::raw(
-                    ErrorKind::InvalidSubcommand,
-                    format!("the subcommand '{name}' wasn't recognized"),
-                ));
-            }
+        let json = takes_json(&name)
+            && sub.value_source("json") == Some(clap::parser::ValueSource::CommandLine);
+        // `try_get_one`: `get_one` adds a panic for a mistyped id, which this is not.
+        let number = (name == "inspect")
+            .then(|| sub.try_get_one::<usize>("number").ok().flatten().copied())
+            .flatten();
+        Self::named(&name, json, number).ok_or_else(|| {
+            clap::Error::raw(
+                ErrorKind::InvalidSubcommand,
+                format!("the subcommand '{name}' wasn't recognized"),
+            )
         })
     }
 
@@ -297,7 +284,33 @@ impl clap::FromArgMatches for TelemetryCommand {
     }
 }
 
+/// How many events `inspect` shows without `-n`.
+const INSPECT_DEFAULT_NUMBER: usize = 10;
+
+/// Whether the subcommand called `name` takes `--json`.
+fn takes_json(name: &str) -> bool {
+    SUBCOMMANDS.iter().any(|s| s.0 == name && s.2.is_some())
+}
+
 impl TelemetryCommand {
+    /// The subcommand called `name`, with what was read for it (`json` and `number` only where
+    /// it takes them): the clap impls and [`TelemetryArgs::parse_from`] build it here.
+    fn named(name: &str, json: bool, number: Option<usize>) -> Option<Self> {
+        Some(match name {
+            "on" => Self::On,
+            "off" => Self::Off,
+            "status" => Self::Status { json },
+            "inspect" => Self::Inspect {
+                number: number.unwrap_or(INSPECT_DEFAULT_NUMBER),
+                json,
+            },
+            "catalog" => Self::Catalog { json },
+            "clear" => Self::Clear,
+            "policy" => Self::Policy,
+            _ => return None,
+        })
+    }
+
     /// The subcommand's name (`on`, `status`, ...), e.g. for a host's own command events.
     pub fn name(&self) -> &'static str {
         match self {

@@ -129,7 +129,7 @@ fn generate(
     let ident = &item.ident;
     let properties: Vec<TokenStream> = fields
         .iter()
-        .map(|f| meta::property(f.property, &f.field.field.ty, krate))
+        .map(|f| meta::property(f.property, f.field.optional, krate))
         .collect();
     let writes = writes(ident, item.generics.params.is_empty(), fields, krate);
     let event_impl = event_impl(
@@ -247,7 +247,6 @@ fn writes(
             // An `Option<T>` field writes its `T` when it is `Some`: the kinds take no `Option`,
             // so one behind an alias, which the metadata cannot see, fails to compile here
             // rather than being documented as always sent.
-            let optional = crate::model::option_inner(&field.field.field.ty).is_some();
             let ty = field.field.value_ty;
             let span = field.field.field.ty.span();
             // A name must not hide one that the field's type uses (a module `provider` in
@@ -261,13 +260,10 @@ fn writes(
             let krate = crate::krate::at(krate, span);
             let ident = field.field.ident;
             let ident = syn::Ident::new_raw(&ident.unraw().to_string(), span);
-            let (value, present) = if optional {
-                (
-                    quote_spanned!(span=> __telemetry_present),
-                    quote_spanned!(span=> ::core::option::Option::Some(__telemetry_present)),
-                )
+            let value = if field.field.optional {
+                quote_spanned!(span=> __telemetry_present)
             } else {
-                (quote_spanned!(span=> &#this.#ident), TokenStream::new())
+                quote_spanned!(span=> &#this.#ident)
             };
             let call = match &field.property.kind {
                 Kind::Enum(values) | Kind::Bucketed(values) => {
@@ -288,9 +284,9 @@ fn writes(
                     }
                 }
             };
-            if optional {
+            if field.field.optional {
                 quote_spanned! {span=>
-                    if let #present = &#this.#ident {
+                    if let ::core::option::Option::Some(#value) = &#this.#ident {
                         #call
                     }
                 }

@@ -31,14 +31,11 @@ pub(crate) fn sensitivity(sensitivity: Sensitivity, krate: &TokenStream) -> Toke
     }
 }
 
-/// A `PropertyMeta` literal for a field of type `ty`: optional when `ty` is spelt `Option<..>`
-/// (seen through the invisible group a `macro_rules!` puts around a `$t:ty`, and through
-/// parentheses). An alias of `Option` is not seen, and does not compile (the writes give the
-/// kinds the type inside a spelt `Option`, and no kind takes an `Option`). Asking the type
-/// system instead (`<Optional<T>>::OPTIONAL`, an inherent constant for `Option<T>`) cost 200
-/// events a third more build time (`scripts/bench-compile-time`, 1.23x to 1.52x of serde's).
-pub(crate) fn property(property: &Property, ty: &syn::Type, krate: &TokenStream) -> TokenStream {
-    let optional = crate::model::option_inner(ty).is_some();
+/// A `PropertyMeta` literal; `optional` when the field is spelt `Option<..>` (see
+/// `EventField::optional`). Asking the type system instead (`<Optional<T>>::OPTIONAL`, an
+/// inherent constant for `Option<T>`) cost 200 events a third more build time
+/// (`scripts/bench-compile-time`, 1.23x to 1.52x of serde's).
+pub(crate) fn property(property: &Property, optional: bool, krate: &TokenStream) -> TokenStream {
     let name = &property.name;
     let kind = kind(&property.kind, krate);
     let sensitivity = sensitivity(property.sensitivity, krate);
