@@ -10,6 +10,7 @@
 //! the state directory is ever created, changed or removed.
 
 mod lock;
+mod size_and_link;
 mod stamp;
 
 use std::fs::{self, File, OpenOptions};
@@ -17,6 +18,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 pub use lock::{LOCK_WAIT, LockFile, LockMode, StateLock};
+pub use size_and_link::size_and_link;
 pub use stamp::{Stamp, modified_since};
 // `TempFile` is named by `write_temp`'s callers only through inference.
 

@@ -1,13 +1,13 @@
 //! Appending: O(1) whatever the queue holds.
 //!
 //! A process keeps its lock file and the head open for its whole life ([`Appender`]). An
-//! append is then: take the lock (`flock`), `fstat` the head, write the line (`O_APPEND`, one
-//! `write`), release the lock — the queue is never read on this path. The `fstat` says
-//! whether the head is still the head: removed (the sender sent all of it, `clear`) or grown
-//! past [`QUEUE_SEGMENT_BYTES`] (sealed by this process or another), in which case the head is
-//! opened again, or sealed first. A size other than the one this process left means another
-//! process wrote since; only then is the last byte read, to close off a line a crash left
-//! half written.
+//! append is then: take the lock (`flock`), `statx` the head for its size and link count only,
+//! write the line (`O_APPEND`, one `write`), release the lock — the queue is never read on
+//! this path. The `statx` says whether the head is still the head: removed (the sender sent
+//! all of it, `clear`) or grown past [`QUEUE_SEGMENT_BYTES`] (sealed by this process or
+//! another), in which case the head is opened again, or sealed first. A size other than the
+//! one this process left means another process wrote since; only then is the last byte read,
+//! to close off a line a crash left half written.
 //!
 //! The bound is enforced when the head is sealed, which happens once per
 //! [`QUEUE_SEGMENT_BYTES`] appended: the oldest sealed segments are removed until the sealed
@@ -157,11 +157,12 @@ fn append_locked(
             Some(current) => current,
             None => head.insert(open_head(dir)?),
         };
-        let meta = current.file.metadata().map_err(io("inspect"))?;
+        // not `metadata()`: see `fsutil::size_and_link` (a third of the append's cost)
+        let found = fsutil::size_and_link(&current.file).map_err(io("inspect"))?;
         let still_there = if segment::identity_by_header() {
             segment::id_at(&dir.queue_file()) == Some(current.id)
         } else {
-            fsutil::is_linked(&meta)
+            found.linked
         };
         if !still_there {
             // removed since: by a sender that sent all of it, `clear`, or with the directory
@@ -171,14 +172,15 @@ fn append_locked(
             *head = None;
             continue;
         }
-        if meta.len() >= QUEUE_SEGMENT_BYTES {
+        if found.len >= QUEUE_SEGMENT_BYTES {
+            let meta = current.file.metadata().map_err(io("inspect"))?;
             if segment::is_at(&dir.queue_file(), Some(current.id), &meta) {
                 dropped += seal_head(dir)?;
             }
             *head = None;
             continue;
         }
-        size = Some(meta.len());
+        size = Some(found.len);
         break;
     }
     let (Some(size), Some(current)) = (size, head.as_mut()) else {
