@@ -7,7 +7,8 @@
 //! how far the server has acknowledged it.
 //!
 //! - **Appending is O(1)** whatever the queue holds ([`append`]): a process keeps the lock
-//!   file and the head open, and an append is a `flock`, an `fstat` and one `write`. A record
+//!   file and the head open, and an append is a `flock`, a `statx` of the head's size and
+//!   link count (not its timestamps: see `fsutil::size_and_link`) and one `write`. A record
 //!   is written whole in one `write`, and a torn line left by a crash is closed off before the
 //!   next append so it never swallows its neighbour.
 //! - **Hosts never wait for a sender.** The sender reads without the lock and acknowledges by
