@@ -41,6 +41,7 @@ impl BuildKind {
 /// Where events go: PostHog's EU or US cloud, a self-hosted instance, or a reverse proxy in
 /// front of either (which may have a path prefix).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum PostHogHost {
     /// PostHog's EU cloud (`https://eu.i.posthog.com`), the default.
     #[default]
@@ -119,6 +120,7 @@ impl HttpUrl {
 
 /// A configuration the builder refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The app name must be a short lower-case word.
     #[error(

@@ -30,6 +30,7 @@ const WITHDRAWABLE_RECORDS: usize = 10_000;
 
 /// What the handle does with events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Mode {
     /// Nothing: telemetry is off, the build has no key, or there is no state directory.
     Off,

@@ -9,6 +9,7 @@ use super::{SUBCOMMANDS, TelemetryArgs, TelemetryCommand, about, long_about, tak
 
 /// What [`TelemetryArgs::parse_from`] found instead of a command to run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ArgsError {
     /// `-h`, `--help` or `help` was given: print [`TelemetryArgs::help`] for the subcommand
     /// named (`None`: the whole command) to stdout and exit with 0.

@@ -140,6 +140,7 @@ impl clap::FromArgMatches for TelemetryArgs {
 
 /// The `telemetry` subcommands.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TelemetryCommand {
     /// Turn telemetry on (saved in your user config)
     On,

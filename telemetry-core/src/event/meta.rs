@@ -30,6 +30,7 @@ pub struct PropertyMeta {
 
 /// The shape of a property's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PropertyKind {
     /// `true` or `false`.
     Bool,
@@ -78,6 +79,7 @@ impl PropertyKind {
 
 /// Glean's data-sensitivity categories that may be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Sensitivity {
     /// About the program and the machine.
     Technical,

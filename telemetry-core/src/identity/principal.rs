@@ -33,6 +33,7 @@ const HASH_BYTES: usize = 16;
 
 /// Why an account id was refused (the value itself is never repeated: it may be personal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PrincipalError {
     /// Empty.
     #[error("the account id is empty")]
