@@ -171,7 +171,7 @@ struct Session {
     /// The identity events are recorded under, loaded (or made up, in debug mode) once.
     identity: Option<IdentityState>,
     /// This process's handle on the queue: the lock file and the head, opened by the first
-    /// event and kept, so an append is a lock, a `statx` and a `write`.
+    /// event and kept, so an append is a lock, a `statx` (an `fstat` off Linux) and a `write`.
     appender: Option<Appender>,
     /// Where the records this process appended are, newest last, at most
     /// [`WITHDRAWABLE_RECORDS`]: what `telemetry off` withdraws.

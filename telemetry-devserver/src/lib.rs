@@ -74,6 +74,7 @@ pub use record::{Activity, RecordedEvent, RecordedRequest};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The port could not be bound on 127.0.0.1 (typically: it is in use).
     #[error("cannot listen on 127.0.0.1:{port}: {source}")]

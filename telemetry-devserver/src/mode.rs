@@ -20,6 +20,7 @@ use serde::Serialize;
 /// `reject:EVENT_NAME`, or any HTTP status code (`400`, `401` and `413` map to
 /// their named variants).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
 pub enum Mode {
     /// Validate like PostHog's capture service, record what is valid, and answer
     /// `200 {"status":1}` (or 400/401/413 for an invalid request).

@@ -1,13 +1,13 @@
 //! Appending: O(1) whatever the queue holds.
 //!
 //! A process keeps its lock file and the head open for its whole life ([`Appender`]). An
-//! append is then: take the lock (`flock`), `statx` the head for its size and link count only,
-//! write the line (`O_APPEND`, one `write`), release the lock — the queue is never read on
-//! this path. The `statx` says whether the head is still the head: removed (the sender sent
-//! all of it, `clear`) or grown past [`QUEUE_SEGMENT_BYTES`] (sealed by this process or
-//! another), in which case the head is opened again, or sealed first. A size other than the
-//! one this process left means another process wrote since; only then is the last byte read,
-//! to close off a line a crash left half written.
+//! append is then: take the lock (`flock`), `statx` the head for its size and link count only
+//! (an `fstat` off Linux), write the line (`O_APPEND`, one `write`), release the lock — the
+//! queue is never read on this path. The `statx` says whether the head is still the head:
+//! removed (the sender sent all of it, `clear`) or grown past [`QUEUE_SEGMENT_BYTES`] (sealed
+//! by this process or another), in which case the head is opened again, or sealed first. A
+//! size other than the one this process left means another process wrote since; only then is
+//! the last byte read, to close off a line a crash left half written.
 //!
 //! The bound is enforced when the head is sealed, which happens once per
 //! [`QUEUE_SEGMENT_BYTES`] appended: the oldest sealed segments are removed until the sealed

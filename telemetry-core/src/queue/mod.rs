@@ -8,9 +8,9 @@
 //!
 //! - **Appending is O(1)** whatever the queue holds ([`append`]): a process keeps the lock
 //!   file and the head open, and an append is a `flock`, a `statx` of the head's size and
-//!   link count (not its timestamps: see `fsutil::size_and_link`) and one `write`. A record
-//!   is written whole in one `write`, and a torn line left by a crash is closed off before the
-//!   next append so it never swallows its neighbour.
+//!   link count (not its timestamps, on Linux: see `fsutil::size_and_link`) and one `write`.
+//!   A record is written whole in one `write`, and a torn line left by a crash is closed off
+//!   before the next append so it never swallows its neighbour.
 //! - **Hosts never wait for a sender.** The sender reads without the lock and acknowledges by
 //!   moving a segment's offset (a 20-byte positioned write) or removing a segment, never by
 //!   rewriting the queue ([`settle`]); the lock is held for that and the counters, a few small
