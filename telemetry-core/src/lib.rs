@@ -244,9 +244,11 @@ pub use schema::{AllowlistSource, ConsentPolicy, Product, Schema};
 /// }
 /// ```
 ///
-/// The allowlist is found at `allowlist = "path"` (relative to the source file), else the
-/// `TELEMETRY_ALLOWLIST` environment variable, else `allowlist.toml` beside the crate's
-/// `Cargo.toml`. Record the event with [`Telemetry::track`] once it is listed in
+/// The allowlist is found at `allowlist = "path"` (relative to the source file), else
+/// `allowlist.toml` beside the crate's `Cargo.toml`, else the file the `TELEMETRY_ALLOWLIST`
+/// environment variable names (for the crates of a workspace that share one allowlist and have
+/// none of their own: cargo's `[env]` reaches dependencies too, and one that ships its own
+/// allowlist is checked against it). Record the event with [`Telemetry::track`] once it is listed in
 /// [`telemetry_schema!`], whose allowlist must be the same file (the same text): the page
 /// documents the schema's allowlist, so a schema that lists an event checked against another
 /// fails to compile.

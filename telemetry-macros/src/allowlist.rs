@@ -15,8 +15,40 @@ use crate::ctxt::Ctxt;
 /// The environment variable that names the allowlist for a whole build.
 const ENV_VAR: &str = "TELEMETRY_ALLOWLIST";
 
-/// The file looked for beside the crate's `Cargo.toml` when nothing else names one.
+/// The file looked for beside the crate's `Cargo.toml`.
 const DEFAULT_FILE: &str = "allowlist.toml";
+
+/// How an allowlist's path was chosen: said when nothing is there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// The attribute's `allowlist = "..."`.
+    Attribute,
+    /// `allowlist.toml` beside the crate's `Cargo.toml`.
+    BesideManifest,
+    /// [`ENV_VAR`], for a crate without a file of its own.
+    Variable,
+}
+
+impl Found {
+    /// What to add to "cannot read" when the file does not exist.
+    fn missing_hint(self) -> &'static str {
+        match self {
+            Found::Attribute => {
+                "the attribute's `allowlist = \"...\"` names it, relative to this source file"
+            }
+            Found::BesideManifest => {
+                "the default is `allowlist.toml` beside the crate's Cargo.toml; or name one with \
+                 `allowlist = \"...\"` in the attribute, or for crates without their own with \
+                 the TELEMETRY_ALLOWLIST environment variable"
+            }
+            Found::Variable => {
+                "the TELEMETRY_ALLOWLIST environment variable names it: a relative path is read \
+                 against the crate's directory, and `relative = true` in `.cargo/config.toml` \
+                 makes it relative to that file's directory"
+            }
+        }
+    }
+}
 
 /// A located allowlist: its path and what reading it gave.
 pub(crate) struct Located {
@@ -30,6 +62,8 @@ pub(crate) struct Located {
     pub first_use: bool,
     /// Where its problems are reported: the `allowlist = "..."` literal, or the attribute.
     pub span: Span,
+    /// How its path was chosen.
+    found: Found,
 }
 
 impl Located {
@@ -90,10 +124,15 @@ impl Located {
             Err(errors) => errors,
         };
         if self.first_use {
+            let hint = if self.path.exists() {
+                String::new()
+            } else {
+                format!("; {}", self.found.missing_hint())
+            };
             for e in &errors.0 {
                 cx.syn_error(syn::Error::new(
                     self.span,
-                    format!("broken telemetry allowlist: {e}"),
+                    format!("broken telemetry allowlist: {e}{hint}"),
                 ));
             }
         } else {
@@ -111,14 +150,23 @@ impl Located {
     }
 }
 
-/// Finds and reads the allowlist named by `explicit`, the environment, or the default place.
+/// Finds and reads the allowlist: the one `explicit` names, else the crate's own
+/// `allowlist.toml` beside its `Cargo.toml`, else the one [`ENV_VAR`] names.
+///
+/// The crate's own file comes before the variable because cargo's `[env]` (where a workspace
+/// sets the variable) reaches every crate it builds, dependencies too: a dependency that ships
+/// its allowlist, as a published events crate must, is checked against that, not against the
+/// workspace's.
 pub(crate) fn locate(explicit: Option<&LitStr>) -> Result<Located, syn::Error> {
-    let path = match explicit {
-        Some(lit) => relative_to_invoking_file(lit)?,
-        None => match std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()) {
-            Some(value) => absolute(PathBuf::from(value))?,
-            None => absolute(PathBuf::from(DEFAULT_FILE))?,
-        },
+    let (path, found) = match explicit {
+        Some(lit) => (relative_to_invoking_file(lit)?, Found::Attribute),
+        None => {
+            let own = absolute(PathBuf::from(DEFAULT_FILE))?;
+            match std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()) {
+                Some(value) if !own.is_file() => (absolute(PathBuf::from(value))?, Found::Variable),
+                _ => (own, Found::BesideManifest),
+            }
+        }
     };
     let path = path.canonicalize().unwrap_or(path);
     let (result, fingerprint, first_use) = read_cached(&path);
@@ -128,6 +176,7 @@ pub(crate) fn locate(explicit: Option<&LitStr>) -> Result<Located, syn::Error> {
         fingerprint,
         first_use,
         span: explicit.map_or_else(Span::call_site, LitStr::span),
+        found,
     })
 }
 

@@ -22,8 +22,9 @@ use proc_macro::TokenStream;
 /// with named fields, each named after an allowlisted property and typed to fit its kind.
 ///
 /// The struct's doc comment says when the event is sent. The allowlist is found at
-/// `allowlist = "path"` (relative to the file, as `include_str!`), else the `TELEMETRY_ALLOWLIST`
-/// environment variable, else `allowlist.toml` beside the crate's `Cargo.toml`. `crate =
+/// `allowlist = "path"` (relative to the file, as `include_str!`), else `allowlist.toml` beside
+/// the crate's `Cargo.toml`, else the file the `TELEMETRY_ALLOWLIST` environment variable names
+/// (for the crates of a workspace that share one allowlist and have none of their own). `crate =
 /// "path"` names `telemetry_core` where the crate reaches it through a re-export (all four
 /// macros take it).
 #[proc_macro_attribute]

@@ -1,7 +1,8 @@
 //! New users' crates, built outside this workspace against its crates by path: the README's
 //! recipe (`tests/outside_crate.rs`, its files in `tests/recipe/`), a tool without clap
 //! (`tests/without_clap.rs`), a tool reaching the library through a shared crate
-//! (`tests/shared_crate.rs`). What they share is here.
+//! (`tests/shared_crate.rs`), a workspace sharing one allowlist beside a dependency with its
+//! own (`tests/workspace_allowlist.rs`). What they share is here.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
