@@ -95,21 +95,44 @@ pub fn main(schema: &Schema) -> ExitCode {
 fn default_output(docs_path: &str) -> PathBuf {
     let root = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
-        .map(|dir| workspace_root(&dir))
+        .map(|dir| cargo_workspace_root(&dir).unwrap_or_else(|| workspace_root(&dir)))
         .unwrap_or_default();
     root.join(docs_path)
 }
 
-/// The outermost ancestor of `package_dir` (itself included) whose `Cargo.toml` declares a
-/// `[workspace]`, or `package_dir` when none does.
+/// The root of the workspace `package_dir`'s package belongs to, as cargo itself finds it
+/// (`cargo locate-project --workspace`: a nested workspace, a package excluded from the one
+/// around it, `package.workspace`), with the `cargo` that runs this program (`CARGO`, set by
+/// `cargo run`). `None` when there is none to ask or it fails.
+fn cargo_workspace_root(package_dir: &Path) -> Option<PathBuf> {
+    let cargo = std::env::var_os("CARGO")?;
+    let output = std::process::Command::new(cargo)
+        .args(["locate-project", "--workspace", "--message-format", "plain"])
+        .arg("--manifest-path")
+        .arg(package_dir.join("Cargo.toml"))
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let manifest = String::from_utf8(output.stdout).ok()?;
+    Path::new(manifest.trim_end())
+        .parent()
+        .map(Path::to_path_buf)
+}
+
+/// Where cargo cannot be asked: the nearest ancestor of `package_dir` (itself included) whose
+/// `Cargo.toml` declares a `[workspace]`, as cargo looks for one, or `package_dir` when none
+/// does.
 fn workspace_root(package_dir: &Path) -> PathBuf {
     package_dir
         .ancestors()
-        .filter(|dir| {
+        .find(|dir| {
             std::fs::read_to_string(dir.join("Cargo.toml"))
                 .is_ok_and(|manifest| manifest.lines().any(|l| l.trim() == "[workspace]"))
         })
-        .last()
         .unwrap_or(package_dir)
         .to_path_buf()
 }
@@ -368,5 +391,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(workspace_root(&member), dir.path());
+
+        // a workspace of its own inside another (excluded from it): the nearest, as cargo
+        let inner = dir.path().join("tools/gen");
+        std::fs::create_dir_all(inner.join("src")).unwrap();
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/*\"]\nexclude = [\"tools\"]\n",
+        )
+        .unwrap();
+        std::fs::write(
+            inner.join("Cargo.toml"),
+            "[package]\nname = \"gen\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n",
+        )
+        .unwrap();
+        std::fs::write(inner.join("src/main.rs"), "fn main() {}\n").unwrap();
+        assert_eq!(workspace_root(&inner), inner);
+        assert_eq!(workspace_root(&member), dir.path());
+
+        // and cargo, asked where it can be (`cargo test` sets `CARGO`), agrees
+        if std::env::var_os("CARGO").is_some() {
+            let canonical = |p: &Path| p.canonicalize().unwrap();
+            let found = cargo_workspace_root(&inner).map(|p| canonical(&p));
+            assert_eq!(found, Some(canonical(&inner)));
+        }
     }
 }
