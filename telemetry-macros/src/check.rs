@@ -256,7 +256,12 @@ fn never_sent_row<'a>(
 fn field_type(cx: &mut Ctxt, field: &EventField<'_>, property: &Property) -> bool {
     let name = &field.name;
     let problem = if let Some(reason) = text_types::refusal(field.value_ty) {
-        Some(format!("property `{name}`: {reason}"))
+        // what this property's kind takes, after the general advice
+        Some(format!(
+            "property `{name}`: {reason}\nhelp: `{name}` is `{}` in the allowlist: {}",
+            property.kind.keyword(),
+            fit::hint(&property.kind, name)
+        ))
     } else if option_inner(field.value_ty).is_some() {
         Some(format!(
             "property `{name}`: an `Option` inside an `Option` cannot be sent: a property is either present or left out; use one `Option`"
