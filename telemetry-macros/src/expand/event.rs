@@ -127,9 +127,12 @@ fn generate(
     krate: &TokenStream,
 ) -> TokenStream {
     let ident = &item.ident;
-    let properties: Vec<TokenStream> = fields
+    let properties: Vec<meta::PropertyMetaOf<'_>> = fields
         .iter()
-        .map(|f| meta::property(f.property, f.field.optional, krate))
+        .map(|f| meta::PropertyMetaOf {
+            property: f.property,
+            optional: f.field.optional,
+        })
         .collect();
     let writes = writes(ident, item.generics.params.is_empty(), fields, krate);
     let event_impl = event_impl(
@@ -157,11 +160,12 @@ fn event_impl(
     generics: &syn::Generics,
     name: &str,
     doc: &str,
-    properties: &[TokenStream],
+    properties: &[meta::PropertyMetaOf<'_>],
     (writes, allowlist_id): (TokenStream, TokenStream),
     krate: &TokenStream,
 ) -> TokenStream {
     let type_name = ident.to_string();
+    let meta = meta::event_meta(name, doc, properties, &type_name, krate);
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     // `out` is unused by an event without properties.
     let out = if writes.is_empty() {
@@ -174,12 +178,7 @@ fn event_impl(
         impl #impl_generics #krate::__private::Sealed for #ident #ty_generics #where_clause {}
 
         impl #impl_generics #krate::Event for #ident #ty_generics #where_clause {
-            const META: &'static #krate::EventMeta = &#krate::EventMeta {
-                name: #name,
-                description: #doc,
-                properties: &[#(#properties),*],
-                type_name: #type_name,
-            };
+            const META: &'static #krate::EventMeta = #meta;
 
             fn write_properties(&self, #out: &mut #krate::__private::PropertyWriter<'_>) {
                 #writes
