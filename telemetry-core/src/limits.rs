@@ -34,10 +34,9 @@ pub const SENDER_DEADLINE: Duration = Duration::from_secs(9);
 /// after dropping its handle has its records sent this much later. Counted within
 /// [`SENDER_DEADLINE`].
 pub const HOST_EXIT_WAIT: Duration = Duration::from_secs(1);
-/// The `nice` value the sender runs at (Unix; on Linux its session's autogroup too, without
-/// which its own `nice` would not count against other sessions): it yields the CPU to the
-/// user's commands, and still gets a tenth of a core's share against a busy one (at 19 it
-/// would be starved).
+/// The `nice` value the sender runs at (Unix), in the session of the command that started it:
+/// it yields the CPU to the user's commands, and still gets a tenth of a core's share against
+/// a busy one (at 19 it would be starved).
 pub const SENDER_NICENESS: i32 = 10;
 /// The most records in one request: as many as fit in [`BATCH_MAX_BYTES`] (records are
 /// rarely under 500 bytes), so a queue drains in few requests.

@@ -423,14 +423,15 @@ fn gather(telemetry: &Telemetry) -> Option<Report<'_>> {
 
 /// The last `count` senders this program started exited before they sent anything. A sender
 /// is this program run again with a flag only `Telemetry::start` understands, so what runs
-/// before `start` in `main` runs in it too: an argument parser refuses the flag and exits.
+/// before `start` in `main` runs in it too: an argument parser refuses the flag and exits. Or
+/// something stopped it with the command: a systemd unit's control group, a container.
 fn senders_not_run(config: &TelemetryConfig, count: u32) -> Problem {
     Problem::new(
         format!(
             "the last {count} telemetry senders this program started exited before sending anything, so recorded events are not being sent"
         ),
         format!(
-            "if you build {}: start telemetry (`TelemetryConfig::builder(..).start()`) first thing in `main`, before parsing arguments, since the sender is this program run again; otherwise, report it to its authors",
+            "if you build {}: start telemetry (`TelemetryConfig::builder(..).start()`) first thing in `main`, before parsing arguments, since the sender is this program run again; if it runs where everything it started is stopped when it ends (a systemd unit's control group, a container's exit, a sandbox), senders cannot outlive it there; otherwise, report it to its authors",
             config.command_name()
         ),
     )

@@ -281,13 +281,10 @@ pub(crate) fn run_detached_process(mut config: TelemetryConfig) -> ! {
     // It runs in `/`, not where the host ran: the host's working directory (for a project's
     // opt-out file) comes in a variable of its own (see `spawn`).
     config.working_dir = super::spawn::host_working_dir(&config);
-    // its own session: no terminal, no signal meant for the command that spawned it
+    // background work: the user's commands get the CPU first. (No signal meant for the
+    // command's terminal reaches it: it was started in a process group of its own.)
     #[cfg(unix)]
-    {
-        let _ = rustix::process::setsid();
-        // background work: the user's commands get the CPU first
-        super::priority::lower();
-    }
+    super::priority::lower();
     // a hanging server, a slow DNS or a stuck file lock cannot keep this process alive
     match arm_watchdog(started + SENDER_DEADLINE, || std::process::exit(0)) {
         Ok(()) => {

@@ -66,9 +66,11 @@
 //! - Its stdin is a pipe from the command that started it, which the command's process holds
 //!   until it exits: the sender waits for that before it does anything
 //!   ([`host_exit`](super::host_exit)), and runs at a lower priority
-//!   ([`SENDER_NICENESS`](crate::limits::SENDER_NICENESS), its autogroup's too: see
-//!   [`priority`](super::priority)), so it never competes with the command, and yields to the
-//!   user's next ones.
+//!   ([`SENDER_NICENESS`](crate::limits::SENDER_NICENESS): see [`priority`](super::priority)),
+//!   so it never competes with the command, and yields to the user's next ones.
+//! - It is started in a process group of its own (Unix): the signals a terminal sends its
+//!   foreground group, Ctrl-C's and the hangup of a terminal closed right after the command,
+//!   do not reach it.
 //! - It closes, first thing, the descriptors it inherited beyond stdin, stdout and stderr
 //!   ([`inherited`](super::inherited)): std gives a child every descriptor of its parent that
 //!   is not close-on-exec, and a pipe the host was handed would stay open until the sender
@@ -240,7 +242,16 @@ pub(crate) fn spawn_if_due(
     let cwd = config.working_dir().map(absolute).unwrap_or_default();
     command.env(working_dir_variable(config), cwd);
     #[cfg(unix)]
-    command.env("PATH", NO_PROGRAM_PATH).current_dir("/");
+    {
+        use std::os::unix::process::CommandExt;
+        command.env("PATH", NO_PROGRAM_PATH).current_dir("/");
+        // A process group of its own from its first instruction: the terminal's signals go to
+        // its foreground group (Ctrl-C's SIGINT, and the SIGHUP of a terminal closed as the
+        // command ends: `ssh -t host tool`, `xterm -e tool`), which the sender is then not in.
+        // A `setsid` in the sender came too late for a hangup right after the command exited
+        // (an adoption review lost 2 senders in 10 runs under `script`).
+        command.process_group(0);
+    }
     #[cfg(not(unix))]
     if dir.path().is_dir() {
         command.current_dir(absolute(dir.path()));
