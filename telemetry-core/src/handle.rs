@@ -14,7 +14,7 @@ use crate::event::Listed;
 use crate::event::meta::EventMeta;
 use crate::event::values::ErrorClass;
 use crate::fsutil::Stamp;
-use crate::identity::{IdentityState, IdentityStore, LinkOutcome, PrincipalId};
+use crate::identity::{IdentityState, IdentityStore, LinkOutcome, PrincipalError, PrincipalId};
 use crate::paths::StateDir;
 use crate::queue::frame;
 use crate::queue::{Appender, Position, Queue, QueueError};
@@ -636,37 +636,34 @@ impl Telemetry {
     /// digits, keyed by the project key, so the same account gets the same id on every
     /// machine of this product and a different one in any other). A value shaped like an
     /// e-mail address, a URL or a path, one with whitespace, or one longer than
-    /// [`MAX_PRINCIPAL_LEN`](crate::MAX_PRINCIPAL_LEN) bytes is refused: nothing is
-    /// linked, and a `tracing` warning says why (without the value).
+    /// [`MAX_PRINCIPAL_LEN`](crate::MAX_PRINCIPAL_LEN) bytes is refused, whether telemetry is
+    /// on or off (so a mistake shows in a developer's run too): nothing is linked, and the
+    /// error says why (without the value). It is the only error: telemetry's own failures (a
+    /// read-only home) are not the host's, and are traced instead.
     ///
     /// ```
     /// # let telemetry = telemetry_core::Telemetry::disabled();
     /// // after a successful login, with the account's opaque id (never an e-mail address):
-    /// telemetry.link("acct_7f3b2a8c");
+    /// telemetry.link("acct_7f3b2a8c")?;
+    /// assert!(telemetry.link("alice@example.com").is_err());
     /// // ... and on logout, after recording the logout's own event:
     /// telemetry.unlink();
+    /// # Ok::<(), telemetry_core::PrincipalError>(())
     /// ```
-    pub fn link(&self, principal_id: &str) {
+    pub fn link(&self, principal_id: &str) -> Result<(), PrincipalError> {
+        crate::identity::check_principal(principal_id)?;
         let Some(ready) = self.ready() else {
-            return;
+            return Ok(());
         };
-        if ready.mode == Mode::Off {
-            return;
-        }
         // keyed by the key events are sent with (none in a keyless debug run: nothing is sent)
         let key = ready.delivery.key().unwrap_or_default();
-        let principal = match PrincipalId::derive(key, principal_id) {
-            Ok(principal) => principal,
-            Err(reason) => {
-                crate::diagnostics::warn_event!(%reason, "telemetry link refused: pass the account's opaque id; nothing is linked");
-                return;
-            }
-        };
+        let principal = PrincipalId::derive(key, principal_id)?;
         match ready.mode {
             Mode::Off => {}
             Mode::Debug => self.link_in_debug_mode(ready, &principal),
             Mode::Recording => self.link_recording(ready, &principal),
         }
+        Ok(())
     }
 
     /// Debug mode's link: prints the alias, changes only this process's identity.
@@ -1074,7 +1071,7 @@ mod tests {
             let telemetry = start(home.path(), env, "phc_test");
             assert_eq!(telemetry.mode(), Mode::Off);
             telemetry.time_command(done).succeed();
-            telemetry.link("user-1");
+            telemetry.link("user-1").unwrap();
             telemetry.unlink();
             assert!(entries(home.path()).is_empty(), "{env:?}");
         }
@@ -1151,8 +1148,8 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let telemetry = start(home.path(), &[("DEMO_TELEMETRY", "1")], "phc_test");
         telemetry.time_command(done).succeed();
-        telemetry.link("user-42");
-        telemetry.link("user-42");
+        telemetry.link("user-42").unwrap();
+        telemetry.link("user-42").unwrap();
         telemetry.time_command(done).succeed();
         telemetry.unlink();
         telemetry.time_command(done).succeed();
@@ -1198,7 +1195,7 @@ mod tests {
             "alice smith",
             &"x".repeat(65),
         ] {
-            telemetry.link(principal);
+            assert!(telemetry.link(principal).is_err(), "{principal}");
         }
         telemetry.time_command(done).succeed();
         let records = telemetry.queue().unwrap().read_all().unwrap().records;
@@ -1223,7 +1220,7 @@ mod tests {
 
         let telemetry = start(home.path(), &[("DEMO_TELEMETRY", "1")], "phc_test");
         telemetry.time_command(done).succeed();
-        telemetry.link("user-42");
+        telemetry.link("user-42").unwrap();
         telemetry.time_command(done).succeed();
         assert_eq!(
             telemetry.queue().unwrap().read_all().unwrap().records.len(),
@@ -1395,7 +1392,7 @@ mod tests {
         assert!(dir_now().lock_held_elsewhere());
         assert!(dir_now().current_lock_wait() < crate::limits::HOST_LOCK_WAIT);
         // a login now (the lock's other host-side user) waits only a moment too
-        telemetry.link("user-42");
+        telemetry.link("user-42").unwrap();
         telemetry.time_command(done).succeed();
         assert!(telemetry.is_recording());
         let failure = telemetry.recording_failure().unwrap();
@@ -1470,7 +1467,7 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let telemetry = start(home.path(), &[("DEMO_TELEMETRY_DEBUG", "1")], "");
         assert_eq!(telemetry.mode(), Mode::Debug);
-        telemetry.link("user-1");
+        telemetry.link("user-1").unwrap();
         telemetry.unlink();
         assert!(entries(home.path()).is_empty());
     }

@@ -155,8 +155,10 @@ fn main() -> ExitCode {
     // anything is recorded under their account.
     let credentials = Credentials::from_env();
     let principal = credentials.as_ref().and_then(Credentials::principal);
-    if let Some(principal) = &principal {
-        telemetry.link(principal);
+    if let Some(principal) = &principal
+        && let Err(refused) = telemetry.link(principal)
+    {
+        not_linked(&refused);
     }
     telemetry.track(&BinaryStartup {});
 
@@ -254,7 +256,9 @@ fn execute(
             };
             credentials.save(&principal)?;
             println!("Logged in as {principal}.");
-            telemetry.link(&principal);
+            if let Err(refused) = telemetry.link(&principal) {
+                not_linked(&refused);
+            }
             Ok(0)
         }
         Command::Logout => {
@@ -329,4 +333,10 @@ fn execute(
         }
         Command::Telemetry(args) => Ok(telemetry.run_command(&args)),
     }
+}
+
+/// Says why telemetry is not linked to the account (never the id itself): demo accepts any
+/// login name, telemetry only an opaque account id.
+fn not_linked(refused: &telemetry_core::PrincipalError) {
+    eprintln!("note: usage data stays anonymous, not linked to this account: {refused}");
 }

@@ -985,23 +985,29 @@ fn ends_and_delivers_its_start(
 }
 
 /// A server that shares its handle (an `Arc`) and ends with `std::process::exit` when
-/// SIGTERM comes (`demo-async serve`): exit skips destructors, so what hands its events to a
-/// sender is `Telemetry::shutdown` through the shared handle, called by the signal's task.
+/// SIGTERM comes (`demo-async serve`), or SIGHUP (its terminal closed): exit skips
+/// destructors, so what hands its events to a sender is `Telemetry::shutdown` through the
+/// shared handle, called by the signal's task.
 #[test]
-fn a_server_stopped_by_sigterm_hands_its_events_to_a_sender() {
-    let server = server(Mode::Ok);
-    // its client keeps stdin open until after the signal
-    let (child, client_end, home) = async_server(&server);
-    assert!(server.events().is_empty(), "nothing sent while it serves");
-    let started = Instant::now();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let ended = ends_and_delivers_its_start(child, &server, &home);
-    assert!(ended - started < Duration::from_secs(3), "stops promptly");
-    drop(client_end);
+fn a_server_stopped_by_sigterm_or_sighup_hands_its_events_to_a_sender() {
+    for signal in ["-TERM", "-HUP"] {
+        let server = server(Mode::Ok);
+        // its client keeps stdin open until after the signal
+        let (child, client_end, home) = async_server(&server);
+        assert!(server.events().is_empty(), "nothing sent while it serves");
+        let started = Instant::now();
+        let killed = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let ended = ends_and_delivers_its_start(child, &server, &home);
+        assert!(
+            ended - started < Duration::from_secs(3),
+            "{signal}: stops promptly"
+        );
+        drop(client_end);
+    }
 }
 
 /// The same server, stopped by its client closing stdin: `main` returns while the signal's

@@ -1025,7 +1025,7 @@ mod tests {
         assert_as_serde_json(&super::gather(&off).unwrap());
         // on, with an event recorded and an account linked
         let on = start(root.path(), &[("DEMO_TELEMETRY", "1")]);
-        on.link("acct_1");
+        on.link("acct_1").unwrap();
         assert_as_serde_json(&super::gather(&on).unwrap());
         // on, with problems and a note
         let root = tempfile::tempdir().unwrap();
@@ -1088,7 +1088,7 @@ mod tests {
         let telemetry = start(root.path(), &[("DEMO_TELEMETRY", "1")]);
         // the identity cannot be read (a directory where the file should be): recording stops
         std::fs::create_dir_all(root.path().join(".demo/telemetry-id.json")).unwrap();
-        telemetry.link("acct_1");
+        telemetry.link("acct_1").unwrap();
         assert!(
             telemetry.is_recording(),
             "a link failure does not stop recording"
@@ -1135,7 +1135,7 @@ mod tests {
     fn the_linked_id_is_shown_never_the_account() {
         let root = tempfile::tempdir().unwrap();
         let telemetry = start(root.path(), &[("DEMO_TELEMETRY", "1")]);
-        telemetry.link("acct_7f3b2a8c");
+        telemetry.link("acct_7f3b2a8c").unwrap();
         let (_, out, _) = status(&telemetry);
         let id = crate::PrincipalId::derive("phc_test", "acct_7f3b2a8c").unwrap();
         assert!(

@@ -38,7 +38,7 @@ use crate::paths::StateDir;
 use crate::queue::{Queue, QueueError};
 use crate::record::Record;
 
-pub use principal::{MAX_PRINCIPAL_LEN, PrincipalError, PrincipalId};
+pub use principal::{MAX_PRINCIPAL_LEN, PrincipalError, PrincipalId, check_principal};
 
 /// The content of the identity file.
 #[derive(Debug, Clone, PartialEq, Eq)]

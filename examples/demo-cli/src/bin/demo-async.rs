@@ -73,10 +73,14 @@ async fn serve(telemetry: Arc<Telemetry>) {
     .await;
 }
 
-/// SIGTERM and SIGINT, their handlers in place from [`register`](Self::register) on.
+/// SIGTERM, SIGINT and SIGHUP, their handlers in place from [`register`](Self::register) on.
 struct StopSignals {
     #[cfg(unix)]
-    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+    signals: Option<(
+        tokio::signal::unix::Signal,
+        tokio::signal::unix::Signal,
+        tokio::signal::unix::Signal,
+    )>,
 }
 
 impl StopSignals {
@@ -85,7 +89,11 @@ impl StopSignals {
         {
             use tokio::signal::unix::{SignalKind, signal};
             let signals = signal(SignalKind::terminate())
-                .and_then(|terminate| Ok((terminate, signal(SignalKind::interrupt())?)))
+                .and_then(|terminate| {
+                    let interrupt = signal(SignalKind::interrupt())?;
+                    // a server started in a terminal that is then closed
+                    Ok((terminate, interrupt, signal(SignalKind::hangup())?))
+                })
                 .ok();
             Self { signals }
         }
@@ -98,10 +106,11 @@ impl StopSignals {
     /// Waits for one of them.
     async fn recv(self) {
         #[cfg(unix)]
-        if let Some((mut terminate, mut interrupt)) = self.signals {
+        if let Some((mut terminate, mut interrupt, mut hangup)) = self.signals {
             tokio::select! {
                 _ = terminate.recv() => {}
                 _ = interrupt.recv() => {}
+                _ = hangup.recv() => {}
             }
             return;
         }
