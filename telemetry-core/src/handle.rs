@@ -643,12 +643,14 @@ impl Telemetry {
     ///
     /// ```
     /// # let telemetry = telemetry_core::Telemetry::disabled();
-    /// // after a successful login, with the account's opaque id (never an e-mail address):
-    /// telemetry.link("acct_7f3b2a8c")?;
+    /// // after a successful login, with the account's opaque id (never an e-mail address);
+    /// // a refusal is the developer's to see, never a reason to fail the login:
+    /// if let Err(refused) = telemetry.link("acct_7f3b2a8c") {
+    ///     eprintln!("note: usage data stays anonymous: {refused}");
+    /// }
     /// assert!(telemetry.link("alice@example.com").is_err());
     /// // ... and on logout, after recording the logout's own event:
     /// telemetry.unlink();
-    /// # Ok::<(), telemetry_core::PrincipalError>(())
     /// ```
     pub fn link(&self, principal_id: &str) -> Result<(), PrincipalError> {
         crate::identity::check_principal(principal_id)?;

@@ -161,10 +161,17 @@ pub(crate) fn locate(explicit: Option<&LitStr>) -> Result<Located, syn::Error> {
     let (path, found) = match explicit {
         Some(lit) => (relative_to_invoking_file(lit)?, Found::Attribute),
         None => {
-            let own = absolute(PathBuf::from(DEFAULT_FILE))?;
+            // without cargo (no manifest directory), an absolute variable still names one
+            let own = std::env::var_os("CARGO_MANIFEST_DIR")
+                .map(|dir| PathBuf::from(dir).join(DEFAULT_FILE));
             match std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()) {
-                Some(value) if !own.is_file() => (absolute(PathBuf::from(value))?, Found::Variable),
-                _ => (own, Found::BesideManifest),
+                Some(value) if !own.as_deref().is_some_and(Path::is_file) => {
+                    (absolute(PathBuf::from(value))?, Found::Variable)
+                }
+                _ => (
+                    absolute(PathBuf::from(DEFAULT_FILE))?,
+                    Found::BesideManifest,
+                ),
             }
         }
     };

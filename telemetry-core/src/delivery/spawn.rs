@@ -11,8 +11,11 @@
 //! [`access`]), or the [flush policy](#the-flush-policy) says the records can wait for a later
 //! command. It never waits for it: a detached thread reaps it if this process lives longer
 //! than the sender (a server), so neither a zombie nor an orphan is left; if this process
-//! exits first, the sender is reparented and reaped by the system. The sender puts itself in
-//! its own session at once.
+//! exits first, the sender is reparented and reaped by the system. The sender is started in a
+//! process group of its own (Unix), in the command's session. Since it runs the host's `main`
+//! up to `Telemetry::start`, nothing before that may touch the terminal: a background process
+//! group that sets terminal modes or reads `/dev/tty` is stopped by the kernel (SIGTTOU,
+//! SIGTTIN), and killed once its command has exited.
 //!
 //! # The flush policy
 //!

@@ -118,9 +118,12 @@ fn cargo_workspace_root(package_dir: &Path) -> Option<PathBuf> {
         return None;
     }
     let manifest = String::from_utf8(output.stdout).ok()?;
-    Path::new(manifest.trim_end())
-        .parent()
-        .map(Path::to_path_buf)
+    let manifest = Path::new(manifest.trim_end());
+    // a path to a `Cargo.toml`, or not cargo's answer (a `CARGO` that is a wrapper)
+    if !manifest.is_absolute() || manifest.file_name()? != "Cargo.toml" {
+        return None;
+    }
+    manifest.parent().map(Path::to_path_buf)
 }
 
 /// Where cargo cannot be asked: the nearest ancestor of `package_dir` (itself included) whose
