@@ -654,7 +654,8 @@ impl Telemetry {
     /// ```
     pub fn link(&self, principal_id: &str) -> Result<(), PrincipalError> {
         crate::identity::check_principal(principal_id)?;
-        let Some(ready) = self.ready() else {
+        // checked whatever the mode; hashed only where it is linked
+        let Some(ready) = self.ready().filter(|ready| ready.mode != Mode::Off) else {
             return Ok(());
         };
         // keyed by the key events are sent with (none in a keyless debug run: nothing is sent)

@@ -24,6 +24,17 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
+/// This workspace's `telemetry-core`, as an outside crate depends on it (`path = ...`).
+pub fn core_dir() -> PathBuf {
+    workspace().join("telemetry-core")
+}
+
+/// Gives the outside crate (or workspace) at `dir` this workspace's `Cargo.lock`: the same
+/// dependency versions, so nothing new is resolved or fetched.
+pub fn copy_lockfile(dir: &Path) {
+    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+}
+
 /// Writes `text` to `path`, creating its directory.
 pub fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

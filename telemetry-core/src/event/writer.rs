@@ -29,11 +29,6 @@ use super::values::{CodeLocation, ErrorClass};
 pub trait PropertyValue: Sealed {
     /// Appends the value as JSON to `out`.
     fn write_json(&self, out: &mut String);
-
-    /// `false` for a value that is left out of the event (`None`).
-    fn is_present(&self) -> bool {
-        true
-    }
 }
 
 /// Writes the members of a JSON object (`"name":value`, comma separated, no braces).
@@ -109,9 +104,6 @@ impl<'a> PropertyWriter<'a> {
     // a few moves instead of a call to `memcpy` (5% of a record's cost).
     #[inline]
     fn member<T: PropertyValue + ?Sized>(&mut self, name: &str, value: &T) {
-        if !value.is_present() {
-            return;
-        }
         if !self.empty {
             self.out.push(',');
         }
@@ -273,23 +265,6 @@ impl Sealed for CodeLocation {}
 impl PropertyValue for CodeLocation {
     fn write_json(&self, out: &mut String) {
         write_json_str(out, self.as_str());
-    }
-}
-
-#[diagnostic::do_not_recommend]
-impl<T: PropertyValue> Sealed for Option<T> {}
-
-#[diagnostic::do_not_recommend]
-impl<T: PropertyValue> PropertyValue for Option<T> {
-    fn write_json(&self, out: &mut String) {
-        if let Some(value) = self {
-            value.write_json(out);
-        }
-    }
-
-    /// `Some(None)`, which an alias can hide, is left out too: a member always has a value.
-    fn is_present(&self) -> bool {
-        self.as_ref().is_some_and(PropertyValue::is_present)
     }
 }
 

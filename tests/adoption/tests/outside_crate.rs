@@ -21,7 +21,7 @@ fn lay_out(dir: &Path) {
         .unwrap()
         .replace(
             "@CORE@",
-            &workspace().join("telemetry-core").to_string_lossy(),
+            &telemetry_adoption_tests::core_dir().to_string_lossy(),
         )
         .replace(
             "@DEVSERVER@",
@@ -39,8 +39,7 @@ fn lay_out(dir: &Path) {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(recipe.join(file), to).unwrap();
     }
-    // The same dependency versions as this workspace, so nothing new is resolved or fetched.
-    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    telemetry_adoption_tests::copy_lockfile(dir);
 }
 
 /// `cargo ARGS` in the outside crate (see [`telemetry_adoption_tests::cargo`]).

@@ -4,14 +4,9 @@
 //! the README's "Several programs and shared crates" says. Any generated path left at
 //! `::telemetry_core` fails this build.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use telemetry_adoption_tests::write;
-
-/// This workspace's `telemetry-core`.
-fn core_dir() -> PathBuf {
-    telemetry_adoption_tests::workspace().join("telemetry-core")
-}
+use telemetry_adoption_tests::{core_dir, write};
 
 const KIT: &str = r#"//! Acme's shared crate: the library, and an event every tool records.
 pub use telemetry_core;
@@ -147,12 +142,7 @@ fn a_tool_reaches_the_library_through_a_shared_crate() {
     );
     write(&dir.join("deploy/allowlist.toml"), ALLOWLIST);
     write(&dir.join("deploy/src/lib.rs"), TOOL);
-    // The same dependency versions as this workspace, so nothing new is resolved or fetched.
-    std::fs::copy(
-        telemetry_adoption_tests::workspace().join("Cargo.lock"),
-        dir.join("Cargo.lock"),
-    )
-    .unwrap();
+    telemetry_adoption_tests::copy_lockfile(dir);
 
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared-crate");
     let out = telemetry_adoption_tests::cargo(dir, &target, &["test", "--quiet", "-p", "deploy"]);

@@ -102,14 +102,14 @@ fn a_lexopt_tool_mounts_the_subcommand_without_clap() {
             "[package]\nname = \"mytool\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
              [dependencies]\nlexopt = \"0.3\"\n\
              telemetry-core = {{ path = {:?}, default-features = false, features = [\"runtime\", \"diagnostics\"] }}\n",
-            workspace().join("telemetry-core").to_string_lossy()
+            telemetry_adoption_tests::core_dir().to_string_lossy()
         ),
     );
     write(&dir.join("allowlist.toml"), ALLOWLIST);
     write(&dir.join("src/lib.rs"), LIB);
     write(&dir.join("src/main.rs"), &main_rs());
-    // The same dependency versions as this workspace (lexopt is one of its dev-dependencies).
-    std::fs::copy(workspace().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    // (lexopt is one of this workspace's dev-dependencies, so in its lockfile)
+    telemetry_adoption_tests::copy_lockfile(dir);
 
     let build = cargo(dir, &["build", "--quiet"]);
     assert!(

@@ -4,14 +4,9 @@
 //! against its own file, while the workspace's crates, which have none, are checked against
 //! the shared one.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use telemetry_adoption_tests::write;
-
-/// This workspace's `telemetry-core`.
-fn core_dir() -> PathBuf {
-    telemetry_adoption_tests::workspace().join("telemetry-core")
-}
+use telemetry_adoption_tests::{core_dir, write};
 
 /// An allowlist for `product` with one property.
 fn allowlist(product: &str, property: &str, description: &str) -> String {
@@ -109,12 +104,7 @@ fn a_dependency_with_its_own_allowlist_is_checked_against_it_not_the_workspace_v
         &ws.join("tool-stray/src/lib.rs"),
         &events("tool.cache_checked", "cache_hits"),
     );
-    // The same dependency versions as this workspace, so nothing new is resolved or fetched.
-    std::fs::copy(
-        telemetry_adoption_tests::workspace().join("Cargo.lock"),
-        ws.join("Cargo.lock"),
-    )
-    .unwrap();
+    telemetry_adoption_tests::copy_lockfile(&ws);
 
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("workspace-allowlist");
     let built = telemetry_adoption_tests::cargo(&ws, &target, &["build", "-p", "tool-events"]);
