@@ -17,7 +17,9 @@
 //! | [`MAX_QUEUE_BYTES`] / [`QUEUE_SEGMENT_BYTES`] | 8 MiB (about 16,000 records of 500 bytes) / 512 KiB |
 //! | [`FLUSH_INTERVAL`] / [`FLUSH_QUEUE_BYTES`] | 5 s / 256 KiB (when a command's exit starts a sender) |
 //! | [`BACKGROUND_STOP_WAIT`] | 50 ms (a long-running host's stop) |
-//! | [`HOST_LOCK_WAIT`] | 250 ms (the host's wait for a held `telemetry.lock`; then it stops recording) |
+//! | [`HOST_LOCK_WAIT`] | 250 ms (the host's wait for a held `telemetry.lock`, except to append) |
+//! | [`APPEND_LOCK_WAIT`] | 0.1 ms (then a record is written beside the queue's head) |
+//! | [`MAX_SEGMENTS_BESIDE`] / [`BESIDE_SEGMENT_BYTES`] | 256 / 32 KiB |
 //!
 
 use std::time::Duration;
@@ -138,15 +140,21 @@ pub const FLUSH_QUEUE_BYTES: u64 = 256 * 1024;
 /// and removes what it recorded since it last looked; a new identity is used from its next
 /// event. A command shorter than this never looks (two `stat`s it does not need).
 pub const SHARED_STATE_RECHECK: Duration = Duration::from_secs(1);
-/// The longest the host's process waits for the state directory's lock (`telemetry.lock`), on
-/// each of its own operations and in the `telemetry` commands; the detached sender waits 5 s.
-/// Holders keep it for microseconds to milliseconds (an append, a sender's acknowledgement,
-/// 32 first runs at once), so this wait is reached only when the holder is stuck: a command
-/// stopped with Ctrl-Z or paused in a debugger while it appended. The host then waits only a
-/// moment (2 ms) for it, in everything it does, until it takes the lock again: its events are
-/// dropped meanwhile (a long-running host records again as soon as the holder lets go), so it
-/// pays this wait once; `status` names the lock.
+/// The longest the host's process waits for the state directory's lock (`telemetry.lock`) for
+/// what needs it (a first identity's repair, a login, the `telemetry` commands' changes; an
+/// append waits only [`APPEND_LOCK_WAIT`]); the detached sender waits 5 s. Holders keep it for
+/// microseconds, so this wait is reached only when the holder is stuck: a command stopped with
+/// Ctrl-Z or paused in a debugger while it appended. The host then waits only a moment (2 ms)
+/// for it, in everything it does, until it takes the lock again, so it pays this wait at most
+/// once; `status` names the lock.
 pub const HOST_LOCK_WAIT: Duration = Duration::from_millis(250);
+
+/// The longest an append waits for the state directory's lock before it writes its record
+/// beside the queue's head instead (without the lock): an append holds the lock for a few
+/// microseconds, so a wait this long means a holder that is stuck, or one that writes files
+/// under it (a sender's acknowledgement, a first run): either way the record is kept, in a
+/// small file of the process's own, and a longer wait would only cost the user time.
+pub const APPEND_LOCK_WAIT: Duration = Duration::from_micros(100);
 
 // The on-disk queue.
 
@@ -159,6 +167,14 @@ pub const MAX_QUEUE_BYTES: u64 = 8 * 1024 * 1024;
 pub const QUEUE_SEGMENT_BYTES: u64 = 512 * 1024;
 /// The largest single record accepted (PostHog itself discards events over 1 MB).
 pub const MAX_RECORD_BYTES: usize = 32 * 1024;
+/// The most segments written beside the queue's head while the lock is held elsewhere (a
+/// process writes one, and another each [`BESIDE_SEGMENT_BYTES`]): past that, hosts drop their
+/// records until the holder lets go. With [`BESIDE_SEGMENT_BYTES`], at most about as much
+/// again as [`MAX_QUEUE_BYTES`] (a week of commands while a stopped one holds the lock).
+pub const MAX_SEGMENTS_BESIDE: usize = 256;
+/// The size past which a process starts another segment beside the head rather than append to
+/// its own (a long-running host's while the lock stays held).
+pub const BESIDE_SEGMENT_BYTES: u64 = 32 * 1024;
 /// The most records kept in the recently-sent log.
 pub const MAX_SENT_RECORDS: usize = 100;
 /// The most bytes kept in the recently-sent log.

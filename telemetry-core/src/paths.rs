@@ -47,8 +47,9 @@ pub struct StateDir {
 
 /// How long a process waits for the lock once a wait ran out, until it takes it again: what
 /// an ordinary holder (an append, a sender's acknowledgement) needs, so a process that found
-/// the holder stuck neither waits its whole budget again nor drops an event over a moment's
-/// contention.
+/// the holder stuck neither waits its whole budget again nor fails a login over a moment's
+/// contention. (Its appends then do not wait at all: their records go beside the queue's
+/// head.)
 const LOCK_WAIT_WHILE_HELD: Duration = Duration::from_millis(2);
 
 /// Whether a wait for the lock ran out and none has taken it since; shared by the clones of a
@@ -214,29 +215,6 @@ impl StateDir {
         );
         self.note_lock_attempt(&attempt);
         attempt
-    }
-
-    /// Takes the shared lock to read. Never creates anything: `Ok(None)` when the directory or
-    /// the lock file does not exist yet, in which case nothing has ever been written under the
-    /// lock and the caller reads without it (files replaced by rename are whole either way; at
-    /// worst a half-appended queue line is skipped by that one read).
-    pub fn lock_shared(&self) -> Result<Option<StateLock>, StateError> {
-        match std::fs::metadata(&self.root) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => {
-                return Err(StateError::NotADirectory {
-                    path: self.root.clone(),
-                });
-            }
-            Err(_) => return Ok(None),
-        }
-        let lock = self.lock_file();
-        if !fsutil::check_regular(&lock)? {
-            return Ok(None);
-        }
-        let attempt = StateLock::acquire(&lock, LockMode::Shared, self.current_lock_wait());
-        self.note_lock_attempt(&attempt);
-        attempt.map(Some)
     }
 }
 

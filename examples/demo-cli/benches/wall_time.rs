@@ -27,7 +27,8 @@
 //!    queue (an offline user's week or more);
 //! 7. on, `telemetry.lock` held by a stopped command: the bench holds the lock for the whole
 //!    run, as a command stopped with Ctrl-Z (or paused in a debugger) while it appended would;
-//!    each run waits for it once, [`HOST_LOCK_WAIT`], then drops its events without waiting;
+//!    each run's first append waits for it [`APPEND_LOCK_WAIT`], then every record goes
+//!    beside the queue's head without waiting (and no sender is started);
 //! 8. `demo telemetry status` and `demo telemetry inspect` (its default 10 events) in the
 //!    sandbox of 6, whose queue is at its cap: what a user's look at a full queue costs
 //!    (compared with telemetry off's `run assist`, the floor of a process);
@@ -60,7 +61,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use common::{Demo, RUN_EVENTS, expire_flush_interval, senders_started, wait_until};
-use telemetry_core::limits::{HOST_LOCK_WAIT, MAX_QUEUE_BYTES, QUEUE_SEGMENT_BYTES};
+use telemetry_core::limits::{APPEND_LOCK_WAIT, MAX_QUEUE_BYTES, QUEUE_SEGMENT_BYTES};
 use telemetry_devserver::{DevServer, DevServerOptions, Mode};
 
 /// Timed rounds (override with `WALL_TIME_RUNS`). A round takes about 5.5 s, most of it the
@@ -544,6 +545,7 @@ fn main() {
     let anchor_delivered = received(&anchor_server);
     let (full_bytes, full_files) = queue_size(&configs[FULL].sandbox);
     let (stuck_bytes, _) = queue_size(&configs[STUCK].sandbox);
+    let stuck_records = queue_records(&configs[STUCK].sandbox.app_dir());
     drop(held_lock);
 
     println!(
@@ -603,10 +605,10 @@ fn main() {
         fill.records
     );
     println!(
-        "lock held: {stuck_bytes} bytes queued by {} runs (each waits {} ms once, then drops \
-         its events without waiting)",
+        "lock held: {stuck_records} records in {stuck_bytes} bytes queued by {} runs (each \
+         waits {} µs once, then writes its records beside the queue's head)",
         rounds,
-        HOST_LOCK_WAIT.as_millis()
+        APPEND_LOCK_WAIT.as_micros()
     );
     let events = RUN_EVENTS.len();
     println!(

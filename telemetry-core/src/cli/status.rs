@@ -235,6 +235,36 @@ fn check_files(
     }
 }
 
+/// How long `status` looks again at a held `telemetry.lock` before it reports it: far longer
+/// than any holder keeps it (an append, a sender's acknowledgement), far shorter than a user
+/// notices.
+const LOCK_LOOK_AGAIN: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// A `telemetry.lock` held by another process for longer than any holder keeps it: a command
+/// stopped with Ctrl-Z, or paused in a debugger, while it held it. Commands keep their events
+/// beside the queue meanwhile, but no sender acknowledges anything, and `on`/`off` cannot save
+/// a choice, until it is let go.
+fn check_lock(dir: &StateDir, problems: &mut Problems) {
+    let lock = dir.lock_file();
+    let held = || fsutil::StateLock::is_held(&lock).unwrap_or(false);
+    if !held() {
+        return;
+    }
+    std::thread::sleep(LOCK_LOOK_AGAIN);
+    if held() {
+        let error = StateError::LockTimeout {
+            path: lock,
+            waited: LOCK_LOOK_AGAIN,
+        };
+        problems.push(Problem::new(
+            format!(
+                "{error}: events are kept beside the queue meanwhile, but none is sent until it is let go"
+            ),
+            error.fix_hint(),
+        ));
+    }
+}
+
 /// Why the state directory `dir`, which does not exist, could not be created because of its
 /// parent: missing, or not a directory (HOME pointing at a file).
 fn missing_parent(config: &TelemetryConfig, dir: &StateDir) -> Option<Problem> {
@@ -331,6 +361,7 @@ fn gather(telemetry: &Telemetry) -> Option<Report<'_>> {
     check_files(telemetry, consent, identity_error, &files, &mut problems);
     if let Some(dir) = state_dir {
         check_readable(dir, &files, &mut problems);
+        check_lock(dir, &mut problems);
     }
     let source_text = consent.source.describe(home.as_deref());
     let unrecordable = check_writable(telemetry, &source_text, &mut problems);

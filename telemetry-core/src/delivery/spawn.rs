@@ -149,6 +149,11 @@ pub(crate) enum SpawnDecision {
     /// The [flush policy](self#the-flush-policy) lets the records wait: a sender started less
     /// than [`FLUSH_INTERVAL`] ago delivered, and the queue is small.
     NotDue,
+    /// A wait for the state directory's lock ran out in this process and nothing took the
+    /// lock since (a command stopped while it held it): a sender could acknowledge nothing,
+    /// and taking the lock to record its start would make this process wait. The next run
+    /// starts one.
+    LockHeldElsewhere,
     /// It could not be started (the error is traced).
     Failed,
 }
@@ -159,6 +164,9 @@ fn reason_not_to_spawn(
     dir: &StateDir,
     trigger: Trigger,
 ) -> Result<(StartReason, StartFacts), SpawnDecision> {
+    if dir.lock_held_elsewhere() {
+        return Err(SpawnDecision::LockHeldElsewhere);
+    }
     if !access::can_record_acknowledgements(dir) {
         return Err(SpawnDecision::CannotRecord);
     }
@@ -372,6 +380,26 @@ mod tests {
             reason(&dir, Trigger::CommandExit),
             Err(SpawnDecision::AlreadyRunning)
         );
+    }
+
+    /// Once a wait for the state directory's lock ran out in this process (a command stopped
+    /// while it held it), no sender is started, in any trigger, until the lock is taken again:
+    /// it could acknowledge nothing, and recording its start would wait for the lock.
+    #[test]
+    fn no_sender_while_the_state_lock_looks_stuck() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
+        crate::fsutil::ensure_dir(dir.path()).unwrap();
+        let timeout = crate::fsutil::StateError::LockTimeout {
+            path: dir.lock_file(),
+            waited: std::time::Duration::ZERO,
+        };
+        dir.note_lock_attempt::<()>(&Err(timeout));
+        for trigger in [Trigger::CommandExit, Trigger::BackgroundRound] {
+            assert_eq!(reason(&dir, trigger), Err(SpawnDecision::LockHeldElsewhere));
+        }
+        dir.note_lock_attempt(&Ok(()));
+        assert!(reason(&dir, Trigger::CommandExit).is_ok());
     }
 
     use crate::delivery::outcome::{Failure, FailureClass};

@@ -1,11 +1,13 @@
 //! The state directory's lock file (fs4 advisory locks).
 //!
 //! Files that are replaced by rename cannot carry the lock themselves (a rename gives the path
-//! a new inode), so one lock file, `telemetry.lock`, guards every file in the directory: shared
-//! to read, exclusive to write. Waiting is bounded, so a stuck holder (a process stopped with
-//! `SIGSTOP` or in a debugger while it holds the lock) can never hang anyone: by [`LOCK_WAIT`]
-//! in the sender and by [`HOST_LOCK_WAIT`](crate::limits::HOST_LOCK_WAIT) in the host, whose
-//! latency is the user's (each [`StateDir`](crate::paths::StateDir) carries its budget).
+//! a new inode), so one lock file, `telemetry.lock`, guards the changes to the files in the
+//! directory (exclusive; files replaced whole by `rename` are read without it). Waiting is
+//! bounded, so a stuck holder (a process stopped with `SIGSTOP` or in a debugger while it
+//! holds the lock) can never hang anyone: by [`LOCK_WAIT`] in the sender and by
+//! [`HOST_LOCK_WAIT`](crate::limits::HOST_LOCK_WAIT) in the host, whose latency is the user's
+//! (each [`StateDir`](crate::paths::StateDir) carries its budget). The host's events and its
+//! first identity do not wait for it at all (see the queue's appending and the identity).
 //!
 //! **Nobody writes in another user's directory.** A process running as root (a command
 //! run with `sudo`, which keeps the user's `HOME`) would leave root-owned files in the user's
@@ -164,6 +166,13 @@ fn refuse_in_another_users_directory(path: &Path, mode: LockMode) -> Result<(), 
     ))
 }
 
+/// Refuses a write without the lock in the state directory of the lock file `lock` when an
+/// exclusive lock there would be refused ([`StateLock::foreign_owner`]): for the writes that
+/// need no lock (a first identity linked into place).
+pub(crate) fn refuse_unlocked_write(lock: &Path) -> Result<(), StateError> {
+    refuse_in_another_users_directory(lock, LockMode::Exclusive)
+}
+
 /// Opens a lock file without following a link or blocking on a FIFO, optionally creating it.
 fn open_lock_file(path: &Path, create: bool) -> Result<File, StateError> {
     super::check_regular(path)?;
@@ -247,6 +256,19 @@ pub struct HeldLock<'a> {
 impl Drop for HeldLock<'_> {
     fn drop(&mut self) {
         let _ = fs4::FileExt::unlock(self.file);
+    }
+}
+
+/// Whether another open file holds a lock on `file` (a segment its writer keeps locked while
+/// it appends to it): one attempt at a shared lock, let go at once. An error reads as held,
+/// so that nothing is removed from under a writer on a file system without locks.
+pub(crate) fn is_held_by_another(file: &File) -> bool {
+    match fs4::FileExt::try_lock_shared(file) {
+        Ok(()) => {
+            let _ = fs4::FileExt::unlock(file);
+            false
+        }
+        Err(_) => true,
     }
 }
 

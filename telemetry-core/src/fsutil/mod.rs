@@ -18,6 +18,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 pub use lock::{LOCK_WAIT, LockFile, LockMode, StateLock};
+pub(crate) use lock::{is_held_by_another, refuse_unlocked_write};
 pub use size_and_link::size_and_link;
 pub use stamp::{Stamp, modified_since};
 // `TempFile` is named by `write_temp`'s callers only through inference.
@@ -528,6 +529,28 @@ pub struct TempFile {
 }
 
 impl TempFile {
+    /// A new temporary file (mode 0600) next to `path`, opened with `options` (which say how
+    /// it is written): its name starts with a dot and holds `.tmp-`, so a crash leaves nothing
+    /// [`remove_stale_temps`] would not remove.
+    fn create(path: &Path, options: &mut OpenOptions) -> Result<(Self, File), StateError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let temp = TempFile {
+            temp: dir.join(format!(
+                ".{name}.tmp-{}-{}",
+                std::process::id(),
+                uuid::Uuid::new_v4().simple()
+            )),
+            target: path.to_path_buf(),
+            committed: false,
+        };
+        let file = private_mode(no_follow(options.create_new(true)))
+            .open(&temp.temp)
+            .map_err(|e| StateError::io("create", &temp.temp, e))?;
+        make_private(&temp.temp, &file, true)?;
+        Ok((temp, file))
+    }
+
     /// Renames it over its target (never through a link at the target).
     pub fn commit(mut self) -> Result<(), StateError> {
         self.committed = true;
@@ -535,6 +558,20 @@ impl TempFile {
             let _ = fs::remove_file(&self.temp);
             StateError::io("replace", &self.target, e)
         })
+    }
+}
+
+impl TempFile {
+    /// Puts it at its target only if nothing is there (a hard link, then the temporary name
+    /// removed): `Ok(false)`, and nothing changed, when something is. Whoever links first wins,
+    /// without a lock; what they linked is whole, since it was written before.
+    pub fn commit_new(self) -> Result<bool, StateError> {
+        // dropping `self` removes the temporary name whatever the outcome
+        match fs::hard_link(&self.temp, &self.target) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(StateError::io("create", &self.target, e)),
+        }
     }
 }
 
@@ -557,21 +594,7 @@ pub fn write_temp(path: &Path, bytes: &[u8], sync: bool) -> Result<TempFile, Sta
             kind: "a directory",
         });
     }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temp = TempFile {
-        temp: dir.join(format!(
-            ".{name}.tmp-{}-{}",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        )),
-        target: path.to_path_buf(),
-        committed: false,
-    };
-    let mut file = private_mode(no_follow(OpenOptions::new().write(true).create_new(true)))
-        .open(&temp.temp)
-        .map_err(|e| StateError::io("create", &temp.temp, e))?;
-    make_private(&temp.temp, &file, true)?;
+    let (temp, mut file) = TempFile::create(path, OpenOptions::new().write(true))?;
     file.write_all(bytes)
         .map_err(|e| StateError::io("write", &temp.temp, e))?;
     if sync {
@@ -579,6 +602,27 @@ pub fn write_temp(path: &Path, bytes: &[u8], sync: bool) -> Result<TempFile, Sta
             .map_err(|e| StateError::io("sync", &temp.temp, e))?;
     }
     Ok(temp)
+}
+
+/// Creates the file `path` holding `bytes` and returns it open to append to, with an
+/// exclusive lock on it taken before it appeared: it is written whole under a temporary name
+/// (mode 0600) and renamed into place, so a reader never sees less than `bytes`, and whoever
+/// would remove it can tell ([`is_held_by_another`]) that its writer is still at it. Not
+/// synced. For a segment a host writes beside the queue's head while another holds the
+/// directory's lock.
+pub fn create_held(path: &Path, bytes: &[u8]) -> Result<File, StateError> {
+    let (temp, mut file) = TempFile::create(path, OpenOptions::new().read(true).append(true))?;
+    fs4::FileExt::try_lock(&file).map_err(|e| {
+        let e = match e {
+            fs4::TryLockError::Error(e) => e,
+            fs4::TryLockError::WouldBlock => io::Error::from(io::ErrorKind::WouldBlock),
+        };
+        StateError::io("lock", &temp.temp, e)
+    })?;
+    file.write_all(bytes)
+        .map_err(|e| StateError::io("write", &temp.temp, e))?;
+    temp.commit()?;
+    Ok(file)
 }
 
 /// Fsyncs a directory so a rename in it survives a crash (best effort).

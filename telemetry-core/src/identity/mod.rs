@@ -208,14 +208,11 @@ impl IdentityStore {
         &self.dir
     }
 
-    /// Reads the identity under the shared lock; `Ok(None)` when there is none. Never creates
-    /// anything.
+    /// Reads the identity; `Ok(None)` when there is none. Never creates anything. Without the
+    /// lock: the file is only ever replaced whole, by `rename` ([`fsutil::write_atomic`]), so a
+    /// reader sees the old identity or the new, and a command whose lock is held by a stopped
+    /// one does not wait to read it.
     pub fn read(&self) -> Result<Option<IdentityState>, StateError> {
-        let _lock = self.dir.lock_shared()?;
-        self.read_unlocked()
-    }
-
-    fn read_unlocked(&self) -> Result<Option<IdentityState>, StateError> {
         let path = self.dir.identity_file();
         let Some(text) = fsutil::read_small_text(&path)? else {
             return Ok(None);
@@ -233,18 +230,49 @@ impl IdentityStore {
     }
 
     /// The identity, created (or repaired, when the file is damaged) if needed.
+    ///
+    /// A first identity is created without the lock ([`create_first`](Self::create_first)),
+    /// so a command whose lock is held by a stopped one records from its first run; a damaged
+    /// one is replaced under the lock.
     pub fn load_or_create(&self) -> Result<IdentityState, StateError> {
         match self.read() {
             Ok(Some(state)) => return Ok(state),
-            Ok(None) | Err(StateError::Corrupt { .. } | StateError::TooLarge { .. }) => {}
+            Ok(None) => match self.create_first() {
+                Ok(Some(state)) => return Ok(state),
+                // another process's came first
+                Ok(None) => {
+                    if let Ok(Some(state)) = self.read() {
+                        return Ok(state);
+                    }
+                }
+                // links refused here, say: under the lock, as a repair
+                Err(_) => {}
+            },
+            Err(StateError::Corrupt { .. } | StateError::TooLarge { .. }) => {}
             Err(e) => return Err(e),
         }
         let lock = self.dir.lock_exclusive()?;
         self.load_or_create_locked(&lock)
     }
 
+    /// Creates the first identity without the lock: written whole under a temporary name,
+    /// then hard-linked to its name, which fails when a file is there. Of many first runs at
+    /// once, one links its identity and the others read it. `Ok(None)` when one was there.
+    fn create_first(&self) -> Result<Option<IdentityState>, StateError> {
+        fsutil::refuse_unlocked_write(&self.dir.lock_file())?;
+        fsutil::ensure_dir(self.dir.path())?;
+        let state = IdentityState::fresh();
+        let path = self.dir.identity_file();
+        let temp = fsutil::write_temp(&path, state.to_json().as_bytes(), true)?;
+        if !temp.commit_new()? {
+            return Ok(None);
+        }
+        fsutil::sync_dir(self.dir.path());
+        Ok(Some(state))
+    }
+
     fn load_or_create_locked(&self, _lock: &StateLock) -> Result<IdentityState, StateError> {
-        match self.read_unlocked() {
+        match self.read() {
             Ok(Some(state)) => return Ok(state),
             Ok(None) => {}
             Err(e @ (StateError::Corrupt { .. } | StateError::TooLarge { .. })) => {
@@ -303,7 +331,7 @@ impl IdentityStore {
             return Ok(None);
         }
         let _lock = self.dir.lock_exclusive()?;
-        match self.read_unlocked() {
+        match self.read() {
             Ok(Some(state)) if state.is_anonymous() => Ok(None),
             Ok(None) => Ok(None),
             Err(e @ (StateError::Symlink { .. } | StateError::NotAFile { .. })) => Err(e),
@@ -321,7 +349,7 @@ impl IdentityStore {
             return Ok(false);
         }
         let _lock = self.dir.lock_exclusive()?;
-        let Some(mut anonymous) = self.read_unlocked().ok().flatten() else {
+        let Some(mut anonymous) = self.read().ok().flatten() else {
             return Ok(false);
         };
         if anonymous != *linked {
@@ -339,7 +367,7 @@ impl IdentityStore {
             return Ok((None, false));
         }
         let _lock = self.dir.lock_exclusive()?;
-        let old = self.read_unlocked().ok().flatten();
+        let old = self.read().ok().flatten();
         let removed = fsutil::remove_file(&self.dir.identity_file())?;
         Ok((old, removed))
     }
@@ -388,6 +416,39 @@ mod tests {
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         assert!(ids.iter().all(|id| *id == ids[0]));
+    }
+
+    /// The first identity needs no lock: created while another process holds it (a command
+    /// stopped while it appended), by many threads at once, one id, and no temporary file left.
+    #[test]
+    fn a_first_identity_is_created_while_the_lock_is_held_elsewhere() {
+        let (_home, store, _) = store();
+        let dir = store.dir.clone().with_lock_wait(std::time::Duration::ZERO);
+        let store = IdentityStore::new(dir.clone());
+        crate::fsutil::ensure_dir(dir.path()).unwrap();
+        let _stuck = crate::fsutil::StateLock::acquire(
+            &dir.lock_file(),
+            crate::fsutil::LockMode::Exclusive,
+            std::time::Duration::ZERO,
+        )
+        .unwrap();
+        let ids: Vec<Uuid> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..16)
+                .map(|_| s.spawn(|| store.load_or_create().unwrap().anon_id))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+        assert_eq!(store.read().unwrap().unwrap().anon_id, ids[0]);
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
+        // a damaged one is still replaced only under the lock
+        std::fs::write(dir.identity_file(), "{").unwrap();
+        let error = store.load_or_create().unwrap_err();
+        assert!(matches!(error, StateError::LockTimeout { .. }), "{error:?}");
     }
 
     #[test]

@@ -9,6 +9,15 @@
 //! size other than the one this process left means another process wrote since; only then is
 //! the last byte read, to close off a line a crash left half written.
 //!
+//! **A host never waits long for the lock.** Holders keep it for microseconds, so an append
+//! waits at most [`APPEND_LOCK_WAIT`] for it. When that runs out (the holder is stuck: a
+//! command stopped with Ctrl-Z while it appended, or paused in a debugger), the record goes to
+//! a segment of the process's own beside the head, without the lock ([`append_beside`]): the
+//! first one creates it, whole, and the process's later appends try the lock once, then add
+//! to it (one `statx` and one `write`), until the process takes the lock again. Nothing is
+//! lost and nobody waits; at most [`MAX_SEGMENTS_BESIDE`] such segments exist at once (past
+//! that, records are dropped until the holder lets go).
+//!
 //! The bound is enforced when the head is sealed, which happens once per
 //! [`QUEUE_SEGMENT_BYTES`] appended: the oldest sealed segments are removed until the sealed
 //! ones and a new head fit in [`MAX_QUEUE_BYTES`], and the records they still held are counted
@@ -16,11 +25,15 @@
 
 use std::fs::File;
 use std::io::Write;
+use std::time::Duration;
 
 use super::segment::{self, HEAD_NAME, HEADER_LEN, Header};
 use super::{QueueError, stats};
 use crate::fsutil::{self, LockFile, StateError};
-use crate::limits::{MAX_QUEUE_BYTES, MAX_RECORD_BYTES, QUEUE_SEGMENT_BYTES};
+use crate::limits::{
+    APPEND_LOCK_WAIT, BESIDE_SEGMENT_BYTES, MAX_QUEUE_BYTES, MAX_RECORD_BYTES, MAX_SEGMENTS_BESIDE,
+    QUEUE_SEGMENT_BYTES,
+};
 use crate::paths::StateDir;
 
 /// Where an appended record is: what `telemetry off` needs to withdraw it.
@@ -51,6 +64,16 @@ pub(crate) struct Appender {
     dir: StateDir,
     lock: Option<LockFile>,
     head: Option<Head>,
+    /// Since a wait for the lock ran out, until the lock is taken again.
+    beside: Option<Beside>,
+}
+
+/// The segment beside the head this process appends to while the lock is held elsewhere: its
+/// own, locked by it (see [`fsutil::create_held`]), so it is never removed from under it.
+#[derive(Debug)]
+struct Beside {
+    file: File,
+    id: u128,
 }
 
 impl Appender {
@@ -60,13 +83,15 @@ impl Appender {
             dir,
             lock: None,
             head: None,
+            beside: None,
         }
     }
 
     /// Appends one framed record (`line` ends with its newline); returns where it went and how
-    /// many old records were dropped to make room. The wait for the lock is the directory's
-    /// ([`StateDir::current_lock_wait`]): after one that ran out, only a moment, until the
-    /// lock is taken again.
+    /// many old records were dropped to make room. The lock is waited for at most
+    /// [`APPEND_LOCK_WAIT`] (less when the directory's own budget is shorter), and not at all
+    /// once a wait in this process ran out, until the lock is taken again; then the record goes
+    /// beside the head ([`append_beside`]).
     pub fn append(
         &mut self,
         line: &[u8],
@@ -82,9 +107,23 @@ impl Appender {
                     self.lock.insert(LockFile::open(&self.dir.lock_file())?)
                 }
             };
-            let held = lock.lock(self.dir.current_lock_wait());
-            self.dir.note_lock_attempt(&held);
-            let held = held?;
+            let wait = if self.dir.lock_held_elsewhere() {
+                Duration::ZERO
+            } else {
+                self.dir.current_lock_wait().min(APPEND_LOCK_WAIT)
+            };
+            let held = {
+                let attempt = lock.lock(wait);
+                self.dir.note_lock_attempt(&attempt);
+                match attempt {
+                    Ok(held) => held,
+                    Err(error @ StateError::LockTimeout { .. }) => {
+                        return append_beside(&self.dir, &mut self.beside, line, uuid, error);
+                    }
+                    Err(error) => return Err(error.into()),
+                }
+            };
+            self.beside = None;
             let appended =
                 append_locked(&self.dir, &mut self.head, &|| lock.is_linked(), line, uuid)?;
             if let Some(appended) = appended {
@@ -117,6 +156,70 @@ pub(crate) fn append_with_lock_held(
         }
     }
     Ok(dropped)
+}
+
+/// Appends one framed record to this process's segment beside the head, without the lock: for
+/// a host that found the lock held longer than an append takes (see the module
+/// documentation). `own` is the segment it writes, if any: it is used while it is still in the
+/// directory (`clear` may have removed it) and under [`BESIDE_SEGMENT_BYTES`]; otherwise a new
+/// one is created with the record, whole. `timeout` is returned when [`MAX_SEGMENTS_BESIDE`]
+/// are there already (the record is dropped: the holder has been stuck that long).
+fn append_beside(
+    dir: &StateDir,
+    own: &mut Option<Beside>,
+    line: &[u8],
+    uuid: uuid::Uuid,
+    timeout: StateError,
+) -> Result<(Position, usize), QueueError> {
+    if line.len() > MAX_RECORD_BYTES {
+        return Err(QueueError::RecordTooLarge {
+            size: line.len(),
+            limit: MAX_RECORD_BYTES,
+        });
+    }
+    let io = |action: &'static str| move |e| head_error(dir, action, e);
+    if let Some(current) = own {
+        let found = fsutil::size_and_link(&current.file).map_err(io("inspect"))?;
+        if found.linked && found.len + line.len() as u64 <= BESIDE_SEGMENT_BYTES {
+            // only this process writes past the header: a failed write starts a new segment
+            let written = current.file.write_all(line);
+            let position = Position {
+                segment: current.id,
+                offset: found.len,
+                len: line.len() as u32,
+                uuid,
+            };
+            if written.is_err() {
+                *own = None;
+            }
+            written.map_err(io("append to"))?;
+            return Ok((position, 0));
+        }
+        *own = None;
+    }
+    let (after, count) = segment::scan_beside(dir.path());
+    if count >= MAX_SEGMENTS_BESIDE {
+        return Err(timeout.into());
+    }
+    let header = Header::fresh();
+    let mut bytes = Vec::with_capacity(HEADER_LEN as usize + line.len());
+    bytes.extend_from_slice(&header.encode());
+    bytes.extend_from_slice(line);
+    let file = fsutil::create_held(&segment::beside_path(dir.path(), after, header.id), &bytes)?;
+    *own = Some(Beside {
+        file,
+        id: header.id,
+    });
+    crate::diagnostics::debug_event!(
+        "telemetry lock held elsewhere: recording beside the queue's head"
+    );
+    let position = Position {
+        segment: header.id,
+        offset: HEADER_LEN,
+        len: line.len() as u32,
+        uuid,
+    };
+    Ok((position, 0))
 }
 
 fn directory_removed(dir: &StateDir) -> QueueError {
@@ -299,6 +402,7 @@ fn seal_head(dir: &StateDir) -> Result<usize, QueueError> {
     sealed.push(segment::SegmentPath {
         path: newest,
         sealed: Some(next),
+        beside: false,
     });
     let mut sizes: Vec<u64> = Vec::with_capacity(sealed.len());
     let mut total = 0;
@@ -312,6 +416,13 @@ fn seal_head(dir: &StateDir) -> Result<usize, QueueError> {
     for (seg, size) in sealed.iter().zip(&sizes) {
         if total <= room {
             break;
+        }
+        // never from under its writer: one process's records, on top of the bound
+        if seg.beside
+            && fsutil::open_regular(&seg.path)?
+                .is_some_and(|file| fsutil::is_held_by_another(&file))
+        {
+            continue;
         }
         dropped += super::read::count_waiting(&seg.path);
         fsutil::remove_file(&seg.path)?;
@@ -334,51 +445,220 @@ mod tests {
     use crate::paths::StateDirSource;
     use std::time::Duration;
 
-    /// After a wait for the lock that ran out, appends wait only a moment (each fails soon
-    /// with the same timeout) until the lock is taken again; then they append again.
-    #[test]
-    fn after_a_lock_timeout_appends_stop_waiting_until_the_lock_is_free() {
-        let home = tempfile::tempdir().unwrap();
-        let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit)
-            .with_lock_wait(Duration::from_millis(20));
+    fn dir_with_budget(home: &std::path::Path, wait: Duration) -> StateDir {
+        let dir = StateDir::new(home.join(".demo"), StateDirSource::Explicit).with_lock_wait(wait);
         fsutil::ensure_dir(dir.path()).unwrap();
-        let line = |n: u8| {
-            let record = crate::record::Record::alias(&format!("anon-{n}"), "user");
-            (crate::queue::frame::encode(&record.json), record.uuid)
-        };
-        let mut appender = Appender::new(dir.clone());
-        let (first, uuid) = line(1);
-        appender.append(first.as_bytes(), uuid).unwrap();
+        dir
+    }
 
-        // another open file description holds it: another process, as `flock` sees it
-        let stuck =
-            StateLock::acquire(&dir.lock_file(), LockMode::Exclusive, Duration::ZERO).unwrap();
-        let (second, uuid) = line(2);
-        let timeout = appender.append(second.as_bytes(), uuid).unwrap_err();
-        assert!(
-            matches!(timeout, QueueError::State(StateError::LockTimeout { .. })),
-            "{timeout:?}"
-        );
+    fn line(n: u8) -> (String, uuid::Uuid) {
+        let record = crate::record::Record::alias(&format!("anon-{n}"), "user");
+        (crate::queue::frame::encode(&record.json), record.uuid)
+    }
+
+    /// Held by another open file description: another process, as `flock` sees it.
+    fn hold(dir: &StateDir) -> StateLock {
+        StateLock::acquire(&dir.lock_file(), LockMode::Exclusive, Duration::ZERO).unwrap()
+    }
+
+    fn beside(dir: &StateDir) -> Vec<segment::SegmentPath> {
+        segment::list(dir.path())
+            .into_iter()
+            .filter(|s| s.beside)
+            .collect()
+    }
+
+    fn uuids(queue: &crate::queue::Queue) -> Vec<uuid::Uuid> {
+        let mut uuids: Vec<uuid::Uuid> = queue
+            .read_all()
+            .unwrap()
+            .records
+            .iter()
+            .map(|r| r.uuid)
+            .collect();
+        uuids.sort();
+        uuids
+    }
+
+    /// With the lock held elsewhere (a command stopped while it appended), records go to a
+    /// segment of the process's own beside the head, and nothing is lost; once a wait ran out
+    /// the process stops waiting (the next appends find the directory's flag set) until it
+    /// takes the lock again, and then appends to the head as before and lets its segment go.
+    #[test]
+    fn with_the_lock_held_elsewhere_records_go_beside_the_head() {
+        let home = tempfile::tempdir().unwrap();
+        // a budget longer than any test run: waiting it would hang this test, so returning
+        // shows that the append's own short wait applies
+        let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
+        let mut appender = Appender::new(dir.clone());
+        let (first, uuid1) = line(1);
+        appender.append(first.as_bytes(), uuid1).unwrap();
+
+        let stuck = hold(&dir);
+        let (second, uuid2) = line(2);
+        let (at2, dropped) = appender.append(second.as_bytes(), uuid2).unwrap();
+        assert_eq!(dropped, 0);
         assert!(
             dir.lock_held_elsewhere(),
             "every clone of the directory knows"
         );
-        // a budget longer than any test run: waiting it would hang this test, so failing at
-        // once shows that the appender waits only a moment now
-        appender.dir = appender
-            .dir
-            .clone()
-            .with_lock_wait(Duration::from_secs(3600));
-        let again = appender.append(second.as_bytes(), uuid).unwrap_err();
-        assert!(
-            matches!(again, QueueError::State(StateError::LockTimeout { .. })),
-            "{again:?}"
+        let (third, uuid3) = line(3);
+        let (at3, _) = appender.append(third.as_bytes(), uuid3).unwrap();
+        let written = beside(&dir);
+        assert_eq!(written.len(), 1, "one segment per process: {written:?}");
+        let path = &written[0].path;
+        assert_eq!(segment::id_at(path), Some(at2.segment));
+        assert_eq!((at3.segment, at2.offset), (at2.segment, HEADER_LEN));
+        assert_eq!(at3.offset, HEADER_LEN + second.len() as u64);
+        let bytes = std::fs::read(path).unwrap();
+        assert_eq!(Header::parse(&bytes).unwrap().acked, HEADER_LEN);
+        assert_eq!(
+            &bytes[HEADER_LEN as usize..],
+            [second.as_bytes(), third.as_bytes()].concat()
         );
+        let held = || fsutil::is_held_by_another(&std::fs::File::open(path).unwrap());
+        assert!(held(), "its writer holds it");
+        // nothing half written is left under a temporary name
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
+
+        let queue = crate::queue::Queue::new(dir.clone());
+        let mut expected = vec![uuid1, uuid2, uuid3];
+        expected.sort();
+        assert_eq!(uuids(&queue), expected, "every record is kept");
 
         drop(stuck);
-        appender.append(second.as_bytes(), uuid).unwrap();
+        let (fourth, uuid4) = line(4);
+        let (position, _) = appender.append(fourth.as_bytes(), uuid4).unwrap();
         assert!(!dir.lock_held_elsewhere());
-        let records = crate::queue::Queue::new(dir).read_all().unwrap().records;
-        assert_eq!(records.len(), 2);
+        assert_eq!(segment::id_at(&dir.queue_file()), Some(position.segment));
+        assert!(!held(), "let go once the lock is taken again");
+
+        // a sender sends them all, and the segment beside the head goes once acknowledged
+        let mut batch = queue.read_batch(100, usize::MAX).unwrap();
+        assert_eq!(batch.records.len(), 4);
+        let sent = vec![crate::queue::Settled::Sent; 4];
+        assert_eq!(queue.settle(&mut batch, &sent).unwrap().sent, 4);
+        assert!(beside(&dir).is_empty());
+        assert!(queue.read_all().unwrap().records.is_empty());
+    }
+
+    /// A sender that meets a segment beside the head while its writer still holds it (the lock
+    /// was let go, the writer has not appended since) acknowledges what it read and leaves the
+    /// file, whose writer may add to it; a line being written is not damaged. Once the writer
+    /// lets it go, the next sender removes it, and a torn line is then damaged.
+    #[test]
+    fn a_segment_beside_the_head_is_not_removed_from_under_its_writer() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
+        let mut appender = Appender::new(dir.clone());
+        let stuck = hold(&dir);
+        let (first, uuid1) = line(1);
+        appender.append(first.as_bytes(), uuid1).unwrap();
+        drop(stuck);
+        let path = beside(&dir)[0].path.clone();
+
+        let queue = crate::queue::Queue::new(dir.clone());
+        let mut batch = queue.read_batch(100, usize::MAX).unwrap();
+        assert_eq!(batch.records.len(), 1);
+        queue
+            .settle(&mut batch, &[crate::queue::Settled::Sent])
+            .unwrap();
+        assert!(path.exists(), "removed from under its writer");
+        assert!(queue.read_all().unwrap().records.is_empty(), "acknowledged");
+
+        // half a line, as a write in progress leaves it
+        let (second, _) = line(2);
+        let half = &second.as_bytes()[..second.len() / 2];
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(half)
+            .unwrap();
+        let batch = queue.read_batch(100, usize::MAX).unwrap();
+        assert_eq!((batch.records.len(), batch.damaged()), (0, 0));
+        assert_eq!(queue.summary(0).unwrap().damaged, 0);
+
+        // the writer lets it go (it took the lock for its next record)
+        let (third, uuid3) = line(3);
+        appender.append(third.as_bytes(), uuid3).unwrap();
+        assert_eq!(queue.summary(0).unwrap().damaged, 1);
+        let mut batch = queue.read_batch(100, usize::MAX).unwrap();
+        assert_eq!(batch.records.len(), 1);
+        assert_eq!(batch.damaged(), 1);
+        queue
+            .settle(&mut batch, &[crate::queue::Settled::Sent])
+            .unwrap();
+        assert!(!path.exists());
+        assert_eq!(queue.stats().unwrap().dropped_damaged, 1);
+    }
+
+    /// `telemetry off` in the process withdraws a record it wrote beside the head, found by its
+    /// position as one in the head is; sealing the head numbers the new sealed segment after
+    /// those beside it and keeps them.
+    #[test]
+    fn records_beside_the_head_are_withdrawn_and_sealed_past() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
+        let mut appender = Appender::new(dir.clone());
+        let stuck = hold(&dir);
+        let (kept, kept_uuid) = line(1);
+        appender.append(kept.as_bytes(), kept_uuid).unwrap();
+        let (gone, gone_uuid) = line(2);
+        let (position, _) = appender.append(gone.as_bytes(), gone_uuid).unwrap();
+        drop(stuck);
+
+        let queue = crate::queue::Queue::new(dir.clone());
+        assert_eq!(queue.discard(&[position], &[]).unwrap(), 1);
+        assert_eq!(uuids(&queue), [kept_uuid]);
+
+        let before = beside(&dir);
+        let (head, head_uuid) = line(9);
+        appender.append(head.as_bytes(), head_uuid).unwrap();
+        {
+            let _lock = dir.lock_exclusive().unwrap();
+            seal_head(&dir).unwrap();
+        }
+        let sealed: Vec<u64> = segment::list(dir.path())
+            .iter()
+            .filter(|s| !s.beside)
+            .filter_map(|s| s.sealed)
+            .collect();
+        assert_eq!(sealed, [1]);
+        assert_eq!(beside(&dir), before, "none removed: far under the bound");
+        let mut expected = vec![kept_uuid, head_uuid];
+        expected.sort();
+        assert_eq!(uuids(&queue), expected);
+    }
+
+    /// At most [`MAX_SEGMENTS_BESIDE`] are written: past that the record is dropped with the
+    /// lock's timeout as the reason (the holder has been stuck that long).
+    #[test]
+    fn segments_beside_the_head_are_bounded() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
+        for n in 1..MAX_SEGMENTS_BESIDE as u128 {
+            std::fs::write(segment::beside_path(dir.path(), 0, n), "").unwrap();
+        }
+        let _stuck = hold(&dir);
+        // the last one there is room for: its process goes on adding to it
+        let mut appender = Appender::new(dir.clone());
+        for n in 1..=2 {
+            let (record, uuid) = line(n);
+            appender.append(record.as_bytes(), uuid).unwrap();
+        }
+        let (record, uuid) = line(3);
+        let error = Appender::new(dir.clone())
+            .append(record.as_bytes(), uuid)
+            .unwrap_err();
+        assert!(
+            matches!(error, QueueError::State(StateError::LockTimeout { .. })),
+            "{error:?}"
+        );
+        assert_eq!(beside(&dir).len(), MAX_SEGMENTS_BESIDE);
     }
 }

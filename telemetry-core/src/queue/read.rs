@@ -92,6 +92,8 @@ pub(crate) struct BatchSegment {
     pub read_end: u64,
     /// Damaged lines after its last record, up to `read_end`.
     pub trailing_damaged: usize,
+    /// Whether it is a segment written beside the head (see `segment`).
+    pub beside: bool,
 }
 
 /// The oldest records waiting, as the sender reads them: with where each ends, so that what
@@ -210,10 +212,11 @@ pub(crate) fn batch(
                     }
                     pos = next;
                 }
-                // the head's last line may be being written; a sealed segment's is damaged
+                // the head's last line may be being written, as may that of a segment beside
+                // it whose writer holds it; a sealed segment's is damaged
                 frame::Line::Torn(line) => {
                     let counted = usize::from(!segment::is_blank(line));
-                    if seg.sealed.is_some() {
+                    if seg.sealed.is_some() && !being_written(&seg, &file) {
                         damaged += counted;
                         pos = content.len();
                     } else {
@@ -228,12 +231,19 @@ pub(crate) fn batch(
             header,
             read_end: base + pos as u64,
             trailing_damaged: damaged,
+            beside: seg.beside,
         });
         if full {
             break;
         }
     }
     Ok(batch)
+}
+
+/// Whether `seg`, open as `file`, is a segment beside the head that its writer still holds: its
+/// last line may be being written.
+pub(crate) fn being_written(seg: &segment::SegmentPath, file: &File) -> bool {
+    seg.beside && fsutil::is_held_by_another(file)
 }
 
 /// How many records wait and the newest of them, as `status`, `inspect` and `off` show them.
@@ -280,7 +290,11 @@ pub(crate) fn summary(dir: &StateDir, newest: usize) -> Result<QueueSummary, Que
                     pos += bytes.len() + 1;
                 }
                 frame::Line::Torn(bytes) => {
-                    summary.damaged += usize::from(!segment::is_blank(bytes))
+                    if !segment::is_blank(bytes)
+                        && (seg.sealed.is_none() || !being_written(&seg, &file))
+                    {
+                        summary.damaged += 1;
+                    }
                 }
             }
         }

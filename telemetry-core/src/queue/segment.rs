@@ -11,6 +11,14 @@
 //! - When the head reaches [`QUEUE_SEGMENT_BYTES`] it is **sealed**: renamed to
 //!   `telemetry-queue.<10-digit sequence>.jsonl` (sequence numbers grow with age), and a new
 //!   head is started. Sealed segments are only ever read, acknowledged and removed whole.
+//! - A host that finds the lock held (by a command stopped with Ctrl-Z while it appended)
+//!   writes its records to a **segment beside the head** of its own instead of waiting:
+//!   `telemetry-queue.<sequence>-<32 hex digits: its id>.jsonl`, created with its first record
+//!   under a temporary name and renamed into place without the lock, so it appears complete,
+//!   and locked (`flock`) by its writer while it appends its later records. The sequence is
+//!   that of the newest sealed segment then, so it sorts after the segments sealed before it.
+//!   It is read and acknowledged like a sealed segment; while its writer holds it, its last
+//!   line may be being written (as the head's) and it is not removed.
 //! - The acknowledged offset lives in the segment itself, so sealing (a rename) carries it
 //!   along, and the sender updates it with one positioned write of 20 bytes, never a rewrite.
 //!   Its id lets a process find again, after a rename, the records it appended.
@@ -144,8 +152,18 @@ pub(crate) fn blank(line: &mut [u8]) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SegmentPath {
     pub path: PathBuf,
-    /// The sequence number of a sealed segment; `None` for the head.
+    /// The sequence number of a sealed segment (for a segment written beside the head, that of
+    /// the newest sealed segment then); `None` for the head.
     pub sealed: Option<u64>,
+    /// Whether it was written beside the head, without the lock.
+    pub beside: bool,
+}
+
+impl SegmentPath {
+    /// Its place among the others: sequence, then sealed before beside, then name.
+    fn order(&self) -> (Option<u64>, bool, &Path) {
+        (self.sealed, self.beside, &self.path)
+    }
 }
 
 /// The sealed segment with sequence number `seq`.
@@ -153,33 +171,46 @@ pub(crate) fn sealed_path(dir: &Path, seq: u64) -> PathBuf {
     dir.join(format!("{SEALED_PREFIX}{seq:010}{SEALED_SUFFIX}"))
 }
 
-/// The sequence number in a sealed segment's file name.
-fn sealed_seq(name: &str) -> Option<u64> {
-    let digits = name
+/// The segment with id `id` written beside the head after the sealed segment `seq`.
+pub(crate) fn beside_path(dir: &Path, seq: u64, id: u128) -> PathBuf {
+    dir.join(format!("{SEALED_PREFIX}{seq:010}-{id:032x}{SEALED_SUFFIX}"))
+}
+
+/// The sequence number in a sealed segment's file name, and whether it is a segment written
+/// beside the head (`<sequence>-<32 hex digits>`).
+fn sealed_seq(name: &str) -> Option<(u64, bool)> {
+    let middle = name
         .strip_prefix(SEALED_PREFIX)?
         .strip_suffix(SEALED_SUFFIX)?;
+    let (digits, beside) = match middle.split_once('-') {
+        Some((digits, id)) if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            (digits, true)
+        }
+        Some(_) => return None,
+        None => (middle, false),
+    };
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    digits.parse().ok()
+    Some((digits.parse().ok()?, beside))
 }
 
-/// The segments in `dir`, oldest first: the sealed ones by sequence number, then the head (if
-/// it exists). A directory that cannot be listed has none.
+/// The segments in `dir`, oldest first: the sealed ones by sequence number (each followed by
+/// those written beside the head after it), then the head (if it exists). A directory that
+/// cannot be listed has none.
 pub(crate) fn list(dir: &Path) -> Vec<SegmentPath> {
     // kept sorted as they are found: a queue has a few segments, and a sort would bring a
     // sort's code into every host
     let mut segments: Vec<SegmentPath> = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if let Some(seq) = entry.file_name().to_str().and_then(sealed_seq) {
-            let at = segments.partition_point(|s| s.sealed < Some(seq));
-            segments.insert(
-                at,
-                SegmentPath {
-                    path: sealed_path(dir, seq),
-                    sealed: Some(seq),
-                },
-            );
+        if let Some((seq, beside)) = entry.file_name().to_str().and_then(sealed_seq) {
+            let found = SegmentPath {
+                path: entry.path(),
+                sealed: Some(seq),
+                beside,
+            };
+            let at = segments.partition_point(|s| s.order() < found.order());
+            segments.insert(at, found);
         }
     }
     let head = dir.join(HEAD_NAME);
@@ -187,9 +218,26 @@ pub(crate) fn list(dir: &Path) -> Vec<SegmentPath> {
         segments.push(SegmentPath {
             path: head,
             sealed: None,
+            beside: false,
         });
     }
     segments
+}
+
+/// The sequence number of the newest sealed segment in `dir` (0 when there is none) and how
+/// many segments beside the head there are: one pass over the directory that keeps nothing,
+/// for a host that finds the lock held (a sorted [`list`] of a directory of hundreds of files
+/// moves its entries quadratically).
+pub(crate) fn scan_beside(dir: &Path) -> (u64, usize) {
+    let mut newest = 0;
+    let mut beside = 0;
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if let Some((seq, is_beside)) = entry.file_name().to_str().and_then(sealed_seq) {
+            newest = newest.max(seq);
+            beside += usize::from(is_beside);
+        }
+    }
+    (newest, beside)
 }
 
 /// Every queue file in `dir` (the head and the sealed segments), for the checks of who can
@@ -285,11 +333,34 @@ pub(crate) mod tests {
         for seq in [10, 2, 1] {
             std::fs::write(sealed_path(dir.path(), seq), "").unwrap();
         }
+        for (seq, id) in [(2, 7), (0, 3), (2, 5)] {
+            std::fs::write(beside_path(dir.path(), seq, id), "").unwrap();
+        }
         std::fs::write(dir.path().join(HEAD_NAME), "").unwrap();
-        std::fs::write(dir.path().join("telemetry-queue.x.jsonl"), "").unwrap();
-        std::fs::write(dir.path().join("telemetry-queue..jsonl"), "").unwrap();
-        let order: Vec<Option<u64>> = list(dir.path()).iter().map(|s| s.sealed).collect();
-        assert_eq!(order, [Some(1), Some(2), Some(10), None]);
+        for other in ["x", "", "1-", "1-abc", "-0000000000000000000000000000000a"] {
+            let name = format!("telemetry-queue.{other}.jsonl");
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        let order: Vec<(Option<u64>, bool)> = list(dir.path())
+            .iter()
+            .map(|s| (s.sealed, s.beside))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (Some(0), true),
+                (Some(1), false),
+                (Some(2), false),
+                (Some(2), true),
+                (Some(2), true),
+                (Some(10), false),
+                (None, false)
+            ]
+        );
+        // beside ones of one sequence by name, and each listed at its own path
+        let listed = list(dir.path());
+        assert_eq!(listed[3].path, beside_path(dir.path(), 2, 5));
+        assert_eq!(listed[4].path, beside_path(dir.path(), 2, 7));
         let mut line = [b'x'; 10];
         blank(&mut line);
         assert!(is_blank(&line));

@@ -152,7 +152,8 @@ pub(crate) fn settle(
         if !fsutil::is_linked(meta) {
             continue;
         }
-        if *offset >= meta.len() {
+        // a segment beside the head that its writer still holds may grow after `meta`
+        if *offset >= meta.len() && !(seg.beside && fsutil::is_held_by_another(&seg.file)) {
             remove_settled(dir, seg, meta)?;
         } else if seg.header.is_some() {
             segment::write_all_at(&seg.file, &segment::encode_acked(*offset), ACKED_AT)

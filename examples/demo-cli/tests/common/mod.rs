@@ -816,3 +816,14 @@ impl SpawnServer for Command {
             .expect("demo serve")
     }
 }
+
+/// Every uuid the server received, once each.
+pub fn assert_nothing_sent_twice(server: &DevServer) {
+    let twice: Vec<String> = server
+        .events_by_uuid()
+        .iter()
+        .filter(|(_, events)| events.len() > 1)
+        .map(|(uuid, events)| format!("{uuid} ×{}", events.len()))
+        .collect();
+    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+}
