@@ -19,7 +19,7 @@
 //! | [`BACKGROUND_STOP_WAIT`] | 50 ms (a long-running host's stop) |
 //! | [`HOST_LOCK_WAIT`] | 250 ms (the host's wait for a held `telemetry.lock`, except to append) |
 //! | [`APPEND_LOCK_WAIT`] | 0.1 ms (then a record is written beside the queue's head) |
-//! | [`MAX_SEGMENTS_BESIDE`] / [`BESIDE_SEGMENT_BYTES`] | 256 / 32 KiB |
+//! | [`MAX_SEGMENTS_BESIDE`] / [`BESIDE_SEGMENT_BYTES`] | 1024 / 8 KiB |
 //!
 
 use std::time::Duration;
@@ -141,8 +141,9 @@ pub const FLUSH_QUEUE_BYTES: u64 = 256 * 1024;
 /// event. A command shorter than this never looks (two `stat`s it does not need).
 pub const SHARED_STATE_RECHECK: Duration = Duration::from_secs(1);
 /// The longest the host's process waits for the state directory's lock (`telemetry.lock`) for
-/// what needs it (a first identity's repair, a login, the `telemetry` commands' changes; an
-/// append waits only [`APPEND_LOCK_WAIT`]); the detached sender waits 5 s. Holders keep it for
+/// what needs it (a damaged identity's repair, a login, the `telemetry` commands' changes; an
+/// append waits only [`APPEND_LOCK_WAIT`] while there is room beside the head); the detached
+/// sender waits 5 s. Holders keep it for
 /// microseconds, so this wait is reached only when the holder is stuck: a command stopped with
 /// Ctrl-Z or paused in a debugger while it appended. The host then waits only a moment (2 ms)
 /// for it, in everything it does, until it takes the lock again, so it pays this wait at most
@@ -167,14 +168,17 @@ pub const MAX_QUEUE_BYTES: u64 = 8 * 1024 * 1024;
 pub const QUEUE_SEGMENT_BYTES: u64 = 512 * 1024;
 /// The largest single record accepted (PostHog itself discards events over 1 MB).
 pub const MAX_RECORD_BYTES: usize = 32 * 1024;
-/// The most segments written beside the queue's head while the lock is held elsewhere (a
-/// process writes one, and another each [`BESIDE_SEGMENT_BYTES`]): past that, hosts drop their
-/// records until the holder lets go. With [`BESIDE_SEGMENT_BYTES`], at most about as much
-/// again as [`MAX_QUEUE_BYTES`] (a week of commands while a stopped one holds the lock).
-pub const MAX_SEGMENTS_BESIDE: usize = 256;
+/// The most segments written beside the queue's head while the lock is held elsewhere (one
+/// per process that met the lock held, and one more every [`BESIDE_SEGMENT_BYTES`] of its
+/// records): about a thousand commands while a stopped one holds the lock. Past that, an
+/// append waits for the lock as other users of it do ([`HOST_LOCK_WAIT`] once), and records
+/// what it cannot append to the head no more. With [`BESIDE_SEGMENT_BYTES`], at most about as
+/// much again as [`MAX_QUEUE_BYTES`] on disk.
+pub const MAX_SEGMENTS_BESIDE: usize = 1024;
 /// The size past which a process starts another segment beside the head rather than append to
-/// its own (a long-running host's while the lock stays held).
-pub const BESIDE_SEGMENT_BYTES: u64 = 32 * 1024;
+/// its own (a long-running host's while the lock stays held); a command's few records fit in
+/// one.
+pub const BESIDE_SEGMENT_BYTES: u64 = 8 * 1024;
 /// The most records kept in the recently-sent log.
 pub const MAX_SENT_RECORDS: usize = 100;
 /// The most bytes kept in the recently-sent log.

@@ -1020,7 +1020,9 @@ fn a_lock_held_by_a_stopped_command() {
         .filter(|e| {
             let name = e.as_ref().unwrap().file_name();
             let name = name.to_string_lossy();
-            name.starts_with("telemetry-queue.") && name.contains('-')
+            // `telemetry-queue.<seq>-<id>.jsonl`
+            name.strip_prefix("telemetry-queue.")
+                .is_some_and(|rest| rest.contains('-'))
         })
         .count();
     assert_eq!(beside, 2, "one segment beside the head per command");

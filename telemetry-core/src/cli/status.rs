@@ -94,8 +94,8 @@ struct Report<'a> {
     /// The state directory as the text shows it.
     state_dir_shown: Option<String>,
     identity: Option<IdentityState>,
-    /// The identity file is there but could not be read (damaged, locked by a stuck process):
-    /// "none" would be wrong.
+    /// The identity file is there but could not be read (damaged, or this user cannot open
+    /// it): "none" would be wrong.
     identity_unread: bool,
     queued: usize,
     damaged: usize,

@@ -149,10 +149,10 @@ pub(crate) enum SpawnDecision {
     /// The [flush policy](self#the-flush-policy) lets the records wait: a sender started less
     /// than [`FLUSH_INTERVAL`] ago delivered, and the queue is small.
     NotDue,
-    /// A wait for the state directory's lock ran out in this process and nothing took the
-    /// lock since (a command stopped while it held it): a sender could acknowledge nothing,
-    /// and taking the lock to record its start would make this process wait. The next run
-    /// starts one.
+    /// Another process holds the state directory's lock as this one ends (a command stopped
+    /// while it held it, or a moment's contention): a sender could acknowledge nothing while
+    /// it stays held, and taking the lock to record its start would make this process wait.
+    /// The next run starts one.
     LockHeldElsewhere,
     /// It could not be started (the error is traced).
     Failed,
@@ -164,7 +164,10 @@ fn reason_not_to_spawn(
     dir: &StateDir,
     trigger: Trigger,
 ) -> Result<(StartReason, StartFacts), SpawnDecision> {
-    if dir.lock_held_elsewhere() {
+    // one probe, not the flag a wait that ran out leaves: a process whose appends went beside
+    // the head after the short append wait has not set it, and one whose flag is left from a
+    // moment's contention should start its sender
+    if StateLock::is_held(&dir.lock_file()).unwrap_or(true) {
         return Err(SpawnDecision::LockHeldElsewhere);
     }
     if !access::can_record_acknowledgements(dir) {
@@ -382,23 +385,32 @@ mod tests {
         );
     }
 
-    /// Once a wait for the state directory's lock ran out in this process (a command stopped
-    /// while it held it), no sender is started, in any trigger, until the lock is taken again:
-    /// it could acknowledge nothing, and recording its start would wait for the lock.
+    /// While another process holds the state directory's lock as a command ends (a command
+    /// stopped while it held it), no sender is started, in any trigger, whatever this process
+    /// found before: it could acknowledge nothing, and recording its start would wait for the
+    /// lock. Once the lock is free, one is, even with the flag of an earlier timeout left set.
     #[test]
-    fn no_sender_while_the_state_lock_looks_stuck() {
+    fn no_sender_while_the_state_lock_is_held() {
         let home = tempfile::tempdir().unwrap();
         let dir = StateDir::new(home.path().join(".demo"), StateDirSource::Explicit);
         crate::fsutil::ensure_dir(dir.path()).unwrap();
+        assert!(reason(&dir, Trigger::CommandExit).is_ok());
+        let held = StateLock::try_acquire(&dir.lock_file(), LockMode::Exclusive)
+            .unwrap()
+            .unwrap();
+        assert!(
+            !dir.lock_held_elsewhere(),
+            "no wait ran out in this process"
+        );
+        for trigger in [Trigger::CommandExit, Trigger::BackgroundRound] {
+            assert_eq!(reason(&dir, trigger), Err(SpawnDecision::LockHeldElsewhere));
+        }
+        drop(held);
         let timeout = crate::fsutil::StateError::LockTimeout {
             path: dir.lock_file(),
             waited: std::time::Duration::ZERO,
         };
         dir.note_lock_attempt::<()>(&Err(timeout));
-        for trigger in [Trigger::CommandExit, Trigger::BackgroundRound] {
-            assert_eq!(reason(&dir, trigger), Err(SpawnDecision::LockHeldElsewhere));
-        }
-        dir.note_lock_attempt(&Ok(()));
         assert!(reason(&dir, Trigger::CommandExit).is_ok());
     }
 

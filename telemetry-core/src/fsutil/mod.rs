@@ -3,7 +3,9 @@
 //! Every file is opened without following symbolic links and refused unless it is a regular
 //! file, small files are read with a size cap, every rewrite goes through a temporary file that
 //! is fsynced and renamed over the old one, and every update holds the directory's lock file
-//! (shared to read, exclusive to write). Files are created with mode 0600, the directory with
+//! (exclusive), except the two a host makes without it when another process holds it: a
+//! segment beside the queue's head ([`create_held`]) and a first identity
+//! ([`TempFile::commit_new`]). Files are created with mode 0600, the directory with
 //! mode 0700, set explicitly rather than left to the umask; a directory or file that already
 //! exists (the host may have created `~/.<app>` for its own files first, with its umask) loses
 //! its group and other bits when telemetry writes there, if it belongs to the current user. Nothing outside

@@ -5,10 +5,12 @@
 //! ```
 //!
 //! The anonymous id is a random UUID v4, created only when telemetry is on and something is
-//! recorded. Reads take the shared lock; creating, repairing, linking and rotating take the
-//! exclusive lock and re-read before writing, so concurrent first runs agree on one id. Every
-//! write goes through a fsynced temporary file renamed over the old one (mode 0600, in a 0700
-//! directory).
+//! recorded. Every write goes through a fsynced temporary file (mode 0600, in a 0700
+//! directory), so reads take no lock: they see an identity whole or none. The first identity
+//! is put in place by a hard link, which fails when one is there, with or without the lock:
+//! concurrent first runs agree on one id, and a command whose lock a stopped one holds
+//! records from its first run. Repairing, linking and rotating take the exclusive lock,
+//! re-read, and rename the new file over the old.
 //!
 //! The state machine follows Arcade's:
 //! - anonymous: events go out under `anon_id`, personless (`$process_person_profile: false`);
@@ -274,7 +276,18 @@ impl IdentityStore {
     fn load_or_create_locked(&self, _lock: &StateLock) -> Result<IdentityState, StateError> {
         match self.read() {
             Ok(Some(state)) => return Ok(state),
-            Ok(None) => {}
+            // as without the lock: a first run that does not take it may be creating one too,
+            // and a rename would replace the identity it recorded with
+            Ok(None) => match self.create_first() {
+                Ok(Some(state)) => return Ok(state),
+                Ok(None) => {
+                    if let Ok(Some(state)) = self.read() {
+                        return Ok(state);
+                    }
+                }
+                // links refused here: no process can create one without the lock either
+                Err(_) => {}
+            },
             Err(e @ (StateError::Corrupt { .. } | StateError::TooLarge { .. })) => {
                 crate::diagnostics::warn_event!(problem = %e, "telemetry identity damaged; replacing it with a new anonymous id");
             }

@@ -22,7 +22,10 @@
 //! - **Bounded**: at most [`MAX_QUEUE_BYTES`] on disk (plus one record), enforced when the
 //!   head is sealed, every [`QUEUE_SEGMENT_BYTES`]: the oldest segments are removed and the
 //!   records they held are counted in `telemetry-stats.json` (`status` shows them). A single
-//!   record larger than [`MAX_RECORD_BYTES`] is refused.
+//!   record larger than [`MAX_RECORD_BYTES`] is refused. Segments beside the head count
+//!   towards it once there (their own number is bounded by
+//!   [`MAX_SEGMENTS_BESIDE`](crate::limits::MAX_SEGMENTS_BESIDE)), and one whose writer still
+//!   holds it is never removed.
 //!
 //! The sender reads the oldest records with [`Queue::read_batch`], sends them, and settles
 //! them in order with [`Queue::settle`]: accepted ones move to `telemetry-sent.jsonl` (which

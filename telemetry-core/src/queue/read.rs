@@ -178,6 +178,8 @@ pub(crate) fn batch(
             header = segment::read_header(&file);
         }
         let base = header.map_or(0, |h| h.acked);
+        // before the read: a writer that lets go after it wrote no more
+        let writing = being_written(&seg, &file);
         let content =
             read_file_from(&file, base).map_err(|e| StateError::io("read", &seg.path, e))?;
         let index = batch.segments.len();
@@ -216,7 +218,7 @@ pub(crate) fn batch(
                 // it whose writer holds it; a sealed segment's is damaged
                 frame::Line::Torn(line) => {
                     let counted = usize::from(!segment::is_blank(line));
-                    if seg.sealed.is_some() && !being_written(&seg, &file) {
+                    if seg.sealed.is_some() && !writing {
                         damaged += counted;
                         pos = content.len();
                     } else {
@@ -273,6 +275,10 @@ pub(crate) fn summary(dir: &StateDir, newest: usize) -> Result<QueueSummary, Que
             continue;
         };
         let base = segment::read_header(&file).map_or(0, |h| h.acked);
+        // a segment beside the head whose writer holds it may end in a line being written
+        // (looked at before the read: a writer that lets go wrote no more); the head's torn
+        // last line is counted, as it always was
+        let writing = being_written(&seg, &file);
         read_file_into(&file, base, &mut content)
             .map_err(|e| StateError::io("read", &seg.path, e))?;
         valid.clear();
@@ -290,9 +296,7 @@ pub(crate) fn summary(dir: &StateDir, newest: usize) -> Result<QueueSummary, Que
                     pos += bytes.len() + 1;
                 }
                 frame::Line::Torn(bytes) => {
-                    if !segment::is_blank(bytes)
-                        && (seg.sealed.is_none() || !being_written(&seg, &file))
-                    {
+                    if !segment::is_blank(bytes) && !writing {
                         summary.damaged += 1;
                     }
                 }

@@ -152,8 +152,7 @@ pub(crate) fn settle(
         if !fsutil::is_linked(meta) {
             continue;
         }
-        // a segment beside the head that its writer still holds may grow after `meta`
-        if *offset >= meta.len() && !(seg.beside && fsutil::is_held_by_another(&seg.file)) {
+        if settled_whole(seg, *offset, meta) {
             remove_settled(dir, seg, meta)?;
         } else if seg.header.is_some() {
             segment::write_all_at(&seg.file, &segment::encode_acked(*offset), ACKED_AT)
@@ -162,6 +161,18 @@ pub(crate) fn settle(
         // a file without a header cannot keep an offset: it is removed once read whole
     }
     Ok(report)
+}
+
+/// Whether every line of `seg` (whose metadata under the lock was `meta`) is settled once it is
+/// acknowledged up to `offset`. A segment beside the head is written without the lock, so
+/// `meta` may be old: it is settled only once its writer has let it go (after which it never
+/// grows) and what it holds then is all acknowledged.
+fn settled_whole(seg: &super::read::BatchSegment, offset: u64, meta: &std::fs::Metadata) -> bool {
+    if !seg.beside {
+        return offset >= meta.len();
+    }
+    !fsutil::is_held_by_another(&seg.file)
+        && seg.file.metadata().is_ok_and(|now| offset >= now.len())
 }
 
 /// Removes a segment whose every line is settled, under the lock. The head may have been
