@@ -239,22 +239,27 @@ impl IdentityStore {
     pub fn load_or_create(&self) -> Result<IdentityState, StateError> {
         match self.read() {
             Ok(Some(state)) => return Ok(state),
-            Ok(None) => match self.create_first() {
-                Ok(Some(state)) => return Ok(state),
-                // another process's came first
-                Ok(None) => {
-                    if let Ok(Some(state)) = self.read() {
-                        return Ok(state);
-                    }
+            Ok(None) => {
+                if let Some(state) = self.first() {
+                    return Ok(state);
                 }
-                // links refused here, say: under the lock, as a repair
-                Err(_) => {}
-            },
+            }
             Err(StateError::Corrupt { .. } | StateError::TooLarge { .. }) => {}
             Err(e) => return Err(e),
         }
         let lock = self.dir.lock_exclusive()?;
         self.load_or_create_locked(&lock)
+    }
+
+    /// The first identity: the one [`create_first`](Self::create_first) makes, or the one
+    /// another process made first. `None` when neither can be had (links refused here: then no
+    /// process can create one without the lock, and the caller writes it under the lock).
+    fn first(&self) -> Option<IdentityState> {
+        match self.create_first() {
+            Ok(Some(state)) => Some(state),
+            Ok(None) => self.read().ok().flatten(),
+            Err(_) => None,
+        }
     }
 
     /// Creates the first identity without the lock: written whole under a temporary name,
@@ -278,16 +283,11 @@ impl IdentityStore {
             Ok(Some(state)) => return Ok(state),
             // as without the lock: a first run that does not take it may be creating one too,
             // and a rename would replace the identity it recorded with
-            Ok(None) => match self.create_first() {
-                Ok(Some(state)) => return Ok(state),
-                Ok(None) => {
-                    if let Ok(Some(state)) = self.read() {
-                        return Ok(state);
-                    }
+            Ok(None) => {
+                if let Some(state) = self.first() {
+                    return Ok(state);
                 }
-                // links refused here: no process can create one without the lock either
-                Err(_) => {}
-            },
+            }
             Err(e @ (StateError::Corrupt { .. } | StateError::TooLarge { .. })) => {
                 crate::diagnostics::warn_event!(problem = %e, "telemetry identity damaged; replacing it with a new anonymous id");
             }
