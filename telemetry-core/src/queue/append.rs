@@ -92,8 +92,9 @@ impl Appender {
     /// Appends one framed record (`line` ends with its newline); returns where it went and how
     /// many old records were dropped to make room. The lock is waited for at most
     /// [`APPEND_LOCK_WAIT`] (less when the directory's own budget is shorter), and not at all
-    /// once a wait in this process ran out, until the lock is taken again; then the record goes
-    /// beside the head ([`append_beside`]).
+    /// while this process writes beside the head or one of the directory's own waits ran out
+    /// (until the lock is taken again); then the record goes beside the head
+    /// ([`append_beside`]), or, when there is no room there, the directory's wait applies.
     pub fn append(
         &mut self,
         line: &[u8],
