@@ -273,7 +273,7 @@ pub(crate) fn is_held_by_another(file: &File) -> bool {
 }
 
 /// One attempt to lock `file`: whether it was taken.
-fn try_lock(file: &File, path: &Path, mode: LockMode) -> Result<bool, StateError> {
+pub(super) fn try_lock(file: &File, path: &Path, mode: LockMode) -> Result<bool, StateError> {
     let attempt = match mode {
         LockMode::Shared => fs4::FileExt::try_lock_shared(file),
         LockMode::Exclusive => fs4::FileExt::try_lock(file),

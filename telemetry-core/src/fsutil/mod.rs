@@ -561,9 +561,7 @@ impl TempFile {
             StateError::io("replace", &self.target, e)
         })
     }
-}
 
-impl TempFile {
     /// Puts it at its target only if nothing is there (a hard link, then the temporary name
     /// removed): `Ok(false)`, and nothing changed, when something is. Whoever links first wins,
     /// without a lock; what they linked is whole, since it was written before.
@@ -614,13 +612,11 @@ pub fn write_temp(path: &Path, bytes: &[u8], sync: bool) -> Result<TempFile, Sta
 /// directory's lock.
 pub fn create_held(path: &Path, bytes: &[u8]) -> Result<File, StateError> {
     let (temp, mut file) = TempFile::create(path, OpenOptions::new().read(true).append(true))?;
-    fs4::FileExt::try_lock(&file).map_err(|e| {
-        let e = match e {
-            fs4::TryLockError::Error(e) => e,
-            fs4::TryLockError::WouldBlock => io::Error::from(io::ErrorKind::WouldBlock),
-        };
-        StateError::io("lock", &temp.temp, e)
-    })?;
+    // a file nobody else has opened yet: the lock is there to be taken
+    if !lock::try_lock(&file, &temp.temp, LockMode::Exclusive)? {
+        let busy = io::Error::from(io::ErrorKind::WouldBlock);
+        return Err(StateError::io("lock", &temp.temp, busy));
+    }
     file.write_all(bytes)
         .map_err(|e| StateError::io("write", &temp.temp, e))?;
     temp.commit()?;

@@ -176,48 +176,51 @@ fn append_beside(
     line: &[u8],
     uuid: uuid::Uuid,
 ) -> Option<Result<(Position, usize), QueueError>> {
-    if line.len() > MAX_RECORD_BYTES {
-        return Some(Err(QueueError::RecordTooLarge {
-            size: line.len(),
-            limit: MAX_RECORD_BYTES,
-        }));
-    }
+    let (segment, offset) = match write_beside(dir, own, line) {
+        Ok(Some(at)) => at,
+        Ok(None) => return None,
+        Err(e) => return Some(Err(e)),
+    };
+    let position = Position {
+        segment,
+        offset,
+        len: line.len() as u32,
+        uuid,
+    };
+    Some(Ok((position, 0)))
+}
+
+/// [`append_beside`]'s writing: the id of the segment `line` went to and its offset there, or
+/// `None` when there is no room for a new segment.
+fn write_beside(
+    dir: &StateDir,
+    own: &mut Option<Beside>,
+    line: &[u8],
+) -> Result<Option<(u128, u64)>, QueueError> {
+    check_record_size(line)?;
     let io = |action: &'static str| move |e| head_error(dir, action, e);
     if let Some(current) = own {
-        let found = match fsutil::size_and_link(&current.file) {
-            Ok(found) => found,
-            Err(e) => return Some(Err(io("inspect")(e))),
-        };
+        let found = fsutil::size_and_link(&current.file).map_err(io("inspect"))?;
         if found.linked && found.len + line.len() as u64 <= BESIDE_SEGMENT_BYTES {
-            let position = Position {
-                segment: current.id,
-                offset: found.len,
-                len: line.len() as u32,
-                uuid,
-            };
             // only this process writes past the header: after a failed (maybe short) write,
             // a new segment
-            let written = current.file.write_all(line);
-            if written.is_err() {
+            if let Err(e) = current.file.write_all(line) {
                 *own = None;
+                return Err(io("append to")(e));
             }
-            return Some(written.map(|()| (position, 0)).map_err(io("append to")));
+            return Ok(Some((current.id, found.len)));
         }
         *own = None;
     }
     let (after, count) = segment::scan_beside(dir.path());
     if count >= MAX_SEGMENTS_BESIDE {
-        return None;
+        return Ok(None);
     }
     let header = Header::fresh();
     let mut bytes = Vec::with_capacity(HEADER_LEN as usize + line.len());
     bytes.extend_from_slice(&header.encode());
     bytes.extend_from_slice(line);
-    let path = segment::beside_path(dir.path(), after, header.id);
-    let file = match fsutil::create_held(&path, &bytes) {
-        Ok(file) => file,
-        Err(e) => return Some(Err(e.into())),
-    };
+    let file = fsutil::create_held(&segment::beside_path(dir.path(), after, header.id), &bytes)?;
     *own = Some(Beside {
         file,
         id: header.id,
@@ -225,13 +228,18 @@ fn append_beside(
     crate::diagnostics::debug_event!(
         "telemetry lock held elsewhere: recording beside the queue's head"
     );
-    let position = Position {
-        segment: header.id,
-        offset: HEADER_LEN,
-        len: line.len() as u32,
-        uuid,
-    };
-    Some(Ok((position, 0)))
+    Ok(Some((header.id, HEADER_LEN)))
+}
+
+/// Refuses a record over [`MAX_RECORD_BYTES`], wherever it would go.
+fn check_record_size(line: &[u8]) -> Result<(), QueueError> {
+    if line.len() > MAX_RECORD_BYTES {
+        return Err(QueueError::RecordTooLarge {
+            size: line.len(),
+            limit: MAX_RECORD_BYTES,
+        });
+    }
+    Ok(())
 }
 
 fn directory_removed(dir: &StateDir) -> QueueError {
@@ -258,12 +266,7 @@ fn append_locked(
     line: &[u8],
     uuid: uuid::Uuid,
 ) -> Result<Option<(Position, usize)>, QueueError> {
-    if line.len() > MAX_RECORD_BYTES {
-        return Err(QueueError::RecordTooLarge {
-            size: line.len(),
-            limit: MAX_RECORD_BYTES,
-        });
-    }
+    check_record_size(line)?;
     let io = |action: &'static str| move |e| head_error(dir, action, e);
     let mut dropped = 0;
     let mut size = None;
