@@ -235,10 +235,12 @@ fn check_files(
     }
 }
 
-/// How long `status` looks again at a held `telemetry.lock` before it reports it: far longer
-/// than any holder keeps it (an append, a sender's acknowledgement), far shorter than a user
-/// notices.
-const LOCK_LOOK_AGAIN: std::time::Duration = std::time::Duration::from_millis(20);
+/// How long `telemetry.lock` must stay held, looked at every 2 ms, before `status` reports it
+/// as stuck: far longer than a live holder keeps it (an append, a sender's acknowledgement,
+/// each let go within milliseconds even on a slow disk). Two looks a moment apart were not
+/// enough: a sender holding it across both made a healthy directory's `status` fail. `status`
+/// waits this long only when the lock really stays held.
+const STUCK_LOCK_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A `telemetry.lock` held by another process for longer than any holder keeps it: a command
 /// stopped with Ctrl-Z, or paused in a debugger, while it held it. Commands keep their events
@@ -246,15 +248,10 @@ const LOCK_LOOK_AGAIN: std::time::Duration = std::time::Duration::from_millis(20
 /// a choice, until it is let go.
 fn check_lock(dir: &StateDir, problems: &mut Problems) {
     let lock = dir.lock_file();
-    let held = || fsutil::StateLock::is_held(&lock).unwrap_or(false);
-    if !held() {
-        return;
-    }
-    std::thread::sleep(LOCK_LOOK_AGAIN);
-    if held() {
+    if fsutil::StateLock::held_throughout(&lock, STUCK_LOCK_AFTER).unwrap_or(false) {
         let error = StateError::LockTimeout {
             path: lock,
-            waited: LOCK_LOOK_AGAIN,
+            waited: STUCK_LOCK_AFTER,
         };
         problems.push(Problem::new(
             format!(
@@ -1174,5 +1171,32 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("acct_7f3b2a8c"), "{out}");
+    }
+
+    #[test]
+    fn a_lock_a_live_holder_keeps_for_a_while_is_not_reported_stuck() {
+        use crate::fsutil::{LOCK_WAIT, LockMode, StateLock};
+        let root = tempfile::tempdir().unwrap();
+        let telemetry = start(root.path(), &[("DEMO_TELEMETRY", "1")]);
+        telemetry.track(&crate::test_events::Ping);
+        let lock = telemetry.state_dir().unwrap().lock_file();
+        // held from before `status` looks until 100 ms later: a sender's acknowledgement on a
+        // slow disk, say (two looks 20 ms apart reported it as stuck)
+        let held = StateLock::acquire(&lock, LockMode::Exclusive, LOCK_WAIT).unwrap();
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            drop(held);
+        });
+        let (code, out, err) = status(&telemetry);
+        holder.join().unwrap();
+        assert_eq!((code, err.as_str()), (0, ""), "{out}");
+        assert!(!out.contains("telemetry.lock"), "{out}");
+
+        // one that stays held is reported, with the identity still shown
+        let _held = StateLock::acquire(&lock, LockMode::Exclusive, LOCK_WAIT).unwrap();
+        let (code, out, err) = status(&telemetry);
+        assert_eq!(code, 1, "{out}");
+        assert!(err.contains("telemetry.lock"), "{err}");
+        assert!(!out.contains("Anonymous ID: unknown"), "{out}");
     }
 }

@@ -31,6 +31,9 @@ use super::StateError;
 /// a budget of its own) waits for the lock before giving up on the operation.
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
 
+/// How often [`StateLock::held_throughout`] looks again.
+const HELD_LOOK_AGAIN: Duration = Duration::from_millis(2);
+
 /// How the lock is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockMode {
@@ -75,6 +78,30 @@ impl StateLock {
             let _ = fs4::FileExt::unlock(&file);
         }
         Ok(!free)
+    }
+
+    /// Whether another process holds the lock on `path` at every look for `span`: looked at
+    /// every 2 ms, so a holder that lets go for a moment (live holders keep it for
+    /// microseconds to milliseconds, one after another) is seen free. `false` as soon as it is
+    /// free, so it costs `span` only when the lock really stays held. A file that does not
+    /// exist is not held; never creates it.
+    pub fn held_throughout(path: &Path, span: Duration) -> Result<bool, StateError> {
+        if !super::check_regular(path)? {
+            return Ok(false);
+        }
+        let file = open_lock_file(path, false)?;
+        let started = Instant::now();
+        loop {
+            if try_lock(&file, path, LockMode::Shared)? {
+                let _ = fs4::FileExt::unlock(&file);
+                return Ok(false);
+            }
+            let looked = started.elapsed();
+            if looked >= span {
+                return Ok(true);
+            }
+            std::thread::sleep(HELD_LOOK_AGAIN.min(span - looked));
+        }
     }
 
     /// The lock file's content (at most `limit` bytes of it), best effort: empty when it
@@ -363,5 +390,31 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
+    }
+
+    #[test]
+    fn held_throughout_sees_a_holder_that_lets_go_and_one_that_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("telemetry.lock");
+        let span = Duration::from_secs(2);
+        assert!(!StateLock::held_throughout(&path, span).unwrap());
+        assert!(!path.exists(), "a probe never creates the file");
+
+        // a live holder: held when the look starts, let go 100 ms later (five times the 20 ms
+        // that two looks used to be apart)
+        let held = StateLock::acquire(&path, LockMode::Exclusive, LOCK_WAIT).unwrap();
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            started_rx.recv().unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            drop(held);
+        });
+        started_tx.send(()).unwrap();
+        assert!(!StateLock::held_throughout(&path, span).unwrap());
+        holder.join().unwrap();
+
+        // a holder that keeps it
+        let _held = StateLock::acquire(&path, LockMode::Exclusive, LOCK_WAIT).unwrap();
+        assert!(StateLock::held_throughout(&path, Duration::from_millis(50)).unwrap());
     }
 }
