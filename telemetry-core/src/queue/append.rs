@@ -611,6 +611,49 @@ mod tests {
         assert_eq!(queue.stats().unwrap().dropped_damaged, 1);
     }
 
+    /// A writer beside the head that adds a record and lets go after the sender took the
+    /// segment's size under the lock, but before it decides to remove it (which the lock does
+    /// not exclude: the writer appends without it): the segment stays, with the new record,
+    /// and the next sender sends it. Removing by the size taken first lost that record.
+    #[test]
+    fn a_record_added_as_the_sender_settles_its_segment_is_kept() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
+        let mut appender = Appender::new(dir.clone());
+        let stuck = hold(&dir);
+        let (first, uuid1) = line(1);
+        appender.append(first.as_bytes(), uuid1).unwrap();
+        drop(stuck);
+        let path = beside(&dir)[0].path.clone();
+
+        let queue = crate::queue::Queue::new(dir.clone());
+        let mut batch = queue.read_batch(100, usize::MAX).unwrap();
+        assert_eq!(batch.records.len(), 1);
+        let (second, uuid2) = line(2);
+        crate::queue::settle::BEFORE_REMOVAL.set(Some(Box::new(move || {
+            // the sender holds the lock: the record goes beside the head, into the same file
+            appender.append(second.as_bytes(), uuid2).unwrap();
+            drop(appender);
+        })));
+        queue
+            .settle(&mut batch, &[crate::queue::Settled::Sent])
+            .unwrap();
+        assert!(crate::queue::settle::BEFORE_REMOVAL.take().is_none(), "ran");
+        assert!(path.exists(), "removed with a record it had not read");
+        let waiting = queue.read_all().unwrap().records;
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].uuid, uuid2);
+
+        let mut batch = queue.read_batch(100, usize::MAX).unwrap();
+        assert_eq!(batch.records.len(), 1);
+        queue
+            .settle(&mut batch, &[crate::queue::Settled::Sent])
+            .unwrap();
+        assert!(!path.exists(), "let go and all sent: removed");
+        assert!(queue.read_all().unwrap().records.is_empty());
+        assert_eq!(queue.stats().unwrap().sent, 2);
+    }
+
     /// `telemetry off` in the process withdraws a record it wrote beside the head, found by its
     /// position as one in the head is; sealing the head numbers the new sealed segment after
     /// those beside it and keeps them.

@@ -145,6 +145,10 @@ pub(crate) fn settle(
         })?;
     }
 
+    #[cfg(test)]
+    if let Some(hook) = BEFORE_REMOVAL.take() {
+        hook();
+    }
     for ((seg, ack), meta) in batch.segments.iter().zip(&ack).zip(&metas) {
         let (Some((offset, _)), Some(meta)) = (ack, meta) else {
             continue;
@@ -161,6 +165,15 @@ pub(crate) fn settle(
         // a file without a header cannot keep an offset: it is removed once read whole
     }
     Ok(report)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Run once by [`settle`] on this thread, after it took the segments' metadata under the
+    /// lock and before it decides which to remove: where a test's writer beside the head adds
+    /// a record and lets go, which the lock does not exclude.
+    pub(super) static BEFORE_REMOVAL: std::cell::Cell<Option<Box<dyn FnOnce()>>> =
+        const { std::cell::Cell::new(None) };
 }
 
 /// Whether every line of `seg` (whose metadata under the lock was `meta`) is settled once it is
