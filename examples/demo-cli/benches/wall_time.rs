@@ -29,13 +29,17 @@
 //!    run, as a command stopped with Ctrl-Z (or paused in a debugger) while it appended would;
 //!    each run's first append waits for it [`APPEND_LOCK_WAIT`], then every record goes
 //!    beside the queue's head without waiting (and no sender is started);
-//! 8. `demo telemetry status` and `demo telemetry inspect` (its default 10 events) in the
+//! 8. on, answering server, the program's first recording run after `demo telemetry on`:
+//!    before each run the previous sender is waited for and every file but those `telemetry
+//!    on` left (the choice and the lock file) is removed, so each timed run creates the
+//!    anonymous identity and, as a first run does, starts a sender;
+//! 9. `demo telemetry status` and `demo telemetry inspect` (its default 10 events) in the
 //!    sandbox of 6, whose queue is at its cap: what a user's look at a full queue costs
 //!    (compared with telemetry off's `run assist`, the floor of a process);
-//! 9. the anchor, `posthog-direct` (`src/bin/posthog-direct.rs`): the same command with
-//!    posthog-rs used directly, capture then flush at exit, against an answering, a hanging and
-//!    a down server. posthog-rs runs `lsb_release -a` (through `os_info`) for the first event
-//!    of each process: part of what a host using it directly pays.
+//! 10. the anchor, `posthog-direct` (`src/bin/posthog-direct.rs`): the same command with
+//!     posthog-rs used directly, capture then flush at exit, against an answering, a hanging and
+//!     a down server. posthog-rs runs `lsb_release -a` (through `os_info`) for the first event
+//!     of each process: part of what a host using it directly pays.
 //!
 //! Each round runs every configuration once (a burst counts as one), in an order shuffled
 //! each round (from a fixed seed: every run of the bench uses the same orders), so noise on
@@ -82,6 +86,7 @@ const EACH: usize = 2;
 const ON_BURST: usize = 3;
 const FULL: usize = 6;
 const STUCK: usize = 7;
+const FIRST: usize = 8;
 /// The longest the fill of the full queue may take.
 const FILL_LIMIT: Duration = Duration::from_secs(600);
 
@@ -146,6 +151,10 @@ enum Around {
     /// have passed, so that every timed run starts a sender; afterwards, the sender is waited
     /// for.
     SenderEachRun,
+    /// Before each run, the previous sender is waited for and every file of the state
+    /// directory but those `telemetry on` left is removed, so that every timed run is the
+    /// program's first recording run; afterwards, the sender is waited for.
+    FirstRun,
 }
 
 /// One configuration: its sandbox, what it runs, and its timed runs so far.
@@ -199,9 +208,16 @@ impl Config {
     /// Runs the configuration's commands of one round; keeps the times when `timed`.
     fn round(&mut self, timed: bool) {
         for _ in 0..self.per_round {
-            if self.around == Around::SenderEachRun {
-                wait_for_no_sender(&self.sandbox, Duration::from_secs(15));
-                expire_flush_interval(&self.sandbox);
+            match self.around {
+                Around::SenderEachRun => {
+                    wait_for_no_sender(&self.sandbox, Duration::from_secs(15));
+                    expire_flush_interval(&self.sandbox);
+                }
+                Around::FirstRun => {
+                    wait_for_no_sender(&self.sandbox, Duration::from_secs(15));
+                    back_to_just_turned_on(&self.sandbox);
+                }
+                Around::Nothing | Around::WaitAfter => {}
             }
             let elapsed = run(&self.sandbox, self.program, self.args);
             if timed {
@@ -235,6 +251,23 @@ fn run(sandbox: &Demo, program: Program, args: &[&str]) -> Duration {
     let elapsed = started.elapsed();
     assert!(out.status.success(), "{out:?}");
     elapsed
+}
+
+/// What `demo telemetry on` leaves in a state directory that had nothing: the choice and the
+/// lock file.
+const JUST_TURNED_ON: [&str; 2] = ["telemetry.toml", "telemetry.lock"];
+
+/// Removes every file of `demo`'s state directory but [`JUST_TURNED_ON`]: the identity, the
+/// queue, the sender's state, the counters.
+fn back_to_just_turned_on(demo: &Demo) {
+    for entry in std::fs::read_dir(demo.app_dir())
+        .expect("state directory")
+        .flatten()
+    {
+        if !JUST_TURNED_ON.iter().any(|keep| entry.file_name() == *keep) {
+            std::fs::remove_file(entry.path()).expect("a file of the state directory");
+        }
+    }
 }
 
 /// Every `telemetry-queue*` file in a state directory (the head and the sealed segments).
@@ -394,6 +427,7 @@ fn main() {
     let each_server = answering();
     let burst_server = answering();
     let hang_server = hanging();
+    let first_server = answering();
     let anchor_server = answering();
     let anchor_hang_server = hanging();
     let down = refused_url();
@@ -472,6 +506,12 @@ fn main() {
             Around::Nothing,
         ),
         Config::new(
+            "on, first run after `telemetry on`",
+            on(&first_server.url()),
+            Program::Demo,
+            Around::FirstRun,
+        ),
+        Config::new(
             "posthog-rs direct, answering",
             anchor_sandbox(&anchor_server.url()),
             Program::Anchor,
@@ -542,6 +582,8 @@ fn main() {
     run_once(burst_sandbox, Program::Demo);
     wait_for_no_sender(burst_sandbox, Duration::from_secs(15));
     let burst_delivered = received(&burst_server);
+    wait_for_no_sender(&configs[FIRST].sandbox, Duration::from_secs(15));
+    let first_delivered = received(&first_server);
     let anchor_delivered = received(&anchor_server);
     let (full_bytes, full_files) = queue_size(&configs[FULL].sandbox);
     let (stuck_bytes, _) = queue_size(&configs[STUCK].sandbox);
@@ -613,10 +655,11 @@ fn main() {
     let events = RUN_EVENTS.len();
     println!(
         "events received: {each_delivered} of {} (a sender every run), {burst_delivered} of {} \
-         (back to back, then one command after the interval), {anchor_delivered} of {} \
-         (posthog-rs direct, answering)",
+         (back to back, then one command after the interval), {first_delivered} of {} (first \
+         runs), {anchor_delivered} of {} (posthog-rs direct, answering)",
         rounds * events,
         (rounds * burst + 1) * events,
+        rounds * events,
         rounds * events
     );
     if !still_refused {

@@ -385,6 +385,8 @@ fn send_detached(config: &TelemetryConfig, started: Instant) {
         );
         return;
     }
+    // a first run created the identity without syncing it: on disk before its id is sent
+    crate::identity::IdentityStore::new(dir.clone()).sync();
     let Some(client) = client::build(&delivery) else {
         return;
     };
