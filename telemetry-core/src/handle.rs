@@ -1434,9 +1434,21 @@ mod tests {
         let ids = records.iter().map(|r| r.distinct_id.as_str());
         assert!(ids.into_iter().all(|id| id == identity.anon_id.to_string()));
 
+        // once it is free the login links, and the next event, under the account, is read
+        // after the alias (the events kept beside the head while it was held are read last)
         telemetry.link("user-42").unwrap();
+        telemetry.time_command(done).succeed();
         let records = Queue::new(dir.clone()).read_all().unwrap().records;
-        assert_eq!(records.last().unwrap().event.as_str(), "$create_alias");
+        let alias = records
+            .iter()
+            .position(|r| r.event.as_str() == "$create_alias")
+            .unwrap();
+        let linked = telemetry_identity(home.path()).unwrap().distinct_id();
+        let under_account = records
+            .iter()
+            .position(|r| r.distinct_id.as_str() == linked)
+            .unwrap();
+        assert!(alias < under_account, "{records:?}");
     }
 
     fn telemetry_identity(home: &std::path::Path) -> Option<IdentityState> {

@@ -153,8 +153,8 @@ pub const HOST_LOCK_WAIT: Duration = Duration::from_millis(250);
 /// The longest an append waits for the state directory's lock before it writes its record
 /// beside the queue's head instead (without the lock): an append holds the lock for a few
 /// microseconds, so a wait this long means a holder that is stuck, or one that writes files
-/// under it (a sender's acknowledgement, a first run): either way the record is kept, in a
-/// small file of the process's own, and a longer wait would only cost the user time.
+/// under it (a sender's acknowledgement, a login): either way the record is kept, in a small
+/// file of the process's own, and a longer wait would only cost the user time.
 pub const APPEND_LOCK_WAIT: Duration = Duration::from_micros(100);
 
 // The on-disk queue.
@@ -172,8 +172,12 @@ pub const MAX_RECORD_BYTES: usize = 32 * 1024;
 /// per process that met the lock held, and one more every [`BESIDE_SEGMENT_BYTES`] of its
 /// records): about a thousand commands while a stopped one holds the lock. Past that, an
 /// append waits for the lock as other users of it do ([`HOST_LOCK_WAIT`] once), and records
-/// what it cannot append to the head no more. With [`BESIDE_SEGMENT_BYTES`], at most about as
-/// much again as [`MAX_QUEUE_BYTES`] on disk.
+/// what it cannot append to the head no more. Processes that meet the lock held at the same
+/// moment may each start one at the count's last step, so a few more can exist. On disk: a
+/// segment is started with a record of any size up to [`MAX_RECORD_BYTES`] and grows up to
+/// [`BESIDE_SEGMENT_BYTES`], so with records of the usual few hundred bytes about as much
+/// again as [`MAX_QUEUE_BYTES`], and at worst (every one started with a 32 KiB record) four
+/// times that.
 pub const MAX_SEGMENTS_BESIDE: usize = 1024;
 /// The size past which a process starts another segment beside the head rather than append to
 /// its own (a long-running host's while the lock stays held); a command's few records fit in

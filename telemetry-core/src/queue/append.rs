@@ -16,14 +16,16 @@
 //! the head, without the lock ([`append_beside`]): the first one creates it, whole, and the
 //! process's later appends try the lock once, then add to it (one `statx` and one `write`),
 //! until the process takes the lock again. Nothing is lost and nobody waits while there is
-//! room: at most [`MAX_SEGMENTS_BESIDE`] such segments exist at once. Past that an append
+//! room: about [`MAX_SEGMENTS_BESIDE`] such segments at most (processes counting at the same
+//! moment may each add one at the last step). Past that an append
 //! waits for the lock as every other user of it does (the directory's budget, once) and, if
 //! that runs out too, records nothing more until the holder lets go.
 //!
 //! The bound is enforced when the head is sealed, which happens once per
-//! [`QUEUE_SEGMENT_BYTES`] appended: the oldest sealed segments are removed until the sealed
-//! ones and a new head fit in [`MAX_QUEUE_BYTES`], and the records they still held are counted
-//! as dropped. Only that removal reads anything (the removed segments, to count them).
+//! [`QUEUE_SEGMENT_BYTES`] appended: segments are removed in the order they are read (the
+//! oldest sealed ones first, those beside the head last) until the rest and a new head fit in
+//! [`MAX_QUEUE_BYTES`], and the records they still held are counted as dropped. A segment
+//! beside the head whose writer still holds it is neither removed nor counted. Only that removal reads anything (the removed segments, to count them).
 
 use std::fs::File;
 use std::io::Write;
@@ -212,15 +214,17 @@ fn write_beside(
         }
         *own = None;
     }
-    let (after, count) = segment::scan_beside(dir.path());
+    let (largest, count) = segment::scan_beside(dir.path());
     if count >= MAX_SEGMENTS_BESIDE {
         return Ok(None);
     }
+    // after every segment there now: read after those made before it (see `segment`)
+    let seq = largest + 1;
     let header = Header::fresh();
     let mut bytes = Vec::with_capacity(HEADER_LEN as usize + line.len());
     bytes.extend_from_slice(&header.encode());
     bytes.extend_from_slice(line);
-    let file = fsutil::create_held(&segment::beside_path(dir.path(), after, header.id), &bytes)?;
+    let file = fsutil::create_held(&segment::beside_path(dir.path(), seq, header.id), &bytes)?;
     *own = Some(Beside {
         file,
         id: header.id,
@@ -404,39 +408,50 @@ pub(crate) fn convert_legacy(dir: &StateDir) -> Result<(), QueueError> {
 /// records the removed ones still held (counted as dropped). Under the lock.
 fn seal_head(dir: &StateDir) -> Result<usize, QueueError> {
     let root = dir.path();
-    // the sealed segments, oldest first (the head is listed last); the head, once renamed, is
-    // the newest of them
-    let mut sealed = segment::list(root);
-    if sealed.last().is_some_and(|s| s.sealed.is_none()) {
-        sealed.pop();
-    }
-    let next = sealed.last().and_then(|s| s.sealed).unwrap_or(0) + 1;
+    // every segment in reading order; the head, once renamed, is the newest sealed one, read
+    // before those beside it
+    let mut segments = segment::list(root);
+    let head_at = segments.partition_point(|s| !s.beside);
+    let next = segments[..head_at]
+        .iter()
+        .filter_map(|s| s.sealed)
+        .max()
+        .unwrap_or(0)
+        + 1;
     let newest = segment::sealed_path(root, next);
     let head = root.join(HEAD_NAME);
     std::fs::rename(&head, &newest).map_err(|e| StateError::io("seal", &head, e))?;
-    sealed.push(segment::SegmentPath {
+    let sealed = segment::SegmentPath {
         path: newest,
         sealed: Some(next),
         beside: false,
-    });
-    let mut sizes: Vec<u64> = Vec::with_capacity(sealed.len());
+    };
+    match segments.get(head_at.wrapping_sub(1)) {
+        Some(last) if last.sealed.is_none() => segments[head_at - 1] = sealed,
+        _ => segments.insert(head_at, sealed),
+    }
+    // (size, whether it may be removed) of each: a segment beside the head whose writer still
+    // holds it is never removed from under it, and counts on top of the bound (one process's
+    // records, bounded by `MAX_SEGMENTS_BESIDE`)
+    let mut sizes: Vec<(u64, bool)> = Vec::with_capacity(segments.len());
     let mut total = 0;
-    for seg in &sealed {
+    for seg in &segments {
         let size = std::fs::symlink_metadata(&seg.path).map_or(0, |m| m.len());
-        sizes.push(size);
-        total += size;
+        let held = seg.beside
+            && fsutil::open_regular(&seg.path)?
+                .is_some_and(|file| fsutil::is_held_by_another(&file));
+        if !held {
+            total += size;
+        }
+        sizes.push((size, !held));
     }
     let mut dropped = 0;
     let room = MAX_QUEUE_BYTES - QUEUE_SEGMENT_BYTES;
-    for (seg, size) in sealed.iter().zip(&sizes) {
+    for (seg, &(size, removable)) in segments.iter().zip(&sizes) {
         if total <= room {
             break;
         }
-        // never from under its writer: one process's records, on top of the bound
-        if seg.beside
-            && fsutil::open_regular(&seg.path)?
-                .is_some_and(|file| fsutil::is_held_by_another(&file))
-        {
+        if !removable {
             continue;
         }
         dropped += super::read::count_waiting(&seg.path);
@@ -692,19 +707,28 @@ mod tests {
         assert_eq!(uuids(&queue), expected);
     }
 
-    /// The queue's bound removes the oldest segments, those beside the head among them, but
-    /// never one whose writer still holds it (it may add to it).
+    /// The queue's bound removes segments in the order they are read (the sealed ones first,
+    /// those beside the head last), never one whose writer still holds it (it may add to it),
+    /// and does not count that one: one process's records, on top of the bound.
     #[test]
     fn the_bound_never_removes_a_segment_beside_the_head_from_under_its_writer() {
         let home = tempfile::tempdir().unwrap();
         let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
-        // the oldest segments: one beside the head that its writer holds, one let go
+        // beside the head: one its writer holds, grown to 1 MiB, and one let go
         let stuck = hold(&dir);
         let mut writer = Appender::new(dir.clone());
         let (record, held_uuid) = line(1);
         writer.append(record.as_bytes(), held_uuid).unwrap();
         drop(stuck);
         let held = beside(&dir)[0].path.clone();
+        let mut padding = vec![0u8; 1 << 20];
+        segment::blank(&mut padding);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&held)
+            .unwrap()
+            .write_all(&padding)
+            .unwrap();
         let let_go = segment::beside_path(dir.path(), 0, u128::MAX);
         let (record, let_go_uuid) = line(2);
         std::fs::write(
@@ -712,8 +736,9 @@ mod tests {
             [&Header::fresh().encode()[..], record.as_bytes()].concat(),
         )
         .unwrap();
-        // then a full queue of sealed segments, 1 to 16, each a header and one blank line
-        for seq in 1..=(MAX_QUEUE_BYTES / QUEUE_SEGMENT_BYTES) {
+        // a full queue of sealed segments, 1 to 16, each a header and one blank line
+        let full = MAX_QUEUE_BYTES / QUEUE_SEGMENT_BYTES;
+        for seq in 1..=full {
             let mut bytes = Header::fresh().encode().to_vec();
             let mut blank = vec![0u8; (QUEUE_SEGMENT_BYTES - HEADER_LEN) as usize];
             segment::blank(&mut blank);
@@ -724,26 +749,24 @@ mod tests {
         Appender::new(dir.clone())
             .append(record.as_bytes(), head_uuid)
             .unwrap();
-        assert_eq!(
-            segment::list(dir.path())[..2]
-                .iter()
-                .map(|s| &s.path)
-                .collect::<Vec<_>>(),
-            [&held, &let_go],
-            "the two are the oldest"
-        );
 
         let dropped = {
             let _lock = dir.lock_exclusive().unwrap();
             seal_head(&dir).unwrap()
         };
         assert!(held.exists(), "removed from under its writer");
-        assert!(!let_go.exists(), "the oldest one let go is removed");
+        // 16 full segments, the sealed head and the let-go one are over the room for 15: the
+        // two oldest go; counting the held 1 MiB would have taken two more
         assert!(!segment::sealed_path(dir.path(), 1).exists());
-        assert_eq!(dropped, 1, "the let-go segment's record");
-        let kept = uuids(&crate::queue::Queue::new(dir.clone()));
-        assert!(kept.contains(&held_uuid) && kept.contains(&head_uuid));
-        assert!(!kept.contains(&let_go_uuid));
+        assert!(!segment::sealed_path(dir.path(), 2).exists());
+        assert!(
+            segment::sealed_path(dir.path(), 3).exists(),
+            "removed for the held one"
+        );
+        assert!(let_go.exists(), "read last, removed last");
+        assert_eq!(dropped, 0, "only blank lines were removed");
+        // the sealed head, then those beside it in the order of their names' sequences
+        assert_eq!(reading_order(&dir), [head_uuid, let_go_uuid, held_uuid]);
     }
 
     /// At most [`MAX_SEGMENTS_BESIDE`] are written: past that an append waits for the lock as
@@ -780,5 +803,99 @@ mod tests {
         other.append(record.as_bytes(), uuid).unwrap();
         assert!(segment::id_at(&dir.queue_file()).is_some());
         assert_eq!(beside(&dir).len(), MAX_SEGMENTS_BESIDE);
+    }
+
+    /// A record whose JSON is `distinct_id`'s event number `n`, padded with `pad` bytes.
+    fn event_as(distinct_id: &str, n: usize, pad: usize) -> (String, uuid::Uuid) {
+        let record = crate::record::Record::parse(&format!(
+            r#"{{"uuid":"{}","event":"test.ping","distinct_id":"{distinct_id}","properties":{{"n":{n},"pad":"{}"}},"timestamp":"2026-11-30T00:00:00.000Z"}}"#,
+            uuid::Uuid::now_v7(),
+            "x".repeat(pad)
+        ))
+        .unwrap();
+        (crate::queue::frame::encode(&record.json), record.uuid)
+    }
+
+    /// The uuids of every waiting record, in the order a sender reads them.
+    fn reading_order(dir: &StateDir) -> Vec<uuid::Uuid> {
+        crate::queue::Queue::new(dir.clone())
+            .read_batch(10_000, usize::MAX)
+            .unwrap()
+            .records
+            .iter()
+            .map(|r| r.uuid)
+            .collect()
+    }
+
+    /// A record written beside the head is read after the older records of the head, and
+    /// after those of the head sealed since.
+    #[test]
+    fn records_beside_the_head_are_read_after_the_older_ones_of_the_head() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
+        let mut appender = Appender::new(dir.clone());
+        let (first, uuid1) = line(1);
+        appender.append(first.as_bytes(), uuid1).unwrap();
+        let stuck = hold(&dir);
+        let (second, uuid2) = line(2);
+        appender.append(second.as_bytes(), uuid2).unwrap();
+        drop(stuck);
+        assert_eq!(reading_order(&dir), [uuid1, uuid2]);
+        let _lock = dir.lock_exclusive().unwrap();
+        seal_head(&dir).unwrap();
+        assert_eq!(reading_order(&dir), [uuid1, uuid2]);
+    }
+
+    /// `link` writes the alias into the head under the lock; the process's next event, which
+    /// meets the lock held (a sender's acknowledgement) and goes beside the head, is read
+    /// after it, so the server gets the alias before any event under the account.
+    #[test]
+    fn an_event_under_the_account_written_beside_the_head_is_read_after_its_alias() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
+        let queue = crate::queue::Queue::new(dir.clone());
+        let store = crate::identity::IdentityStore::new(dir.clone());
+        let mut appender = Appender::new(dir.clone());
+        let anon = store.load_or_create().unwrap();
+        let (before, _) = event_as(&anon.anon_id.to_string(), 1, 0);
+        appender
+            .append(before.as_bytes(), uuid::Uuid::now_v7())
+            .unwrap();
+        let principal = crate::identity::PrincipalId::derive("phc_test", "user-42").unwrap();
+        let crate::identity::LinkOutcome::Aliased { alias, .. } =
+            store.link(&queue, &principal).unwrap()
+        else {
+            panic!("not aliased")
+        };
+        let stuck = hold(&dir);
+        let (after, after_uuid) = event_as(principal.as_str(), 2, 0);
+        appender.append(after.as_bytes(), after_uuid).unwrap();
+        drop(stuck);
+        assert_eq!(beside(&dir).len(), 1, "written beside the head");
+        let order = reading_order(&dir);
+        let at = |uuid| order.iter().position(|x| *x == uuid).unwrap();
+        assert!(at(alias) < at(after_uuid), "{order:?}");
+    }
+
+    /// A process whose records fill more than one segment beside the head while the lock stays
+    /// held gets a second one, read after its first (their ids are random: named by id alone,
+    /// they came out in either order).
+    #[test]
+    fn a_process_segments_beside_the_head_are_read_in_the_order_it_wrote_them() {
+        for round in 0..12 {
+            let home = tempfile::tempdir().unwrap();
+            let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
+            let mut appender = Appender::new(dir.clone());
+            let stuck = hold(&dir);
+            let mut appended = Vec::new();
+            for n in 0..12 {
+                let (line, uuid) = event_as("a", n, 1000);
+                appender.append(line.as_bytes(), uuid).unwrap();
+                appended.push(uuid);
+            }
+            drop(stuck);
+            assert!(beside(&dir).len() >= 2);
+            assert_eq!(reading_order(&dir), appended, "round {round}");
+        }
     }
 }

@@ -11,10 +11,12 @@
 //!   link count (not its timestamps, on Linux: see `fsutil::size_and_link`) and one `write`.
 //!   A record is written whole in one `write`, and a torn line left by a crash is closed off
 //!   before the next append so it never swallows its neighbour.
-//! - **Hosts never wait for the lock's holder.** An append waits at most
+//! - **Hosts do not wait for the lock's holder.** An append waits at most
 //!   [`APPEND_LOCK_WAIT`](crate::limits::APPEND_LOCK_WAIT) for the lock; a holder that keeps
 //!   it longer (a command stopped while it appended) has the record written beside the head, a
-//!   segment of its own created without the lock ([`append`]).
+//!   segment of its own created without the lock ([`append`]), while there are fewer than
+//!   [`MAX_SEGMENTS_BESIDE`](crate::limits::MAX_SEGMENTS_BESIDE) of those (past that, an
+//!   append waits for the lock once, as a login does).
 //! - **Hosts never wait for a sender.** The sender reads without the lock and acknowledges by
 //!   moving a segment's offset (a 20-byte positioned write) or removing a segment, never by
 //!   rewriting the queue ([`settle`]); the lock is held for that and the counters, a few small

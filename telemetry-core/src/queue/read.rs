@@ -1,7 +1,10 @@
-//! Reading the queue, without its lock: oldest segment first, each from its acknowledged
-//! offset. Lines are checksummed and written whole by one `write` under the lock, so a reader
-//! needs no lock; the one thing it can meet is the last line of the head being written at
-//! that instant, which a batch never includes or passes (it may be whole by the next read).
+//! Reading the queue, without its lock: in the order of `segment::list` (the sealed segments,
+//! the head, then those beside it), each from its acknowledged offset. Lines are checksummed
+//! and written whole by one `write` (into the head under the lock, into a segment beside it by
+//! the process that holds that segment's own lock), so a reader needs no lock; the one thing
+//! it can meet is a last line being written at that instant, in the head or in a segment
+//! beside it whose writer holds it, which a batch never includes or passes (it may be whole
+//! by the next read).
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};

@@ -15,10 +15,16 @@
 //!   writes its records to a **segment beside the head** of its own instead of waiting:
 //!   `telemetry-queue.<sequence>-<32 hex digits: its id>.jsonl`, created with its first record
 //!   under a temporary name and renamed into place without the lock, so it appears complete,
-//!   and locked (`flock`) by its writer while it appends its later records. The sequence is
-//!   that of the newest sealed segment then, so it sorts after the segments sealed before it.
-//!   It is read and acknowledged like a sealed segment; while its writer holds it, its last
-//!   line may be being written (as the head's) and it is not removed.
+//!   and locked (`flock`) by its writer while it appends its later records. Its sequence is
+//!   one more than the largest in any segment's name then, so the segments beside the head
+//!   sort in the order they were made (a process's second one after its first). They are
+//!   **read after the head**: each holds records written after the ones that were in the head
+//!   (or sealed) when it was made, and in particular after an alias (`link` writes it under
+//!   the lock, so into the head), which must reach the server before any event under the
+//!   account. (Records the head receives later are then read before older ones beside it:
+//!   order across those files is by their own timestamps, as on the server.) It is read and
+//!   acknowledged like a sealed segment; while its writer holds it, its last line may be being
+//!   written (as the head's) and it is not removed.
 //! - The acknowledged offset lives in the segment itself, so sealing (a rename) carries it
 //!   along, and the sender updates it with one positioned write of 20 bytes, never a rewrite.
 //!   Its id lets a process find again, after a rename, the records it appended.
@@ -152,17 +158,23 @@ pub(crate) fn blank(line: &mut [u8]) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SegmentPath {
     pub path: PathBuf,
-    /// The sequence number of a sealed segment (for a segment written beside the head, that of
-    /// the newest sealed segment then); `None` for the head.
+    /// The sequence number of a sealed segment (for a segment written beside the head, the one
+    /// in its name, which orders it among those); `None` for the head.
     pub sealed: Option<u64>,
     /// Whether it was written beside the head, without the lock.
     pub beside: bool,
 }
 
 impl SegmentPath {
-    /// Its place among the others: sequence, then sealed before beside, then name.
-    fn order(&self) -> (Option<u64>, bool, &Path) {
-        (self.sealed, self.beside, &self.path)
+    /// Its place among the others: the sealed segments by sequence, then the head, then the
+    /// segments beside it by sequence; then by name.
+    fn order(&self) -> (u8, u64, &Path) {
+        let group = match (self.sealed, self.beside) {
+            (Some(_), false) => 0,
+            (None, _) => 1,
+            (Some(_), true) => 2,
+        };
+        (group, self.sealed.unwrap_or(0), &self.path)
     }
 }
 
@@ -171,7 +183,7 @@ pub(crate) fn sealed_path(dir: &Path, seq: u64) -> PathBuf {
     dir.join(format!("{SEALED_PREFIX}{seq:010}{SEALED_SUFFIX}"))
 }
 
-/// The segment with id `id` written beside the head after the sealed segment `seq`.
+/// The segment with id `id` and sequence `seq` written beside the head.
 pub(crate) fn beside_path(dir: &Path, seq: u64, id: u128) -> PathBuf {
     dir.join(format!("{SEALED_PREFIX}{seq:010}-{id:032x}{SEALED_SUFFIX}"))
 }
@@ -195,9 +207,9 @@ fn sealed_seq(name: &str) -> Option<(u64, bool)> {
     Some((digits.parse().ok()?, beside))
 }
 
-/// The segments in `dir`, oldest first: the sealed ones by sequence number (each followed by
-/// those written beside the head after it), then the head (if it exists). A directory that
-/// cannot be listed has none.
+/// The segments in `dir` in the order they are read: the sealed ones by sequence number, the
+/// head (if it exists), then those written beside it in the order they were made. A directory
+/// that cannot be listed has none.
 pub(crate) fn list(dir: &Path) -> Vec<SegmentPath> {
     // kept sorted as they are found: a queue has a few segments, and a sort would bring a
     // sort's code into every host
@@ -215,29 +227,33 @@ pub(crate) fn list(dir: &Path) -> Vec<SegmentPath> {
     }
     let head = dir.join(HEAD_NAME);
     if std::fs::symlink_metadata(&head).is_ok() {
-        segments.push(SegmentPath {
-            path: head,
-            sealed: None,
-            beside: false,
-        });
+        let at = segments.partition_point(|s| !s.beside);
+        segments.insert(
+            at,
+            SegmentPath {
+                path: head,
+                sealed: None,
+                beside: false,
+            },
+        );
     }
     segments
 }
 
-/// The sequence number of the newest sealed segment in `dir` (0 when there is none) and how
-/// many segments beside the head there are: one pass over the directory that keeps nothing,
-/// for a host that finds the lock held (a sorted [`list`] of a directory of hundreds of files
-/// moves its entries quadratically).
+/// The largest sequence number in the name of any segment in `dir`, sealed or beside the head
+/// (0 when there is none), and how many segments beside the head there are: one pass over the
+/// directory that keeps nothing, for a host that finds the lock held (a sorted [`list`] of a
+/// directory of hundreds of files moves its entries quadratically).
 pub(crate) fn scan_beside(dir: &Path) -> (u64, usize) {
-    let mut newest = 0;
+    let mut largest = 0;
     let mut beside = 0;
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         if let Some((seq, is_beside)) = entry.file_name().to_str().and_then(sealed_seq) {
-            newest = newest.max(seq);
+            largest = largest.max(seq);
             beside += usize::from(is_beside);
         }
     }
-    (newest, beside)
+    (largest, beside)
 }
 
 /// Every queue file in `dir` (the head and the sealed segments), for the checks of who can
@@ -328,7 +344,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn names_sort_by_age() {
+    fn segments_are_listed_in_reading_order() {
         let dir = tempfile::tempdir().unwrap();
         for seq in [10, 2, 1] {
             std::fs::write(sealed_path(dir.path(), seq), "").unwrap();
@@ -348,19 +364,19 @@ pub(crate) mod tests {
         assert_eq!(
             order,
             [
-                (Some(0), true),
                 (Some(1), false),
                 (Some(2), false),
-                (Some(2), true),
-                (Some(2), true),
                 (Some(10), false),
-                (None, false)
+                (None, false),
+                (Some(0), true),
+                (Some(2), true),
+                (Some(2), true),
             ]
         );
         // beside ones of one sequence by name, and each listed at its own path
         let listed = list(dir.path());
-        assert_eq!(listed[3].path, beside_path(dir.path(), 2, 5));
-        assert_eq!(listed[4].path, beside_path(dir.path(), 2, 7));
+        assert_eq!(listed[5].path, beside_path(dir.path(), 2, 5));
+        assert_eq!(listed[6].path, beside_path(dir.path(), 2, 7));
         let mut line = [b'x'; 10];
         blank(&mut line);
         assert!(is_blank(&line));
