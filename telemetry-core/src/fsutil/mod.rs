@@ -712,16 +712,30 @@ pub fn remove_file(path: &Path) -> Result<bool, StateError> {
     }
 }
 
-/// Removes temporary files a crashed writer left behind (`.<name>.tmp-*`), best effort.
+/// How old a temporary file must be before [`remove_stale_temps`] takes it for a crashed
+/// writer's: a live one keeps it for milliseconds.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes temporary files a crashed writer left behind (`.<name>.tmp-*` last written over
+/// [`STALE_TEMP_AGE`] ago), best effort. Without the lock, and other processes write theirs
+/// without it (a sender's log and counters, a segment beside the queue's head): a younger one
+/// may be being written, and is left.
 pub fn remove_stale_temps(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
+    let now = std::time::SystemTime::now();
     for entry in entries.flatten() {
         // as bytes: the patterns are ASCII, and a `str` search would bring its own searcher
         let name = entry.file_name();
         let name = name.as_encoded_bytes();
-        if name.starts_with(b".telemetry") && name.windows(5).any(|w| w == b".tmp-") {
+        let stale = || {
+            entry
+                .metadata()
+                .and_then(|meta| meta.modified())
+                .is_ok_and(|at| now.duration_since(at).is_ok_and(|age| age > STALE_TEMP_AGE))
+        };
+        if name.starts_with(b".telemetry") && name.windows(5).any(|w| w == b".tmp-") && stale() {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -730,6 +744,32 @@ pub fn remove_stale_temps(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only a temporary file last written over a minute ago is a crashed writer's: a younger
+    /// one may be another process's, being written.
+    #[test]
+    fn only_old_temporary_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            ".telemetry-stats.json.tmp-1-old",
+            ".telemetry-stats.json.tmp-2-young",
+            "telemetry-stats.json",
+        ];
+        for name in names {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        let two_minutes_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(120);
+        File::options()
+            .write(true)
+            .open(dir.path().join(names[0]))
+            .unwrap()
+            .set_modified(two_minutes_ago)
+            .unwrap();
+        remove_stale_temps(dir.path());
+        assert!(!dir.path().join(names[0]).exists());
+        assert!(dir.path().join(names[1]).exists(), "may be being written");
+        assert!(dir.path().join(names[2]).exists());
+    }
 
     /// As root, the fix for a file of another user's is never a `chown` to root.
     #[cfg(unix)]
