@@ -271,9 +271,11 @@ impl IdentityStore {
     /// Not synced: the two `fsync`s (the file, then the directory) cost a first run 0.6 to
     /// 0.9 ms on a disk, more than the rest of its telemetry. The records that carry the new
     /// id are not synced either, and the detached sender [syncs](Self::sync) the identity
-    /// before it sends any of them, so an id never leaves the machine before it is on disk.
-    /// A crash before the kernel wrote it leaves no file (the next run creates another) or an
-    /// empty one (replaced as damaged).
+    /// after it reads each batch and before it sends it, so an id does not leave the machine
+    /// before it is on disk. A crash before the kernel wrote it leaves no file (the next run
+    /// creates another) or an empty one (replaced as damaged); on a file system that may
+    /// write the later queue before the earlier identity, records of that run can then
+    /// survive under an id the machine no longer has (one user counted as two).
     fn create_first(&self) -> Result<Option<IdentityState>, StateError> {
         fsutil::refuse_unlocked_write(&self.dir.lock_file())?;
         fsutil::ensure_dir(self.dir.path())?;
@@ -288,9 +290,10 @@ impl IdentityStore {
 
     /// Makes the identity file, and its name in the directory, durable (`fsync` of both; best
     /// effort, nothing when there is no file): what the sender does before it sends records
-    /// carrying the id, which a first run created without syncing.
+    /// carrying the id, which a first run created without syncing. (Opened for writing:
+    /// Windows flushes only a handle that may write.)
     pub(crate) fn sync(&self) {
-        if let Ok(Some(file)) = fsutil::open_regular(&self.dir.identity_file()) {
+        if let Ok(Some(file)) = fsutil::open_in_place(&self.dir.identity_file()) {
             let _ = file.sync_all();
             fsutil::sync_dir(self.dir.path());
         }
