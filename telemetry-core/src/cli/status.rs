@@ -657,7 +657,7 @@ fn delivery_text(o: &mut String, r: &Report<'_>) {
 #[inline(never)]
 fn each_rejection(stats: &QueueStats, each: &mut dyn FnMut(usize, &str, u64)) {
     for (i, (reason, count)) in stats.rejected_by.iter().enumerate() {
-        each(i, reason, *count);
+        each(i, reason, count);
     }
 }
 
@@ -1004,8 +1004,8 @@ mod tests {
         full.stats.dropped_overflow = 3;
         full.stats.dropped_damaged = 1;
         full.stats.rejected = 7;
-        full.stats.rejected_by.insert("unauthorized".into(), 4);
-        full.stats.rejected_by.insert("bad_request".into(), 3);
+        full.stats.rejected_by.add("unauthorized", 4);
+        full.stats.rejected_by.add("bad_request", 3);
         full.stats.sent = u64::MAX;
         full.last_event = Some(("forecast.shown".into(), "2026-01-02T03:04:05.678Z".into()));
         full.sender.consecutive_failures = 3;

@@ -69,15 +69,7 @@ impl StateLock {
     /// Whether another process holds the lock on `path` now (a file that does not exist is
     /// not held). Never creates the file; the probe holds the lock for an instant.
     pub fn is_held(path: &Path) -> Result<bool, StateError> {
-        if !super::check_regular(path)? {
-            return Ok(false);
-        }
-        let file = open_lock_file(path, false)?;
-        let free = try_lock(&file, path, LockMode::Shared)?;
-        if free {
-            let _ = fs4::FileExt::unlock(&file);
-        }
-        Ok(!free)
+        Self::held_throughout(path, Duration::ZERO)
     }
 
     /// Whether another process holds the lock on `path` at every look for `span`: looked at

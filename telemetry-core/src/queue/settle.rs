@@ -139,7 +139,7 @@ pub(crate) fn settle(
             stats.sent += report.sent as u64;
             stats.rejected += report.rejected as u64;
             for (reason, count) in &rejected {
-                *stats.rejected_by.entry((*reason).to_string()).or_default() += count;
+                stats.rejected_by.add(reason, *count);
             }
             stats.dropped_damaged += damaged as u64;
         })?;
