@@ -8,7 +8,7 @@
 //! recorded. Every write goes through a temporary file (mode 0600, in a 0700 directory)
 //! renamed or linked into place, so reads take no lock: they see an identity whole or none.
 //! Replacements are fsynced; the first identity is not, on the command's path, and the
-//! detached sender syncs it before it sends anything ([`IdentityStore::sync`]). The first identity
+//! detached sender syncs it before it sends anything ([`IdentityStore::sync_if_new`]). The first identity
 //! is put in place by a hard link, which fails when one is there, with or without the lock:
 //! concurrent first runs agree on one id, and a command whose lock a stopped one holds
 //! records from its first run. Repairing, linking and rotating take the exclusive lock,
@@ -270,7 +270,7 @@ impl IdentityStore {
     ///
     /// Not synced: the two `fsync`s (the file, then the directory) cost a first run 0.6 to
     /// 0.9 ms on a disk, more than the rest of its telemetry. The records that carry the new
-    /// id are not synced either, and the detached sender [syncs](Self::sync) the identity
+    /// id are not synced either, and the detached sender [syncs](Self::sync_if_new) the identity
     /// after it reads each batch and before it sends it, so an id does not leave the machine
     /// before it is on disk. A crash before the kernel wrote it leaves no file (the next run
     /// creates another) or an empty one (replaced as damaged); on a file system that may
@@ -289,10 +289,27 @@ impl IdentityStore {
     }
 
     /// Makes the identity file, and its name in the directory, durable (`fsync` of both; best
-    /// effort, nothing when there is no file): what the sender does before it sends records
-    /// carrying the id, which a first run created without syncing. (Opened for writing:
-    /// Windows flushes only a handle that may write.)
-    pub(crate) fn sync(&self) {
+    /// effort, nothing when there is no file), unless it is still the file synced last
+    /// (`synced`: its modification time and length then, updated here). What the sender does
+    /// before it sends a batch, whose records may carry an id a first run created without
+    /// syncing; once per identity, since a flush of a clean file still flushes the disk's
+    /// cache (`F_FULLFSYNC` on macOS).
+    pub(crate) fn sync_if_new(&self, synced: &mut Option<(std::time::SystemTime, u64)>) {
+        let path = self.dir.identity_file();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            return;
+        };
+        let now = meta.modified().ok().map(|at| (at, meta.len()));
+        if now.is_some() && now == *synced {
+            return;
+        }
+        *synced = now;
+        self.sync_file();
+    }
+
+    /// The flushes themselves. (Opened for writing: Windows flushes only a handle that may
+    /// write.)
+    fn sync_file(&self) {
         if let Ok(Some(file)) = fsutil::open_in_place(&self.dir.identity_file()) {
             let _ = file.sync_all();
             fsutil::sync_dir(self.dir.path());
