@@ -701,6 +701,11 @@ impl Telemetry {
         let state = match store.link(&queue, principal) {
             Ok(LinkOutcome::Aliased { state, alias }) => {
                 ready.recorded.store(true, Ordering::Relaxed);
+                // the alias went into the head: later events that meet the lock held go to a
+                // new segment beside it, read after the alias (see `Appender::let_go_beside`)
+                if let Some(appender) = session.appender.as_mut() {
+                    appender.let_go_beside();
+                }
                 session.aliases.push(alias);
                 session.aliased = Some(state.clone());
                 state

@@ -91,6 +91,15 @@ impl Appender {
         }
     }
 
+    /// Lets go of this process's segment beside the head, if it has one: its next record that
+    /// meets the lock held starts a new one, numbered (and so read) after everything there now.
+    /// For a login, whose alias went into the head: an event under the account added to an
+    /// older segment beside the head could be read, by a sender that listed that segment
+    /// before the alias was written, without the alias.
+    pub fn let_go_beside(&mut self) {
+        self.beside = None;
+    }
+
     /// Appends one framed record (`line` ends with its newline); returns where it went and how
     /// many old records were dropped to make room. The lock is waited for at most
     /// [`APPEND_LOCK_WAIT`] (less when the directory's own budget is shorter), and not at all
@@ -215,11 +224,14 @@ fn write_beside(
         *own = None;
     }
     let (largest, count) = segment::scan_beside(dir.path());
-    if count >= MAX_SEGMENTS_BESIDE {
+    // after every segment there now: read after those made before it (see `segment`); only a
+    // name made by hand reaches the end of the numbers, and then there is no room either
+    let Some(seq) = largest
+        .checked_add(1)
+        .filter(|_| count < MAX_SEGMENTS_BESIDE)
+    else {
         return Ok(None);
-    }
-    // after every segment there now: read after those made before it (see `segment`)
-    let seq = largest + 1;
+    };
     let header = Header::fresh();
     let mut bytes = Vec::with_capacity(HEADER_LEN as usize + line.len());
     bytes.extend_from_slice(&header.encode());
@@ -403,8 +415,9 @@ pub(crate) fn convert_legacy(dir: &StateDir) -> Result<(), QueueError> {
     Ok(())
 }
 
-/// Seals the head (renames it to the next sealed segment), then removes the oldest sealed
-/// segments until the rest and a new head fit in [`MAX_QUEUE_BYTES`]; returns how many
+/// Seals the head (renames it to the next sealed segment), then removes segments in reading
+/// order (the oldest sealed ones first, those beside the head last, never one whose writer
+/// holds it) until the rest and a new head fit in [`MAX_QUEUE_BYTES`]; returns how many
 /// records the removed ones still held (counted as dropped). Under the lock.
 fn seal_head(dir: &StateDir) -> Result<usize, QueueError> {
     let root = dir.path();
@@ -412,12 +425,17 @@ fn seal_head(dir: &StateDir) -> Result<usize, QueueError> {
     // before those beside it
     let mut segments = segment::list(root);
     let head_at = segments.partition_point(|s| !s.beside);
-    let next = segments[..head_at]
+    let Some(next) = segments[..head_at]
         .iter()
         .filter_map(|s| s.sealed)
         .max()
         .unwrap_or(0)
-        + 1;
+        .checked_add(1)
+    else {
+        // only a name made by hand gets there: the head grows on rather than replace it
+        let full = std::io::Error::other("no sequence number left for a sealed segment");
+        return Err(head_error(dir, "seal", full));
+    };
     let newest = segment::sealed_path(root, next);
     let head = root.join(HEAD_NAME);
     std::fs::rename(&head, &newest).map_err(|e| StateError::io("seal", &head, e))?;
@@ -437,9 +455,12 @@ fn seal_head(dir: &StateDir) -> Result<usize, QueueError> {
     let mut total = 0;
     for seg in &segments {
         let size = std::fs::symlink_metadata(&seg.path).map_or(0, |m| m.len());
+        // one that cannot be opened (a link, a directory, another user's file) is left alone
+        // too, rather than fail every seal
         let held = seg.beside
-            && fsutil::open_regular(&seg.path)?
-                .is_some_and(|file| fsutil::is_held_by_another(&file));
+            && fsutil::open_regular(&seg.path).map_or(true, |file| {
+                file.is_some_and(|f| fsutil::is_held_by_another(&f))
+            });
         if !held {
             total += size;
         }
@@ -671,7 +692,7 @@ mod tests {
 
     /// `telemetry off` in the process withdraws a record it wrote beside the head, found by its
     /// position as one in the head is; sealing the head numbers the new sealed segment after
-    /// those beside it and keeps them.
+    /// the sealed ones only, keeps those beside it, and they are still read after it.
     #[test]
     fn records_beside_the_head_are_withdrawn_and_sealed_past() {
         let home = tempfile::tempdir().unwrap();
@@ -702,9 +723,47 @@ mod tests {
             .collect();
         assert_eq!(sealed, [1]);
         assert_eq!(beside(&dir), before, "none removed: far under the bound");
-        let mut expected = vec![kept_uuid, head_uuid];
-        expected.sort();
-        assert_eq!(uuids(&queue), expected);
+        assert_eq!(reading_order(&dir), [head_uuid, kept_uuid]);
+    }
+
+    /// A segment beside the head that cannot be opened (here a directory with its name) is
+    /// neither removed nor counted by the bound, and sealing goes on.
+    #[test]
+    fn a_segment_name_that_cannot_be_opened_does_not_stop_sealing() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
+        let odd = segment::beside_path(dir.path(), 5, 1);
+        std::fs::create_dir(&odd).unwrap();
+        let (record, uuid) = line(1);
+        Appender::new(dir.clone())
+            .append(record.as_bytes(), uuid)
+            .unwrap();
+        {
+            let _lock = dir.lock_exclusive().unwrap();
+            seal_head(&dir).unwrap();
+        }
+        assert!(odd.is_dir());
+        assert!(segment::sealed_path(dir.path(), 1).exists());
+    }
+
+    /// After a login, whose alias went into the head, the process's next record that meets
+    /// the lock held goes to a new segment beside the head, not to the one it had: a sender
+    /// that listed that one before the alias was written would read the record without it.
+    #[test]
+    fn a_login_lets_go_of_the_segment_beside_the_head() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
+        let mut appender = Appender::new(dir.clone());
+        let stuck = hold(&dir);
+        let (first, uuid1) = line(1);
+        appender.append(first.as_bytes(), uuid1).unwrap();
+        assert_eq!(beside(&dir).len(), 1);
+        appender.let_go_beside();
+        let (second, uuid2) = line(2);
+        appender.append(second.as_bytes(), uuid2).unwrap();
+        drop(stuck);
+        assert_eq!(beside(&dir).len(), 2, "a new one");
+        assert_eq!(reading_order(&dir), [uuid1, uuid2]);
     }
 
     /// The queue's bound removes segments in the order they are read (the sealed ones first,
@@ -807,13 +866,49 @@ mod tests {
 
     /// A record whose JSON is `distinct_id`'s event number `n`, padded with `pad` bytes.
     fn event_as(distinct_id: &str, n: usize, pad: usize) -> (String, uuid::Uuid) {
+        event_at("2026-11-30T00:00:00.000Z", distinct_id, n, pad)
+    }
+
+    /// [`event_as`], recorded at `timestamp`.
+    fn event_at(timestamp: &str, distinct_id: &str, n: usize, pad: usize) -> (String, uuid::Uuid) {
         let record = crate::record::Record::parse(&format!(
-            r#"{{"uuid":"{}","event":"test.ping","distinct_id":"{distinct_id}","properties":{{"n":{n},"pad":"{}"}},"timestamp":"2026-11-30T00:00:00.000Z"}}"#,
+            r#"{{"uuid":"{}","event":"test.ping","distinct_id":"{distinct_id}","properties":{{"n":{n},"pad":"{}"}},"timestamp":"{timestamp}"}}"#,
             uuid::Uuid::now_v7(),
             "x".repeat(pad)
         ))
         .unwrap();
         (crate::queue::frame::encode(&record.json), record.uuid)
+    }
+
+    /// The newest records `status` and `inspect` show are chosen by time across the head and
+    /// the segments beside it, which are read after the head but may hold older records.
+    #[test]
+    fn the_newest_records_are_the_newest_beside_the_head_too() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
+        let mut appender = Appender::new(dir.clone());
+        let at = |second: u32| format!("2026-11-30T00:00:{second:02}.000Z");
+        let append = |appender: &mut Appender, second| {
+            let (line, uuid) = event_at(&at(second), "a", 0, 0);
+            appender.append(line.as_bytes(), uuid).unwrap();
+            uuid
+        };
+        let head_old = append(&mut appender, 1);
+        let stuck = hold(&dir);
+        let beside_2 = append(&mut appender, 2);
+        let beside_4 = append(&mut appender, 4);
+        drop(stuck);
+        let head_3 = append(&mut appender, 3);
+        let head_5 = append(&mut appender, 5);
+        let newest = |n| -> Vec<uuid::Uuid> {
+            let summary = crate::queue::Queue::new(dir.clone()).summary(n).unwrap();
+            assert_eq!(summary.waiting, 5);
+            summary.newest.iter().map(|r| r.uuid).collect()
+        };
+        assert_eq!(newest(1), [head_5]);
+        assert_eq!(newest(3), [head_3, beside_4, head_5]);
+        assert_eq!(newest(10), [head_old, beside_2, head_3, beside_4, head_5]);
+        assert!(newest(0).is_empty());
     }
 
     /// The uuids of every waiting record, in the order a sender reads them.

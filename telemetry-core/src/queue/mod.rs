@@ -1,10 +1,12 @@
 //! The durable on-disk queue of records waiting to be sent, and the bounded log of records
 //! sent recently.
 //!
-//! The queue is a list of [segment](segment) files, oldest first: sealed segments
-//! `telemetry-queue.<n>.jsonl` and the head `telemetry-queue.jsonl`, the one appended to. Each
-//! holds one [framed](frame) record per line after a header that carries the segment's id and
-//! how far the server has acknowledged it.
+//! The queue is a list of [segment](segment) files, in the order they are read: sealed
+//! segments `telemetry-queue.<n>.jsonl` (oldest first), the head `telemetry-queue.jsonl`, the
+//! one appended to, and any segments written beside it while the lock was held elsewhere
+//! (`telemetry-queue.<n>-<id>.jsonl`, in the order they were made). Each holds one
+//! [framed](frame) record per line after a header that carries the segment's id and how far
+//! the server has acknowledged it.
 //!
 //! - **Appending is O(1)** whatever the queue holds ([`append`]): a process keeps the lock
 //!   file and the head open, and an append is a `flock`, a `statx` of the head's size and

@@ -266,13 +266,18 @@ pub struct QueueSummary {
 /// holds some 20,000, and parsing each into a JSON value took `status` about 55 ms. A line
 /// whose frame holds is counted as waiting unparsed: its checksum covers its JSON, which only
 /// telemetry writes, so it parses (the sender drops one that does not, counted, as it
-/// passes). Segments are read newest first into one buffer, so the newest records are parsed
-/// as their segment is read and the older segments are only counted.
+/// passes). The head and the sealed segments are read newest first into one buffer, so their
+/// newest records are parsed as their segment is read and the older segments are only
+/// counted. A segment beside the head holds records from some moment among them (written
+/// while the lock was held elsewhere): its own newest `newest` are parsed too, and the newest
+/// of all are chosen by their timestamps.
 pub(crate) fn summary(dir: &StateDir, newest: usize) -> Result<QueueSummary, QueueError> {
     let mut summary = QueueSummary::default();
     let mut content = Vec::new();
     // where the valid lines of the segment being read start and end
     let mut valid: Vec<(usize, usize)> = Vec::new();
+    // the newest records of the segments beside the head, newest of each first
+    let mut beside: Vec<Record> = Vec::new();
     for seg in segment::list(dir.path()).into_iter().rev() {
         let Some(file) = fsutil::open_regular(&seg.path)? else {
             continue;
@@ -306,12 +311,22 @@ pub(crate) fn summary(dir: &StateDir, newest: usize) -> Result<QueueSummary, Que
             }
         }
         summary.waiting += valid.len();
+        let limit = if seg.beside {
+            beside.len() + newest
+        } else {
+            newest
+        };
+        let parsed = if seg.beside {
+            &mut beside
+        } else {
+            &mut summary.newest
+        };
         for &(start, end) in valid.iter().rev() {
-            if summary.newest.len() >= newest {
+            if parsed.len() >= limit {
                 break;
             }
             match frame::decode(&content[start..end]).and_then(Record::parse) {
-                Some(record) => summary.newest.push(record),
+                Some(record) => parsed.push(record),
                 None => {
                     summary.waiting -= 1;
                     summary.damaged += 1;
@@ -320,6 +335,19 @@ pub(crate) fn summary(dir: &StateDir, newest: usize) -> Result<QueueSummary, Que
         }
     }
     summary.newest.reverse();
+    if !beside.is_empty() {
+        // each in its place by timestamp (RFC 3339 in UTC with milliseconds: in the order of
+        // time as text), in reading order, after those of the same millisecond: a few
+        // insertions rather than a sort, whose code would be the host's too
+        for record in beside.into_iter().rev() {
+            let at = summary
+                .newest
+                .partition_point(|r| r.timestamp.as_str() <= record.timestamp.as_str());
+            summary.newest.insert(at, record);
+        }
+        let extra = summary.newest.len().saturating_sub(newest);
+        summary.newest.drain(..extra);
+    }
     Ok(summary)
 }
 
