@@ -8,8 +8,8 @@
 //! recorded. Every write goes through a temporary file (mode 0600, in a 0700 directory)
 //! renamed or linked into place, so reads take no lock: they see an identity whole or none.
 //! Replacements are fsynced; the first identity is not, on the command's path, and the
-//! detached sender syncs it before it sends anything ([`IdentityStore::sync_if_new`]). The first identity
-//! is put in place by a hard link, which fails when one is there, with or without the lock:
+//! detached sender syncs it before it sends anything ([`IdentityStore::sync_if_new`]). The
+//! first identity is put in place by a hard link, which fails when one is there, with or without the lock:
 //! concurrent first runs agree on one id, and a command whose lock a stopped one holds
 //! records from its first run. Repairing, linking and rotating take the exclusive lock,
 //! re-read, and rename the new file over the old.
@@ -304,13 +304,8 @@ impl IdentityStore {
             return;
         }
         *synced = now;
-        self.sync_file();
-    }
-
-    /// The flushes themselves. (Opened for writing: Windows flushes only a handle that may
-    /// write.)
-    fn sync_file(&self) {
-        if let Ok(Some(file)) = fsutil::open_in_place(&self.dir.identity_file()) {
+        // opened for writing: Windows flushes only a handle that may write
+        if let Ok(Some(file)) = fsutil::open_in_place(&path) {
             let _ = file.sync_all();
             fsutil::sync_dir(self.dir.path());
         }

@@ -17,15 +17,16 @@
 //! process's later appends try the lock once, then add to it (one `statx` and one `write`),
 //! until the process takes the lock again. Nothing is lost and nobody waits while there is
 //! room: about [`MAX_SEGMENTS_BESIDE`] such segments at most (processes counting at the same
-//! moment may each add one at the last step). Past that an append
-//! waits for the lock as every other user of it does (the directory's budget, once) and, if
-//! that runs out too, records nothing more until the holder lets go.
+//! moment may each add one at the last step). Past that an append waits for the lock as every
+//! other user of it does (the directory's budget, once) and, if that runs out too, records
+//! nothing more until the holder lets go.
 //!
 //! The bound is enforced when the head is sealed, which happens once per
 //! [`QUEUE_SEGMENT_BYTES`] appended: segments are removed in the order they are read (the
 //! oldest sealed ones first, those beside the head last) until the rest and a new head fit in
 //! [`MAX_QUEUE_BYTES`], and the records they still held are counted as dropped. A segment
-//! beside the head whose writer still holds it is neither removed nor counted. Only that removal reads anything (the removed segments, to count them).
+//! beside the head whose writer still holds it is neither removed nor counted. Only that
+//! removal reads anything (the removed segments, to count them).
 
 use std::fs::File;
 use std::io::Write;
@@ -444,8 +445,9 @@ fn seal_head(dir: &StateDir) -> Result<usize, QueueError> {
         sealed: Some(next),
         beside: false,
     };
-    match segments.get(head_at.wrapping_sub(1)) {
-        Some(last) if last.sealed.is_none() => segments[head_at - 1] = sealed,
+    // in the head's place (listed unless it appeared after the listing)
+    match head_at.checked_sub(1) {
+        Some(at) if segments[at].sealed.is_none() => segments[at] = sealed,
         _ => segments.insert(head_at, sealed),
     }
     // (size, whether it may be removed) of each: a segment beside the head whose writer still
@@ -510,6 +512,18 @@ mod tests {
     /// Held by another open file description: another process, as `flock` sees it.
     fn hold(dir: &StateDir) -> StateLock {
         StateLock::acquire(&dir.lock_file(), LockMode::Exclusive, Duration::ZERO).unwrap()
+    }
+
+    /// An appender that wrote `line(1)` beside the head while the lock was held elsewhere (let
+    /// go since), the record's uuid and that segment's path.
+    fn one_record_beside(dir: &StateDir) -> (Appender, uuid::Uuid, std::path::PathBuf) {
+        let mut appender = Appender::new(dir.clone());
+        let stuck = hold(dir);
+        let (first, uuid) = line(1);
+        appender.append(first.as_bytes(), uuid).unwrap();
+        drop(stuck);
+        let path = beside(dir)[0].path.clone();
+        (appender, uuid, path)
     }
 
     fn beside(dir: &StateDir) -> Vec<segment::SegmentPath> {
@@ -604,12 +618,7 @@ mod tests {
     fn a_segment_beside_the_head_is_not_removed_from_under_its_writer() {
         let home = tempfile::tempdir().unwrap();
         let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
-        let mut appender = Appender::new(dir.clone());
-        let stuck = hold(&dir);
-        let (first, uuid1) = line(1);
-        appender.append(first.as_bytes(), uuid1).unwrap();
-        drop(stuck);
-        let path = beside(&dir)[0].path.clone();
+        let (mut appender, _, path) = one_record_beside(&dir);
 
         let queue = crate::queue::Queue::new(dir.clone());
         let mut batch = queue.read_batch(100, usize::MAX).unwrap();
@@ -655,12 +664,7 @@ mod tests {
     fn a_record_added_as_the_sender_settles_its_segment_is_kept() {
         let home = tempfile::tempdir().unwrap();
         let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
-        let mut appender = Appender::new(dir.clone());
-        let stuck = hold(&dir);
-        let (first, uuid1) = line(1);
-        appender.append(first.as_bytes(), uuid1).unwrap();
-        drop(stuck);
-        let path = beside(&dir)[0].path.clone();
+        let (mut appender, _, path) = one_record_beside(&dir);
 
         let queue = crate::queue::Queue::new(dir.clone());
         let mut batch = queue.read_batch(100, usize::MAX).unwrap();
@@ -774,12 +778,7 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let dir = dir_with_budget(home.path(), Duration::from_secs(3600));
         // beside the head: one its writer holds, grown to 1 MiB, and one let go
-        let stuck = hold(&dir);
-        let mut writer = Appender::new(dir.clone());
-        let (record, held_uuid) = line(1);
-        writer.append(record.as_bytes(), held_uuid).unwrap();
-        drop(stuck);
-        let held = beside(&dir)[0].path.clone();
+        let (_writer, held_uuid, held) = one_record_beside(&dir);
         let mut padding = vec![0u8; 1 << 20];
         segment::blank(&mut padding);
         std::fs::OpenOptions::new()

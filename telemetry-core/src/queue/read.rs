@@ -311,15 +311,11 @@ pub(crate) fn summary(dir: &StateDir, newest: usize) -> Result<QueueSummary, Que
             }
         }
         summary.waiting += valid.len();
-        let limit = if seg.beside {
-            beside.len() + newest
+        let (parsed, limit) = if seg.beside {
+            let limit = beside.len() + newest;
+            (&mut beside, limit)
         } else {
-            newest
-        };
-        let parsed = if seg.beside {
-            &mut beside
-        } else {
-            &mut summary.newest
+            (&mut summary.newest, newest)
         };
         for &(start, end) in valid.iter().rev() {
             if parsed.len() >= limit {
@@ -335,19 +331,17 @@ pub(crate) fn summary(dir: &StateDir, newest: usize) -> Result<QueueSummary, Que
         }
     }
     summary.newest.reverse();
-    if !beside.is_empty() {
-        // each in its place by timestamp (RFC 3339 in UTC with milliseconds: in the order of
-        // time as text), in reading order, after those of the same millisecond: a few
-        // insertions rather than a sort, whose code would be the host's too
-        for record in beside.into_iter().rev() {
-            let at = summary
-                .newest
-                .partition_point(|r| r.timestamp.as_str() <= record.timestamp.as_str());
-            summary.newest.insert(at, record);
-        }
-        let extra = summary.newest.len().saturating_sub(newest);
-        summary.newest.drain(..extra);
+    // each in its place by timestamp (RFC 3339 in UTC with milliseconds: in the order of time
+    // as text), in reading order, after those of the same millisecond: a few insertions
+    // rather than a sort, whose code would be the host's too
+    for record in beside.into_iter().rev() {
+        let at = summary
+            .newest
+            .partition_point(|r| r.timestamp.as_str() <= record.timestamp.as_str());
+        summary.newest.insert(at, record);
     }
+    let extra = summary.newest.len().saturating_sub(newest);
+    summary.newest.drain(..extra);
     Ok(summary)
 }
 

@@ -96,10 +96,15 @@ pub struct Counts(Vec<(String, u64)>);
 impl Counts {
     /// Adds `n` to the count of `name` (0 if it has none yet).
     pub fn add(&mut self, name: &str, n: u64) {
-        match self.0.binary_search_by(|(have, _)| have.as_str().cmp(name)) {
+        match self.find(name) {
             Ok(at) => self.0[at].1 = self.0[at].1.saturating_add(n),
             Err(at) => self.0.insert(at, (name.to_string(), n)),
         }
+    }
+
+    /// Where `name` is, or would go.
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(have, _)| have.as_str().cmp(name))
     }
 
     /// Every name and its count, in the order of the names.
@@ -133,10 +138,7 @@ impl<'de> serde::Deserialize<'de> for Counts {
 impl std::ops::Index<&str> for Counts {
     type Output = u64;
     fn index(&self, name: &str) -> &u64 {
-        let at = self
-            .0
-            .binary_search_by(|(have, _)| have.as_str().cmp(name))
-            .expect("a name counted");
+        let at = self.find(name).expect("a name counted");
         &self.0[at].1
     }
 }
