@@ -484,18 +484,26 @@ pub const IN_PLACE_MAX_BYTES: u64 = 4096;
 
 /// Overwrites the regular file at `path` in place with `bytes`, padded with spaces to the old
 /// length (so nothing of the old content is left after it, and no truncation is needed); for
-/// JSON, which reads the padding as whitespace. Replaces it with [`write_atomic_unsynced`]
-/// instead when it does not exist, cannot be opened for writing, or is bigger than
-/// [`IN_PLACE_MAX_BYTES`] (a damaged or hand-grown file is not padded to its size).
+/// JSON, which reads the padding as whitespace. Creates it (mode 0600) and writes it there
+/// when nothing is at `path`; replaces it with [`write_atomic_unsynced`] instead when it
+/// cannot be opened for writing, or is bigger than [`IN_PLACE_MAX_BYTES`] (a damaged or
+/// hand-grown file is not padded to its size), or is something else than a file (a link is
+/// replaced, never written through).
 ///
 /// For a small file rewritten on a host's path: on ext4, a `rename` over a file that holds
 /// data costs ~0.2 ms (the filesystem allocates and starts writing the new file's blocks at
 /// once), a write in place ~10 µs. The price: a crash during the write, or a reader without
 /// the lock in the microsecond the write takes, may see a mix of old and new, which reads as
-/// damaged, so only for files whose loss costs nothing but a decision made once more.
+/// damaged, so only for files whose loss costs nothing but a decision made once more. The
+/// same holds for its creation, which is written in place too: a temporary file renamed into
+/// place cost a program's first run 40–130 µs more on ext4.
 pub fn overwrite_unsynced(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
-    let Ok(mut file) = no_follow(OpenOptions::new().write(true)).open(path) else {
-        return write_atomic_unsynced(path, bytes);
+    let mut file = match no_follow(OpenOptions::new().write(true)).open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return create_unsynced(path, bytes);
+        }
+        Err(_) => return write_atomic_unsynced(path, bytes),
     };
     let old_len = match file.metadata() {
         Ok(meta) if meta.is_file() && meta.len() <= IN_PLACE_MAX_BYTES => meta.len(),
@@ -510,6 +518,22 @@ pub fn overwrite_unsynced(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     padded.resize(len, b' ');
     file.write_all(&padded)
         .map_err(|e| StateError::io("write", path, e))
+}
+
+/// [`overwrite_unsynced`] where nothing is at `path`: created (mode 0600) and written. Replaced
+/// as [`write_atomic_unsynced`] does if something appeared there meanwhile.
+fn create_unsynced(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    match private_mode(no_follow(OpenOptions::new().write(true).create_new(true))).open(path) {
+        Ok(mut file) => {
+            make_private(path, &file, true)?;
+            file.write_all(bytes)
+                .map_err(|e| StateError::io("write", path, e))
+        }
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+            write_atomic_unsynced(path, bytes)
+        }
+        Err(error) => Err(StateError::io("create", path, error)),
+    }
 }
 
 fn replace(path: &Path, bytes: &[u8], sync: bool) -> Result<(), StateError> {
@@ -816,8 +840,9 @@ mod tests {
     fn overwriting_in_place_pads_to_the_old_length_and_creates_a_missing_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("telemetry-x.json");
-        // missing: created, private, by rename
+        // missing: created, private, in place (no temporary file)
         overwrite_unsynced(&path, br#"{"n":12345}"#).unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
         assert_eq!(read_small_text(&path).unwrap().unwrap(), r#"{"n":12345}"#);
         #[cfg(unix)]
         {

@@ -118,11 +118,21 @@ pub enum Line<'a> {
 }
 
 /// CRC-32 (IEEE 802.3, as zlib and PNG use: reflected polynomial `0xEDB88320`, initial value
-/// and final XOR `0xFFFFFFFF`), computed by `crc32fast` (SIMD where the CPU has it). The
-/// format of existing queue files is unchanged: the same checksum as the byte-at-a-time table
-/// this replaced (a test below keeps that table as the reference).
+/// and final XOR `0xFFFFFFFF`), computed by `crc32fast`'s table code (slicing by 16 bytes).
+/// The format of existing queue files is unchanged: the same checksum as the byte-at-a-time
+/// table this replaced (a test below keeps that table as the reference).
+///
+/// Not `crc32fast::hash`, which looks for the CPU's carry-less multiplication first: the first
+/// look at a CPU feature makes std ask the CPU about all of them (`std_detect`, about ten
+/// `cpuid` instructions), and under a hypervisor each `cpuid` leaves the VM. That took 45–55 µs
+/// of a command's first event on a 2-core cloud VM, for a checksum of a few hundred bytes that
+/// the table computes in about 0.1 µs. The table code is in every program that links
+/// posthog-rs already (through `flate2`). `internal_new_baseline` is hidden from crc32fast's
+/// documentation, for its benchmarks; were it removed, this fails to compile, not at run time.
 pub fn crc32(bytes: &[u8]) -> u32 {
-    crc32fast::hash(bytes)
+    let mut hasher = crc32fast::Hasher::internal_new_baseline(0, 0);
+    hasher.update(bytes);
+    hasher.finalize()
 }
 
 #[cfg(test)]
@@ -158,16 +168,15 @@ mod tests {
 
     #[test]
     fn crc_is_the_one_existing_queue_files_were_written_with() {
-        // lengths around crc32fast's SIMD block sizes, and every byte value
+        // lengths around the table code's 8- and 16-byte blocks and crc32fast's SIMD block
+        // sizes, and every byte value; the same as crc32fast's SIMD code gives
         let bytes: Vec<u8> = (0..4099u32).map(|i| (i * 31 + i / 7) as u8).collect();
         for len in [
-            0, 1, 3, 15, 16, 17, 63, 64, 65, 127, 128, 129, 400, 1000, 4099,
+            0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 400, 1000, 4099,
         ] {
-            assert_eq!(
-                crc32(&bytes[..len]),
-                reference_crc32(&bytes[..len]),
-                "{len}"
-            );
+            let crc = crc32(&bytes[..len]);
+            assert_eq!(crc, reference_crc32(&bytes[..len]), "{len}");
+            assert_eq!(crc, crc32fast::hash(&bytes[..len]), "{len}");
         }
         // a line as an earlier version wrote it still decodes
         let json = r#"{"uuid":"0190a3c2-7b1e-7c3a-9f4e-2d8b6a1c5e70","event":"x"}"#;
